@@ -1,0 +1,62 @@
+# nprof build: the analyzer CLI (build/nprof), unit tests, sanitizer and fuzz builds.
+# Sources are found by wildcard so a new module needs no edit here.
+
+CC      ?= cc
+BUILD   ?= build
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+CPPFLAGS_NP := -std=c11 -D_GNU_SOURCE -Iinclude -Isrc/core -Isrc/analyze
+LIBS_ANALYZE := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl) -ledit -lz -lm
+
+CORE_SRC    := $(wildcard src/core/*.c)
+ANALYZE_SRC := $(filter-out src/analyze/main.c,$(wildcard src/analyze/*.c))
+UNIT_SRC    := $(wildcard tests/unit/test_*.c)
+
+CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+ANALYZE_OBJ := $(ANALYZE_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps check unit asan fuzz demo bench clean
+all: $(BUILD)/nprof
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_NP) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+$(BUILD)/libnpcore.a: $(CORE_OBJ) $(ANALYZE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/nprof: $(BUILD)/obj/src/analyze/main.o $(BUILD)/libnpcore.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_ANALYZE)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnpcore.a tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_NP) -Itests/unit $(CFLAGS) $(WARN) -o $@ $< $(BUILD)/libnpcore.a $(LIBS_ANALYZE)
+
+unit: $(UNIT_BIN) $(BUILD)/nprof
+	@tests/run-unit.sh $(BUILD)
+
+# Installs what building and testing need (Debian 12), then builds.
+deps:
+	@tools/install-deps.sh
+
+check: deps
+	@tests/check.sh
+
+demo: deps all
+	@tools/demo.sh
+
+asan:
+	$(MAKE) BUILD=build-asan CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" unit
+
+fuzz:
+	@tools/build-fuzz.sh
+
+bench: all
+	@bench/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

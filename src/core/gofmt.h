@@ -1,0 +1,21 @@
+/* Renderings that must match Go's fmt/time output byte for byte (reports are compared with
+ * go tool pprof): durations, times, and shortest float formatting. */
+#ifndef NP_GOFMT_H
+#define NP_GOFMT_H
+
+#include <stdint.h>
+
+#include "util.h"
+
+/* time.Duration.String(), e.g. "1m30s", "1.5ms", "0s". */
+void np_go_duration(np_buf *b, int64_t ns);
+/* time.Unix(0, ns).String() in the local time zone: "2006-01-02 15:04:05.999999999 -0700 MST". */
+void np_go_time(np_buf *b, int64_t ns);
+/* strconv.FormatFloat(v, 'g', -1, 64): the shortest text that reads back as v. */
+void np_go_float_g(np_buf *b, double v);
+/* strconv.FormatFloat(v, 'f', -1, 64). */
+void np_go_float_f(np_buf *b, double v);
+/* Appends at most max_runes UTF-8 characters of s (Go's %.Nv on strings). */
+void np_put_runes(np_buf *b, const char *s, int max_runes);
+
+#endif

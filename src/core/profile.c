@@ -1,0 +1,103 @@
+/* Profile model lifetime, construction helpers and consistency checks. */
+#include "profile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+np_profile *np_profile_new(void)
+{
+    np_profile *p = np_xcalloc(1, sizeof *p);
+    p->drop_frames = p->keep_frames = p->default_sample_type = "";
+    p->period_type.type = p->period_type.unit = "";
+    return p;
+}
+
+void np_profile_free(np_profile *p)
+{
+    if (!p)
+        return;
+    free(p->sample);
+    free(p->mapping);
+    free(p->location);
+    free(p->function);
+    free(p->comment);
+    free(p->sample_type);
+    np_arena_free(&p->arena);
+    free(p);
+}
+
+const char *np_profile_strn(np_profile *p, const char *s, size_t n)
+{
+    if (!s || n == 0)
+        return "";
+    return np_arena_strndup(&p->arena, s, n);
+}
+
+const char *np_profile_str(np_profile *p, const char *s)
+{
+    return s ? np_profile_strn(p, s, strlen(s)) : "";
+}
+
+np_sample *np_profile_add_sample(np_profile *p)
+{
+    return NP_PUSH(p->sample, p->n_sample, p->cap_sample);
+}
+
+np_mapping *np_profile_add_mapping(np_profile *p)
+{
+    np_mapping *m = NP_PUSH(p->mapping, p->n_mapping, p->cap_mapping);
+    m->file = m->build_id = "";
+    return m;
+}
+
+np_location *np_profile_add_location(np_profile *p)
+{
+    np_location *l = NP_PUSH(p->location, p->n_location, p->cap_location);
+    l->mapping = NP_NONE;
+    return l;
+}
+
+np_function *np_profile_add_function(np_profile *p)
+{
+    np_function *f = NP_PUSH(p->function, p->n_function, p->cap_function);
+    f->name = f->system_name = f->filename = "";
+    return f;
+}
+
+void np_profile_add_comment(np_profile *p, const char *c)
+{
+    *NP_PUSH(p->comment, p->n_comment, p->cap_comment) = np_profile_str(p, c);
+}
+
+void np_profile_set_sample_types(np_profile *p, size_t n, const np_value_type *types)
+{
+    free(p->sample_type);
+    p->sample_type = np_xcalloc(n, sizeof *types);
+    for (size_t i = 0; i < n; i++) {
+        p->sample_type[i].type = np_profile_str(p, types[i].type);
+        p->sample_type[i].unit = np_profile_str(p, types[i].unit);
+    }
+    p->n_sample_type = n;
+}
+
+int np_profile_check(const np_profile *p, np_err *err)
+{
+    if (p->n_sample_type == 0 && p->n_sample)
+        return np_fail(err, "missing sample type information");
+    for (size_t i = 0; i < p->n_location; i++) {
+        const np_location *l = &p->location[i];
+        if (l->mapping != NP_NONE && l->mapping >= p->n_mapping)
+            return np_fail(err, "location %llu has an invalid mapping", (unsigned long long)l->id);
+        for (uint32_t j = 0; j < l->n_line; j++)
+            if (l->line[j].func >= p->n_function)
+                return np_fail(err, "location id: %llu has a line with nil function",
+                               (unsigned long long)l->id);
+    }
+    for (size_t i = 0; i < p->n_sample; i++) {
+        const np_sample *s = &p->sample[i];
+        for (uint32_t j = 0; j < s->n_loc; j++)
+            if (s->loc[j] >= p->n_location)
+                return np_fail(err, "sample has nil location");
+    }
+    return 0;
+}
