@@ -5,7 +5,7 @@ CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
-CPPFLAGS_NP := -std=c11 -D_GNU_SOURCE -Iinclude -Isrc/core -Isrc/analyze
+CPPFLAGS_NP := -std=c11 -D_GNU_SOURCE -iquote include -iquote src/core -iquote src/analyze
 LIBS_ANALYZE := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl) -ledit -lz -lm
 
 CORE_SRC    := $(wildcard src/core/*.c)
@@ -32,7 +32,7 @@ $(BUILD)/nprof: $(BUILD)/obj/src/analyze/main.o $(BUILD)/libnpcore.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnpcore.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_NP) -Itests/unit $(CFLAGS) $(WARN) -o $@ $< $(BUILD)/libnpcore.a $(LIBS_ANALYZE)
+	$(CC) $(CPPFLAGS_NP) -iquote tests/unit $(CFLAGS) $(WARN) -o $@ $< $(BUILD)/libnpcore.a $(LIBS_ANALYZE)
 
 unit: $(UNIT_BIN) $(BUILD)/nprof
 	@tests/run-unit.sh $(BUILD)

@@ -1,35 +1,91 @@
-/* nprof command line entry point (bootstrap: decodes and prints -raw). */
+/* nprof: go tool pprof's command line for native and Go profiles. */
 #include <stdio.h>
+#include <string.h>
 
-#include "gz.h"
-#include "profile.h"
+#include "cli.h"
+#include "driver.h"
+#include "shell.h"
+
+static const char usage_head[] =
+    "usage:\n\n"
+    "Produce output in the specified format.\n\n"
+    "   nprof <format> [options] [binary] <source> ...\n\n"
+    "Omit the format to get an interactive shell whose commands can be used\n"
+    "to generate various views of a profile\n\n"
+    "   nprof [options] [binary] <source> ...\n\n"
+    "Details:\n";
+
+static const char usage_sources[] =
+    "\n\n"
+    "  Source options:\n"
+    "    -seconds              Duration for time-based profile collection\n"
+    "    -timeout              Timeout in seconds for profile collection\n"
+    "    -buildid              Override build id for main binary\n"
+    "    -add_comment          Free-form annotation to add to the profile\n"
+    "                          Displayed on some reports or with nprof -comments\n"
+    "    -diff_base source     Source of base profile for comparison\n"
+    "    -base source          Source of base profile for profile subtraction\n"
+    "    profile.pb.gz         Profile in compressed protobuf format\n"
+    "    legacy_profile        Profile in legacy pprof format\n"
+    "    http://host/profile   URL for profile handler to retrieve\n"
+    "    host:port             Same as http://host:port/debug/pprof/profile\n"
+    "\n"
+    "  Legacy convenience options:\n"
+    "   -inuse_space           Same as -sample_index=inuse_space\n"
+    "   -inuse_objects         Same as -sample_index=inuse_objects\n"
+    "   -alloc_space           Same as -sample_index=alloc_space\n"
+    "   -alloc_objects         Same as -sample_index=alloc_objects\n"
+    "   -total_delay           Same as -sample_index=delay\n"
+    "   -contentions           Same as -sample_index=contentions\n"
+    "   -mean_delay            Same as -mean -sample_index=delay\n"
+    "\n"
+    "  Environment:\n"
+    "   TZ                     Time zone of the Time: lines in reports\n";
+
+static void print_usage(FILE *f)
+{
+    np_buf b = {0};
+    np_buf_puts(&b, usage_head);
+    np_cli_usage(&b, true);
+    np_buf_puts(&b, usage_sources);
+    fwrite(b.data, 1, b.len, f);
+    np_buf_free(&b);
+}
 
 int main(int argc, char **argv)
 {
-    np_err err = {{0}};
-    for (int i = 1; i < argc; i++) {
-        np_buf in = {0}, raw = {0}, out = {0};
-        np_profile *p = NULL;
-        if (np_read_file(argv[i], &in, &err) < 0)
-            goto fail;
-        const np_buf *data = &in;
-        if (np_is_gzip(in.data, in.len)) {
-            if (np_gunzip(in.data, in.len, &raw, &err) < 0)
-                goto fail;
-            data = &raw;
-        }
-        if (np_profile_decode(data->data, data->len, &p, &err) < 0)
-            goto fail;
-        np_profile_raw(p, &out);
-        fwrite(out.data, 1, out.len, stdout);
-        np_profile_free(p);
-        np_buf_free(&in);
-        np_buf_free(&raw);
-        np_buf_free(&out);
-        continue;
-    fail:
-        fprintf(stderr, "nprof: %s: %s\n", argv[i], err.msg);
-        return 1;
+    np_cli cli;
+    np_err err;
+    bool usage_error;
+    if (np_cli_parse(argc, argv, &cli, &usage_error, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        if (usage_error)
+            fprintf(stderr, "Run 'nprof -h' for usage.\n");
+        np_cli_free(&cli);
+        return 2;
     }
-    return 0;
+    if (cli.help) {
+        print_usage(stdout);
+        np_cli_free(&cli);
+        return 0;
+    }
+    np_profile *p = NULL;
+    int status = 0;
+    if (np_fetch_profiles(&cli.src, &p, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        status = 2;
+    } else if (cli.cmd) {
+        if (np_generate_report(p, cli.cmd, cli.cmd_arg, &cli.cfg, stdout, false, &err) < 0) {
+            fprintf(stderr, "%s\n", err.msg);
+            status = 2;
+        }
+    } else if (cli.http && cli.http[0]) {
+        fprintf(stderr, "-http: the web interface is not available in this build of nprof\n");
+        status = 2;
+    } else {
+        status = np_shell_run(p, &cli.cfg);
+    }
+    np_profile_free(p);
+    np_cli_free(&cli);
+    return status;
 }

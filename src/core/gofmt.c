@@ -159,8 +159,11 @@ void np_go_float_g(np_buf *b, double v)
     char digits[32];
     int exp10;
     int n = shortest_digits(v, digits, &exp10);
-    /* Go: %e when exp < -4 || exp >= eprec, eprec = max(digits, 21) for shortest. */
-    int eprec = n > 21 ? n : 21;
+    /* strconv's shortest 'g': exponent form when exp < -4 or exp >= 6, where the 6 drops to the
+     * digit count when all digits are before the decimal point. */
+    int eprec = 6;
+    if (eprec > n && n >= exp10 + 1)
+        eprec = n;
     if (exp10 < -4 || exp10 >= eprec) {
         np_buf_putc(b, digits[0]);
         if (n > 1) {

@@ -1,0 +1,81 @@
+/* Helpers shared by the fuzz targets (header-only so every target is one translation unit). */
+#ifndef NP_FUZZ_COMMON_H
+#define NP_FUZZ_COMMON_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gz.h"
+#include "profile.h"
+
+/* Largest inflated payload handed to the decoders: bigger outputs are legal but only slow the
+ * fuzzer down (they come from highly repetitive gzip input, not from interesting structure). */
+#define NP_FUZZ_MAX_INFLATED (8u << 20)
+
+/* deflate cannot expand data by more than 1032:1 per member, and every gzip member costs at
+ * least 18 bytes of input, so no correct inflater can produce more than this from len bytes. */
+#define NP_FUZZ_INFLATE_BOUND(len) ((size_t)(len) * 1032u + 1024u)
+
+static void np_fuzz_die(const char *what, const char *detail)
+{
+    fprintf(stderr, "fuzz invariant violated: %s%s%s\n", what, detail ? ": " : "",
+            detail ? detail : "");
+    abort();
+}
+
+/* Inflates gzip input into out. Returns 1 when the result should be decoded further, 0 when it
+ * should be skipped (gzip error, or output above the cap). Aborts if the inflater reports more
+ * output than deflate can possibly encode in the input. */
+static int np_fuzz_gunzip(const uint8_t *data, size_t size, np_buf *out)
+{
+    np_err err = {{0}};
+    if (np_gunzip(data, size, out, &err) < 0) {
+        if (!err.msg[0])
+            np_fuzz_die("np_gunzip failed without an error message", NULL);
+        return 0;
+    }
+    if (out->len > NP_FUZZ_INFLATE_BOUND(size))
+        np_fuzz_die("np_gunzip produced more output than deflate allows", NULL);
+    return out->len <= NP_FUZZ_MAX_INFLATED;
+}
+
+/* The invariants every successfully decoded or parsed profile must satisfy:
+ *  - np_profile_check accepts it (the model is internally consistent);
+ *  - -raw renders it without crashing;
+ *  - encode then decode succeeds, and the result prints the same -raw text (lossless);
+ *  - encoding is a fixed point: encode(decode(encode(p))) == encode(p).
+ * Frees p. */
+static void np_fuzz_roundtrip(np_profile *p)
+{
+    np_err err = {{0}};
+    np_buf raw1 = {0}, raw2 = {0}, enc1 = {0}, enc2 = {0};
+    np_profile *q = NULL;
+
+    if (np_profile_check(p, &err) < 0)
+        np_fuzz_die("np_profile_check rejects a profile the parser accepted", err.msg);
+    np_profile_raw(p, &raw1);
+    np_profile_encode(p, &enc1);
+    if (np_profile_decode(enc1.data, enc1.len, &q, &err) < 0)
+        np_fuzz_die("decode of our own encoding failed", err.msg);
+    np_profile_raw(q, &raw2);
+    if (raw1.len != raw2.len || memcmp(raw1.data, raw2.data, raw1.len) != 0) {
+        if (getenv("NP_FUZZ_VERBOSE")) {
+            fprintf(stderr, "--- raw before round trip\n%.*s\n--- raw after round trip\n%.*s\n",
+                    (int)raw1.len, raw1.data, (int)raw2.len, raw2.data);
+        }
+        np_fuzz_die("-raw text differs after encode/decode (round trip is lossy)", NULL);
+    }
+    np_profile_encode(q, &enc2);
+    if (enc1.len != enc2.len || memcmp(enc1.data, enc2.data, enc1.len) != 0)
+        np_fuzz_die("encode is not a fixed point of decode/encode", NULL);
+
+    np_profile_free(q);
+    np_profile_free(p);
+    np_buf_free(&raw1);
+    np_buf_free(&raw2);
+    np_buf_free(&enc1);
+    np_buf_free(&enc2);
+}
+
+#endif

@@ -1,0 +1,518 @@
+/* The report pipeline shared by every front end: sources -> merged profile -> per-report copy
+ * -> label frames, focus filters, aggregation -> one report format -> stdout or a file. */
+#include "driver.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fetch.h"
+#include "filter.h"
+#include "measure.h"
+#include "merge.h"
+#include "report.h"
+#include "report_tags.h"
+
+const np_command np_commands[] = {
+    {"callgrind", NP_FMT_CALLGRIND, false, true, NULL, "Outputs a graph in callgrind format"},
+    {"comments", NP_FMT_COMMENTS, false, false, NULL, "Output all profile comments"},
+    {"disasm", NP_FMT_DIS, true, false, NULL, "Output assembly listings annotated with samples"},
+    {"dot", NP_FMT_DOT, false, false, NULL, "Outputs a graph in DOT format"},
+    {"gif", NP_FMT_DOT, false, true, "gif", "Outputs a graph image in GIF format"},
+    {"list", NP_FMT_LIST, true, false, NULL, "Output annotated source for functions matching regexp"},
+    {"pdf", NP_FMT_DOT, false, true, "pdf", "Outputs a graph in PDF format"},
+    {"peek", NP_FMT_TREE, true, false, NULL, "Output callers/callees of functions matching regexp"},
+    {"png", NP_FMT_DOT, false, true, "png", "Outputs a graph image in PNG format"},
+    {"proto", NP_FMT_PROTO, false, true, NULL, "Outputs the profile in compressed protobuf format"},
+    {"ps", NP_FMT_DOT, false, true, "ps", "Outputs a graph in PS format"},
+    {"raw", NP_FMT_RAW, false, false, NULL, "Outputs a text representation of the raw profile"},
+    {"svg", NP_FMT_DOT, false, true, "svg", "Outputs a graph in SVG format"},
+    {"tags", NP_FMT_TAGS, false, false, NULL, "Outputs all tags in the profile"},
+    {"text", NP_FMT_TEXT, false, false, NULL, "Outputs top entries in text form"},
+    {"top", NP_FMT_TEXT, false, false, NULL, "Outputs top entries in text form"},
+    {"topproto", NP_FMT_TOPPROTO, false, true, NULL, "Outputs top entries in compressed protobuf format"},
+    {"traces", NP_FMT_TRACES, false, false, NULL, "Outputs all profile samples in text form"},
+    {"tree", NP_FMT_TREE, false, false, NULL, "Outputs a text rendering of call graph"},
+};
+const size_t np_n_commands = sizeof np_commands / sizeof np_commands[0];
+
+const np_command *np_command_find(const char *name)
+{
+    for (size_t i = 0; i < np_n_commands; i++)
+        if (strcmp(np_commands[i].name, name) == 0)
+            return &np_commands[i];
+    return NULL;
+}
+
+/* Fetches a list of sources; prints each failure as pprof does and merges the rest. */
+static int grab(char *const *srcs, size_t n, const np_sources *s, np_profile **out, size_t *count,
+                np_err *err)
+{
+    np_profile **ps = np_xcalloc(n + 1, sizeof *ps);
+    np_fetch_opts fo = {s->seconds, s->timeout, false};
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        np_err e;
+        if (np_fetch_source(srcs[i], &fo, &ps[k], &e) < 0) {
+            fprintf(stderr, "%s: %s\n", srcs[i], e.msg);
+            continue;
+        }
+        k++;
+    }
+    *count = k;
+    *out = NULL;
+    int rc = 0;
+    if (k > 0) {
+        rc = np_measure_scale_profiles(ps, k, err);
+        if (rc == 0)
+            rc = np_profile_merge(ps, k, out, err);
+    }
+    for (size_t i = 0; i < k; i++)
+        np_profile_free(ps[i]);
+    free(ps);
+    return rc;
+}
+
+int np_fetch_profiles(const np_sources *s, np_profile **out, np_err *err)
+{
+    np_profile *p = NULL, *base = NULL;
+    size_t nsrc = 0, nbase = 0;
+    np_err e;
+    *out = NULL;
+    if (grab(s->sources, s->n_sources, s, &p, &nsrc, &e) < 0)
+        return np_fail(err, "problem fetching source profiles: %s", e.msg);
+    if (grab(s->bases, s->n_bases, s, &base, &nbase, &e) < 0) {
+        np_profile_free(p);
+        return np_fail(err, "problem fetching base profiles: %s,", e.msg);
+    }
+    if (nsrc == 0) {
+        np_profile_free(base);
+        return np_fail(err, "failed to fetch any source profiles");
+    }
+    if (nbase == 0 && s->n_bases > 0) {
+        np_profile_free(p);
+        return np_fail(err, "failed to fetch any base profiles");
+    }
+    if (nsrc != s->n_sources)
+        fprintf(stderr, "Fetched %zu source profiles out of %zu\n", nsrc, s->n_sources);
+    if (nbase != s->n_bases)
+        fprintf(stderr, "Fetched %zu base profiles out of %zu\n", nbase, s->n_bases);
+    if (base) {
+        if (s->diff_base)
+            np_set_label(base, "pprof::base", "true");
+        if (s->normalize && np_normalize(p, base, err) < 0)
+            goto fail;
+        np_scale(base, -1);
+        np_profile *both[2] = {p, base}, *merged = NULL;
+        if (np_measure_scale_profiles(both, 2, err) < 0 || np_profile_merge(both, 2, &merged, err) < 0)
+            goto fail;
+        np_profile_free(p);
+        np_profile_free(base);
+        base = NULL;
+        p = merged;
+    }
+    if (s->buildid && s->buildid[0] && p->n_mapping)
+        p->mapping[0].build_id = np_profile_str(p, s->buildid);
+    if (np_filter_remove_uninteresting(p, err) < 0)
+        goto fail;
+    if (s->comment && s->comment[0])
+        np_profile_add_comment(p, s->comment);
+    if (np_profile_check(p, err) < 0)
+        goto fail;
+    *out = p;
+    return 0;
+fail:
+    np_profile_free(p);
+    np_profile_free(base);
+    return -1;
+}
+
+/* applyCommandOverrides: per-command trimming and granularity rules. */
+static void command_overrides(const np_command *cmd, np_config *c)
+{
+    bool trim = c->trim;
+    const char *n = cmd->name;
+    if (strcmp(n, "disasm") == 0) {
+        trim = false;
+        np_config_set(c, "granularity", "addresses", NULL);
+        c->noinlines = true;
+    } else if (strcmp(n, "weblist") == 0) {
+        trim = false;
+        np_config_set(c, "granularity", "addresses", NULL);
+        c->noinlines = false;
+    } else if (strcmp(n, "peek") == 0) {
+        trim = false;
+    } else if (strcmp(n, "list") == 0) {
+        trim = false;
+        np_config_set(c, "granularity", "lines", NULL);
+    } else if (strcmp(n, "text") == 0 || strcmp(n, "top") == 0 || strcmp(n, "topproto") == 0) {
+        if (c->nodecount == -1)
+            c->nodecount = 0;
+    } else if (c->nodecount == -1) {
+        c->nodecount = 80;
+    }
+    if (cmd->format == NP_FMT_PROTO || cmd->format == NP_FMT_RAW || cmd->format == NP_FMT_CALLGRIND) {
+        trim = false;
+        np_config_set(c, "granularity", "addresses", NULL);
+        c->noinlines = false;
+    }
+    if (!trim) {
+        c->nodecount = 0;
+        c->nodefraction = 0;
+        c->edgefraction = 0;
+    }
+}
+
+static int compile_opt(const char *name, const char *value, np_regex **out, np_err *err)
+{
+    *out = NULL;
+    if (!value || !value[0])
+        return 0;
+    np_err e;
+    *out = np_regex_compile(value, &e);
+    if (!*out)
+        return np_fail(err, "parsing %s regexp: %s", name, e.msg);
+    return 0;
+}
+
+static void warn_no_match(bool match, const char *option)
+{
+    if (!match)
+        fprintf(stderr, "%s expression matched no samples\n", option);
+}
+
+static int apply_focus(np_profile *p, const np_config *c, np_err *err)
+{
+    np_regex *focus, *ignore, *hide, *show, *show_from, *prune_from, *tagshow, *taghide;
+    np_tag_filter *tagfocus = NULL, *tagignore = NULL;
+    int rc = -1;
+    focus = ignore = hide = show = show_from = prune_from = tagshow = taghide = NULL;
+    if (compile_opt("focus", c->focus, &focus, err) < 0 || compile_opt("ignore", c->ignore, &ignore, err) < 0 ||
+        compile_opt("hide", c->hide, &hide, err) < 0 || compile_opt("show", c->show, &show, err) < 0 ||
+        compile_opt("show_from", c->show_from, &show_from, err) < 0)
+        goto out;
+    if (c->tagfocus[0] && !(tagfocus = np_tag_filter_compile("tagfocus", c->tagfocus, p, err)))
+        goto out;
+    if (c->tagignore[0] && !(tagignore = np_tag_filter_compile("tagignore", c->tagignore, p, err)))
+        goto out;
+    if (compile_opt("prune_from", c->prune_from, &prune_from, err) < 0)
+        goto out;
+    bool fm, im, hm, hnm;
+    np_filter_by_name(p, focus, ignore, hide, show, &fm, &im, &hm, &hnm);
+    warn_no_match(!focus || fm, "Focus");
+    warn_no_match(!ignore || im, "Ignore");
+    warn_no_match(!hide || hm, "Hide");
+    warn_no_match(!show || hnm, "Show");
+    bool sfm = np_filter_show_from(p, show_from);
+    warn_no_match(!show_from || sfm, "ShowFrom");
+    bool tfm = false, tim = false;
+    np_filter_by_tag(p, tagfocus, tagignore, &tfm, &tim);
+    warn_no_match(!tagfocus || tfm, "TagFocus");
+    warn_no_match(!tagignore || tim, "TagIgnore");
+    if (compile_opt("tagshow", c->tagshow, &tagshow, err) < 0 || compile_opt("taghide", c->taghide, &taghide, err) < 0)
+        goto out;
+    bool tns = false, tnh = false;
+    np_filter_tags_by_name(p, tagshow, taghide, &tns, &tnh);
+    warn_no_match(!tagshow || tns, "TagShow");
+    warn_no_match(!taghide || tnh, "TagHide");
+    if (prune_from)
+        np_filter_prune_from(p, prune_from);
+    rc = 0;
+out:
+    np_regex_free(focus);
+    np_regex_free(ignore);
+    np_regex_free(hide);
+    np_regex_free(show);
+    np_regex_free(show_from);
+    np_regex_free(prune_from);
+    np_regex_free(tagshow);
+    np_regex_free(taghide);
+    np_tag_filter_free(tagfocus);
+    np_tag_filter_free(tagignore);
+    return rc;
+}
+
+static void aggregate(np_profile *p, const np_config *c)
+{
+    bool inlines = !c->noinlines;
+    const char *g = c->granularity;
+    if (strcmp(g, "addresses") == 0) {
+        if (!inlines)
+            np_aggregate(p, inlines, true, true, true, true);
+    } else if (strcmp(g, "lines") == 0) {
+        np_aggregate(p, inlines, true, true, true, false);
+    } else if (strcmp(g, "files") == 0) {
+        np_aggregate(p, inlines, false, true, false, false);
+    } else if (strcmp(g, "filefunctions") == 0) {
+        np_aggregate(p, inlines, true, true, false, false);
+    } else {
+        np_aggregate(p, inlines, true, false, false, false);
+    }
+}
+
+/* SampleIndexByName. */
+static int sample_index(const np_profile *p, const char *si, int *out, np_err *err)
+{
+    if (!si[0]) {
+        for (size_t i = 0; p->default_sample_type[0] && i < p->n_sample_type; i++) {
+            if (strcmp(p->sample_type[i].type, p->default_sample_type) == 0) {
+                *out = (int)i;
+                return 0;
+            }
+        }
+        *out = (int)p->n_sample_type - 1;
+        return 0;
+    }
+    char *end;
+    long v = strtol(si, &end, 10);
+    if (*end == 0 && end != si) {
+        if (v < 0 || (size_t)v >= p->n_sample_type)
+            return np_fail(err, "sample_index %s is outside the range [0..%zu]", si, p->n_sample_type - 1);
+        *out = (int)v;
+        return 0;
+    }
+    const char *no_inuse = strncmp(si, "inuse_", 6) == 0 ? si + 6 : si;
+    for (size_t i = 0; i < p->n_sample_type; i++) {
+        if (strcmp(p->sample_type[i].type, si) == 0 || strcmp(p->sample_type[i].type, no_inuse) == 0) {
+            *out = (int)i;
+            return 0;
+        }
+    }
+    np_buf types = {0};
+    for (size_t i = 0; i < p->n_sample_type; i++)
+        np_buf_printf(&types, "%s%s", i ? " " : "", p->sample_type[i].type);
+    np_fail(err, "sample_index \"%s\" must be one of: [%s]", si, np_buf_cstr(&types));
+    np_buf_free(&types);
+    return -1;
+}
+
+static void add_filter(np_report *r, const char *k, const char *v)
+{
+    if (!v || !v[0])
+        return;
+    np_buf b = {0};
+    np_buf_printf(&b, "%s=%s", k, v);
+    r->active_filters = np_xrealloc(r->active_filters, (r->n_active_filters + 1) * sizeof *r->active_filters);
+    r->active_filters[r->n_active_filters++] = (char *)np_buf_cstr(&b);
+}
+
+static bool is_base_sample(const np_sample *s)
+{
+    for (uint32_t i = 0; i < s->n_label; i++)
+        if (strcmp(s->label[i].key, "pprof::base") == 0 && strcmp(s->label[i].str, "true") == 0)
+            return true;
+    return false;
+}
+
+/* computeTotal: sum of |value| (over the diff base samples if there are any), mean-divided. */
+static int64_t compute_total(const np_report *r)
+{
+    int64_t div = 0, total = 0, diff_div = 0, diff_total = 0;
+    for (size_t i = 0; i < r->p->n_sample; i++) {
+        const np_sample *s = &r->p->sample[i];
+        int64_t v = s->value[r->value_index];
+        int64_t d = r->mean_index >= 0 ? s->value[r->mean_index] : 0;
+        if (v < 0)
+            v = -v;
+        total += v;
+        div += d;
+        if (is_base_sample(s)) {
+            diff_total += v;
+            diff_div += d;
+        }
+    }
+    if (diff_total > 0) {
+        total = diff_total;
+        div = diff_div;
+    }
+    return div != 0 ? total / div : total;
+}
+
+static int report_options(np_report *r, const np_config *c, np_err *err)
+{
+    np_profile *p = r->p;
+    if (p->n_sample_type == 0)
+        return np_fail(err, "profile has no samples");
+    if (sample_index(p, c->sample_index, &r->value_index, err) < 0)
+        return -1;
+    r->mean_index = c->mean ? 0 : -1;
+    const np_value_type *st = &p->sample_type[r->value_index];
+    np_buf t = {0};
+    np_buf_printf(&t, "%s%s", c->mean ? "mean_" : "", st->type);
+    r->sample_type = (char *)np_buf_cstr(&t);
+    r->sample_unit = np_xstrdup(st->unit);
+    if (c->divide_by == 0)
+        return np_fail(err, "zero divisor specified");
+    add_filter(r, "focus", c->focus);
+    add_filter(r, "ignore", c->ignore);
+    add_filter(r, "hide", c->hide);
+    add_filter(r, "show", c->show);
+    add_filter(r, "show_from", c->show_from);
+    add_filter(r, "tagfocus", c->tagfocus);
+    add_filter(r, "tagignore", c->tagignore);
+    add_filter(r, "tagshow", c->tagshow);
+    add_filter(r, "taghide", c->taghide);
+    r->cum_sort = strcmp(c->sort, "cum") == 0;
+    r->call_tree = c->call_tree;
+    r->drop_negative = c->drop_negative;
+    r->compact_labels = c->compact_labels;
+    r->ratio = 1 / c->divide_by;
+    r->nodecount = c->nodecount;
+    r->nodefraction = c->nodefraction;
+    r->edgefraction = c->edgefraction;
+    snprintf(r->output_unit, sizeof r->output_unit, "%s", c->unit);
+    r->source_path = c->source_path;
+    r->trim_path = c->trim_path;
+    r->title = "";
+    return 0;
+}
+
+static void report_free(np_report *r)
+{
+    for (size_t i = 0; i < r->n_active_filters; i++)
+        free(r->active_filters[i]);
+    free(r->active_filters);
+    free(r->sample_type);
+    free(r->sample_unit);
+    np_regex_free(r->symbol);
+}
+
+static int run_format(np_report *r, np_buf *out, np_err *err)
+{
+    switch (r->format) {
+    case NP_FMT_COMMENTS: return np_report_comments(r, out, err);
+    case NP_FMT_DOT: return np_report_dot(r, out, err);
+    case NP_FMT_TREE: return np_report_tree(r, out, err);
+    case NP_FMT_TEXT: return np_report_text(r, out, err);
+    case NP_FMT_TRACES: return np_report_traces(r, out, err);
+    case NP_FMT_RAW: np_profile_raw(r->p, out); return 0;
+    case NP_FMT_TAGS: return np_report_tags(r, out, err);
+    case NP_FMT_PROTO: return np_report_proto(r, out, err);
+    case NP_FMT_TOPPROTO: return np_report_topproto(r, out, err);
+    case NP_FMT_LIST: return np_report_list(r, out, err);
+    case NP_FMT_CALLGRIND: return np_report_callgrind(r, out, err);
+    default: return np_fail(err, "this report format is not supported by nprof");
+    }
+}
+
+static int build_report(np_report *r, const np_command *cmd, const char *arg, np_config *c, np_err *err)
+{
+    np_key_unit *units = np_num_label_units(r->p);
+    r->num_label_units = units;
+    r->format = cmd->format;
+    command_overrides(cmd, c);
+    bool rootm, leafm;
+    np_add_label_nodes(r->p, c->tagroot, c->tagleaf, c->unit, &rootm, &leafm);
+    warn_no_match(!c->tagroot[0] || rootm, "TagRoot");
+    warn_no_match(!c->tagleaf[0] || leafm, "TagLeaf");
+    if (c->relative_percentages && apply_focus(r->p, c, err) < 0)
+        return -1;
+    if (report_options(r, c, err) < 0)
+        return -1;
+    if (arg) {
+        np_err e;
+        r->symbol = np_regex_compile(arg, &e);
+        if (!r->symbol)
+            return np_fail(err, "parsing argument regexp %s: %s", arg, e.msg);
+    }
+    r->total = compute_total(r);
+    if (!c->relative_percentages && apply_focus(r->p, c, err) < 0)
+        return -1;
+    aggregate(r->p, c);
+    return 0;
+}
+
+static int write_output(const np_command *cmd, const np_config *c, const np_buf *data, FILE *out,
+                        bool interactive, np_err *err)
+{
+    const char *path = c->output[0] ? c->output : NULL;
+    char tmpname[64];
+    if (!path && cmd->to_file && (interactive || isatty(fileno(out)))) {
+        const char *ext = cmd->dot_format ? cmd->dot_format
+                        : cmd->format == NP_FMT_CALLGRIND ? "callgraph.out" : "pb.gz";
+        for (int i = 1; i < 10000; i++) {
+            snprintf(tmpname, sizeof tmpname, "profile%03d.%s", i, ext);
+            if (access(tmpname, F_OK) != 0) {
+                path = tmpname;
+                break;
+            }
+        }
+    }
+    if (!path) {
+        fwrite(data->data, 1, data->len, out);
+        fflush(out);
+        return 0;
+    }
+    fprintf(stderr, "Generating report in %s\n", path);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return np_fail(err, "open %s: %s", path, strerror(errno));
+    size_t n = fwrite(data->data, 1, data->len, f);
+    if (fclose(f) != 0 || n != data->len)
+        return np_fail(err, "write %s: %s", path, strerror(errno));
+    return 0;
+}
+
+/* Renders DOT text through Graphviz for the image formats. */
+static int run_dot(const char *format, np_buf *data, np_err *err)
+{
+    char in_path[] = "/tmp/nprof-dot-XXXXXX";
+    int fd = mkstemp(in_path);
+    if (fd < 0)
+        return np_fail(err, "cannot create a temporary file: %s", strerror(errno));
+    if (write(fd, data->data, data->len) != (ssize_t)data->len) {
+        close(fd);
+        unlink(in_path);
+        return np_fail(err, "cannot write a temporary file");
+    }
+    close(fd);
+    char cmdline[256];
+    snprintf(cmdline, sizeof cmdline, "dot -T%s < %s", format, in_path);
+    FILE *p = popen(cmdline, "r");
+    if (!p) {
+        unlink(in_path);
+        return np_fail(err, "failed to execute dot. Is Graphviz installed?");
+    }
+    np_buf img = {0};
+    char tmp[65536];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, p)) > 0)
+        np_buf_add(&img, tmp, n);
+    int st = pclose(p);
+    unlink(in_path);
+    if (st != 0) {
+        np_buf_free(&img);
+        return np_fail(err, "failed to execute dot. Is Graphviz installed? Error: exit status %d", st);
+    }
+    np_buf_free(data);
+    *data = img;
+    return 0;
+}
+
+int np_generate_report(const np_profile *p0, const np_command *cmd, const char *arg,
+                       const np_config *cfg, FILE *out, bool interactive, np_err *err)
+{
+    np_profile *p = NULL;
+    if (np_profile_merge((np_profile *const *)&p0, 1, &p, err) < 0)
+        return -1;
+    np_config c;
+    np_config_copy(&c, cfg);
+    np_report r;
+    memset(&r, 0, sizeof r);
+    r.p = p;
+    np_buf data = {0};
+    int rc = build_report(&r, cmd, arg, &c, err);
+    if (rc == 0)
+        rc = run_format(&r, &data, err);
+    if (rc == 0 && cmd->dot_format)
+        rc = run_dot(cmd->dot_format, &data, err);
+    if (rc == 0)
+        rc = write_output(cmd, &c, &data, out, interactive, err);
+    np_buf_free(&data);
+    np_free_key_units(r.num_label_units);
+    report_free(&r);
+    np_config_free(&c);
+    np_profile_free(r.p);
+    return rc;
+}

@@ -1,0 +1,47 @@
+/* pprof's driver: fetch and combine sources and bases, then run one report command with a
+ * configuration (used by the command line, the interactive shell and the web UI alike). */
+#ifndef NP_DRIVER_H
+#define NP_DRIVER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "profile.h"
+
+typedef struct np_sources {
+    char **sources;
+    size_t n_sources;
+    char **bases;
+    size_t n_bases;
+    bool diff_base, normalize;
+    int seconds, timeout;
+    const char *comment;  /* -add_comment */
+    const char *buildid;  /* -buildid */
+} np_sources;
+
+/* fetchProfiles: every source and base, merged; bases subtracted (-base) or kept as a diff
+ * base (-diff_base); drop_frames pruning; validity check. Warnings go to stderr. */
+int np_fetch_profiles(const np_sources *s, np_profile **out, np_err *err);
+
+/* The report commands pprof knows, as on its command line and in its shell. */
+typedef struct np_command {
+    const char *name;
+    int format;        /* enum np_format */
+    bool has_param;
+    bool to_file;      /* binary/graph output kept away from a terminal */
+    const char *dot_format; /* for image formats rendered by Graphviz, else NULL */
+    const char *description;
+} np_command;
+
+const np_command *np_command_find(const char *name);
+extern const np_command np_commands[];
+extern const size_t np_n_commands;
+
+/* generateReport: runs `cmd` (with its regexp argument or NULL) on a copy of p. Output goes to
+ * cfg->output if set, else to `out`. interactive marks shell use (binary outputs then go to a
+ * file, as in pprof). */
+int np_generate_report(const np_profile *p, const np_command *cmd, const char *arg,
+                       const np_config *cfg, FILE *out, bool interactive, np_err *err);
+
+#endif

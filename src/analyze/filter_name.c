@@ -1,0 +1,333 @@
+/* Frame filters by name: -focus/-ignore/-hide/-show, -show_from, -prune_from and the
+ * profile's own drop_frames/keep_frames pruning, with pprof's exact matching rules. */
+#include "filter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Whether a line's function name or file name matches (lines without function never do). */
+static bool line_matches(const np_profile *p, const np_line *ln, const np_regex *re)
+{
+    if (ln->func == NP_NONE)
+        return false;
+    const np_function *f = &p->function[ln->func];
+    return np_regex_match(re, f->name) || np_regex_match(re, f->filename);
+}
+
+static bool mapping_matches(const np_profile *p, const np_location *l, const np_regex *re)
+{
+    return l->mapping != NP_NONE && np_regex_match(re, p->mapping[l->mapping].file);
+}
+
+/* A location matches through any of its lines' functions or files, or its mapping's file. */
+static bool location_matches(const np_profile *p, const np_location *l, const np_regex *re)
+{
+    for (uint32_t i = 0; i < l->n_line; i++)
+        if (line_matches(p, &l->line[i], re))
+            return true;
+    return mapping_matches(p, l, re);
+}
+
+/* Keeps, in place, the lines whose match result equals `want`; lines without a function are
+ * always kept. */
+static void keep_lines(const np_profile *p, np_location *l, const np_regex *re, bool want)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < l->n_line; i++) {
+        const np_line *ln = &l->line[i];
+        if (ln->func == NP_NONE || line_matches(p, ln, re) == want)
+            l->line[n++] = *ln;
+    }
+    l->n_line = n;
+}
+
+/* -hide: a matching mapping hides the whole location, otherwise matching lines go. */
+static void hide_lines(const np_profile *p, np_location *l, const np_regex *re)
+{
+    if (mapping_matches(p, l, re))
+        l->n_line = 0;
+    else
+        keep_lines(p, l, re, false);
+}
+
+/* -show: a matching mapping keeps every line, otherwise only matching lines stay. */
+static void show_lines(const np_profile *p, np_location *l, const np_regex *re)
+{
+    if (!mapping_matches(p, l, re))
+        keep_lines(p, l, re, true);
+}
+
+enum { SEL_NONE, SEL_FOCUS, SEL_IGNORE };
+
+/* A sample stays when some frame is focused and none is ignored. */
+static bool focused_not_ignored(const np_sample *s, const unsigned char *sel)
+{
+    bool focused = false;
+    for (uint32_t i = 0; i < s->n_loc; i++) {
+        if (sel[s->loc[i]] == SEL_IGNORE)
+            return false;
+        focused = focused || sel[s->loc[i]] == SEL_FOCUS;
+    }
+    return focused;
+}
+
+/* Drops hidden frames from a sample; false when none are left. */
+static bool drop_hidden(np_sample *s, const bool *hidden)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->n_loc; i++)
+        if (!hidden[s->loc[i]])
+            s->loc[n++] = s->loc[i];
+    s->n_loc = n;
+    return n > 0;
+}
+
+void np_filter_by_name(np_profile *p, const np_regex *focus, const np_regex *ignore,
+                       const np_regex *hide, const np_regex *show, bool *fm, bool *im, bool *hm,
+                       bool *hnm)
+{
+    bool f = false, ig = false, h = false, sh = false, any_hidden = false;
+    unsigned char *sel = np_xcalloc(p->n_location + 1, 1);
+    bool *hidden = np_xcalloc(p->n_location + 1, sizeof *hidden);
+    for (size_t i = 0; i < p->n_location; i++) {
+        np_location *l = &p->location[i];
+        if (ignore && location_matches(p, l, ignore)) {
+            ig = true;
+            sel[i] = SEL_IGNORE;
+        } else if (!focus || location_matches(p, l, focus)) {
+            f = true;
+            sel[i] = SEL_FOCUS;
+        }
+        if (hide && location_matches(p, l, hide)) {
+            h = true;
+            hide_lines(p, l, hide);
+            hidden[i] = hidden[i] || l->n_line == 0;
+        }
+        if (show) {
+            show_lines(p, l, show);
+            if (l->n_line == 0)
+                hidden[i] = true;
+            else
+                sh = true;
+        }
+        any_hidden = any_hidden || hidden[i];
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < p->n_sample; i++) {
+        np_sample *s = &p->sample[i];
+        /* Samples without frames are never focused, so they always go. */
+        if (!focused_not_ignored(s, sel))
+            continue;
+        if (any_hidden && !drop_hidden(s, hidden))
+            continue;
+        p->sample[kept++] = *s;
+    }
+    p->n_sample = kept;
+    free(sel);
+    free(hidden);
+    if (fm)
+        *fm = f;
+    if (im)
+        *im = ig;
+    if (hm)
+        *hm = h;
+    if (hnm)
+        *hnm = sh;
+}
+
+/* -show_from on one location: a matching mapping keeps it whole, otherwise lines above
+ * the outermost matching one are cut. */
+static bool show_from_location(const np_profile *p, np_location *l, const np_regex *re)
+{
+    if (mapping_matches(p, l, re))
+        return true;
+    for (uint32_t i = l->n_line; i-- > 0;) {
+        if (line_matches(p, &l->line[i], re)) {
+            l->n_line = i + 1;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool np_filter_show_from(np_profile *p, const np_regex *re)
+{
+    if (!re)
+        return false;
+    bool matched = false;
+    bool *from = np_xcalloc(p->n_location + 1, sizeof *from);
+    for (size_t i = 0; i < p->n_location; i++) {
+        from[i] = show_from_location(p, &p->location[i], re);
+        matched = matched || from[i];
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < p->n_sample; i++) {
+        np_sample *s = &p->sample[i];
+        for (uint32_t j = s->n_loc; j-- > 0;) {
+            if (from[s->loc[j]]) {
+                s->n_loc = j + 1;
+                p->sample[kept++] = *s;
+                break;
+            }
+        }
+    }
+    p->n_sample = kept;
+    free(from);
+    return matched;
+}
+
+/* The name pruning matches against: a leading '.' (PPC ELF v1) and the argument list are
+ * removed; the argument list starts at the first '(' that is not part of
+ * "(anonymous namespace)" or "operator()". Returns a heap string. */
+static char *simplify_func(const char *name)
+{
+    static const char *const reserved[] = {"(anonymous namespace)", "operator()"};
+    if (name[0] == '.')
+        name++;
+    size_t n = strlen(name), i = 0;
+    while (i < n) {
+        size_t skip = 0;
+        for (size_t r = 0; r < 2 && !skip; r++)
+            if (strncmp(name + i, reserved[r], strlen(reserved[r])) == 0)
+                skip = strlen(reserved[r]);
+        if (skip) {
+            i += skip;
+            continue;
+        }
+        if (name[i] == '(')
+            break;
+        i++;
+    }
+    char *out = np_xmalloc(i + 1);
+    memcpy(out, name, i);
+    out[i] = 0;
+    return out;
+}
+
+/* Whether a line's function (with a non-empty name) is dropped by drop and not kept by keep. */
+static bool line_pruned(const np_profile *p, const np_line *ln, const np_regex *drop, const np_regex *keep)
+{
+    if (ln->func == NP_NONE || !p->function[ln->func].name[0])
+        return false;
+    char *name = simplify_func(p->function[ln->func].name);
+    bool pruned = np_regex_match(drop, name) && (!keep || !np_regex_match(keep, name));
+    free(name);
+    return pruned;
+}
+
+/* Removes the first `k` entries of a line array in place. */
+static void drop_first_lines(np_location *l, uint32_t k)
+{
+    memmove(l->line, l->line + k, (l->n_line - k) * sizeof *l->line);
+    l->n_line -= k;
+}
+
+static void drop_first_locs(np_sample *s, uint32_t k)
+{
+    memmove(s->loc, s->loc + k, (s->n_loc - k) * sizeof *s->loc);
+    s->n_loc -= k;
+}
+
+enum { PR_NONE, PR_BENEATH, PR_WHOLE };
+
+/* Marks each location by the outermost pruned line: whole when it is the location's
+ * outermost line, else the lines up to it (callees) are cut and frames beneath go. */
+static unsigned char *mark_pruned(np_profile *p, const np_regex *drop, const np_regex *keep)
+{
+    unsigned char *mark = np_xcalloc(p->n_location + 1, 1);
+    for (size_t i = 0; i < p->n_location; i++) {
+        np_location *l = &p->location[i];
+        uint32_t j = l->n_line;
+        while (j-- > 0 && !line_pruned(p, &l->line[j], drop, keep))
+            ;
+        if (j == UINT32_MAX)
+            continue;
+        if (j == l->n_line - 1) {
+            mark[i] = PR_WHOLE;
+        } else {
+            mark[i] = PR_BENEATH;
+            drop_first_lines(l, j + 1);
+        }
+    }
+    return mark;
+}
+
+/* Profile.Prune: from the root, past the first frame not marked, cut at the first marked. */
+static void prune(np_profile *p, const np_regex *drop, const np_regex *keep)
+{
+    unsigned char *mark = mark_pruned(p, drop, keep);
+    for (size_t i = 0; i < p->n_sample; i++) {
+        np_sample *s = &p->sample[i];
+        bool user = false;
+        for (uint32_t j = s->n_loc; j-- > 0;) {
+            unsigned char m = mark[s->loc[j]];
+            if (m == PR_NONE) {
+                user = true;
+                continue;
+            }
+            if (!user)
+                continue;
+            drop_first_locs(s, m == PR_WHOLE ? j + 1 : j);
+            break;
+        }
+    }
+    free(mark);
+}
+
+/* Compiles a frames expression anchored to the whole name, as pprof does. */
+static np_regex *compile_frames(const char *expr, np_err *err)
+{
+    np_buf b = {0};
+    np_buf_printf(&b, "^(%s)$", expr);
+    np_err inner;
+    np_regex *re = np_regex_compile(np_buf_cstr(&b), &inner);
+    np_buf_free(&b);
+    if (!re)
+        np_fail(err, "failed to compile regexp %s: %s", expr, inner.msg);
+    return re;
+}
+
+int np_filter_remove_uninteresting(np_profile *p, np_err *err)
+{
+    if (!p->drop_frames[0])
+        return 0;
+    np_regex *drop = compile_frames(p->drop_frames, err), *keep = NULL;
+    if (!drop)
+        return -1;
+    if (p->keep_frames[0] && !(keep = compile_frames(p->keep_frames, err))) {
+        np_regex_free(drop);
+        return -1;
+    }
+    prune(p, drop, keep);
+    np_regex_free(drop);
+    if (keep)
+        np_regex_free(keep);
+    return 0;
+}
+
+void np_filter_prune_from(np_profile *p, const np_regex *re)
+{
+    if (!re)
+        return;
+    bool *beneath = np_xcalloc(p->n_location + 1, sizeof *beneath);
+    for (size_t i = 0; i < p->n_location; i++) {
+        np_location *l = &p->location[i];
+        for (uint32_t j = 0; j < l->n_line; j++) {
+            if (line_pruned(p, &l->line[j], re, NULL)) {
+                beneath[i] = true;
+                drop_first_lines(l, j);
+                break;
+            }
+        }
+    }
+    for (size_t i = 0; i < p->n_sample; i++) {
+        np_sample *s = &p->sample[i];
+        for (uint32_t j = 0; j < s->n_loc; j++) {
+            if (beneath[s->loc[j]]) {
+                drop_first_locs(s, j);
+                break;
+            }
+        }
+    }
+    free(beneath);
+}

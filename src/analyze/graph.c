@@ -1,0 +1,1170 @@
+/* Call graph construction (pprof's graph.New: per-sample flat/cum accounting, edges with
+ * residual and inline marks, call trees) and the node/edge/tag orderings reports rely on. */
+#include "graph.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "measure.h"
+#include "pathutil.h"
+
+static int64_t abs64(int64_t v)
+{
+    return v < 0 ? -v : v;
+}
+
+int64_t np_node_flat(const np_node *n)
+{
+    return n->flat_div ? n->flat / n->flat_div : n->flat;
+}
+
+int64_t np_node_cum(const np_node *n)
+{
+    return n->cum_div ? n->cum / n->cum_div : n->cum;
+}
+
+int64_t np_edge_weight_value(const np_edge *e)
+{
+    return e->weight_div ? e->weight / e->weight_div : e->weight;
+}
+
+static void info_key(const np_node_info *i, np_buf *k)
+{
+    k->len = 0;
+    np_buf_add(k, &i->address, sizeof i->address);
+    np_buf_add(k, &i->start_line, sizeof i->start_line);
+    np_buf_add(k, &i->lineno, sizeof i->lineno);
+    np_buf_add(k, i->name, strlen(i->name) + 1);
+    np_buf_add(k, i->orig_name, strlen(i->orig_name) + 1);
+    np_buf_add(k, i->file, strlen(i->file) + 1);
+    np_buf_add(k, i->objfile, strlen(i->objfile) + 1);
+}
+
+void np_node_info_name(const np_node_info *i, np_buf *b)
+{
+    bool any = false;
+    if (i->address) {
+        np_buf_printf(b, "%016" PRIx64, i->address);
+        any = true;
+    }
+    if (i->name[0]) {
+        if (any)
+            np_buf_putc(b, ' ');
+        np_buf_puts(b, i->name);
+        any = true;
+    }
+    const char *tail = NULL;
+    np_buf t = {0};
+    if (i->lineno) {
+        np_buf_printf(&t, "%s:%" PRId64, i->file, i->lineno);
+        tail = np_buf_cstr(&t);
+    } else if (i->file[0]) {
+        tail = i->file;
+    } else if (i->name[0]) {
+        tail = NULL;
+    } else if (i->objfile[0]) {
+        np_buf_putc(&t, '[');
+        np_path_base_buf(&t, i->objfile);
+        np_buf_putc(&t, ']');
+        tail = np_buf_cstr(&t);
+    } else {
+        tail = "<unknown>";
+    }
+    if (tail) {
+        if (any)
+            np_buf_putc(b, ' ');
+        np_buf_puts(b, tail);
+    }
+    np_buf_free(&t);
+}
+
+const char *np_node_name(np_graph *g, np_node *n)
+{
+    if (!n->printable) {
+        np_buf b = {0};
+        np_node_info_name(&n->info, &b);
+        n->printable = np_arena_strndup(&g->arena, b.data ? b.data : "", b.len);
+        np_buf_free(&b);
+    }
+    return n->printable;
+}
+
+/* fmt.Sprint(NodeInfo), pprof's last-resort tie breaker. */
+static void info_sprint(const np_node_info *i, np_buf *b)
+{
+    np_buf_printf(b, "{%s %s %" PRIu64 " %s %" PRId64 " %" PRId64 " %s}", i->name, i->orig_name,
+                  i->address, i->file, i->start_line, i->lineno, i->objfile);
+}
+
+static uint32_t find_or_insert(np_graph *g, np_node_info info, const np_nodeset *kept, np_buf *key)
+{
+    info_key(&info, key);
+    if (kept && np_hmap_get(&kept->keys, key->data, key->len) == UINT32_MAX)
+        return NP_NONE;
+    bool found;
+    uint32_t ix = np_hmap_intern(&g->node_index, key->data, key->len, (uint32_t)g->n_all, &found);
+    if (found)
+        return ix;
+    np_node *n = NP_PUSH(g->all, g->n_all, g->cap_all);
+    n->info = info;
+    n->seen = UINT32_MAX;
+    if (info.address == 0 && info.lineno == 0) {
+        n->function = ix;
+        return ix;
+    }
+    info.address = 0;
+    info.lineno = 0;
+    uint32_t f = find_or_insert(g, info, NULL, key);
+    g->all[ix].function = f;
+    return ix;
+}
+
+static const char *objfile_of(const np_profile *p, const np_location *l)
+{
+    return l->mapping != NP_NONE ? p->mapping[l->mapping].file : "";
+}
+
+/* nodeInfo(): what of a location line identifies a node under these options. */
+static np_node_info line_info(np_graph *g, const np_profile *p, const np_location *l,
+                              const np_line *ln, const np_graph_opts *o)
+{
+    np_node_info ni = {"", "", "", "", l->address, 0, 0};
+    const char *obj = objfile_of(p, l);
+    if (!ln || ln->func == NP_NONE) {
+        ni.objfile = obj;
+        return ni;
+    }
+    const np_function *f = &p->function[ln->func];
+    ni.lineno = ln->line;
+    ni.name = f->name;
+    if (f->filename[0])
+        ni.file = np_path_clean_arena(&g->arena, f->filename);
+    if (o->orig_fn_names)
+        ni.orig_name = f->system_name;
+    if (o->obj_names || (!ni.name[0] && !ni.orig_name[0])) {
+        ni.objfile = obj;
+        ni.start_line = f->start_line;
+    }
+    return ni;
+}
+
+static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *o)
+{
+    np_buf key = {0};
+    g->loc_nodes = np_xcalloc(p->n_location + 1, sizeof *g->loc_nodes);
+    g->loc_n = np_xcalloc(p->n_location + 1, sizeof *g->loc_n);
+    for (size_t li = 0; li < p->n_location; li++) {
+        const np_location *l = &p->location[li];
+        uint32_t n = l->n_line ? l->n_line : 1;
+        uint32_t *nodes = np_arena_alloc(&g->arena, n * sizeof *nodes);
+        for (uint32_t i = 0; i < n; i++) {
+            np_node_info ni = line_info(g, p, l, l->n_line ? &l->line[i] : NULL, o);
+            nodes[i] = find_or_insert(g, ni, o->kept, &key);
+        }
+        g->loc_nodes[li] = nodes;
+        g->loc_n[li] = n;
+    }
+    np_buf_free(&key);
+}
+
+static np_graph *graph_alloc(const np_profile *p)
+{
+    np_graph *g = np_xcalloc(1, sizeof *g);
+    np_hmap_init(&g->node_index, p->n_location * 2 + 16);
+    np_hmap_init(&g->edge_index, p->n_location * 2 + 16);
+    return g;
+}
+
+np_graph *np_graph_nodes_only(const np_profile *p, const np_graph_opts *o)
+{
+    np_graph *g = graph_alloc(p);
+    create_nodes(g, p, o);
+    return g;
+}
+
+void np_graph_free(np_graph *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->n_all; i++) {
+        np_node *n = &g->all[i];
+        free(n->in);
+        free(n->out);
+        free(n->label_tags.tag);
+        for (size_t k = 0; k < n->n_num_tags; k++)
+            free(n->num_tags[k].tags.tag);
+        free(n->num_tags);
+    }
+    free(g->all);
+    free(g->nodes);
+    free(g->edges);
+    free(g->loc_nodes);
+    free(g->loc_n);
+    np_hmap_free(&g->node_index);
+    np_hmap_free(&g->edge_index);
+    np_arena_free(&g->arena);
+    free(g);
+}
+
+static void list_remove(uint32_t *list, size_t *n, uint32_t v)
+{
+    for (size_t i = 0; i < *n; i++) {
+        if (list[i] == v) {
+            memmove(&list[i], &list[i + 1], (*n - i - 1) * sizeof *list);
+            (*n)--;
+            return;
+        }
+    }
+}
+
+static uint32_t edge_find(const np_graph *g, uint32_t src, uint32_t dest)
+{
+    uint32_t k[2] = {src, dest};
+    uint32_t e = np_hmap_get(&g->edge_index, k, sizeof k);
+    return e != UINT32_MAX && !g->edges[e].dead ? e : NP_NONE;
+}
+
+/* Links an edge into both endpoint lists and the (src,dest) index. */
+static uint32_t edge_link(np_graph *g, uint32_t e)
+{
+    np_edge *ed = &g->edges[e];
+    np_node *s = &g->all[ed->src], *d = &g->all[ed->dest];
+    *NP_PUSH(s->out, s->n_out, s->cap_out) = e;
+    *NP_PUSH(d->in, d->n_in, d->cap_in) = e;
+    uint32_t k[2] = {ed->src, ed->dest};
+    bool found;
+    uint32_t old = np_hmap_intern(&g->edge_index, k, sizeof k, e, &found);
+    if (found && old != e) {
+        /* Re-pointing a (src,dest) pair after a tree trim: the old edge is dead. */
+        uint64_t h = np_hash_bytes(k, sizeof k);
+        size_t i = h & g->edge_index.mask;
+        while (g->edge_index.hashes[i]) {
+            if (g->edge_index.hashes[i] == h &&
+                memcmp(g->edge_index.keys.data + g->edge_index.key_off[i], k, sizeof k) == 0) {
+                g->edge_index.vals[i] = e;
+                break;
+            }
+            i = (i + 1) & g->edge_index.mask;
+        }
+    }
+    return e;
+}
+
+static void edge_unlink(np_graph *g, uint32_t e)
+{
+    np_edge *ed = &g->edges[e];
+    list_remove(g->all[ed->src].out, &g->all[ed->src].n_out, e);
+    list_remove(g->all[ed->dest].in, &g->all[ed->dest].n_in, e);
+    ed->dead = true;
+}
+
+static uint32_t add_to_edge(np_graph *g, uint32_t from, uint32_t to, int64_t dv, int64_t v,
+                            bool residual, bool is_inline)
+{
+    uint32_t e = edge_find(g, from, to);
+    if (e != NP_NONE) {
+        np_edge *ed = &g->edges[e];
+        ed->weight_div += dv;
+        ed->weight += v;
+        ed->residual = ed->residual || residual;
+        if (!is_inline)
+            ed->is_inline = false;
+        return e;
+    }
+    np_edge *ed = NP_PUSH(g->edges, g->n_edges, g->cap_edges);
+    ed->src = from;
+    ed->dest = to;
+    ed->weight_div = dv;
+    ed->weight = v;
+    ed->residual = residual;
+    ed->is_inline = is_inline;
+    ed->seen = UINT32_MAX;
+    return edge_link(g, (uint32_t)(g->n_edges - 1));
+}
+
+static np_tag *tag_find_or_add(np_tagmap *m, const char *name, const char *unit, int64_t value)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->tag[i].name, name) == 0)
+            return &m->tag[i];
+    np_tag *t = NP_PUSH(m->tag, m->n, m->cap);
+    t->name = name;
+    t->unit = unit;
+    t->value = value;
+    return t;
+}
+
+static void tag_add(np_tag *t, int64_t dw, int64_t w, bool flat)
+{
+    if (flat) {
+        t->flat_div += dw;
+        t->flat += w;
+    } else {
+        t->cum_div += dw;
+        t->cum += w;
+    }
+}
+
+typedef struct sample_ctx {
+    const np_profile *p;
+    const np_sample *s;
+    const char *labels; /* joined string labels or "" */
+    const np_graph_opts *o;
+} sample_ctx;
+
+static const char *unit_for(const np_graph_opts *o, const char *key)
+{
+    for (const char *const *u = o->num_label_units; u && u[0]; u += 2)
+        if (strcmp(u[0], key) == 0)
+            return u[1];
+    return "";
+}
+
+
+static void add_tags(np_graph *g, np_node *n, const sample_ctx *c, int64_t dw, int64_t w, bool flat)
+{
+    if (c->labels[0])
+        tag_add(tag_find_or_add(&n->label_tags, c->labels, "", 0), dw, w, flat);
+    np_numtags *nt = NULL;
+    for (size_t i = 0; i < n->n_num_tags && !nt; i++)
+        if (strcmp(n->num_tags[i].labels, c->labels) == 0)
+            nt = &n->num_tags[i];
+    if (!nt) {
+        nt = NP_PUSH(n->num_tags, n->n_num_tags, n->cap_num_tags);
+        nt->labels = c->labels;
+    }
+    for (uint32_t i = 0; i < c->s->n_label; i++) {
+        const np_label *l = &c->s->label[i];
+        /* Reports keep only the "bytes" numeric label for graphs, in its profile-wide unit. */
+        if (l->str[0] || strcmp(l->key, "bytes") != 0)
+            continue;
+        const char *unit = unit_for(c->o, l->key);
+        if (!unit[0])
+            unit = l->key;
+        np_buf name = {0};
+        np_measure_scaled_label(&name, l->num, unit, c->o->output_unit);
+        const char *nm = np_arena_strndup(&g->arena, name.data ? name.data : "", name.len);
+        np_buf_free(&name);
+        tag_add(tag_find_or_add(&nt->tags, nm, unit, l->num), dw, w, flat);
+    }
+}
+
+static void add_sample(np_graph *g, np_node *n, const sample_ctx *c, int64_t dw, int64_t w, bool flat)
+{
+    if (flat) {
+        n->flat_div += dw;
+        n->flat += w;
+    } else {
+        n->cum_div += dw;
+        n->cum += w;
+    }
+    if (c->o->tags)
+        add_tags(g, n, c, dw, w, flat);
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The label marking -diff_base samples: pprof's report removes it before building a graph so
+ * that it never shows as a tag. */
+static bool is_base_label(const np_label *l)
+{
+    return strcmp(l->key, "pprof::base") == 0;
+}
+
+/* joinLabels: "key:value" strings sorted and joined with a literal backslash-n. */
+static const char *join_labels(np_graph *g, const np_sample *s)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < s->n_label; i++)
+        n += s->label[i].str[0] != 0 && !is_base_label(&s->label[i]);
+    if (!n)
+        return "";
+    char **parts = np_xcalloc(n, sizeof *parts);
+    size_t k = 0;
+    for (uint32_t i = 0; i < s->n_label; i++) {
+        if (!s->label[i].str[0] || is_base_label(&s->label[i]))
+            continue;
+        np_buf b = {0};
+        np_buf_printf(&b, "%s:%s", s->label[i].key, s->label[i].str);
+        parts[k++] = (char *)np_buf_cstr(&b);
+    }
+    qsort(parts, n, sizeof *parts, cmp_cstr);
+    np_buf all = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            np_buf_puts(&all, "\\n");
+        np_buf_puts(&all, parts[i]);
+        free(parts[i]);
+    }
+    free(parts);
+    const char *r = np_arena_strndup(&g->arena, all.data, all.len);
+    np_buf_free(&all);
+    return r;
+}
+
+static bool sample_weights(const np_sample *s, const np_graph_opts *o, int64_t *w, int64_t *dw)
+{
+    *w = s->value[o->value_index];
+    *dw = o->mean_index >= 0 ? s->value[o->mean_index] : 0;
+    return *w != 0 || *dw != 0;
+}
+
+static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o)
+{
+    create_nodes(g, p, o);
+    for (size_t si = 0; si < p->n_sample; si++) {
+        const np_sample *s = &p->sample[si];
+        int64_t w, dw;
+        if (!sample_weights(s, o, &w, &dw))
+            continue;
+        sample_ctx c = {p, s, o->tags ? join_labels(g, s) : "", o};
+        uint32_t parent = NP_NONE;
+        bool residual = false;
+        for (uint32_t i = s->n_loc; i-- > 0;) {
+            uint32_t li = s->loc[i];
+            uint32_t *ln = g->loc_nodes[li];
+            for (uint32_t ni = g->loc_n[li]; ni-- > 0;) {
+                uint32_t n = ln[ni];
+                if (n == NP_NONE) {
+                    residual = true;
+                    continue;
+                }
+                if (g->all[n].seen != si) {
+                    g->all[n].seen = (uint32_t)si;
+                    add_sample(g, &g->all[n], &c, dw, w, false);
+                }
+                if (parent != NP_NONE && n != parent) {
+                    uint32_t e = edge_find(g, parent, n);
+                    if (e == NP_NONE || g->edges[e].seen != si) {
+                        e = add_to_edge(g, parent, n, dw, w, residual, ni != g->loc_n[li] - 1);
+                        g->edges[e].seen = (uint32_t)si;
+                    }
+                }
+                parent = n;
+                residual = false;
+            }
+        }
+        if (parent != NP_NONE && !residual)
+            add_sample(g, &g->all[parent], &c, dw, w, true);
+    }
+}
+
+/* Call trees: a node per distinct (parent, line) path, so every node has one caller. */
+static void build_tree(np_graph *g, const np_profile *p, const np_graph_opts *o)
+{
+    np_buf key = {0};
+    for (size_t si = 0; si < p->n_sample; si++) {
+        const np_sample *s = &p->sample[si];
+        int64_t w, dw;
+        if (!sample_weights(s, o, &w, &dw))
+            continue;
+        sample_ctx c = {p, s, o->tags ? join_labels(g, s) : "", o};
+        uint32_t parent = NP_NONE;
+        for (uint32_t i = s->n_loc; i-- > 0;) {
+            const np_location *l = &p->location[s->loc[i]];
+            uint32_t nlines = l->n_line ? l->n_line : 1;
+            for (uint32_t li = nlines; li-- > 0;) {
+                np_node_info ni = line_info(g, p, l, l->n_line ? &l->line[li] : NULL, o);
+                /* Nodes are keyed by their parent too: prefix the info key with it. */
+                info_key(&ni, &key);
+                np_buf_add(&key, &parent, sizeof parent);
+                if (o->kept) {
+                    np_buf k2 = {0};
+                    info_key(&ni, &k2);
+                    bool keep = np_hmap_get(&o->kept->keys, k2.data, k2.len) != UINT32_MAX;
+                    np_buf_free(&k2);
+                    if (!keep)
+                        continue;
+                }
+                bool found;
+                uint32_t n = np_hmap_intern(&g->node_index, key.data, key.len, (uint32_t)g->n_all, &found);
+                if (!found) {
+                    np_node *nn = NP_PUSH(g->all, g->n_all, g->cap_all);
+                    nn->info = ni;
+                    nn->seen = UINT32_MAX;
+                    nn->function = n;
+                    if (ni.address != 0 || ni.lineno != 0) {
+                        /* As in pprof, the whole-function node lives in the same per-parent
+                         * map, so sibling lines of one function share it (callgrind's
+                         * disambiguated names depend on this). */
+                        np_node_info fi = ni;
+                        fi.address = 0;
+                        fi.lineno = 0;
+                        np_buf fk = {0};
+                        info_key(&fi, &fk);
+                        np_buf_add(&fk, &parent, sizeof parent);
+                        bool ffound;
+                        uint32_t f = np_hmap_intern(&g->node_index, fk.data, fk.len,
+                                                    (uint32_t)g->n_all, &ffound);
+                        np_buf_free(&fk);
+                        if (!ffound) {
+                            np_node *fn = NP_PUSH(g->all, g->n_all, g->cap_all);
+                            fn->info = fi;
+                            fn->seen = UINT32_MAX;
+                            fn->function = f;
+                        }
+                        g->all[n].function = f;
+                    }
+                }
+                add_sample(g, &g->all[n], &c, dw, w, false);
+                if (parent != NP_NONE)
+                    add_to_edge(g, parent, n, dw, w, false, li != nlines - 1);
+                parent = n;
+            }
+        }
+        if (parent != NP_NONE)
+            add_sample(g, &g->all[parent], &c, dw, w, true);
+    }
+    np_buf_free(&key);
+}
+
+static bool is_negative(const np_node *n)
+{
+    return n->flat < 0 || (n->flat == 0 && n->cum < 0);
+}
+
+np_graph *np_graph_new(const np_profile *p, const np_graph_opts *o)
+{
+    np_graph *g = graph_alloc(p);
+    if (o->call_tree)
+        build_tree(g, p, o);
+    else
+        build_graph(g, p, o);
+    g->nodes = np_xcalloc(g->n_all + 1, sizeof *g->nodes);
+    for (size_t i = 0; i < g->n_all; i++) {
+        const np_node *n = &g->all[i];
+        if (n->cum == 0 && n->flat == 0)
+            continue;
+        if (o->drop_negative && is_negative(n))
+            continue;
+        g->nodes[g->n_nodes++] = (uint32_t)i;
+    }
+    return g;
+}
+
+void np_graph_sum(const np_graph *g, int64_t *flat, int64_t *cum)
+{
+    int64_t f = 0, c = 0;
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        f += g->all[g->nodes[i]].flat;
+        c += g->all[g->nodes[i]].cum;
+    }
+    if (flat)
+        *flat = f;
+    if (cum)
+        *cum = c;
+}
+
+/* ---- ordering ---- */
+
+typedef struct sort_ctx {
+    np_graph *g;
+    enum np_node_order order;
+    int64_t *score; /* per index into all */
+} sort_ctx;
+
+static sort_ctx *g_sort; /* qsort has no context argument in C11 */
+
+static int cmp_i64_desc(int64_t a, int64_t b)
+{
+    return a > b ? -1 : a < b;
+}
+
+static int compare_nodes(np_node *l, np_node *r)
+{
+    np_buf a = {0}, b = {0};
+    info_sprint(&l->info, &a);
+    info_sprint(&r->info, &b);
+    int c = strcmp(np_buf_cstr(&a), np_buf_cstr(&b));
+    np_buf_free(&a);
+    np_buf_free(&b);
+    return c;
+}
+
+static int node_cmp(const void *pa, const void *pb)
+{
+    np_graph *g = g_sort->g;
+    uint32_t ia = *(const uint32_t *)pa, ib = *(const uint32_t *)pb;
+    np_node *l = &g->all[ia], *r = &g->all[ib];
+    int c = 0;
+    switch (g_sort->order) {
+    case NP_ORDER_FLAT:
+        if ((c = cmp_i64_desc(abs64(l->flat), abs64(r->flat))))
+            return c;
+        if ((c = strcmp(np_node_name(g, l), np_node_name(g, r))))
+            return c;
+        if ((c = cmp_i64_desc(abs64(l->cum), abs64(r->cum))))
+            return c;
+        break;
+    case NP_ORDER_FLAT_CUM:
+        if ((c = cmp_i64_desc(abs64(l->flat), abs64(r->flat))))
+            return c;
+        if ((c = cmp_i64_desc(abs64(l->cum), abs64(r->cum))))
+            return c;
+        if ((c = strcmp(np_node_name(g, l), np_node_name(g, r))))
+            return c;
+        break;
+    case NP_ORDER_NAME:
+        if ((c = strcmp(l->info.name, r->info.name)))
+            return c;
+        break;
+    case NP_ORDER_FILE:
+        if ((c = strcmp(l->info.file, r->info.file)))
+            return c;
+        if (l->info.start_line != r->info.start_line)
+            return l->info.start_line < r->info.start_line ? -1 : 1;
+        break;
+    case NP_ORDER_ADDRESS:
+        if (l->info.address != r->info.address)
+            return l->info.address < r->info.address ? -1 : 1;
+        break;
+    case NP_ORDER_CUM:
+    case NP_ORDER_ENTROPY:
+        if ((c = cmp_i64_desc(abs64(g_sort->score[ia]), abs64(g_sort->score[ib]))))
+            return c;
+        if ((c = strcmp(np_node_name(g, l), np_node_name(g, r))))
+            return c;
+        if ((c = cmp_i64_desc(abs64(l->flat), abs64(r->flat))))
+            return c;
+        break;
+    }
+    return compare_nodes(l, r);
+}
+
+static double edge_entropy(const np_graph *g, const uint32_t *edges, size_t n, int64_t self)
+{
+    double score = 0;
+    int64_t total = self;
+    for (size_t i = 0; i < n; i++)
+        if (g->edges[edges[i]].weight > 0)
+            total += abs64(g->edges[edges[i]].weight);
+    if (total != 0) {
+        for (size_t i = 0; i < n; i++) {
+            double frac = (double)abs64(g->edges[edges[i]].weight) / (double)total;
+            score += -frac * log2(frac);
+        }
+        if (self > 0) {
+            double frac = (double)abs64(self) / (double)total;
+            score += -frac * log2(frac);
+        }
+    }
+    return score;
+}
+
+static int64_t entropy_score(const np_graph *g, const np_node *n)
+{
+    double score = 0;
+    if (n->n_in == 0)
+        score++;
+    else
+        score += edge_entropy(g, n->in, n->n_in, 0);
+    if (n->n_out == 0)
+        score++;
+    else
+        score += edge_entropy(g, n->out, n->n_out, n->flat);
+    return (int64_t)(score * (double)n->cum) + n->flat;
+}
+
+void np_graph_sort(np_graph *g, enum np_node_order order)
+{
+    sort_ctx c = {g, order, NULL};
+    if (order == NP_ORDER_CUM || order == NP_ORDER_ENTROPY) {
+        c.score = np_xcalloc(g->n_all + 1, sizeof *c.score);
+        for (size_t i = 0; i < g->n_nodes; i++) {
+            np_node *n = np_graph_node(g, i);
+            c.score[g->nodes[i]] = order == NP_ORDER_CUM ? n->cum : entropy_score(g, n);
+        }
+    }
+    /* Names are cached up front so the comparator does no allocation in the common case. */
+    for (size_t i = 0; i < g->n_nodes; i++)
+        np_node_name(g, np_graph_node(g, i));
+    g_sort = &c;
+    qsort(g->nodes, g->n_nodes, sizeof *g->nodes, node_cmp);
+    g_sort = NULL;
+    free(c.score);
+}
+
+void np_graph_sort_nodes(np_graph *g, bool cum, bool visual)
+{
+    np_graph_sort(g, visual ? NP_ORDER_ENTROPY : cum ? NP_ORDER_CUM : NP_ORDER_FLAT);
+}
+
+/* ---- trimming ---- */
+
+void np_nodeset_init(np_nodeset *s)
+{
+    np_hmap_init(&s->keys, 64);
+}
+
+void np_nodeset_free(np_nodeset *s)
+{
+    np_hmap_free(&s->keys);
+}
+
+static void nodeset_add(np_nodeset *s, const np_node_info *i)
+{
+    np_buf k = {0};
+    info_key(i, &k);
+    np_hmap_intern(&s->keys, k.data, k.len, 1, NULL);
+    np_buf_free(&k);
+}
+
+size_t np_graph_discard_low_frequency(const np_graph *g, int64_t cutoff, np_nodeset *kept)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        const np_node *nd = &g->all[g->nodes[i]];
+        if (abs64(nd->cum) < cutoff)
+            continue;
+        nodeset_add(kept, &nd->info);
+        n++;
+    }
+    return n;
+}
+
+size_t np_graph_discard_low_frequency_ptrs(const np_graph *g, int64_t cutoff, bool *mark)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        const np_node *nd = &g->all[g->nodes[i]];
+        if (abs64(nd->cum) < cutoff)
+            continue;
+        mark[g->nodes[i]] = true;
+        n++;
+    }
+    return n;
+}
+
+enum { MAX_NODELETS = 4 };
+
+static int count_tags(const np_node *n)
+{
+    int count = 0;
+    for (size_t i = 0; i < n->label_tags.n; i++)
+        count += n->label_tags.tag[i].flat != 0;
+    for (size_t k = 0; k < n->n_num_tags; k++)
+        for (size_t i = 0; i < n->num_tags[k].tags.n; i++)
+            count += n->num_tags[k].tags.tag[i].flat != 0;
+    return count;
+}
+
+static size_t top_count(np_graph *g, int max_nodes, bool visual)
+{
+    if (max_nodes > 0 && visual) {
+        int count = 0;
+        for (size_t i = 0; i < g->n_nodes; i++) {
+            int tags = count_tags(np_graph_node(g, i));
+            if (tags > MAX_NODELETS)
+                tags = MAX_NODELETS;
+            if ((count += tags + 1) >= max_nodes) {
+                max_nodes = (int)i + 1;
+                break;
+            }
+        }
+    }
+    if (max_nodes < 0)
+        max_nodes = 0;
+    return (size_t)max_nodes > g->n_nodes ? g->n_nodes : (size_t)max_nodes;
+}
+
+size_t np_graph_select_top(np_graph *g, int max_nodes, bool visual, np_nodeset *kept)
+{
+    size_t n = top_count(g, max_nodes, visual);
+    for (size_t i = 0; i < n; i++)
+        nodeset_add(kept, &np_graph_node(g, i)->info);
+    return n;
+}
+
+size_t np_graph_select_top_ptrs(np_graph *g, int max_nodes, bool visual, bool *mark)
+{
+    size_t n = top_count(g, max_nodes, visual);
+    for (size_t i = 0; i < n; i++)
+        mark[g->nodes[i]] = true;
+    return n;
+}
+
+void np_graph_trim_tree(np_graph *g, const bool *kept)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        uint32_t ci = g->nodes[i];
+        np_node *cur = &g->all[ci];
+        if (kept[ci]) {
+            g->nodes[out++] = ci;
+            continue;
+        }
+        if (cur->n_in == 0) {
+            while (cur->n_out)
+                edge_unlink(g, cur->out[0]);
+            continue;
+        }
+        uint32_t pe = cur->in[0];
+        uint32_t parent = g->edges[pe].src;
+        bool parent_inline = g->edges[pe].is_inline;
+        edge_unlink(g, pe);
+        while (cur->n_out) {
+            uint32_t e = cur->out[0];
+            np_edge copy = g->edges[e];
+            edge_unlink(g, e);
+            np_edge *ne = NP_PUSH(g->edges, g->n_edges, g->cap_edges);
+            *ne = copy;
+            ne->dead = false;
+            ne->src = parent;
+            ne->residual = true;
+            ne->is_inline = parent_inline && copy.is_inline;
+            edge_link(g, (uint32_t)(g->n_edges - 1));
+            cur = &g->all[ci];
+        }
+    }
+    g->n_nodes = out;
+    np_graph_remove_redundant_edges(g);
+}
+
+static void trim_tags(np_tagmap *m, int64_t cutoff)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < m->n; i++)
+        if (abs64(m->tag[i].flat) >= cutoff || abs64(m->tag[i].cum) >= cutoff)
+            m->tag[k++] = m->tag[i];
+    m->n = k;
+}
+
+void np_graph_trim_low_frequency_tags(np_graph *g, int64_t cutoff)
+{
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        np_node *n = np_graph_node(g, i);
+        trim_tags(&n->label_tags, cutoff);
+        for (size_t k = 0; k < n->n_num_tags; k++)
+            trim_tags(&n->num_tags[k].tags, cutoff);
+    }
+}
+
+int np_graph_trim_low_frequency_edges(np_graph *g, int64_t cutoff)
+{
+    int dropped = 0;
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        np_node *n = np_graph_node(g, i);
+        for (size_t k = n->n_in; k-- > 0;) {
+            uint32_t e = n->in[k];
+            if (abs64(g->edges[e].weight) < cutoff) {
+                edge_unlink(g, e);
+                dropped++;
+            }
+        }
+    }
+    return dropped;
+}
+
+static np_graph *g_edge_sort;
+
+static int edge_cmp(const void *pa, const void *pb)
+{
+    np_graph *g = g_edge_sort;
+    const np_edge *a = &g->edges[*(const uint32_t *)pa], *b = &g->edges[*(const uint32_t *)pb];
+    if (a->weight != b->weight) {
+        int c = cmp_i64_desc(abs64(a->weight), abs64(b->weight));
+        if (c)
+            return c;
+    }
+    int c = strcmp(np_node_name(g, &g->all[a->src]), np_node_name(g, &g->all[b->src]));
+    if (c)
+        return c;
+    return strcmp(np_node_name(g, &g->all[a->dest]), np_node_name(g, &g->all[b->dest]));
+}
+
+uint32_t *np_graph_sorted_edges(np_graph *g, const np_node *n, bool in, size_t *count)
+{
+    size_t k = in ? n->n_in : n->n_out;
+    uint32_t *list = np_xmalloc((k + 1) * sizeof *list);
+    memcpy(list, in ? n->in : n->out, k * sizeof *list);
+    for (size_t i = 0; i < k; i++) {
+        np_node_name(g, &g->all[g->edges[list[i]].src]);
+        np_node_name(g, &g->all[g->edges[list[i]].dest]);
+    }
+    g_edge_sort = g;
+    qsort(list, k, sizeof *list, edge_cmp);
+    g_edge_sort = NULL;
+    *count = k;
+    return list;
+}
+
+static bool is_redundant_edge(np_graph *g, uint32_t e)
+{
+    uint32_t src = g->edges[e].src, start = g->edges[e].dest;
+    bool *seen = np_xcalloc(g->n_all + 1, sizeof *seen);
+    uint32_t *queue = np_xmalloc((g->n_all + 1) * sizeof *queue);
+    size_t head = 0, tail = 0;
+    bool found = false;
+    seen[start] = true;
+    queue[tail++] = start;
+    while (head < tail && !found) {
+        const np_node *n = &g->all[queue[head++]];
+        for (size_t i = 0; i < n->n_in; i++) {
+            uint32_t ie = n->in[i];
+            uint32_t s = g->edges[ie].src;
+            if (ie == e || seen[s])
+                continue;
+            if (s == src) {
+                found = true;
+                break;
+            }
+            seen[s] = true;
+            queue[tail++] = s;
+        }
+    }
+    free(seen);
+    free(queue);
+    return found;
+}
+
+void np_graph_remove_redundant_edges(np_graph *g)
+{
+    for (size_t i = g->n_nodes; i > 0; i--) {
+        np_node *n = np_graph_node(g, i - 1);
+        size_t k;
+        uint32_t *in = np_graph_sorted_edges(g, n, true, &k);
+        for (size_t j = k; j > 0; j--) {
+            uint32_t e = in[j - 1];
+            if (!g->edges[e].residual)
+                break;
+            if (is_redundant_edge(g, e))
+                edge_unlink(g, e);
+        }
+        free(in);
+    }
+}
+
+static bool g_tag_flat;
+
+static int tag_cmp(const void *pa, const void *pb)
+{
+    const np_tag *a = *(np_tag *const *)pa, *b = *(np_tag *const *)pb;
+    int c;
+    if (!g_tag_flat && a->cum != b->cum && (c = cmp_i64_desc(abs64(a->cum), abs64(b->cum))))
+        return c;
+    if (a->flat != b->flat && (c = cmp_i64_desc(abs64(a->flat), abs64(b->flat))))
+        return c;
+    return strcmp(a->name, b->name);
+}
+
+np_tag **np_sort_tags(np_tag *const *tags, size_t n, bool flat)
+{
+    np_tag **out = np_xmalloc((n + 1) * sizeof *out);
+    memcpy(out, tags, n * sizeof *out);
+    g_tag_flat = flat;
+    qsort(out, n, sizeof *out, tag_cmp);
+    return out;
+}
+
+/* ---- ShortenFunctionName ----
+ * pprof shortens names with four RE2 patterns. They are matched here by hand: every
+ * repetition in them is followed by a delimiter its body cannot match, so the leftmost-first
+ * (backtracking) result can be found by direct scanning, with the few remaining choices tried
+ * in the order RE2 would. '.' in RE2 does not match '\n', which bounds several of the scans. */
+
+static bool is_word(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static bool is_lower(char c)
+{
+    return c >= 'a' && c <= 'z';
+}
+
+static bool is_upper(char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
+static bool is_ident_start(char c)
+{
+    return is_lower(c) || is_upper(c) || c == '_';
+}
+
+/* `^(.*?)/v(?:[2-9]|[1-9][0-9]+)([./].*)$` replaced by `${1}${2}`: drops the first module
+ * version element ("/v2" ... ) that is followed by '.' or '/'. Writes the result to out. */
+static void strip_go_version(const char *f, np_buf *out)
+{
+    size_t n = strlen(f);
+    if (!memchr(f, '\n', n)) { /* both ends are anchored and '.' stops at newlines */
+        for (size_t i = 0; i + 2 < n; i++) {
+            if (f[i] != '/' || f[i + 1] != 'v')
+                continue;
+            size_t j = i + 2, k = j;
+            while (f[k] >= '0' && f[k] <= '9')
+                k++;
+            bool ok = (k - j == 1 && f[j] >= '2') || (k - j >= 2 && f[j] != '0');
+            if (ok && (f[k] == '.' || f[k] == '/')) {
+                np_buf_add(out, f, i);
+                np_buf_puts(out, f + k);
+                return;
+            }
+        }
+    }
+    np_buf_puts(out, f);
+}
+
+/* `^(?:[\w\-\.]+\/)+(.+)`: the text after the last "segment/" prefix (backing off one segment
+ * when nothing follows it). */
+static bool match_go(const char *s, size_t *start, size_t *end)
+{
+    size_t prev = 0, p = 0;
+    int reps = 0;
+    for (;;) {
+        size_t q = p;
+        while (is_word(s[q]) || s[q] == '-' || s[q] == '.')
+            q++;
+        if (q == p || s[q] != '/')
+            break;
+        prev = p;
+        p = q + 1;
+        reps++;
+    }
+    if (reps == 0)
+        return false;
+    if (s[p] == 0 || s[p] == '\n') {
+        if (reps == 1)
+            return false;
+        p = prev;
+    }
+    size_t e = p;
+    while (s[e] && s[e] != '\n')
+        e++;
+    *start = p;
+    *end = e;
+    return true;
+}
+
+/* `^(?:[a-z]\w*\.)*([A-Z][\w\$]*\.(?:<init>|[a-z][\w\$]*(?:\$\d+)?))(?:(?:\()|$)`: Java
+ * Class.method without package and arguments. */
+static bool match_java(const char *s, size_t *start, size_t *end)
+{
+    size_t p = 0;
+    while (is_lower(s[p])) {
+        size_t q = p + 1;
+        while (is_word(s[q]))
+            q++;
+        if (s[q] != '.')
+            break;
+        p = q + 1;
+    }
+    if (!is_upper(s[p]))
+        return false;
+    size_t q = p + 1;
+    while (is_word(s[q]) || s[q] == '$')
+        q++;
+    if (s[q] != '.')
+        return false;
+    q++;
+    size_t e;
+    if (strncmp(s + q, "<init>", 6) == 0) {
+        e = q + 6;
+    } else if (is_lower(s[q])) {
+        e = q + 1;
+        while (is_word(s[e]) || s[e] == '$')
+            e++;
+    } else {
+        return false;
+    }
+    if (s[e] != '(' && s[e] != 0)
+        return false;
+    *start = p;
+    *end = e;
+    return true;
+}
+
+/* One C++ `Class::method` (with optional template arguments) starting at s+p; the end
+ * offset, or 0 when it does not match there. */
+static size_t cpp_method_at(const char *s, size_t p)
+{
+    size_t q = p;
+    while (s[q] == '_')
+        q++;
+    if (!is_upper(s[q]))
+        return 0;
+    while (is_word(s[q]))
+        q++;
+    if (s[q] != ':' || s[q + 1] != ':')
+        return 0;
+    q += 2;
+    if (s[q] == '~')
+        q++;
+    if (!is_ident_start(s[q]))
+        return 0;
+    while (is_word(s[q]))
+        q++;
+    if (s[q] == '<') {
+        /* `<.*>` is greedy: up to the last '>' before the end of the line. */
+        size_t last = 0;
+        for (size_t r = q + 1; s[r] && s[r] != '\n'; r++)
+            if (s[r] == '>')
+                last = r;
+        if (last)
+            q = last + 1;
+    }
+    return q;
+}
+
+/* `^(?:[_a-zA-Z]\w*::)+(_*[A-Z]\w*::~?[_a-zA-Z]\w*(?:<.*>)?)`: the last Class::method of a
+ * namespace-qualified name. The greedy prefix is tried longest first. */
+static bool match_cpp(const char *s, size_t *start, size_t *end)
+{
+    size_t pos[64], *reps = pos, cap = 64, n = 0;
+    size_t p = 0;
+    bool heap = false;
+    for (;;) {
+        if (!is_ident_start(s[p]))
+            break;
+        size_t q = p + 1;
+        while (is_word(s[q]))
+            q++;
+        if (s[q] != ':' || s[q + 1] != ':')
+            break;
+        p = q + 2;
+        if (n == cap) {
+            size_t *grown = np_xmalloc(2 * cap * sizeof *grown);
+            memcpy(grown, reps, n * sizeof *grown);
+            if (heap)
+                free(reps);
+            reps = grown;
+            heap = true;
+            cap *= 2;
+        }
+        reps[n++] = p;
+    }
+    bool found = false;
+    for (size_t j = n; j-- > 0 && !found;) {
+        size_t e = cpp_method_at(s, reps[j]);
+        if (e) {
+            *start = reps[j];
+            *end = e;
+            found = true;
+        }
+    }
+    if (heap)
+        free(reps);
+    return found;
+}
+
+void np_shorten_function_name(const char *f, np_buf *out)
+{
+    static const char anon[] = "(anonymous namespace)::";
+    if (strncmp(f, anon, sizeof anon - 1) == 0)
+        f += sizeof anon - 1;
+    np_buf s = {0};
+    strip_go_version(f, &s);
+    const char *str = np_buf_cstr(&s);
+    size_t a, b;
+    if (match_go(str, &a, &b) || match_java(str, &a, &b) || match_cpp(str, &a, &b))
+        np_buf_add(out, str + a, b - a);
+    else
+        np_buf_puts(out, str);
+    np_buf_free(&s);
+}

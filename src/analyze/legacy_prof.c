@@ -1,0 +1,574 @@
+/* The profile a legacy parser builds, and the renumbering pprof applies to it: location and
+ * function ids in first-use order, the main-binary and adjacent-mapping heuristics, mapping
+ * assignment by address, and the final conversion to an np_profile. */
+#include "legacy_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void lg_prof_init(lg_prof *lp)
+{
+    memset(lp, 0, sizeof *lp);
+    lp->out = np_profile_new();
+    lp->period_type = (np_value_type){"", ""};
+}
+
+void lg_prof_free(lg_prof *lp)
+{
+    free(lp->loc);
+    free(lp->sample);
+    free(lp->pool);
+    free(lp->map);
+    free(lp->func);
+    free(lp->by_addr.keys);
+    free(lp->by_addr.vals);
+    np_profile_free(lp->out);
+    memset(lp, 0, sizeof *lp);
+}
+
+void lg_prof_set_types(lg_prof *lp, size_t n, const char *const *type_unit)
+{
+    lp->n_st = n;
+    for (size_t i = 0; i < n; i++)
+        lp->st[i] = (np_value_type){np_profile_str(lp->out, type_unit[2 * i]),
+                                    np_profile_str(lp->out, type_unit[2 * i + 1])};
+}
+
+static size_t addr_slot(const lg_addr_index *ix, uint64_t key)
+{
+    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    size_t i = (size_t)(h >> 20) & (ix->cap - 1);
+    while (ix->vals[i] && ix->keys[i] != key)
+        i = (i + 1) & (ix->cap - 1);
+    return i;
+}
+
+static void addr_grow(lg_addr_index *ix)
+{
+    lg_addr_index old = *ix;
+    ix->cap = old.cap ? old.cap * 2 : 64;
+    ix->keys = np_xcalloc(ix->cap, sizeof *ix->keys);
+    ix->vals = np_xcalloc(ix->cap, sizeof *ix->vals);
+    for (size_t i = 0; i < old.cap; i++) {
+        if (old.vals[i]) {
+            size_t j = addr_slot(ix, old.keys[i]);
+            ix->keys[j] = old.keys[i];
+            ix->vals[j] = old.vals[i];
+        }
+    }
+    free(old.keys);
+    free(old.vals);
+}
+
+uint32_t lg_loc_for(lg_prof *lp, uint64_t addr)
+{
+    lg_addr_index *ix = &lp->by_addr;
+    if ((ix->n + 1) * 2 > ix->cap)
+        addr_grow(ix);
+    size_t i = addr_slot(ix, addr);
+    if (ix->vals[i])
+        return ix->vals[i] - 1;
+    lg_loc *l = NP_PUSH(lp->loc, lp->n_loc, lp->cap_loc);
+    *l = (lg_loc){.addr = addr, .map = NP_NONE, .func = NP_NONE};
+    ix->keys[i] = addr;
+    ix->vals[i] = (uint32_t)lp->n_loc;
+    ix->n++;
+    return (uint32_t)(lp->n_loc - 1);
+}
+
+uint32_t lg_loc_find(const lg_prof *lp, uint64_t addr)
+{
+    if (lp->by_addr.cap == 0)
+        return NP_NONE;
+    size_t i = addr_slot(&lp->by_addr, addr);
+    return lp->by_addr.vals[i] ? lp->by_addr.vals[i] - 1 : NP_NONE;
+}
+
+lg_sample *lg_add_sample(lg_prof *lp, const uint64_t *addrs, size_t n, int adj)
+{
+    np_grow(&lp->pool, &lp->cap_pool, lp->n_pool + n, sizeof *lp->pool);
+    size_t off = lp->n_pool;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t a = addrs[i];
+        /* Return addresses point after the call; step back onto it. The leaf of a CPU or
+         * thread stack is the interrupted instruction itself, not a return address. */
+        if (adj == LG_ADJ_ALL || (adj == LG_ADJ_CALLERS && i > 0))
+            a--;
+        lp->pool[lp->n_pool++] = lg_loc_for(lp, a);
+    }
+    lg_sample *s = NP_PUSH(lp->sample, lp->n_sample, lp->cap_sample);
+    *s = (lg_sample){.off = off, .n_loc = (uint32_t)n};
+    return s;
+}
+
+void lg_drop_second_frame(lg_prof *lp, lg_sample *s)
+{
+    uint32_t *l = lg_sample_locs(lp, s);
+    memmove(l + 1, l + 2, (s->n_loc - 2) * sizeof *l);
+    s->n_loc--;
+}
+
+void lg_drop_duplicate_leaf(lg_prof *lp)
+{
+    for (size_t i = 0; i < lp->n_sample; i++) {
+        lg_sample *s = &lp->sample[i];
+        uint32_t *l = lg_sample_locs(lp, s);
+        if (s->n_loc > 1 && lp->loc[l[0]].addr == lp->loc[l[1]].addr + 1)
+            lg_drop_second_frame(lp, s);
+    }
+}
+
+/* ---- renumbering ---- */
+
+/* Keeps only the locations samples use, in order of first use (remapLocationIDs). */
+static void remap_locations(lg_prof *lp)
+{
+    uint32_t *newidx = np_xmalloc((lp->n_loc ? lp->n_loc : 1) * sizeof *newidx);
+    for (size_t i = 0; i < lp->n_loc; i++)
+        newidx[i] = NP_NONE;
+    lg_loc *locs = np_xmalloc((lp->n_loc ? lp->n_loc : 1) * sizeof *locs);
+    size_t n = 0;
+    for (size_t i = 0; i < lp->n_sample; i++) {
+        lg_sample *s = &lp->sample[i];
+        uint32_t *l = lg_sample_locs(lp, s);
+        for (uint32_t j = 0; j < s->n_loc; j++) {
+            if (newidx[l[j]] == NP_NONE) {
+                newidx[l[j]] = (uint32_t)n;
+                locs[n++] = lp->loc[l[j]];
+            }
+            l[j] = newidx[l[j]];
+        }
+    }
+    /* Address lookups end here (every parser looks locations up before renumbering), and
+     * the old indices would be stale. */
+    free(lp->by_addr.keys);
+    free(lp->by_addr.vals);
+    memset(&lp->by_addr, 0, sizeof lp->by_addr);
+    free(lp->loc);
+    lp->loc = locs;
+    lp->n_loc = lp->cap_loc = n;
+    free(newidx);
+}
+
+/* Keeps only the functions locations use, in order of first use (remapFunctionIDs). */
+static void remap_functions(lg_prof *lp)
+{
+    if (lp->n_func == 0)
+        return;
+    uint32_t *newidx = np_xmalloc(lp->n_func * sizeof *newidx);
+    for (size_t i = 0; i < lp->n_func; i++)
+        newidx[i] = NP_NONE;
+    lg_func *fns = np_xmalloc(lp->n_func * sizeof *fns);
+    size_t n = 0;
+    for (size_t i = 0; i < lp->n_loc; i++) {
+        uint32_t f = lp->loc[i].func;
+        if (f == NP_NONE)
+            continue;
+        if (newidx[f] == NP_NONE) {
+            newidx[f] = (uint32_t)n;
+            fns[n++] = lp->func[f];
+        }
+        lp->loc[i].func = newidx[f];
+    }
+    free(lp->func);
+    lp->func = fns;
+    lp->n_func = lp->cap_func = n;
+    free(newidx);
+}
+
+static void drop_first_mapping(lg_prof *lp)
+{
+    memmove(lp->map, lp->map + 1, (lp->n_map - 1) * sizeof *lp->map);
+    lp->n_map--;
+}
+
+/* remapMappingIDs: main-binary fix-ups, then each location goes to the first mapping holding
+ * its address, or to one whose unencoded first part would, or to a catch-all fake mapping. */
+static void remap_mappings(lg_prof *lp)
+{
+    if (lp->n_map > 1 && strncmp(lp->map[0].file, "/anon_hugepage", 14) == 0 &&
+        lp->map[0].limit == lp->map[1].start)
+        drop_first_mapping(lp);
+    if (lp->n_map > 0) {
+        lg_map *m = &lp->map[0];
+        if (m->start - m->offset == 0x400000) {
+            m->start = 0x400000;
+            m->offset = 0;
+        }
+    }
+    uint32_t fake = NP_NONE;
+    for (size_t i = 0; i < lp->n_loc; i++) {
+        lg_loc *l = &lp->loc[i];
+        uint64_t a = l->addr;
+        if (l->map != NP_NONE || a == 0)
+            continue;
+        for (size_t k = 0; k < lp->n_map && l->map == NP_NONE; k++)
+            if (lp->map[k].start <= a && a < lp->map[k].limit)
+                l->map = (uint32_t)k;
+        for (size_t k = 0; k < lp->n_map && l->map == NP_NONE; k++) {
+            lg_map *m = &lp->map[k];
+            if (m->offset != 0 && m->start - m->offset <= a && a < m->start) {
+                m->start -= m->offset;
+                m->offset = 0;
+                l->map = (uint32_t)k;
+            }
+        }
+        if (l->map != NP_NONE)
+            continue;
+        if (fake == NP_NONE) {
+            /* Go's legacy handlers wrote no mappings at all. */
+            lg_map *m = NP_PUSH(lp->map, lp->n_map, lp->cap_map);
+            *m = (lg_map){.limit = UINT64_MAX, .file = "", .build_id = ""};
+            fake = (uint32_t)(lp->n_map - 1);
+        }
+        l->map = fake;
+    }
+}
+
+void lg_remap(lg_prof *lp)
+{
+    remap_locations(lp);
+    remap_functions(lp);
+    remap_mappings(lp);
+}
+
+/* ---- the memory map section ---- */
+
+/* Whether two entries are one mapping split in two (pprof's adjacent()). */
+static bool adjacent(const lg_map *a, const lg_map *b)
+{
+    if (a->file[0] && b->file[0] && strcmp(a->file, b->file) != 0)
+        return false;
+    if (a->build_id[0] && b->build_id[0] && strcmp(a->build_id, b->build_id) != 0)
+        return false;
+    if (a->limit != b->start)
+        return false;
+    if (a->offset != 0 && b->offset != 0 && a->offset + (a->limit - a->start) != b->offset)
+        return false;
+    return true;
+}
+
+/* pprof's libRx: "[.]so$" or "[.]so[._][0-9]+" anywhere in the name. */
+static bool looks_like_library(const char *f, size_t n)
+{
+    for (size_t i = 0; i + 3 <= n; i++) {
+        if (memcmp(f + i, ".so", 3) != 0)
+            continue;
+        if (i + 3 == n)
+            return true;
+        if (i + 4 < n && (f[i + 3] == '.' || f[i + 3] == '_') && f[i + 4] >= '0' && f[i + 4] <= '9')
+            return true;
+    }
+    return false;
+}
+
+/* The file name with every "(deleted)" removed and white space trimmed, as the main-binary
+ * heuristic sees it; returns whether that name qualifies as the main binary. */
+static bool main_binary_candidate(const char *file)
+{
+    size_t n = strlen(file);
+    char *buf = np_xmalloc(n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        if (n - i >= 9 && memcmp(file + i, "(deleted)", 9) == 0) {
+            i += 9;
+            continue;
+        }
+        buf[k++] = file[i++];
+    }
+    lg_span t = lg_trim(lg_span_of(buf, k));
+    bool ok = t.n > 0 && !looks_like_library(t.p, t.n) && t.p[0] != '[';
+    free(buf);
+    return ok;
+}
+
+/* massageMappings: merge split mappings, move the likely main binary first. No location has
+ * a mapping yet when this runs, so no location needs updating. */
+static void massage_mappings(lg_prof *lp)
+{
+    if (lp->n_map > 1) {
+        size_t k = 1;
+        for (size_t i = 1; i < lp->n_map; i++) {
+            lg_map *last = &lp->map[k - 1], *m = &lp->map[i];
+            if (adjacent(last, m)) {
+                last->limit = m->limit;
+                if (m->file[0])
+                    last->file = m->file;
+                if (m->build_id[0])
+                    last->build_id = m->build_id;
+                continue;
+            }
+            lp->map[k++] = *m;
+        }
+        lp->n_map = k;
+    }
+    for (size_t i = 0; i < lp->n_map; i++) {
+        if (main_binary_candidate(lp->map[i].file)) {
+            lg_map t = lp->map[0];
+            lp->map[0] = lp->map[i];
+            lp->map[i] = t;
+            break;
+        }
+    }
+}
+
+/* "$name" -> value substitutions declared by "name=value" lines of the map section, applied as
+ * Go's strings.Replacer does: left to right, the earliest declared name that matches wins. */
+typedef struct subst_entry {
+    size_t koff, kn, voff, vn; /* "$name" and value, as offsets into lg_subst.store */
+} subst_entry;
+
+typedef struct lg_subst {
+    subst_entry *e;
+    size_t n, cap;
+    np_buf store;
+    size_t budget; /* bytes substitutions may still add, so input cannot explode */
+    size_t work;   /* comparisons left, so many names cannot make it quadratic */
+} lg_subst;
+
+/* Limits far above any real profile that keep hostile input from blowing up. */
+#define SUBST_BUDGET ((size_t)64 << 20)
+#define SUBST_WORK ((size_t)1 << 28)
+
+static void subst_add(lg_subst *r, lg_span k, lg_span v)
+{
+    /* A repeated name changes nothing: the first declaration keeps priority. */
+    for (size_t i = 0; i < r->n; i++)
+        if (r->e[i].kn == k.n + 1 && memcmp(r->store.data + r->e[i].koff + 1, k.p, k.n) == 0)
+            return;
+    subst_entry *e = NP_PUSH(r->e, r->n, r->cap);
+    e->koff = r->store.len;
+    e->kn = k.n + 1;
+    np_buf_putc(&r->store, '$');
+    np_buf_add(&r->store, k.p, k.n);
+    e->voff = r->store.len;
+    e->vn = v.n;
+    np_buf_add(&r->store, v.p, v.n);
+}
+
+/* Applies the substitutions to line into out; -1 when a limit is hit. */
+static int subst_apply(lg_subst *r, lg_span line, np_buf *out)
+{
+    out->len = 0;
+    for (size_t i = 0; i < line.n;) {
+        const subst_entry *hit = NULL;
+        for (size_t k = 0; line.p[i] == '$' && k < r->n && !hit; k++) {
+            const subst_entry *e = &r->e[k];
+            if (r->work < e->kn + 1)
+                return -1;
+            r->work -= e->kn + 1;
+            if (e->kn <= line.n - i && memcmp(line.p + i, r->store.data + e->koff, e->kn) == 0)
+                hit = e;
+        }
+        if (!hit) {
+            np_buf_putc(out, line.p[i++]);
+            continue;
+        }
+        if (hit->vn > hit->kn) {
+            if (r->budget < hit->vn - hit->kn)
+                return -1;
+            r->budget -= hit->vn - hit->kn;
+        }
+        np_buf_add(out, r->store.data + hit->voff, hit->vn);
+        i += hit->kn;
+    }
+    return 0;
+}
+
+static void subst_free(lg_subst *r)
+{
+    free(r->e);
+    np_buf_free(&r->store);
+}
+
+/* parseMappingEntry: 1 with *m, 0 for a non-executable entry, -1 when the line is not one. */
+static int mapping_entry(lg_prof *lp, lg_rx *rx, lg_span line, lg_map *m)
+{
+    lg_span g[8];
+    lg_span start, end, perm, file, offset, build_id = {line.p, 0};
+    if (lg_re_find(rx->proc_maps, line.p, line.n, g)) {
+        start = g[1], end = g[2], perm = g[3], offset = g[4], file = g[5];
+    } else if (lg_re_find(rx->brief_maps, line.p, line.n, g)) {
+        start = g[1], end = g[2], perm = g[3], file = g[4], offset = g[5], build_id = g[6];
+    } else {
+        return -1;
+    }
+    if (perm.n && !memchr(perm.p, 'x', perm.n))
+        return 0;
+    *m = (lg_map){0};
+    if (!lg_parse_uint(start, 16, &m->start) || !lg_parse_uint(end, 16, &m->limit))
+        return -1;
+    if (offset.n && !lg_parse_uint(offset, 16, &m->offset))
+        return -1;
+    m->file = np_profile_strn(lp->out, file.p, file.n);
+    m->build_id = np_profile_strn(lp->out, build_id.p, build_id.n);
+    return 1;
+}
+
+/* glog's "... file:line] " prefix, which pprof strips from map lines. */
+static lg_span strip_log_prefix(lg_rx *rx, lg_span line)
+{
+    lg_span g[1];
+    if (lg_re_find(rx->log_prefix, line.p, line.n, g)) {
+        size_t end = (size_t)(g[0].p - line.p) + g[0].n;
+        return lg_span_of(line.p + end, line.n - end);
+    }
+    return line;
+}
+
+int lg_parse_memory_map(lg_prof *lp, lg_scanner *s, lg_rx *rx, np_err *err)
+{
+    lg_subst r = {.budget = SUBST_BUDGET, .work = SUBST_WORK};
+    np_buf buf = {0};
+    int rc = 0;
+    while (lg_scan(s)) {
+        lg_span line = strip_log_prefix(rx, s->tok);
+        if (r.n) {
+            if (subst_apply(&r, line, &buf) < 0) {
+                rc = np_fail(err, "memory map: variable substitutions expand too much");
+                break;
+            }
+            line = lg_span_of(buf.data ? buf.data : "", buf.len);
+        }
+        lg_map m;
+        int k = mapping_entry(lp, rx, line, &m);
+        if (k > 0) {
+            *NP_PUSH(lp->map, lp->n_map, lp->cap_map) = m;
+        } else if (k < 0) {
+            /* Not a mapping: "name=value" declares $name for the lines that follow. */
+            const char *eq = memchr(line.p, '=', line.n);
+            if (eq) {
+                lg_span key = lg_trim(lg_span_of(line.p, (size_t)(eq - line.p)));
+                lg_span val = lg_trim(lg_span_of(eq + 1, line.n - (size_t)(eq - line.p) - 1));
+                subst_add(&r, key, val);
+            }
+        }
+    }
+    subst_free(&r);
+    np_buf_free(&buf);
+    if (rc == 0)
+        rc = lg_scan_err(s, err);
+    if (rc < 0)
+        return -1;
+    massage_mappings(lp);
+    lg_remap(lp);
+    return 0;
+}
+
+int lg_additional_sections(lg_prof *lp, lg_scanner *s, lg_rx *rx, np_err *err)
+{
+    while (!lg_is_map_sentinel(s->tok) && lg_scan(s)) {
+    }
+    if (lg_scan_err(s, err) < 0)
+        return -1;
+    return lg_parse_memory_map(lp, s, rx, err);
+}
+
+/* ---- conversion ---- */
+
+/* pprof's addLegacyFrameInfo: which frames are the profiler's or the allocator's own. */
+static const char alloc_rx[] =
+    "calloc|cfree|malloc|free|memalign|do_memalign|(__)?posix_memalign|pvalloc|valloc|realloc|"
+    "tcmalloc::.*|tc_calloc|tc_cfree|tc_malloc|tc_free|tc_memalign|tc_posix_memalign|"
+    "tc_pvalloc|tc_valloc|tc_realloc|tc_new|tc_delete|tc_newarray|tc_deletearray|"
+    "tc_new_nothrow|tc_newarray_nothrow|malloc_zone_malloc|malloc_zone_calloc|"
+    "malloc_zone_valloc|malloc_zone_realloc|malloc_zone_memalign|malloc_zone_free|"
+    "runtime\\..*|BaseArena::.*|(::)?do_malloc_no_errno|(::)?do_malloc_pages|(::)?do_malloc|"
+    "DoSampledAllocation|MallocedMemBlock::MallocedMemBlock|_M_allocate|"
+    "__builtin_(vec_)?delete|__builtin_(vec_)?new|__gnu_cxx::new_allocator::allocate|"
+    "__libc_malloc|__malloc_alloc_template::allocate|allocate|cpp_alloc|operator new(\\[\\])?|"
+    "simple_alloc::allocate";
+static const char alloc_skip_rx[] = "runtime\\.panic|runtime\\.reflectcall|runtime\\.call[0-9]*";
+static const char cpu_rx[] = "ProfileData::Add|ProfileData::prof_handler|"
+                             "CpuProfiler::prof_handler|__pthread_sighandler|__restore";
+static const char lock_rx[] =
+    "RecordLockProfileData|(base::)?RecordLockProfileData.*|(base::)?SubmitMutexProfileData.*|"
+    "(base::)?SubmitSpinLockProfileData.*|(base::Mutex::)?AwaitCommon.*|"
+    "(base::Mutex::)?Unlock.*|(base::Mutex::)?UnlockSlow.*|(base::Mutex::)?ReaderUnlock.*|"
+    "(base::MutexLock::)?~MutexLock.*|(Mutex::)?AwaitCommon.*|(Mutex::)?Unlock.*|"
+    "(Mutex::)?UnlockSlow.*|(Mutex::)?ReaderUnlock.*|(MutexLock::)?~MutexLock.*|"
+    "(SpinLock::)?Unlock.*|(SpinLock::)?SlowUnlock.*|(SpinLockHolder::)?~SpinLockHolder.*";
+
+static bool types_are(const lg_prof *lp, const char *const *names, size_t n)
+{
+    if (lp->n_st != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(lp->st[i].type, names[i]) != 0)
+            return false;
+    return true;
+}
+
+static void frame_info(lg_prof *lp, np_profile *p)
+{
+    static const char *const heap2[][2] = {{"allocations", "size"},
+                                           {"objects", "space"},
+                                           {"inuse_objects", "inuse_space"},
+                                           {"alloc_objects", "alloc_space"}};
+    static const char *const heap4[] = {"alloc_objects", "alloc_space", "inuse_objects",
+                                        "inuse_space"};
+    static const char *const lock[] = {"contentions", "delay"};
+    bool heap = types_are(lp, heap4, 4);
+    for (size_t i = 0; i < 4 && !heap; i++)
+        heap = types_are(lp, heap2[i], 2);
+    if (heap) {
+        p->drop_frames = np_profile_str(p, alloc_rx);
+        p->keep_frames = np_profile_str(p, alloc_skip_rx);
+    } else if (types_are(lp, lock, 2)) {
+        p->drop_frames = np_profile_str(p, lock_rx);
+    } else {
+        p->drop_frames = np_profile_str(p, cpu_rx);
+    }
+}
+
+np_profile *lg_prof_finish(lg_prof *lp)
+{
+    np_profile *p = lp->out;
+    np_profile_set_sample_types(p, lp->n_st, lp->st);
+    p->period_type = lp->period_type;
+    p->period = lp->period;
+    p->duration_nanos = lp->duration;
+    frame_info(lp, p);
+    for (size_t i = 0; i < lp->n_map; i++) {
+        np_mapping *m = np_profile_add_mapping(p);
+        m->id = i + 1;
+        m->start = lp->map[i].start;
+        m->limit = lp->map[i].limit;
+        m->offset = lp->map[i].offset;
+        m->file = lp->map[i].file;
+        m->build_id = lp->map[i].build_id;
+    }
+    for (size_t i = 0; i < lp->n_func; i++) {
+        np_function *f = np_profile_add_function(p);
+        f->id = i + 1;
+        f->name = f->system_name = lp->func[i].name;
+        f->filename = lp->func[i].file;
+    }
+    for (size_t i = 0; i < lp->n_loc; i++) {
+        np_location *l = np_profile_add_location(p);
+        l->id = i + 1;
+        l->address = lp->loc[i].addr;
+        l->mapping = lp->loc[i].map;
+        if (lp->loc[i].func != NP_NONE) {
+            l->line = np_arena_alloc(&p->arena, sizeof *l->line);
+            l->line[0] = (np_line){.func = lp->loc[i].func, .line = lp->loc[i].line};
+            l->n_line = 1;
+        }
+    }
+    for (size_t i = 0; i < lp->n_sample; i++) {
+        const lg_sample *ls = &lp->sample[i];
+        np_sample *s = np_profile_add_sample(p);
+        s->n_loc = ls->n_loc;
+        s->loc = np_arena_alloc(&p->arena, (ls->n_loc ? ls->n_loc : 1) * sizeof *s->loc);
+        memcpy(s->loc, lg_sample_locs(lp, ls), ls->n_loc * sizeof *s->loc);
+        s->value = np_arena_alloc(&p->arena, (lp->n_st ? lp->n_st : 1) * sizeof *s->value);
+        memcpy(s->value, ls->v, lp->n_st * sizeof *s->value);
+        if (ls->has_bytes) {
+            s->label = np_arena_alloc(&p->arena, sizeof *s->label);
+            s->label[0] = (np_label){.key = "bytes", .str = "", .num_unit = "", .num = ls->bytes};
+            s->n_label = 1;
+        }
+    }
+    lp->out = NULL;
+    return p;
+}

@@ -1,0 +1,82 @@
+/* Go's lexical path cleaning and base name, for byte-identical file names in reports. */
+#include "pathutil.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+void np_path_clean(np_buf *b, const char *path)
+{
+    size_t n = strlen(path);
+    if (n == 0) {
+        np_buf_putc(b, '.');
+        return;
+    }
+    bool rooted = path[0] == '/';
+    size_t start = b->len;
+    size_t dotdot = start; /* output index past which ".." can backtrack */
+    size_t r = 0;
+    if (rooted) {
+        np_buf_putc(b, '/');
+        r = 1;
+        dotdot = start + 1;
+    }
+    while (r < n) {
+        if (path[r] == '/') {
+            r++;
+        } else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
+            r++;
+        } else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
+            r += 2;
+            if (b->len > dotdot) {
+                b->len--;
+                while (b->len > dotdot && b->data[b->len] != '/')
+                    b->len--;
+            } else if (!rooted) {
+                if (b->len > start)
+                    np_buf_putc(b, '/');
+                np_buf_puts(b, "..");
+                dotdot = b->len;
+            }
+        } else {
+            if ((rooted && b->len != start + 1) || (!rooted && b->len != start))
+                np_buf_putc(b, '/');
+            for (; r < n && path[r] != '/'; r++)
+                np_buf_putc(b, path[r]);
+        }
+    }
+    if (b->len == start)
+        np_buf_putc(b, '.');
+    np_buf_cstr(b);
+}
+
+const char *np_path_clean_arena(np_arena *a, const char *path)
+{
+    np_buf b = {0};
+    np_path_clean(&b, path);
+    if (strcmp(b.data, path) == 0) {
+        np_buf_free(&b);
+        return path; /* already clean: share the caller's string */
+    }
+    const char *r = np_arena_strndup(a, b.data, b.len);
+    np_buf_free(&b);
+    return r;
+}
+
+void np_path_base_buf(np_buf *b, const char *path)
+{
+    size_t n = strlen(path);
+    if (n == 0) {
+        np_buf_putc(b, '.');
+        return;
+    }
+    while (n > 0 && path[n - 1] == '/')
+        n--;
+    if (n == 0) {
+        np_buf_putc(b, '/');
+        return;
+    }
+    const char *slash = memrchr(path, '/', n);
+    const char *s = slash ? slash + 1 : path;
+    np_buf_add(b, s, (size_t)(path + n - s));
+    np_buf_cstr(b);
+}

@@ -1,0 +1,335 @@
+/* Merging profiles the way pprof does: identical functions, mappings, locations and samples
+ * (by content) become one, values of identical samples add up, zero samples and unreferenced
+ * records disappear, ids are renumbered from 1. Compaction is a merge of one profile. */
+#include "merge.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+
+#define UNSEEN UINT32_MAX
+
+typedef struct merger {
+    np_profile *out;
+    np_hmap samples, locations, functions, mappings, strings;
+    const char **str_list;
+    size_t n_str, cap_str;
+    /* Per-source memo tables, indexed by the source's array index. */
+    uint32_t *loc_map, *func_map, *map_map;
+    int64_t *map_offset;
+    np_buf key;
+} merger;
+
+/* Copies a string into the output arena once per distinct content. */
+static const char *intern(merger *m, const char *s)
+{
+    if (!s || !*s)
+        return "";
+    size_t n = strlen(s);
+    bool found;
+    uint32_t i = np_hmap_intern(&m->strings, s, n, (uint32_t)m->n_str, &found);
+    if (!found)
+        *NP_PUSH(m->str_list, m->n_str, m->cap_str) = np_profile_strn(m->out, s, n);
+    return m->str_list[i];
+}
+
+static void key_u64(np_buf *k, uint64_t v)
+{
+    np_buf_add(k, &v, sizeof v);
+}
+
+static void key_str(np_buf *k, const char *s)
+{
+    np_buf_add(k, s, strlen(s) + 1);
+}
+
+static uint64_t round_size(const np_mapping *mp)
+{
+    uint64_t size = mp->limit - mp->start + 0xfff;
+    return size - size % 0x1000;
+}
+
+static uint32_t map_mapping(merger *m, const np_profile *src, uint32_t si)
+{
+    if (si == NP_NONE)
+        return NP_NONE;
+    if (m->map_map[si] != UNSEEN)
+        return m->map_map[si];
+    const np_mapping *sm = &src->mapping[si];
+    m->key.len = 0;
+    key_u64(&m->key, round_size(sm));
+    key_u64(&m->key, sm->offset);
+    key_str(&m->key, sm->build_id[0] ? sm->build_id : sm->file);
+    bool found;
+    uint32_t oi = np_hmap_intern(&m->mappings, m->key.data, m->key.len, (uint32_t)m->out->n_mapping, &found);
+    if (found) {
+        m->map_offset[si] = (int64_t)(m->out->mapping[oi].start - sm->start);
+    } else {
+        np_mapping *om = np_profile_add_mapping(m->out);
+        *om = *sm;
+        om->id = m->out->n_mapping;
+        om->file = intern(m, sm->file);
+        om->build_id = intern(m, sm->build_id);
+        m->map_offset[si] = 0;
+    }
+    m->map_map[si] = oi;
+    return oi;
+}
+
+static uint32_t map_function(merger *m, const np_profile *src, uint32_t si)
+{
+    if (si == NP_NONE)
+        return NP_NONE;
+    if (m->func_map[si] != UNSEEN)
+        return m->func_map[si];
+    const np_function *sf = &src->function[si];
+    m->key.len = 0;
+    key_u64(&m->key, (uint64_t)sf->start_line);
+    key_str(&m->key, sf->name);
+    key_str(&m->key, sf->system_name);
+    key_str(&m->key, sf->filename);
+    bool found;
+    uint32_t oi = np_hmap_intern(&m->functions, m->key.data, m->key.len, (uint32_t)m->out->n_function, &found);
+    if (!found) {
+        np_function *of = np_profile_add_function(m->out);
+        of->id = m->out->n_function;
+        of->name = intern(m, sf->name);
+        of->system_name = intern(m, sf->system_name);
+        of->filename = intern(m, sf->filename);
+        of->start_line = sf->start_line;
+    }
+    m->func_map[si] = oi;
+    return oi;
+}
+
+static uint32_t map_location(merger *m, const np_profile *src, uint32_t si)
+{
+    if (m->loc_map[si] != UNSEEN)
+        return m->loc_map[si];
+    const np_location *sl = &src->location[si];
+    uint32_t mi = map_mapping(m, src, sl->mapping);
+    uint64_t addr = sl->address;
+    if (mi != NP_NONE)
+        addr = (uint64_t)((int64_t)addr + m->map_offset[sl->mapping]);
+    uint32_t *funcs = np_xmalloc((sl->n_line + 1) * sizeof *funcs);
+    for (uint32_t i = 0; i < sl->n_line; i++)
+        funcs[i] = map_function(m, src, sl->line[i].func);
+    m->key.len = 0;
+    key_u64(&m->key, mi == NP_NONE ? addr : addr - m->out->mapping[mi].start);
+    key_u64(&m->key, mi == NP_NONE ? 0 : mi + 1);
+    key_u64(&m->key, sl->is_folded);
+    for (uint32_t i = 0; i < sl->n_line; i++) {
+        key_u64(&m->key, funcs[i]);
+        key_u64(&m->key, (uint64_t)sl->line[i].line);
+    }
+    bool found;
+    uint32_t oi = np_hmap_intern(&m->locations, m->key.data, m->key.len, (uint32_t)m->out->n_location, &found);
+    if (!found) {
+        np_location *ol = np_profile_add_location(m->out);
+        ol->id = m->out->n_location;
+        ol->address = addr;
+        ol->mapping = mi;
+        ol->is_folded = sl->is_folded;
+        ol->n_line = sl->n_line;
+        if (sl->n_line) {
+            ol->line = np_arena_alloc(&m->out->arena, sl->n_line * sizeof *ol->line);
+            for (uint32_t i = 0; i < sl->n_line; i++) {
+                ol->line[i] = sl->line[i];
+                ol->line[i].func = funcs[i];
+            }
+        }
+    }
+    free(funcs);
+    m->loc_map[si] = oi;
+    return oi;
+}
+
+/* Canonical label order for keys: string labels, then numeric, each by key, stable. */
+static void sort_labels(np_label *l, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        np_label x = l[i];
+        uint32_t j = i;
+        for (; j > 0; j--) {
+            int xn = !x.str[0], yn = !l[j - 1].str[0];
+            if (yn < xn || (yn == xn && strcmp(l[j - 1].key, x.key) <= 0))
+                break;
+            l[j] = l[j - 1];
+        }
+        l[j] = x;
+    }
+}
+
+static bool is_zero(const np_profile *p, const int64_t *v)
+{
+    for (size_t i = 0; i < p->n_sample_type; i++)
+        if (v[i])
+            return false;
+    return true;
+}
+
+static void map_sample(merger *m, const np_profile *src, const np_sample *ss)
+{
+    np_profile *out = m->out;
+    uint32_t *locs = np_arena_alloc(&out->arena, (ss->n_loc + 1) * sizeof *locs);
+    for (uint32_t i = 0; i < ss->n_loc; i++)
+        locs[i] = map_location(m, src, ss->loc[i]);
+    np_label *labels = NULL;
+    if (ss->n_label) {
+        labels = np_arena_alloc(&out->arena, ss->n_label * sizeof *labels);
+        for (uint32_t i = 0; i < ss->n_label; i++) {
+            labels[i].key = intern(m, ss->label[i].key);
+            labels[i].str = intern(m, ss->label[i].str);
+            labels[i].num_unit = intern(m, ss->label[i].num_unit);
+            labels[i].num = ss->label[i].num;
+        }
+        sort_labels(labels, ss->n_label);
+    }
+    m->key.len = 0;
+    key_u64(&m->key, ss->n_loc);
+    np_buf_add(&m->key, locs, ss->n_loc * sizeof *locs);
+    for (uint32_t i = 0; i < ss->n_label; i++) {
+        /* Interned strings are unique per content, so their addresses identify them. */
+        key_u64(&m->key, (uint64_t)(uintptr_t)labels[i].key);
+        key_u64(&m->key, (uint64_t)(uintptr_t)labels[i].str);
+        key_u64(&m->key, (uint64_t)(uintptr_t)labels[i].num_unit);
+        key_u64(&m->key, (uint64_t)labels[i].num);
+    }
+    bool found;
+    uint32_t oi = np_hmap_intern(&m->samples, m->key.data, m->key.len, (uint32_t)out->n_sample, &found);
+    if (found) {
+        for (size_t i = 0; i < out->n_sample_type; i++)
+            out->sample[oi].value[i] += ss->value[i];
+        return;
+    }
+    np_sample *os = np_profile_add_sample(out);
+    os->loc = locs;
+    os->n_loc = ss->n_loc;
+    os->label = labels;
+    os->n_label = ss->n_label;
+    os->value = np_arena_alloc(&out->arena, (out->n_sample_type + 1) * sizeof *os->value);
+    memcpy(os->value, ss->value, out->n_sample_type * sizeof *os->value);
+}
+
+int np_profile_compatible(const np_profile *a, const np_profile *b, np_err *err)
+{
+    if (strcmp(a->period_type.type, b->period_type.type) || strcmp(a->period_type.unit, b->period_type.unit))
+        return np_fail(err, "incompatible period types %s/%s and %s/%s", a->period_type.type,
+                       a->period_type.unit, b->period_type.type, b->period_type.unit);
+    bool same = a->n_sample_type == b->n_sample_type;
+    for (size_t i = 0; same && i < a->n_sample_type; i++)
+        same = !strcmp(a->sample_type[i].type, b->sample_type[i].type) &&
+               !strcmp(a->sample_type[i].unit, b->sample_type[i].unit);
+    if (!same)
+        return np_fail(err, "incompatible sample types");
+    return 0;
+}
+
+static void combine_headers(merger *m, np_profile *const *srcs, size_t n)
+{
+    np_profile *out = m->out;
+    const np_profile *first = srcs[0];
+    np_value_type *types = np_xcalloc(first->n_sample_type + 1, sizeof *types);
+    for (size_t i = 0; i < first->n_sample_type; i++) {
+        types[i].type = intern(m, first->sample_type[i].type);
+        types[i].unit = intern(m, first->sample_type[i].unit);
+    }
+    free(out->sample_type);
+    out->sample_type = types;
+    out->n_sample_type = first->n_sample_type;
+    out->drop_frames = intern(m, first->drop_frames);
+    out->keep_frames = intern(m, first->keep_frames);
+    out->period_type.type = intern(m, first->period_type.type);
+    out->period_type.unit = intern(m, first->period_type.unit);
+    for (size_t s = 0; s < n; s++) {
+        const np_profile *p = srcs[s];
+        if (out->time_nanos == 0 || p->time_nanos < out->time_nanos)
+            out->time_nanos = p->time_nanos;
+        out->duration_nanos += p->duration_nanos;
+        if (out->period == 0 || out->period < p->period)
+            out->period = p->period;
+        for (size_t c = 0; c < p->n_comment; c++) {
+            bool seen = false;
+            for (size_t k = 0; k < out->n_comment && !seen; k++)
+                seen = !strcmp(out->comment[k], p->comment[c]);
+            if (!seen)
+                *NP_PUSH(out->comment, out->n_comment, out->cap_comment) = intern(m, p->comment[c]);
+        }
+        if (!out->default_sample_type[0])
+            out->default_sample_type = intern(m, p->default_sample_type);
+    }
+}
+
+static void merge_source(merger *m, const np_profile *src)
+{
+    m->loc_map = np_xmalloc((src->n_location + 1) * sizeof *m->loc_map);
+    m->func_map = np_xmalloc((src->n_function + 1) * sizeof *m->func_map);
+    m->map_map = np_xmalloc((src->n_mapping + 1) * sizeof *m->map_map);
+    m->map_offset = np_xcalloc(src->n_mapping + 1, sizeof *m->map_offset);
+    memset(m->loc_map, 0xff, (src->n_location + 1) * sizeof *m->loc_map);
+    memset(m->func_map, 0xff, (src->n_function + 1) * sizeof *m->func_map);
+    memset(m->map_map, 0xff, (src->n_mapping + 1) * sizeof *m->map_map);
+    /* The first mapping is the main binary: keep it first in the output. */
+    if (m->out->n_mapping == 0 && src->n_mapping)
+        map_mapping(m, src, 0);
+    for (size_t i = 0; i < src->n_sample; i++)
+        if (!is_zero(src, src->sample[i].value))
+            map_sample(m, src, &src->sample[i]);
+    free(m->loc_map);
+    free(m->func_map);
+    free(m->map_map);
+    free(m->map_offset);
+}
+
+int np_profile_merge(np_profile *const *srcs, size_t n, np_profile **out, np_err *err)
+{
+    if (n == 0)
+        return np_fail(err, "no profiles to merge");
+    for (size_t i = 1; i < n; i++)
+        if (np_profile_compatible(srcs[0], srcs[i], err) < 0)
+            return -1;
+    merger m;
+    memset(&m, 0, sizeof m);
+    m.out = np_profile_new();
+    size_t expect = srcs[0]->n_sample;
+    np_hmap_init(&m.samples, expect);
+    np_hmap_init(&m.locations, srcs[0]->n_location);
+    np_hmap_init(&m.functions, srcs[0]->n_function);
+    np_hmap_init(&m.mappings, 16);
+    np_hmap_init(&m.strings, srcs[0]->n_function * 2 + 64);
+    combine_headers(&m, srcs, n);
+    for (size_t i = 0; i < n; i++)
+        merge_source(&m, srcs[i]);
+    np_hmap_free(&m.samples);
+    np_hmap_free(&m.locations);
+    np_hmap_free(&m.functions);
+    np_hmap_free(&m.mappings);
+    np_hmap_free(&m.strings);
+    np_buf_free(&m.key);
+    free(m.str_list);
+    /* Samples that summed to zero are dropped by merging once more. */
+    for (size_t i = 0; i < m.out->n_sample; i++) {
+        if (is_zero(m.out, m.out->sample[i].value)) {
+            np_profile *again = NULL;
+            int rc = np_profile_merge(&m.out, 1, &again, err);
+            np_profile_free(m.out);
+            if (rc < 0)
+                return -1;
+            m.out = again;
+            break;
+        }
+    }
+    *out = m.out;
+    return 0;
+}
+
+np_profile *np_profile_compact(np_profile *p)
+{
+    np_profile *out = NULL;
+    np_err err;
+    if (np_profile_merge(&p, 1, &out, &err) < 0)
+        return p; /* merging one profile with itself cannot be incompatible */
+    np_profile_free(p);
+    return out;
+}

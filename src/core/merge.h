@@ -1,0 +1,14 @@
+/* pprof's Merge and Compact over the profile model. */
+#ifndef NP_MERGE_H
+#define NP_MERGE_H
+
+#include "profile.h"
+
+/* Checks that two profiles have the same period type and sample types. */
+int np_profile_compatible(const np_profile *a, const np_profile *b, np_err *err);
+/* Merges srcs into a new profile (sources are not modified). */
+int np_profile_merge(np_profile *const *srcs, size_t n, np_profile **out, np_err *err);
+/* Returns a compacted copy of p and frees p. */
+np_profile *np_profile_compact(np_profile *p);
+
+#endif

@@ -1,0 +1,124 @@
+#!/bin/bash
+# check.sh -- everything `make check` runs once the dependencies are in.
+#
+# Stages, in order; each one's "N passed, M failed" line is added up:
+#   build     make -j2 all                       (1 check: builds or not)
+#   unit      make unit                          (unit tests)
+#   asan      make asan                          (unit tests under ASan+UBSan)
+#   profiles  tests/go/make-profiles.sh build/profiles   (1 check)
+#   diff      tests/diff-pprof.sh build/nprof build/profiles
+#   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
+#             folder exists beside the repository (skipped otherwise)
+#   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
+#             fuzz does) and runs each for FUZZ_RUNS inputs, one check each
+# A stage that cannot run, or that fails without printing its count, counts
+# as one failure. The last line is exactly "P passed, F failed", the sums;
+# the exit status is non-zero if anything failed.
+#
+# Environment: SKIP='asan fuzz' skips the named stages (for quick local runs;
+# CI skips nothing); FUZZ_RUNS (default 20000).
+set -u
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo" || exit 2
+logs=$repo/build/check
+mkdir -p "$logs"
+export FUZZ_RUNS=${FUZZ_RUNS:-20000}
+
+total_pass=0 total_fail=0
+summary=()
+
+# count LOG -- the numbers from the last "N passed, M failed" line in LOG.
+count() {
+  grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1 |
+    sed -E 's/^([A-Za-z_-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2 \3/'
+}
+
+# note STAGE PASS FAIL WHAT -- add to the totals and the summary.
+note() {
+  total_pass=$((total_pass + $2))
+  total_fail=$((total_fail + $3))
+  summary+=("$(printf '%-9s %4d ok %4d bad  %s' "$1" "$2" "$3" "$4")")
+}
+
+skipped() { [[ " ${SKIP:-} " == *" $1 "* ]]; }
+
+# stage NAME KIND CMD... -- run CMD with its output shown and logged.
+# KIND "single": the stage is one check, passed iff CMD exits 0.
+# KIND "counted": CMD prints "N passed, M failed"; without that line a
+# failing CMD counts as one failure, and a CMD that exits non-zero with
+# "0 failed" gets one failure added (something broke outside the tests).
+stage() {
+  local name=$1 kind=$2; shift 2
+  local log=$logs/$name.log start rc secs p f
+  if skipped "$name"; then
+    summary+=("$(printf '%-9s skipped (SKIP)' "$name")")
+    return 0
+  fi
+  echo "==== $name: $*"
+  start=$(date +%s)
+  "$@" </dev/null 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  secs=$(($(date +%s) - start))
+  if [ "$kind" = single ]; then
+    if [ "$rc" = 0 ]; then note "$name" 1 0 "${secs}s"; else note "$name" 0 1 "exit $rc, ${secs}s"; fi
+    return "$rc"
+  fi
+  read -r p f <<<"$(count "$log")"
+  if [ -z "${p:-}" ]; then
+    note "$name" 0 1 "exit $rc and no result line, ${secs}s"
+    return 1
+  fi
+  if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+    note "$name" "$p" 1 "exit $rc, ${secs}s"
+    return 1
+  fi
+  note "$name" "$p" "$f" "${secs}s"
+  return "$rc"
+}
+
+# cannot NAME WHY -- a stage that could not be run counts as one failure.
+cannot() {
+  if skipped "$1"; then
+    summary+=("$(printf '%-9s skipped (SKIP)' "$1")")
+    return
+  fi
+  echo "==== $1: not run: $2"
+  note "$1" 0 1 "not run: $2"
+}
+
+built=0
+stage build single make -j2 all && built=1
+stage unit counted make unit
+stage asan counted make asan
+
+profiles=0
+stage profiles single tests/go/make-profiles.sh build/profiles && profiles=1
+if [ $built = 1 ] && [ $profiles = 1 ]; then
+  stage diff counted tests/diff-pprof.sh build/nprof build/profiles
+else
+  cannot diff "needs build/nprof and build/profiles"
+fi
+
+oracle=$(dirname "$repo")/shared/testdata/go
+if [ -f "$oracle/run-oracle.sh" ]; then
+  if [ $built = 1 ]; then
+    stage oracle counted bash "$oracle/run-oracle.sh" "$repo/build/nprof"
+  else
+    cannot oracle "needs build/nprof"
+  fi
+else
+  summary+=("$(printf '%-9s skipped (no %s)' oracle "$oracle")")
+fi
+
+if [ -x tools/run-fuzz.sh ]; then
+  # run-fuzz.sh builds the targets itself (tools/build-fuzz.sh) and counts a
+  # target that did not build as a failure.
+  stage fuzz counted tools/run-fuzz.sh "$FUZZ_RUNS"
+else
+  summary+=("$(printf '%-9s skipped (no tools/run-fuzz.sh yet)' fuzz)")
+fi
+
+echo "==== summary"
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

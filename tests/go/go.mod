@@ -1,0 +1,3 @@
+module nproftest
+
+go 1.19

@@ -1,0 +1,58 @@
+#!/bin/bash
+# install-deps.sh -- install what building, testing and the demo need on Debian 12.
+#
+# Idempotent: every package is checked with dpkg first, so a second run on a
+# ready machine touches no network and takes well under a second. apt-get
+# update runs only when something is missing. Run as root (CI does); run as
+# another user it prints the apt-get line to run and fails if anything is
+# missing.
+set -euo pipefail
+
+pkgs=(
+  build-essential                # cc, make, ar
+  clang llvm libclang-rt-14-dev  # sanitizer builds and libFuzzer (-fsanitize=fuzzer)
+  pkg-config
+  zlib1g-dev                     # gzip for profile.proto
+  libcurl4-openssl-dev           # fetching profiles over HTTP
+  libedit-dev                    # interactive shell
+  golang-go                      # go tool pprof (the reference) and the test profile generators
+  golang-github-google-pprof-dev # google/pprof sources, read as a reference
+  graphviz                       # dot, for -svg/-png/-web
+  hyperfine                      # benchmarks
+  time                           # GNU /usr/bin/time for peak RSS
+  curl
+  python3
+)
+
+installed() {
+  [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+missing=()
+for p in "${pkgs[@]}"; do
+  installed "$p" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "install-deps: run as root:  apt-get update && apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+# check again: a package that apt could not provide must fail here, not later
+still=()
+for p in "${missing[@]}"; do
+  installed "$p" || still+=("$p")
+done
+if [ ${#still[@]} -ne 0 ]; then
+  echo "install-deps: still missing after apt-get: ${still[*]}" >&2
+  exit 1
+fi
