@@ -6,7 +6,7 @@ BUILD   ?= build
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS_NP := -std=c11 -D_GNU_SOURCE -iquote include -iquote src/core -iquote src/analyze
-LIBS_ANALYZE := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl) -ledit -lz -lm
+LIBS_ANALYZE := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl) -ledit -lz -lm -lstdc++
 
 CORE_SRC    := $(wildcard src/core/*.c)
 ANALYZE_SRC := $(filter-out src/analyze/main.c,$(wildcard src/analyze/*.c))

@@ -138,6 +138,11 @@ static int set_flag(parse_state *st, const char *name, const char *value, bool h
         cli->src.buildid = np_xstrdup(value);
         return 0;
     }
+    if (strcmp(name, "symbolize") == 0) {
+        free((char *)cli->src.symbolize);
+        cli->src.symbolize = np_xstrdup(value);
+        return 0;
+    }
     if (strcmp(name, "http") == 0) {
         free(cli->http);
         cli->http = np_xstrdup(value);
@@ -275,7 +280,9 @@ int np_cli_parse(int argc, char **argv, np_cli *cli, bool *usage_error, np_err *
         if (f)
             fclose(f);
         if (elf || (hex && !cli->src.buildid)) {
-            if (!elf) {
+            if (elf) {
+                cli->src.exec_name = np_xstrdup(a0);
+            } else {
                 free((char *)cli->src.buildid);
                 cli->src.buildid = np_xstrdup(a0);
             }
@@ -297,6 +304,8 @@ void np_cli_free(np_cli *cli)
     free(cli->src.bases);
     free((char *)cli->src.comment);
     free((char *)cli->src.buildid);
+    free((char *)cli->src.exec_name);
+    free((char *)cli->src.symbolize);
     free(cli->cmd_arg);
     free(cli->http);
     np_config_free(&cli->cfg);

@@ -13,6 +13,7 @@
 #include "merge.h"
 #include "report.h"
 #include "report_tags.h"
+#include "symbolize.h"
 
 const np_command np_commands[] = {
     {"callgrind", NP_FMT_CALLGRIND, false, true, NULL, "Outputs a graph in callgrind format"},
@@ -45,6 +46,22 @@ const np_command *np_command_find(const char *name)
     return NULL;
 }
 
+/* locateBinaries: profiles without mappings get a fake one (so every location has a mapping,
+ * as pprof arranges), and -buildid or a binary named on the command line override the main one. */
+static void locate_binaries(np_profile *p, const np_sources *s)
+{
+    if (p->n_mapping == 0) {
+        np_mapping *m = np_profile_add_mapping(p);
+        m->id = 1;
+        for (size_t i = 0; i < p->n_location; i++)
+            p->location[i].mapping = 0;
+    }
+    if (s->exec_name && s->exec_name[0])
+        p->mapping[0].file = np_profile_str(p, s->exec_name);
+    if (s->buildid && s->buildid[0])
+        p->mapping[0].build_id = np_profile_str(p, s->buildid);
+}
+
 /* Fetches a list of sources; prints each failure as pprof does and merges the rest. */
 static int grab(char *const *srcs, size_t n, const np_sources *s, np_profile **out, size_t *count,
                 np_err *err)
@@ -58,6 +75,7 @@ static int grab(char *const *srcs, size_t n, const np_sources *s, np_profile **o
             fprintf(stderr, "%s: %s\n", srcs[i], e.msg);
             continue;
         }
+        locate_binaries(ps[k], s);
         k++;
     }
     *count = k;
@@ -112,8 +130,7 @@ int np_fetch_profiles(const np_sources *s, np_profile **out, np_err *err)
         base = NULL;
         p = merged;
     }
-    if (s->buildid && s->buildid[0] && p->n_mapping)
-        p->mapping[0].build_id = np_profile_str(p, s->buildid);
+    np_symbolize(p, s->symbolize);
     if (np_filter_remove_uninteresting(p, err) < 0)
         goto fail;
     if (s->comment && s->comment[0])

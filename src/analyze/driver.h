@@ -18,6 +18,8 @@ typedef struct np_sources {
     int seconds, timeout;
     const char *comment;  /* -add_comment */
     const char *buildid;  /* -buildid */
+    const char *exec_name; /* a local binary named before the sources */
+    const char *symbolize; /* -symbolize */
 } np_sources;
 
 /* fetchProfiles: every source and base, merged; bases subtracted (-base) or kept as a diff

@@ -616,6 +616,8 @@ typedef struct xfer {
     bool too_big, timed_out;
     int64_t limit_ns;            /* header wait limit; <= 0 means none, as in Go */
     int64_t req_start;           /* when the current request went out, 0 if not yet */
+    char dialed[64];             /* first address connected to, "ip:port", for messages */
+    char local[64], remote[64];  /* the connection the request went out on */
 } xfer;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -720,14 +722,44 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+static void format_addr(char *out, size_t cap, const char *ip, long port)
+{
+    if (strchr(ip, ':'))
+        snprintf(out, cap, "[%s]:%ld", ip, port);
+    else
+        snprintf(out, cap, "%s:%ld", ip, port);
+}
+
 #if LIBCURL_VERSION_NUM >= 0x075000
 static int on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port)
 {
     xfer *x = ud;
     x->req_start = now_ns();
+    format_addr(x->remote, sizeof x->remote, primary_ip, primary_port);
+    format_addr(x->local, sizeof x->local, local_ip, local_port);
     return CURL_PREREQFUNC_OK;
 }
 #endif
+
+/* Notes the address being dialed: after a failed connect curl no longer reports it, and Go's
+ * "dial tcp IP:PORT: connect: ..." names it. */
+static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    xfer *x = ud;
+    if (!x->dialed[0]) {
+        char ip[INET6_ADDRSTRLEN] = "";
+        if (a->family == AF_INET) {
+            const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)&a->addr;
+            inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
+            format_addr(x->dialed, sizeof x->dialed, ip, ntohs(in->sin_port));
+        } else if (a->family == AF_INET6) {
+            const struct sockaddr_in6 *in = (const struct sockaddr_in6 *)(const void *)&a->addr;
+            inet_ntop(AF_INET6, &in->sin6_addr, ip, sizeof ip);
+            format_addr(x->dialed, sizeof x->dialed, ip, ntohs(in->sin6_port));
+        }
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
 
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
@@ -803,20 +835,15 @@ static int fail_get(np_err *err, const char *url, const char *why)
     return -1;
 }
 
+/* Go's errors start in lower case; strerror's and curl's start with a capital. Acronyms
+ * ("SSL", "OpenSSL") are left alone. */
 static void lower_first(np_buf *b, const char *s)
 {
     size_t at = b->len;
     np_buf_puts(b, s);
-    if (b->len > at && b->data[at] >= 'A' && b->data[at] <= 'Z')
+    if (b->len > at + 1 && b->data[at] >= 'A' && b->data[at] <= 'Z' && b->data[at + 1] >= 'a' &&
+        b->data[at + 1] <= 'z')
         b->data[at] |= 0x20;
-}
-
-static void put_addr(np_buf *b, const char *ip, long port)
-{
-    if (strchr(ip, ':'))
-        np_buf_printf(b, "[%s]:%ld", ip, port);
-    else
-        np_buf_printf(b, "%s:%ld", ip, port);
 }
 
 /* The host part of a URL, brackets removed, for messages and the loopback test. */
@@ -844,13 +871,8 @@ static void url_host(const char *url, char *out, size_t cap)
 static void describe_error(CURL *h, CURLcode rc, const xfer *x, const char *url, bool proxied,
                            const char *errbuf, np_buf *why)
 {
-    long oserr = 0, port = 0, lport = 0;
-    char *ip = NULL, *lip = NULL;
+    long oserr = 0;
     curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
-    curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip);
-    curl_easy_getinfo(h, CURLINFO_PRIMARY_PORT, &port);
-    curl_easy_getinfo(h, CURLINFO_LOCAL_IP, &lip);
-    curl_easy_getinfo(h, CURLINFO_LOCAL_PORT, &lport);
     char host[512];
 
     if (x->timed_out) {
@@ -871,10 +893,8 @@ static void describe_error(CURL *h, CURLcode rc, const xfer *x, const char *url,
             if (proxied)
                 np_buf_puts(why, "proxyconnect tcp: ");
             np_buf_puts(why, "dial tcp ");
-            if (ip && *ip) {
-                put_addr(why, ip, port);
-                np_buf_puts(why, ": ");
-            }
+            if (x->dialed[0])
+                np_buf_printf(why, "%s: ", x->dialed);
             np_buf_puts(why, "connect: ");
             lower_first(why, strerror((int)oserr));
             return;
@@ -888,13 +908,9 @@ static void describe_error(CURL *h, CURLcode rc, const xfer *x, const char *url,
         return;
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
-        if (oserr && ip && *ip && lip && *lip) {
+        if (oserr && x->remote[0]) {
             const char *op = rc == CURLE_RECV_ERROR ? "read" : "write";
-            np_buf_printf(why, "%s tcp ", op);
-            put_addr(why, lip, lport);
-            np_buf_puts(why, "->");
-            put_addr(why, ip, port);
-            np_buf_printf(why, ": %s: ", op);
+            np_buf_printf(why, "%s tcp %s->%s: %s: ", op, x->local, x->remote, op);
             lower_first(why, strerror((int)oserr));
             return;
         }
@@ -903,6 +919,13 @@ static void describe_error(CURL *h, CURLcode rc, const xfer *x, const char *url,
     case CURLE_UNSUPPORTED_PROTOCOL:
         np_buf_puts(why, "malformed HTTP response");
         return;
+    case CURLE_SSL_CONNECT_ERROR:
+        /* The usual cause: an https URL for a plain-http pprof port. */
+        if (strstr(errbuf, "wrong version number")) {
+            np_buf_puts(why, "http: server gave HTTP response to HTTPS client");
+            return;
+        }
+        break;
     case CURLE_PEER_FAILED_VERIFICATION: {
         long vr = 0;
         curl_easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &vr);
@@ -1023,6 +1046,8 @@ int np_fetch_url(const char *url, int timeout_s, np_buf *body, np_err *err)
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)&x);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, (void *)&x);
 #if LIBCURL_VERSION_NUM >= 0x075000
     curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
     curl_easy_setopt(h, CURLOPT_PREREQDATA, (void *)&x);
@@ -1036,6 +1061,7 @@ int np_fetch_url(const char *url, int timeout_s, np_buf *body, np_err *err)
     for (int nreq = 0;; nreq++) {
         reset_response(&x);
         x.too_big = x.timed_out = false;
+        x.dialed[0] = x.local[0] = x.remote[0] = 0;
         errbuf[0] = 0;
 #if LIBCURL_VERSION_NUM >= 0x075000
         x.req_start = 0;

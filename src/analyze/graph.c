@@ -882,7 +882,8 @@ uint32_t *np_graph_sorted_edges(np_graph *g, const np_node *n, bool in, size_t *
 {
     size_t k = in ? n->n_in : n->n_out;
     uint32_t *list = np_xmalloc((k + 1) * sizeof *list);
-    memcpy(list, in ? n->in : n->out, k * sizeof *list);
+    if (k) /* the lists are NULL while empty, and memcpy from NULL is undefined */
+        memcpy(list, in ? n->in : n->out, k * sizeof *list);
     for (size_t i = 0; i < k; i++) {
         np_node_name(g, &g->all[g->edges[list[i]].src]);
         np_node_name(g, &g->all[g->edges[list[i]].dest]);

@@ -32,6 +32,8 @@ int lg_re_ngroups(const lg_re *re);
 /* Unanchored leftmost-first search. On a match fills g[0..ngroups) (a group that did not take
  * part is an empty span) and returns true. */
 bool lg_re_find(lg_re *re, const char *s, size_t n, lg_span *g);
+/* Test hook: inputs with at least this many (instruction, position) pairs go to the Pike VM. */
+void lg_re_set_bitstate_limit(size_t pairs);
 
 /* Every pattern the parsers use, compiled once per np_legacy_parse call. */
 typedef struct lg_rx {

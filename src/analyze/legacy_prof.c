@@ -86,7 +86,8 @@ uint32_t lg_loc_find(const lg_prof *lp, uint64_t addr)
 
 lg_sample *lg_add_sample(lg_prof *lp, const uint64_t *addrs, size_t n, int adj)
 {
-    np_grow(&lp->pool, &lp->cap_pool, lp->n_pool + n, sizeof *lp->pool);
+    /* +1: the pool exists even when every stack is empty, so offsets never apply to NULL */
+    np_grow(&lp->pool, &lp->cap_pool, lp->n_pool + n + 1, sizeof *lp->pool);
     size_t off = lp->n_pool;
     for (size_t i = 0; i < n; i++) {
         uint64_t a = addrs[i];
@@ -182,6 +183,63 @@ static void drop_first_mapping(lg_prof *lp)
     lp->n_map--;
 }
 
+/* Finds the first mapping (in list order) that holds an address. When the valid mappings do
+ * not overlap, at most one holds any address and a binary search over them sorted by start
+ * finds it; otherwise every lookup scans the list, as pprof does. */
+typedef struct map_finder {
+    const lg_prof *lp;
+    uint32_t *sorted;
+    size_t n;
+    bool built, fast;
+} map_finder;
+
+static int by_start(const void *a, const void *b, void *ctx)
+{
+    const lg_prof *lp = ctx;
+    uint64_t x = lp->map[*(const uint32_t *)a].start, y = lp->map[*(const uint32_t *)b].start;
+    return x < y ? -1 : x > y;
+}
+
+static void finder_rebuild(map_finder *f, size_t n_real)
+{
+    const lg_prof *lp = f->lp;
+    f->n = 0;
+    for (size_t k = 0; k < n_real; k++)
+        if (lp->map[k].start < lp->map[k].limit)
+            f->sorted[f->n++] = (uint32_t)k;
+    qsort_r(f->sorted, f->n, sizeof *f->sorted, by_start, (void *)lp);
+    f->fast = true;
+    for (size_t i = 1; i < f->n; i++)
+        if (lp->map[f->sorted[i - 1]].limit > lp->map[f->sorted[i]].start)
+            f->fast = false;
+    f->built = true;
+}
+
+static uint32_t finder_lookup(map_finder *f, size_t n_real, uint64_t a)
+{
+    const lg_prof *lp = f->lp;
+    if (!f->built)
+        finder_rebuild(f, n_real);
+    if (!f->fast) {
+        for (size_t k = 0; k < n_real; k++)
+            if (lp->map[k].start <= a && a < lp->map[k].limit)
+                return (uint32_t)k;
+        return NP_NONE;
+    }
+    size_t lo = 0, hi = f->n; /* first entry starting after a */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (lp->map[f->sorted[mid]].start <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NP_NONE;
+    uint32_t k = f->sorted[lo - 1];
+    return a < lp->map[k].limit ? k : NP_NONE;
+}
+
 /* remapMappingIDs: main-binary fix-ups, then each location goes to the first mapping holding
  * its address, or to one whose unencoded first part would, or to a catch-all fake mapping. */
 static void remap_mappings(lg_prof *lp)
@@ -196,21 +254,34 @@ static void remap_mappings(lg_prof *lp)
             m->offset = 0;
         }
     }
+    size_t n_real = lp->n_map;
+    map_finder f = {.lp = lp, .sorted = np_xmalloc((n_real ? n_real : 1) * sizeof(uint32_t))};
     uint32_t fake = NP_NONE;
     for (size_t i = 0; i < lp->n_loc; i++) {
         lg_loc *l = &lp->loc[i];
         uint64_t a = l->addr;
         if (l->map != NP_NONE || a == 0)
             continue;
-        for (size_t k = 0; k < lp->n_map && l->map == NP_NONE; k++)
-            if (lp->map[k].start <= a && a < lp->map[k].limit)
-                l->map = (uint32_t)k;
-        for (size_t k = 0; k < lp->n_map && l->map == NP_NONE; k++) {
+        l->map = finder_lookup(&f, n_real, a);
+        if (l->map != NP_NONE)
+            continue;
+        /* Once the fake mapping exists it holds every address but the last one, so pprof
+         * never gets to the adjustment below again. */
+        if (fake != NP_NONE && a != UINT64_MAX) {
+            l->map = fake;
+            continue;
+        }
+        /* A mapping whose first part the legacy handler failed to write out. */
+        for (size_t k = 0; k < n_real && l->map == NP_NONE; k++) {
             lg_map *m = &lp->map[k];
             if (m->offset != 0 && m->start - m->offset <= a && a < m->start) {
                 m->start -= m->offset;
                 m->offset = 0;
                 l->map = (uint32_t)k;
+                /* Starts moved: scan like pprof from now on (this is rare, and re-sorting
+                 * after every such move could cost more than scanning). */
+                f.built = true;
+                f.fast = false;
             }
         }
         if (l->map != NP_NONE)
@@ -223,6 +294,7 @@ static void remap_mappings(lg_prof *lp)
         }
         l->map = fake;
     }
+    free(f.sorted);
 }
 
 void lg_remap(lg_prof *lp)
@@ -326,8 +398,9 @@ typedef struct lg_subst {
     size_t work;   /* comparisons left, so many names cannot make it quadratic */
 } lg_subst;
 
-/* Limits far above any real profile that keep hostile input from blowing up. */
-#define SUBST_BUDGET ((size_t)64 << 20)
+/* Limits far above any real profile (a few names such as a build id, used on each line) that
+ * keep hostile input, such as names defined as twice the previous one, from blowing up. */
+#define SUBST_BUDGET(input_len) (((size_t)8 << 20) + 2 * (input_len))
 #define SUBST_WORK ((size_t)1 << 28)
 
 static void subst_add(lg_subst *r, lg_span k, lg_span v)
@@ -418,7 +491,7 @@ static lg_span strip_log_prefix(lg_rx *rx, lg_span line)
 
 int lg_parse_memory_map(lg_prof *lp, lg_scanner *s, lg_rx *rx, np_err *err)
 {
-    lg_subst r = {.budget = SUBST_BUDGET, .work = SUBST_WORK};
+    lg_subst r = {.budget = SUBST_BUDGET(s->len), .work = SUBST_WORK};
     np_buf buf = {0};
     int rc = 0;
     while (lg_scan(s)) {

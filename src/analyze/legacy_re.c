@@ -1,5 +1,6 @@
 /* A minimal regexp engine for the legacy parsers' fixed patterns: RE2 syntax subset, Go's
- * leftmost-first submatch semantics, run as a Pike VM so any input line costs linear time. */
+ * leftmost-first submatch semantics, in linear time on any input: a memoizing backtracker for
+ * ordinary lines (fast, like RE2's BitState) and a Pike VM for very long ones. */
 #include "legacy_int.h"
 
 #include <stdlib.h>
@@ -37,9 +38,9 @@ typedef struct re_list {
 } re_list;
 
 typedef struct re_job {
-    uint32_t pc;      /* instruction to explore, or capture slot to restore */
+    uint32_t pc; /* instruction to explore, or capture slot to restore */
     bool restore;
-    size_t old;
+    size_t val;  /* the capture's old value, or (backtracker) the position to explore at */
 } re_job;
 
 struct lg_re {
@@ -55,7 +56,22 @@ struct lg_re {
     uint32_t gen;
     re_job *jobs;
     size_t *work, *best;
+    /* backtracker scratch */
+    uint64_t *visited;
+    size_t cap_visited;
+    re_job *bt;
+    size_t cap_bt;
 };
+
+/* Above this many (instruction, position) pairs the backtracker's memo would get large, and
+ * the Pike VM, whose memory does not depend on the text, takes over. Tests lower it to run
+ * both engines on the same inputs. */
+static size_t bitstate_limit = 1 << 18;
+
+void lg_re_set_bitstate_limit(size_t pairs)
+{
+    bitstate_limit = pairs;
+}
 
 /* ---- parsing the pattern (fixed strings, so recursion depth is the patterns' nesting) ---- */
 
@@ -344,12 +360,19 @@ void lg_re_free(lg_re *re)
     free(re->jobs);
     free(re->work);
     free(re->best);
+    free(re->visited);
+    free(re->bt);
     free(re);
 }
 
 int lg_re_ngroups(const lg_re *re)
 {
     return re->ngroups;
+}
+
+static bool in_class(const lg_re *re, uint32_t cls, unsigned char c)
+{
+    return re->cls[cls].bits[c >> 3] >> (c & 7) & 1;
 }
 
 /* Follows empty transitions from pc in priority order, appending every CLASS/MATCH reached
@@ -362,7 +385,7 @@ static void add_thread(lg_re *re, re_list *l, uint32_t pc, size_t *caps, size_t 
     while (top) {
         re_job j = re->jobs[--top];
         if (j.restore) {
-            caps[j.pc] = j.old;
+            caps[j.pc] = j.val;
             continue;
         }
         if (re->mark[j.pc] == re->gen)
@@ -378,7 +401,7 @@ static void add_thread(lg_re *re, re_list *l, uint32_t pc, size_t *caps, size_t 
             re->jobs[top++] = (re_job){.pc = in->x};
             break;
         case OP_SAVE:
-            re->jobs[top++] = (re_job){.pc = in->x, .restore = true, .old = caps[in->x]};
+            re->jobs[top++] = (re_job){.pc = in->x, .restore = true, .val = caps[in->x]};
             caps[in->x] = pos;
             re->jobs[top++] = (re_job){.pc = j.pc + 1};
             break;
@@ -409,7 +432,7 @@ static void next_gen(lg_re *re)
     }
 }
 
-bool lg_re_find(lg_re *re, const char *s, size_t n, lg_span *g)
+static bool pike_find(lg_re *re, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     bool anchored = re->prog[1].op == OP_BOL;
@@ -435,7 +458,7 @@ bool lg_re_find(lg_re *re, const char *s, size_t n, lg_span *g)
                 matched = true;
                 break; /* lower-priority threads can no longer win */
             }
-            if (pos < n && (re->cls[in->x].bits[u[pos] >> 3] >> (u[pos] & 7) & 1))
+            if (pos < n && in_class(re, in->x, u[pos]))
                 add_thread(re, nl, cl->pc[t] + 1, caps, pos + 1, n);
         }
         re_list *tmp = cl;
@@ -444,7 +467,87 @@ bool lg_re_find(lg_re *re, const char *s, size_t n, lg_span *g)
         if (pos >= n)
             break;
     }
-    if (!matched)
+    return matched;
+}
+
+static void bt_push(lg_re *re, size_t *top, re_job j)
+{
+    if (*top == re->cap_bt)
+        np_grow(&re->bt, &re->cap_bt, *top + 1, sizeof *re->bt);
+    re->bt[(*top)++] = j;
+}
+
+/* Depth-first search in priority order, so the first MATCH reached is Go's answer; each
+ * (instruction, position) pair is tried at most once over the whole search, since a pair that
+ * failed fails again whatever the captures. Pairs are numbered pc * (n + 1) + pos. */
+static bool bitstate_find(lg_re *re, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t stride = n + 1, words = (re->n_prog * stride + 63) / 64;
+    if (words > re->cap_visited) {
+        free(re->visited);
+        re->visited = np_xmalloc(words * sizeof *re->visited);
+        re->cap_visited = words;
+    }
+    memset(re->visited, 0, words * sizeof *re->visited);
+    bool anchored = re->prog[1].op == OP_BOL;
+    size_t *caps = re->work;
+    for (size_t start = 0; start <= n; start++) {
+        if (anchored && start > 0)
+            break;
+        for (size_t i = 0; i < re->ncap; i++)
+            caps[i] = SIZE_MAX;
+        size_t top = 0;
+        bt_push(re, &top, (re_job){.pc = 0, .val = start});
+        while (top) {
+            re_job j = re->bt[--top];
+            if (j.restore) {
+                caps[j.pc] = j.val;
+                continue;
+            }
+            uint32_t pc = j.pc;
+            size_t pos = j.val;
+            for (;;) {
+                size_t bit = pc * stride + pos;
+                if (re->visited[bit / 64] >> (bit % 64) & 1)
+                    break;
+                re->visited[bit / 64] |= (uint64_t)1 << (bit % 64);
+                const re_inst *in = &re->prog[pc];
+                if (in->op == OP_CLASS) {
+                    if (pos >= n || !in_class(re, in->x, u[pos]))
+                        break;
+                    pc++, pos++;
+                } else if (in->op == OP_SPLIT) {
+                    bt_push(re, &top, (re_job){.pc = in->y, .val = pos});
+                    pc = in->x;
+                } else if (in->op == OP_JMP) {
+                    pc = in->x;
+                } else if (in->op == OP_SAVE) {
+                    bt_push(re, &top, (re_job){.pc = in->x, .restore = true, .val = caps[in->x]});
+                    caps[in->x] = pos;
+                    pc++;
+                } else if (in->op == OP_BOL) {
+                    if (pos != 0)
+                        break;
+                    pc++;
+                } else if (in->op == OP_EOL) {
+                    if (pos != n)
+                        break;
+                    pc++;
+                } else { /* OP_MATCH */
+                    memcpy(re->best, caps, re->ncap * sizeof *caps);
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
+}
+
+bool lg_re_find(lg_re *re, const char *s, size_t n, lg_span *g)
+{
+    bool small = n < bitstate_limit / re->n_prog;
+    if (!(small ? bitstate_find(re, s, n) : pike_find(re, s, n)))
         return false;
     for (int i = 0; i < re->ngroups; i++) {
         size_t a = re->best[2 * i], b = re->best[2 * i + 1];

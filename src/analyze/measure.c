@@ -248,6 +248,11 @@ static int find_common_types(np_profile **profiles, size_t n, np_value_type *per
             *period = *common;
     }
     size_t ns = profiles[0]->n_sample_type;
+    /* The period type is checked before the sample type count, as pprof does. */
+    for (size_t j = 1; rc == 0 && j < n; j++)
+        if (profiles[j]->n_sample_type != ns)
+            rc = np_fail(err, "inconsistent samples type count: %zu != %zu", ns,
+                         profiles[j]->n_sample_type);
     for (size_t i = 0; rc == 0 && i < ns; i++) {
         for (size_t j = 0; j < n; j++)
             ts[j] = &profiles[j]->sample_type[i];
@@ -292,10 +297,6 @@ int np_measure_scale_profiles(np_profile **profiles, size_t n, np_err *err)
     if (n == 0)
         return 0;
     size_t ns = profiles[0]->n_sample_type;
-    for (size_t j = 1; j < n; j++)
-        if (profiles[j]->n_sample_type != ns)
-            return np_fail(err, "inconsistent samples type count: %zu != %zu", ns,
-                           profiles[j]->n_sample_type);
     np_value_type period = {"", ""};
     bool has_period = false;
     np_value_type *samples = np_xcalloc(ns + 1, sizeof *samples);

@@ -2,6 +2,7 @@
 #include "regex.h"
 
 #include <regex.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,8 +50,91 @@ static char *translate(const char *p, int *flags)
     return b.data;
 }
 
+/* Finds the syntax errors users make most and names them as Go's regexp package does, so
+ * error lines match pprof's; anything subtler is left to regcomp's own message. */
+static int go_syntax_error(const char *pat, np_err *err)
+{
+    int depth = 0;
+    bool can_repeat = false;
+    for (const char *p = pat; *p; p++) {
+        switch (*p) {
+        case '\\':
+            if (!p[1])
+                return np_fail(err, "error parsing regexp: trailing backslash at end of expression: ``");
+            p++;
+            can_repeat = true;
+            break;
+        case '[': {
+            const char *q = p + 1;
+            if (*q == '^')
+                q++;
+            if (*q == ']')
+                q++;
+            while (*q && *q != ']') {
+                if (*q == '\\' && q[1])
+                    q++;
+                else if (*q == '[' && q[1] == ':' && strstr(q + 2, ":]"))
+                    q = strstr(q + 2, ":]") + 1;
+                q++;
+            }
+            if (!*q)
+                return np_fail(err, "error parsing regexp: missing closing ]: `%s`", p);
+            p = q;
+            can_repeat = true;
+            break;
+        }
+        case '(':
+            can_repeat = false;
+            if (p[1] == '?') {
+                /* Flag groups "(?i)" open nothing; "(?i:", "(?:" and "(?P<name>" open a group. */
+                const char *q = p + 2;
+                if (*q == 'P' && q[1] == '<' && strchr(q, '>')) {
+                    p = strchr(q, '>');
+                    depth++;
+                    break;
+                }
+                while ((*q >= 'a' && *q <= 'z') || *q == '-')
+                    q++;
+                if (*q == ')') {
+                    p = q;
+                    break;
+                }
+                if (*q == ':')
+                    p = q;
+            }
+            depth++;
+            break;
+        case ')':
+            if (--depth < 0)
+                return np_fail(err, "error parsing regexp: unexpected ): `%s`", pat);
+            can_repeat = true;
+            break;
+        case '|':
+            can_repeat = false;
+            break;
+        case '*':
+        case '+':
+        case '?':
+            if (!can_repeat)
+                return np_fail(err, "error parsing regexp: missing argument to repetition operator: `%c`", *p);
+            if (p[1] == '*' || p[1] == '+')
+                return np_fail(err, "error parsing regexp: invalid nested repetition operator: `%.2s`", p);
+            if (p[1] == '?')
+                p++; /* non-greedy */
+            break;
+        default:
+            can_repeat = true;
+        }
+    }
+    if (depth > 0)
+        return np_fail(err, "error parsing regexp: missing closing ): `%s`", pat);
+    return 0;
+}
+
 np_regex *np_regex_compile(const char *pattern, np_err *err)
 {
+    if (go_syntax_error(pattern, err) < 0)
+        return NULL;
     np_regex *r = np_xcalloc(1, sizeof *r);
     int flags = REG_EXTENDED | REG_NOSUB;
     char *ere = translate(pattern, &flags);

@@ -78,6 +78,8 @@ void np_report_graph_opts(const np_report *r, np_graph_opts *o, const np_nodeset
 
 static np_graph *new_graph(np_report *r, const np_nodeset *kept)
 {
+    /* pprof's newGraph cleans file names (-trim_path, -source_path) on every build. */
+    np_report_trim_paths(r);
     np_graph_opts o;
     np_report_graph_opts(r, &o, kept);
     const char **pairs = unit_pairs(r);

@@ -509,7 +509,7 @@ static void add_legend(dot_ctx *c, const np_buf *labels, const char *title)
     /* Labels end in '\n' each, so escaping the whole text joins them with left-justified
      * breaks and ends with one, exactly as escaping each and joining with "\l" does. */
     put_escaped(out, labels->data, labels->len);
-    if (labels->len == 0 || labels->data[labels->len - 1] != '\n')
+    if (labels->data[labels->len - 1] != '\n')
         np_buf_puts(out, "\\l");
     np_buf_putc(out, '"');
     if (title[0])

@@ -318,10 +318,16 @@ static void *conn_main(void *arg)
             break;
         n += (size_t)r;
         req[n] = 0;
-        if (strstr(req, "\r\n\r\n"))
+        if (strstr(req, "\r\n\r\n") || req[0] == 0x16)
             break;
     }
     req[n] = 0;
+    if (n > 0 && req[0] == 0x16) {
+        /* A TLS hello: answer like Go's server does to one, with a 400, and hang up. */
+        send_str(fd, "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+        close(fd);
+        return NULL;
+    }
     pthread_mutex_lock(&srv_mu);
     snprintf(srv_last, sizeof srv_last, "%s", req);
     srv_requests++;
@@ -611,6 +617,8 @@ TEST(fetch_proxy_from_environment)
     snprintf(proxy, sizeof proxy, "127.0.0.1:%d", srv_port);
 
     /* Upper-case HTTP_PROXY counts (curl alone would ignore it); no scheme means http. */
+    unsetenv("NO_PROXY");
+    unsetenv("no_proxy");
     setenv("HTTP_PROXY", proxy, 1);
     np_buf body = {0};
     CHECK_STR_EQ(fetch("http://profiled.example/debug/pprof/heap", 60, &body), "");
