@@ -7,6 +7,9 @@
 #   asan      make asan                          (unit tests under ASan+UBSan)
 #   profiles  tests/go/make-profiles.sh build/profiles   (1 check)
 #   diff      tests/diff-pprof.sh build/nprof build/profiles
+#   roundtrip tests/proto-roundtrip.sh build/nprof (-proto read back by both tools)
+#   diff-asan the diff cases again with the ASan/UBSan build of nprof
+#   shell     tests/shell-cases.sh build/nprof (interactive sessions and -list)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -95,6 +98,17 @@ profiles=0
 stage profiles single tests/go/make-profiles.sh build/profiles && profiles=1
 if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage diff counted tests/diff-pprof.sh build/nprof build/profiles
+  stage roundtrip counted tests/proto-roundtrip.sh build/nprof
+  # The same differential cases once more with the sanitizer build of nprof: any memory
+  # error or undefined behaviour aborts it, which fails the case.
+  if [ -x build-asan/nprof ]; then
+    stage diff-asan counted env ASAN_OPTIONS=detect_leaks=1 tests/diff-pprof.sh build-asan/nprof build/profiles
+  else
+    cannot diff-asan "needs build-asan/nprof (make asan)"
+  fi
+  if [ -x tests/shell-cases.sh ]; then
+    stage shell counted tests/shell-cases.sh build/nprof
+  fi
 else
   cannot diff "needs build/nprof and build/profiles"
 fi
