@@ -5,12 +5,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fetch.h"
 #include "filter.h"
+#include "gz.h"
 #include "measure.h"
 #include "merge.h"
+#include "pathutil.h"
 #include "report.h"
 #include "report_tags.h"
 #include "symbolize.h"
@@ -92,6 +96,93 @@ static int grab(char *const *srcs, size_t n, const np_sources *s, np_profile **o
     return rc;
 }
 
+static bool any_remote(char *const *srcs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *url = NULL;
+        int timeout;
+        bool remote = np_source_url(srcs[i], -1, -1, &url, &timeout);
+        free(url);
+        if (remote)
+            return true;
+    }
+    return false;
+}
+
+/* Creates a directory and its parents (mkdir -p). */
+static int mkdir_all(const char *dir)
+{
+    char *d = np_xstrdup(dir);
+    for (char *p = d + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        mkdir(d, 0755);
+        *p = '/';
+    }
+    int rc = mkdir(d, 0755) == 0 || errno == EEXIST ? 0 : -1;
+    free(d);
+    return rc;
+}
+
+/* As pprof, a profile fetched over HTTP is saved (PPROF_TMPDIR, else $HOME/pprof, else /tmp)
+ * so the snapshot can be analysed again later. */
+static void save_fetched(const np_profile *p)
+{
+    const char *dirs[3];
+    size_t nd = 0;
+    char home[4096];
+    if (getenv("PPROF_TMPDIR") && getenv("PPROF_TMPDIR")[0])
+        dirs[nd++] = getenv("PPROF_TMPDIR");
+    if (getenv("HOME") && getenv("HOME")[0]) {
+        snprintf(home, sizeof home, "%s/pprof", getenv("HOME"));
+        dirs[nd++] = home;
+    }
+    dirs[nd++] = getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp";
+    const char *dir = NULL;
+    for (size_t i = 0; i < nd && !dir; i++) {
+        if (mkdir_all(dirs[i]) == 0)
+            dir = dirs[i];
+        else
+            fprintf(stderr, "Could not use temp dir %s: mkdir %s: %s\n", dirs[i], dirs[i], strerror(errno));
+    }
+    if (!dir)
+        return;
+    np_buf prefix = {0};
+    np_buf_printf(&prefix, "%s/pprof.", dir);
+    if (p->n_mapping && p->mapping[0].file[0]) {
+        np_path_base_buf(&prefix, p->mapping[0].file);
+        np_buf_putc(&prefix, '.');
+    }
+    for (size_t i = 0; i < p->n_sample_type; i++)
+        np_buf_printf(&prefix, "%s.", p->sample_type[i].type);
+    np_buf enc = {0}, gz = {0};
+    np_err e;
+    np_profile_encode(p, &enc);
+    if (np_gzip(enc.data, enc.len, &gz, &e) == 0) {
+        for (int i = 1; i < 10000; i++) {
+            np_buf name = {0};
+            np_buf_printf(&name, "%s%03d.pb.gz", np_buf_cstr(&prefix), i);
+            int fd = open(name.data, O_WRONLY | O_CREAT | O_EXCL, 0666);
+            if (fd < 0 && errno == EEXIST) {
+                np_buf_free(&name);
+                continue;
+            }
+            if (fd < 0 || write(fd, gz.data, gz.len) != (ssize_t)gz.len)
+                fprintf(stderr, "Could not save profile: %s\n", strerror(errno));
+            else
+                fprintf(stderr, "Saved profile in %s\n", name.data);
+            if (fd >= 0)
+                close(fd);
+            np_buf_free(&name);
+            break;
+        }
+    }
+    np_buf_free(&enc);
+    np_buf_free(&gz);
+    np_buf_free(&prefix);
+}
+
 int np_fetch_profiles(const np_sources *s, np_profile **out, np_err *err)
 {
     np_profile *p = NULL, *base = NULL;
@@ -135,6 +226,8 @@ int np_fetch_profiles(const np_sources *s, np_profile **out, np_err *err)
         goto fail;
     if (s->comment && s->comment[0])
         np_profile_add_comment(p, s->comment);
+    if (any_remote(s->sources, s->n_sources) || any_remote(s->bases, s->n_bases))
+        save_fetched(p);
     if (np_profile_check(p, err) < 0)
         goto fail;
     *out = p;
