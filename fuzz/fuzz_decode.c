@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         if (!p)
             np_fuzz_die("np_profile_decode succeeded without a profile", NULL);
-        np_fuzz_roundtrip(p);
+        np_fuzz_roundtrip_strict(p);
     }
     np_buf_free(&inflated);
     return 0;

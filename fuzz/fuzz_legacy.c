@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 1) {
         if (!p)
             np_fuzz_die("np_legacy_parse succeeded without a profile", NULL);
-        np_fuzz_roundtrip(p);
+        np_fuzz_roundtrip_parsed(p);
     } else {
         if (rc != 0 && rc != -1)
             np_fuzz_die("np_legacy_parse returned a value other than 1, 0, -1", NULL);

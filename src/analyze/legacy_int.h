@@ -21,7 +21,7 @@ typedef struct lg_span {
 
 /* ---- regexps (legacy_re.c) ---------------------------------------------------------------
  * The formats are defined by pprof's RE2 patterns, whose leftmost-first submatch rules decide
- * what a line means; a Pike VM reproduces those rules in linear time on any input. */
+ * what a line means; lg_re reproduces those rules in linear time on any input. */
 typedef struct lg_re lg_re;
 
 /* Compiles a fixed pattern (a subset of RE2 syntax); NULL if the pattern itself is bad. */
@@ -35,7 +35,8 @@ bool lg_re_find(lg_re *re, const char *s, size_t n, lg_span *g);
 /* Test hook: inputs with at least this many (instruction, position) pairs go to the Pike VM. */
 void lg_re_set_bitstate_limit(size_t pairs);
 
-/* Every pattern the parsers use, compiled once per np_legacy_parse call. */
+/* Every pattern the parsers use (legacy.c), compiled once per np_legacy_parse call, so
+ * parsing needs no global state. */
 typedef struct lg_rx {
     lg_re *count_start, *count_line, *heap_header, *heap_sample, *growth_header, *frag_header,
         *contention_sample, *threadz_start, *thread_start, *proc_maps, *brief_maps, *log_prefix,
@@ -164,16 +165,19 @@ void lg_drop_second_frame(lg_prof *lp, lg_sample *s);
 /* cleanupDuplicateLocations: a leaf seen both from the signal context and the unwinder. */
 void lg_drop_duplicate_leaf(lg_prof *lp);
 
-/* Reads the memory-map section from the scanner's next line on, then renumbers everything as
- * pprof's ParseMemoryMapFromScanner does. 0 or -1 with err. */
-int lg_parse_memory_map(lg_prof *lp, lg_scanner *s, lg_rx *rx, np_err *err);
-/* parseAdditionalSections: skips to the memory-map sentinel (unless the current line is it),
- * then reads the map. */
-int lg_additional_sections(lg_prof *lp, lg_scanner *s, lg_rx *rx, np_err *err);
 /* remapLocationIDs + remapFunctionIDs + remapMappingIDs, without reading mappings (Java). */
 void lg_remap(lg_prof *lp);
 /* Moves the result into an np_profile (with legacy drop/keep frames) and returns it. */
 np_profile *lg_prof_finish(lg_prof *lp);
+
+/* ---- the memory map (legacy_maps.c) ------------------------------------------------------ */
+
+/* Reads map lines from the scanner's next line on, then renumbers everything as pprof's
+ * ParseMemoryMapFromScanner does. 0 or -1 with err. */
+int lg_parse_memory_map(lg_prof *lp, lg_scanner *s, lg_rx *rx, np_err *err);
+/* parseAdditionalSections: skips to the memory-map sentinel (unless the current line is it),
+ * then reads the map. */
+int lg_additional_sections(lg_prof *lp, lg_scanner *s, lg_rx *rx, np_err *err);
 
 /* ---- the parsers, in the order pprof tries them ----------------------------------------- */
 int lg_parse_cpu(const char *d, size_t n, lg_rx *rx, np_profile **out, np_err *err);

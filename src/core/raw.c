@@ -111,6 +111,46 @@ static void put_location(np_buf *b, const np_profile *p, const np_location *l)
     np_buf_free(&head);
 }
 
+/* Length of the Unicode white space character at s (as Go's unicode.IsSpace), or 0. */
+static size_t space_len(const unsigned char *s)
+{
+    if (*s == ' ' || (*s >= '\t' && *s <= '\r'))
+        return 1;
+    if (s[0] == 0xc2 && (s[1] == 0x85 || s[1] == 0xa0))
+        return 2;
+    if (s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80)
+        return 3;
+    if (s[0] == 0xe2 && s[1] == 0x80 && ((s[2] >= 0x80 && s[2] <= 0x8a) || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf))
+        return 3;
+    if (s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f)
+        return 3;
+    if (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80)
+        return 3;
+    return 0;
+}
+
+/* strings.TrimSpace: the sample type line loses leading and trailing white space. */
+static void put_trimmed(np_buf *b, const char *text)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t n;
+    while ((n = space_len(s)) > 0)
+        s += n;
+    const unsigned char *end = s, *p = s;
+    while (*p) {
+        n = space_len(p);
+        if (n == 0) {
+            p++;
+            while (*p & 0x80 && (*p & 0xc0) == 0x80)
+                p++;
+            end = p;
+        } else {
+            p += n;
+        }
+    }
+    np_buf_add(b, s, (size_t)(end - s));
+}
+
 void np_profile_raw(const np_profile *p, np_buf *b)
 {
     for (size_t i = 0; i < p->n_comment; i++)
@@ -131,13 +171,15 @@ void np_profile_raw(const np_profile *p, np_buf *b)
         np_buf_free(&dur);
     }
     np_buf_puts(b, "Samples:\n");
+    np_buf types = {0};
     for (size_t i = 0; i < p->n_sample_type; i++) {
         const np_value_type *t = &p->sample_type[i];
-        if (i)
-            np_buf_putc(b, ' ');
-        np_buf_printf(b, "%s/%s%s", t->type, t->unit,
+        np_buf_printf(&types, "%s/%s%s ", t->type, t->unit,
                       strcmp(t->type, p->default_sample_type) == 0 ? "[dflt]" : "");
     }
+    np_buf_cstr(&types);
+    put_trimmed(b, types.data);
+    np_buf_free(&types);
     np_buf_putc(b, '\n');
     for (size_t i = 0; i < p->n_sample; i++) {
         const np_sample *s = &p->sample[i];

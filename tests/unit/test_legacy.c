@@ -893,3 +893,20 @@ TEST(go_number_rules)
     CHECK(t.n == 1 && t.p[0] == 'x');
 #undef S
 }
+
+/* The parsers pass fixed-size group arrays to lg_re_find; the patterns must fit them. */
+TEST(pattern_group_counts)
+{
+    lg_rx rx;
+    CHECK(lg_rx_init(&rx) == 0);
+    CHECK(lg_re_ngroups(rx.count_start) == 2 && lg_re_ngroups(rx.count_line) == 3);
+    CHECK(lg_re_ngroups(rx.heap_header) == 7 && lg_re_ngroups(rx.heap_sample) == 6);
+    CHECK(lg_re_ngroups(rx.growth_header) == 5 && lg_re_ngroups(rx.frag_header) == 5);
+    CHECK(lg_re_ngroups(rx.contention_sample) == 4 && lg_re_ngroups(rx.threadz_start) == 1);
+    CHECK(lg_re_ngroups(rx.thread_start) == 4 && lg_re_ngroups(rx.log_prefix) == 1);
+    CHECK(lg_re_ngroups(rx.proc_maps) == 6 && lg_re_ngroups(rx.brief_maps) == 7);
+    CHECK(lg_re_ngroups(rx.java_attr) == 3 && lg_re_ngroups(rx.java_sample) == 4);
+    CHECK(lg_re_ngroups(rx.java_loc) == 3 && lg_re_ngroups(rx.java_file_line) == 4);
+    CHECK(lg_re_ngroups(rx.java_path) == 3);
+    lg_rx_free(&rx);
+}
