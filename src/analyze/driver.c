@@ -17,7 +17,7 @@
 #include "pathutil.h"
 #include "report.h"
 #include "report_tags.h"
-#include "symbolize.h"
+#include "symstep.h"
 
 const np_command np_commands[] = {
     {"callgrind", NP_FMT_CALLGRIND, false, true, NULL, "Outputs a graph in callgrind format"},

@@ -1,7 +1,7 @@
 /* The symbolization step pprof runs on every fetched profile: checks that the mappings needing
  * symbols have binaries (with pprof's messages) and demangles/simplifies C++ function names. */
-#ifndef NP_SYMBOLIZE_H
-#define NP_SYMBOLIZE_H
+#ifndef NP_SYMSTEP_H
+#define NP_SYMSTEP_H
 
 #include "profile.h"
 

@@ -1,6 +1,6 @@
 /* Post-fetch symbolization as pprof does it: messages about mappings without binaries, and the
  * C++ name demangling and simplification that makes C++ reports readable. */
-#include "symbolize.h"
+#include "symstep.h"
 
 #include <stdbool.h>
 #include <stdio.h>
