@@ -16,8 +16,36 @@ CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 ANALYZE_OBJ := $(ANALYZE_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+COLLECT_SRC := $(wildcard src/collect/*.c)
+# The collector library carries only the core modules it needs (no analyzer code).
+COLLECT_CORE := util pb proto profile gz hmap merge gofmt demangle http elf dwarf symbolize
+COLLECT_CORE_SRC := $(filter $(addprefix src/core/,$(addsuffix .c,$(COLLECT_CORE)) $(wildcard src/core/dwarf_*.c src/core/elf_*.c)),$(CORE_SRC))
+PIC_OBJ     := $(COLLECT_SRC:%.c=$(BUILD)/pic/%.o) $(COLLECT_CORE_SRC:%.c=$(BUILD)/pic/%.o)
+LIBS_COLLECT := -lz -ldl -lpthread -lm -lgcc_s
+EXAMPLES    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+
 .PHONY: all deps check unit asan fuzz demo bench clean
-all: $(BUILD)/nprof
+all: $(BUILD)/nprof $(BUILD)/libnprof.so $(BUILD)/libnprof.a $(BUILD)/nprof.pc $(EXAMPLES)
+
+# Collector objects: position independent, hidden unless exported, frame pointers kept so the
+# frame-pointer unwinder can cross them.
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -iquote include -iquote src/core -iquote src/collect $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec -MMD -MP -c $< -o $@
+
+$(BUILD)/libnprof.so: $(PIC_OBJ)
+	$(CC) -shared -o $@ $^ $(LIBS_COLLECT) -Wl,-soname,libnprof.so -Wl,-z,nodelete
+
+$(BUILD)/libnprof.a: $(PIC_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/nprof.pc: tools/nprof.pc.in
+	sed -e 's|@PREFIX@|$(abspath $(BUILD))|' -e 's|@INCLUDE@|$(abspath include)|' $< > $@
+
+$(BUILD)/examples/%: examples/%.c $(BUILD)/libnprof.so
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -O1 -g $(WARN) -o $@ $< -lpthread
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -59,4 +87,4 @@ bench: all
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)

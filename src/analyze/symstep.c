@@ -8,68 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "demangle.h"
 #include "pathutil.h"
-
-/* The C++ ABI demangler from libstdc++ (the analyzer may link it; the collector does not). */
-extern char *__cxa_demangle(const char *mangled, char *out, size_t *len, int *status);
-
-/* Removes every balanced start..end group (and what it holds); unbalanced input is kept. */
-static void remove_matching(char *name, char start, char end)
-{
-    int nesting = 0;
-    size_t first = 0;
-    for (size_t cur = 0; name[cur]; cur++) {
-        if (name[cur] == start) {
-            if (++nesting == 1)
-                first = cur;
-        } else if (name[cur] == end) {
-            if (--nesting < 0)
-                return;
-            if (nesting == 0) {
-                memmove(name + first, name + cur + 1, strlen(name + cur + 1) + 1);
-                cur = first - 1;
-            }
-        }
-    }
-}
-
-static bool looks_like_demangled_cpp(const char *s)
-{
-    if (strstr(s, ".<") || strstr(s, "]).")) /* Java constructors, Go generic methods */
-        return false;
-    return strpbrk(s, "<>[]") != NULL || strstr(s, "::") != NULL;
-}
-
-bool np_demangle_simplified(const char *name, const char *mode, np_buf *out)
-{
-    bool params = strcmp(mode, "full") == 0;
-    bool templates = params || strcmp(mode, "templates") == 0;
-    if (strcmp(mode, "none") == 0)
-        return false;
-    char *d = NULL;
-    if (strncmp(name, "_Z", 2) == 0) {
-        int status = 0;
-        d = __cxa_demangle(name, NULL, NULL, &status);
-        if (status != 0) {
-            free(d);
-            d = NULL;
-        }
-    }
-    if (!d) {
-        if (!looks_like_demangled_cpp(name))
-            return false;
-        d = np_xstrdup(name);
-    }
-    if (!params)
-        remove_matching(d, '(', ')');
-    if (!templates)
-        remove_matching(d, '<', '>');
-    bool changed = strcmp(d, name) != 0;
-    if (changed)
-        np_buf_puts(out, d);
-    free(d);
-    return changed;
-}
 
 static bool unsymbolizable(const np_mapping *m)
 {

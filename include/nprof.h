@@ -1,0 +1,42 @@
+/* nprof: sampled heap profiling for C and C++ programs, served on /debug/pprof like Go's
+ * net/http/pprof. Preload build/libnprof.so (no code change) or link libnprof and call these.
+ *
+ * Ownership: the library owns all of its memory and threads; nothing here returns memory the
+ * caller must free. Every function is safe to call from any thread, and may be called whether
+ * or not the library was preloaded (settings from NPROF_* environment variables apply first,
+ * these calls override them). Functions return 0 on success and -1 with errno set on failure. */
+#ifndef NPROF_H
+#define NPROF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Starts heap sampling (it starts by itself unless NPROF_HEAP_RATE=0). */
+int nprof_start(void);
+/* Stops recording new samples; what was recorded stays (and frees are still matched). */
+int nprof_stop(void);
+
+/* Mean bytes between samples: 1 records every allocation, 0 turns sampling off.
+ * The default is 524288 (512 KiB), as Go's runtime.MemProfileRate. */
+int nprof_set_heap_rate(int64_t bytes);
+int64_t nprof_heap_rate(void);
+
+/* Writes a heap profile to fd: gzipped profile.proto (debug == 0) or Go's legacy heap text
+ * (debug == 1). */
+int nprof_write_heap_profile(int fd, int debug);
+
+/* Starts the HTTP server on addr ("127.0.0.1:6060", ":0" for any free port). The address
+ * actually bound is copied into bound (if not NULL). Only loopback addresses are accepted
+ * unless NPROF_HTTP_ALLOW_REMOTE=1. */
+int nprof_http_start(const char *addr, char *bound, size_t bound_cap);
+int nprof_http_stop(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,108 @@
+/* Parsing of the NPROF_* environment and the collector's stderr messages. */
+#include "cconfig.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+np_cconfig np_cfg = {
+    .heap_rate = 524288,
+    .max_frames = 64,
+    .stack = NP_STACK_UNWIND,
+};
+
+static void copy_env(char *dst, size_t cap, const char *name)
+{
+    const char *v = getenv(name);
+    if (v)
+        snprintf(dst, cap, "%s", v);
+}
+
+static bool env_true(const char *name)
+{
+    const char *v = getenv(name);
+    return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0);
+}
+
+static bool env_int(const char *name, long long lo, long long hi, long long *out)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return false;
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    if (*end || x < lo || x > hi) {
+        np_cmsg("ignoring %s=%s: want an integer from %lld to %lld", name, v, lo, hi);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+static int signal_by_name(const char *v)
+{
+    static const struct {
+        const char *name;
+        int sig;
+    } names[] = {{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"HUP", SIGHUP}, {"URG", SIGURG}};
+    if (strncmp(v, "SIG", 3) == 0)
+        v += 3;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(v, names[i].name) == 0)
+            return names[i].sig;
+    char *end;
+    long n = strtol(v, &end, 10);
+    return *end == 0 && n >= 0 && n < 65 ? (int)n : -1;
+}
+
+void np_cconfig_load(void)
+{
+    long long x;
+    np_cfg.quiet = env_true("NPROF_QUIET");
+    if (env_int("NPROF_HEAP_RATE", 0, (1LL << 40), &x))
+        np_cfg.heap_rate = x;
+    if (env_int("NPROF_STACK_DEPTH", 1, 256, &x))
+        np_cfg.max_frames = (int)x;
+    const char *stack = getenv("NPROF_STACK");
+    if (stack && strcmp(stack, "fp") == 0)
+        np_cfg.stack = NP_STACK_FP;
+    else if (stack && *stack && strcmp(stack, "unwind") != 0)
+        np_cmsg("ignoring NPROF_STACK=%s: want unwind or fp", stack);
+    copy_env(np_cfg.http, sizeof np_cfg.http, "NPROF_HTTP");
+    copy_env(np_cfg.http_port_file, sizeof np_cfg.http_port_file, "NPROF_HTTP_PORT_FILE");
+    np_cfg.allow_remote = env_true("NPROF_HTTP_ALLOW_REMOTE");
+    copy_env(np_cfg.token, sizeof np_cfg.token, "NPROF_HTTP_TOKEN");
+    copy_env(np_cfg.dump_dir, sizeof np_cfg.dump_dir, "NPROF_HEAP_DUMP");
+    if (env_int("NPROF_HEAP_DUMP_INTERVAL", 0, 86400 * 365, &x))
+        np_cfg.dump_interval = (int)x;
+    np_cfg.dump_signal = np_cfg.dump_dir[0] ? SIGUSR2 : 0;
+    const char *sig = getenv("NPROF_HEAP_DUMP_SIGNAL");
+    if (sig && *sig) {
+        int s = signal_by_name(sig);
+        if (s < 0)
+            np_cmsg("ignoring NPROF_HEAP_DUMP_SIGNAL=%s: want USR1, USR2, HUP or a number", sig);
+        else
+            np_cfg.dump_signal = s;
+    }
+}
+
+void np_cmsg(const char *fmt, ...)
+{
+    if (np_cfg.quiet)
+        return;
+    char line[512];
+    int n = snprintf(line, sizeof line, "nprof: ");
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    size_t len = (size_t)n + (m > 0 ? (size_t)m : 0);
+    if (len > sizeof line - 2)
+        len = sizeof line - 2;
+    line[len++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, len);
+    (void)w;
+}

@@ -1,0 +1,53 @@
+/* mmap-backed memory for the collector, so recording a sample never re-enters malloc. */
+#include "cmem.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/mman.h>
+
+enum { CHUNK = 1 << 20 };
+
+static _Atomic size_t mapped;
+/* The current chunk; allocation is a lock-free bump, and a new chunk is swapped in when full. */
+static _Atomic(char *) chunk_base;
+static _Atomic size_t chunk_used;
+
+void *np_cmem_map(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    atomic_fetch_add(&mapped, n);
+    return p;
+}
+
+void np_cmem_unmap(void *p, size_t n)
+{
+    if (p && munmap(p, n) == 0)
+        atomic_fetch_sub(&mapped, n);
+}
+
+size_t np_cmem_bytes(void)
+{
+    return atomic_load(&mapped);
+}
+
+/* Callers of np_cmem_alloc hold the collector lock, so the bump needs no atomics beyond
+ * keeping the counters consistent for readers of np_cmem_bytes. */
+void *np_cmem_alloc(size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (n > CHUNK / 4)
+        return np_cmem_map(n);
+    char *base = atomic_load(&chunk_base);
+    size_t used = atomic_load(&chunk_used);
+    if (!base || used + n > CHUNK) {
+        base = np_cmem_map(CHUNK);
+        if (!base)
+            return NULL;
+        atomic_store(&chunk_base, base);
+        used = 0;
+    }
+    atomic_store(&chunk_used, used + n);
+    return base + used;
+}

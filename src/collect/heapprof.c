@@ -1,0 +1,320 @@
+/* Turning bucket snapshots into profiles: locations per return address, mappings from the
+ * loaded objects, functions and lines from the in-process symbolizer, values unbiased. */
+#include "heapprof.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "demangle.h"
+#include "gz.h"
+#include "hmap.h"
+#include "modules.h"
+#include "sampler.h"
+#include "symbolize.h"
+
+enum { MAX_SEGS = 4096, MAX_INLINE = 32 };
+
+static int64_t now_nanos(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+void np_heap_snap_take(np_heap_snap *s)
+{
+    s->n = np_heaptab_snapshot(&s->recs);
+    s->time_nanos = now_nanos();
+}
+
+void np_heap_snap_free(np_heap_snap *s)
+{
+    free(s->recs);
+    s->recs = NULL;
+    s->n = 0;
+}
+
+void np_heap_snap_subtract(np_heap_snap *s, const np_heap_snap *base)
+{
+    /* Buckets are immutable and never freed: the same bucket has the same pcs pointer. */
+    np_hmap m;
+    np_hmap_init(&m, base->n);
+    for (size_t i = 0; i < base->n; i++)
+        np_hmap_intern(&m, &base->recs[i].pcs, sizeof base->recs[i].pcs, (uint32_t)i, NULL);
+    for (size_t i = 0; i < s->n; i++) {
+        uint32_t j = np_hmap_get(&m, &s->recs[i].pcs, sizeof s->recs[i].pcs);
+        if (j == UINT32_MAX)
+            continue;
+        np_heap_rec *r = &s->recs[i];
+        const np_heap_rec *b = &base->recs[j];
+        r->alloc_count -= b->alloc_count;
+        r->alloc_bytes -= b->alloc_bytes;
+        r->free_count -= b->free_count;
+        r->free_bytes -= b->free_bytes;
+        r->est_alloc_objs -= b->est_alloc_objs;
+        r->est_alloc_bytes -= b->est_alloc_bytes;
+        r->est_free_objs -= b->est_free_objs;
+        r->est_free_bytes -= b->est_free_bytes;
+    }
+    np_hmap_free(&m);
+}
+
+/* Symbolizers are kept for the life of the process: files are mapped once, not per scrape. */
+static pthread_mutex_t elf_lock = PTHREAD_MUTEX_INITIALIZER;
+typedef struct elf_cache_entry {
+    char path[512];
+    np_elf *elf; /* NULL when the file could not be opened */
+} elf_cache_entry;
+static elf_cache_entry elf_cache[256];
+static size_t n_elf_cache;
+
+static np_elf *elf_for(const char *path)
+{
+    for (size_t i = 0; i < n_elf_cache; i++)
+        if (strcmp(elf_cache[i].path, path) == 0)
+            return elf_cache[i].elf;
+    np_elf *e = NULL;
+    np_err err;
+    if (path[0] == '/' && np_elf_open(path, &e, &err) < 0)
+        e = NULL;
+    if (n_elf_cache < sizeof elf_cache / sizeof elf_cache[0]) {
+        snprintf(elf_cache[n_elf_cache].path, sizeof elf_cache[0].path, "%s", path);
+        elf_cache[n_elf_cache++].elf = e;
+    }
+    return e;
+}
+
+typedef struct builder {
+    np_profile *p;
+    np_module_seg *segs;
+    size_t n_segs;
+    uint32_t *seg_mapping; /* segment index -> mapping index, NP_NONE until used */
+    np_hmap locs, funcs;
+    np_buf key, name;
+} builder;
+
+static uint32_t mapping_for(builder *b, const np_module_seg *seg)
+{
+    size_t si = (size_t)(seg - b->segs);
+    if (b->seg_mapping[si] != NP_NONE)
+        return b->seg_mapping[si];
+    np_mapping *m = np_profile_add_mapping(b->p);
+    m->id = b->p->n_mapping;
+    m->start = seg->start;
+    m->limit = seg->limit;
+    m->offset = seg->offset;
+    m->file = np_profile_str(b->p, seg->path);
+    m->build_id = np_profile_str(b->p, seg->build_id);
+    b->seg_mapping[si] = (uint32_t)(b->p->n_mapping - 1);
+    return b->seg_mapping[si];
+}
+
+static uint32_t function_for(builder *b, const np_sym_frame *f)
+{
+    const char *sys = f->function ? f->function : "";
+    b->key.len = 0;
+    np_buf_printf(&b->key, "%s%c%s%c%" PRId64, sys, 0, f->file ? f->file : "", 0, f->start_line);
+    bool found;
+    uint32_t ix = np_hmap_intern(&b->funcs, b->key.data, b->key.len, (uint32_t)b->p->n_function, &found);
+    if (found)
+        return ix;
+    np_function *fn = np_profile_add_function(b->p);
+    fn->id = b->p->n_function;
+    fn->system_name = np_profile_str(b->p, sys);
+    b->name.len = 0;
+    fn->name = np_demangle_simplified(sys, "", &b->name) ? np_profile_strn(b->p, b->name.data, b->name.len)
+                                                         : fn->system_name;
+    fn->filename = np_profile_str(b->p, f->file);
+    fn->start_line = f->start_line;
+    return ix;
+}
+
+/* One location per distinct return address; the address recorded is the call instruction's
+ * (return address - 1), which is also what symbolization looks up. */
+static uint32_t location_for(builder *b, uintptr_t ret)
+{
+    bool found;
+    uint32_t ix = np_hmap_intern(&b->locs, &ret, sizeof ret, (uint32_t)b->p->n_location, &found);
+    if (found)
+        return ix;
+    uint64_t addr = ret - 1;
+    np_location *l = np_profile_add_location(b->p);
+    l->id = b->p->n_location;
+    l->address = addr;
+    const np_module_seg *seg = np_modules_find(b->segs, b->n_segs, addr);
+    if (!seg)
+        return ix;
+    uint32_t mi = mapping_for(b, seg);
+    l = &b->p->location[ix];
+    l->mapping = mi;
+    pthread_mutex_lock(&elf_lock);
+    np_elf *e = elf_for(seg->path);
+    np_sym_frame frames[MAX_INLINE];
+    int nf = e ? np_elf_symbolize(e, np_elf_file_address(e, addr, seg->start, seg->offset), frames, MAX_INLINE) : 0;
+    if (nf > 0) {
+        np_mapping *m = &b->p->mapping[mi];
+        l->line = np_arena_alloc(&b->p->arena, (size_t)nf * sizeof *l->line);
+        l->n_line = (uint32_t)nf;
+        for (int i = 0; i < nf; i++) {
+            l->line[i].func = function_for(b, &frames[i]);
+            l->line[i].line = frames[i].line;
+            m->has_functions = m->has_functions || frames[i].function;
+            m->has_filenames = m->has_filenames || frames[i].file;
+            m->has_line_numbers = m->has_line_numbers || frames[i].line;
+        }
+        m->has_inline_frames = m->has_inline_frames || nf > 1 || np_elf_has_lines(e);
+    }
+    pthread_mutex_unlock(&elf_lock);
+    return ix;
+}
+
+static int64_t round_est(double v)
+{
+    return (int64_t)llround(v);
+}
+
+np_profile *np_heap_profile(const np_heap_snap *s, bool allocs, int64_t duration_nanos)
+{
+    builder b;
+    memset(&b, 0, sizeof b);
+    b.p = np_profile_new();
+    np_value_type types[4] = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
+                              {"inuse_objects", "count"}, {"inuse_space", "bytes"}};
+    np_profile_set_sample_types(b.p, 4, types);
+    b.p->period_type.type = np_profile_str(b.p, "space");
+    b.p->period_type.unit = np_profile_str(b.p, "bytes");
+    b.p->period = np_sampler_rate();
+    b.p->time_nanos = s->time_nanos;
+    b.p->duration_nanos = duration_nanos;
+    if (allocs)
+        b.p->default_sample_type = np_profile_str(b.p, "alloc_space");
+    b.segs = malloc(MAX_SEGS * sizeof *b.segs);
+    b.n_segs = b.segs ? np_modules_snapshot(b.segs, MAX_SEGS) : 0;
+    b.seg_mapping = malloc((b.n_segs + 1) * sizeof *b.seg_mapping);
+    for (size_t i = 0; b.seg_mapping && i < b.n_segs; i++)
+        b.seg_mapping[i] = NP_NONE;
+    /* pprof takes the first mapping as the main binary: make it the program's. */
+    if (b.n_segs && b.seg_mapping)
+        mapping_for(&b, &b.segs[0]);
+    np_hmap_init(&b.locs, 1024);
+    np_hmap_init(&b.funcs, 1024);
+    for (size_t i = 0; b.seg_mapping && i < s->n; i++) {
+        const np_heap_rec *r = &s->recs[i];
+        np_sample *smp = np_profile_add_sample(b.p);
+        smp->n_loc = (uint32_t)r->n_pcs;
+        smp->loc = np_arena_alloc(&b.p->arena, ((size_t)r->n_pcs + 1) * sizeof *smp->loc);
+        for (int k = 0; k < r->n_pcs; k++)
+            smp->loc[k] = location_for(&b, r->pcs[k]);
+        smp = &b.p->sample[b.p->n_sample - 1];
+        smp->value = np_arena_alloc(&b.p->arena, 4 * sizeof *smp->value);
+        smp->value[0] = round_est(r->est_alloc_objs);
+        smp->value[1] = round_est(r->est_alloc_bytes);
+        smp->value[2] = round_est(r->est_alloc_objs - r->est_free_objs);
+        smp->value[3] = round_est(r->est_alloc_bytes - r->est_free_bytes);
+        smp->n_label = 1;
+        smp->label = np_arena_alloc(&b.p->arena, sizeof *smp->label);
+        smp->label[0] = (np_label){"bytes", "", "", (int64_t)r->size};
+    }
+    np_hmap_free(&b.locs);
+    np_hmap_free(&b.funcs);
+    np_buf_free(&b.key);
+    np_buf_free(&b.name);
+    free(b.segs);
+    free(b.seg_mapping);
+    return b.p;
+}
+
+int np_heap_write_proto(np_buf *out, bool allocs, np_err *err)
+{
+    np_heap_snap s;
+    np_heap_snap_take(&s);
+    np_profile *p = np_heap_profile(&s, allocs, 0);
+    np_buf raw = {0};
+    np_profile_encode(p, &raw);
+    int rc = np_gzip(raw.data, raw.len, out, err);
+    np_buf_free(&raw);
+    np_profile_free(p);
+    np_heap_snap_free(&s);
+    return rc;
+}
+
+static int by_inuse_desc(const void *a, const void *b)
+{
+    const np_heap_rec *x = a, *y = b;
+    int64_t ix = x->alloc_bytes - x->free_bytes, iy = y->alloc_bytes - y->free_bytes;
+    return ix > iy ? -1 : ix < iy;
+}
+
+/* The "#\t0x...\tfunc+0xoff\tfile:line" lines under a record, as Go prints them. */
+static void text_frames(np_buf *out, builder *b, const np_heap_rec *r)
+{
+    for (int k = 0; k < r->n_pcs; k++) {
+        uint32_t li = location_for(b, r->pcs[k]);
+        const np_location *l = &b->p->location[li];
+        if (l->n_line == 0) {
+            np_buf_printf(out, "#\t%#" PRIx64 "\n", l->address);
+            continue;
+        }
+        const np_line *ln = &l->line[l->n_line - 1];
+        const np_function *f = &b->p->function[ln->func];
+        np_buf_printf(out, "#\t%#" PRIx64 "\t%s+%#x\t%s:%" PRId64 "\n", l->address, f->name, 0u,
+                      f->filename[0] ? f->filename : "?", ln->line);
+    }
+}
+
+void np_heap_write_text(np_buf *out)
+{
+    np_heap_snap s;
+    np_heap_snap_take(&s);
+    qsort(s.recs, s.n, sizeof *s.recs, by_inuse_desc);
+    int64_t io = 0, ib = 0, ao = 0, ab = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        io += s.recs[i].alloc_count - s.recs[i].free_count;
+        ib += s.recs[i].alloc_bytes - s.recs[i].free_bytes;
+        ao += s.recs[i].alloc_count;
+        ab += s.recs[i].alloc_bytes;
+    }
+    /* Go writes twice the sampling rate after "heap/": pprof halves it back. */
+    np_buf_printf(out, "heap profile: %" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "] @ heap/%" PRId64 "\n",
+                  io, ib, ao, ab, 2 * np_sampler_rate());
+    builder b;
+    memset(&b, 0, sizeof b);
+    b.p = np_profile_new();
+    b.segs = malloc(MAX_SEGS * sizeof *b.segs);
+    b.n_segs = b.segs ? np_modules_snapshot(b.segs, MAX_SEGS) : 0;
+    b.seg_mapping = malloc((b.n_segs + 1) * sizeof *b.seg_mapping);
+    for (size_t i = 0; b.seg_mapping && i < b.n_segs; i++)
+        b.seg_mapping[i] = NP_NONE;
+    np_hmap_init(&b.locs, 1024);
+    np_hmap_init(&b.funcs, 1024);
+    for (size_t i = 0; b.seg_mapping && i < s.n; i++) {
+        const np_heap_rec *r = &s.recs[i];
+        np_buf_printf(out, "%" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "] @", r->alloc_count - r->free_count,
+                      r->alloc_bytes - r->free_bytes, r->alloc_count, r->alloc_bytes);
+        for (int k = 0; k < r->n_pcs; k++)
+            np_buf_printf(out, " %#" PRIxPTR, r->pcs[k]);
+        np_buf_putc(out, '\n');
+        text_frames(out, &b, r);
+        np_buf_putc(out, '\n');
+    }
+    /* The memory map lets pprof symbolize the addresses from the binaries on this machine. */
+    np_buf_puts(out, "\nMAPPED_LIBRARIES:\n");
+    np_buf maps = {0};
+    np_err err;
+    if (np_read_file("/proc/self/maps", &maps, &err) == 0)
+        np_buf_add(out, maps.data, maps.len);
+    np_buf_free(&maps);
+    np_hmap_free(&b.locs);
+    np_hmap_free(&b.funcs);
+    np_buf_free(&b.key);
+    np_buf_free(&b.name);
+    free(b.segs);
+    free(b.seg_mapping);
+    np_profile_free(b.p);
+    np_heap_snap_free(&s);
+}

@@ -1,0 +1,243 @@
+/* Bucket and live-object tables behind one mutex that only sampled allocations, frees of
+ * sampled objects (and rare filter false positives) and snapshots take. All memory comes from
+ * the collector's own mappings. */
+#include "heaptab.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmem.h"
+
+typedef struct bucket {
+    struct bucket *next;
+    uint64_t hash;
+    size_t size;
+    int64_t alloc_count, alloc_bytes, free_count, free_bytes;
+    double est_alloc_objs, est_alloc_bytes, est_free_objs, est_free_bytes;
+    int n_pcs;
+    uintptr_t pcs[];
+} bucket;
+
+typedef struct live {
+    void *p;        /* NULL = empty slot */
+    bucket *b;
+    double weight;
+} live;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+uint8_t *np_heap_filter;
+
+static bucket **heads;
+static size_t n_heads, n_buckets;
+static live *lives;
+static size_t n_lives_cap, n_lives;
+
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+bool np_heaptab_init(void)
+{
+    if (np_heap_filter)
+        return true;
+    n_heads = 1 << 14;
+    heads = np_cmem_map(n_heads * sizeof *heads);
+    n_lives_cap = 1 << 12;
+    lives = np_cmem_map(n_lives_cap * sizeof *lives);
+    uint8_t *filter = np_cmem_map((size_t)1 << NP_FILTER_BITS);
+    if (!heads || !lives || !filter)
+        return false;
+    __atomic_store_n(&np_heap_filter, filter, __ATOMIC_RELEASE);
+    return true;
+}
+
+static uint64_t stack_hash(const uintptr_t *pcs, int n, size_t size)
+{
+    uint64_t h = mix(size + 0x9e3779b97f4a7c15ULL);
+    for (int i = 0; i < n; i++)
+        h = mix(h ^ pcs[i]);
+    return h;
+}
+
+static void rehash_buckets(void)
+{
+    size_t nn = n_heads * 4;
+    bucket **nh = np_cmem_map(nn * sizeof *nh);
+    if (!nh)
+        return; /* keep the longer chains */
+    for (size_t i = 0; i < n_heads; i++) {
+        for (bucket *b = heads[i], *next; b; b = next) {
+            next = b->next;
+            size_t j = b->hash & (nn - 1);
+            b->next = nh[j];
+            nh[j] = b;
+        }
+    }
+    np_cmem_unmap(heads, n_heads * sizeof *heads);
+    heads = nh;
+    n_heads = nn;
+}
+
+static bucket *find_bucket(const uintptr_t *pcs, int n, size_t size)
+{
+    uint64_t h = stack_hash(pcs, n, size);
+    for (bucket *b = heads[h & (n_heads - 1)]; b; b = b->next)
+        if (b->hash == h && b->size == size && b->n_pcs == n && memcmp(b->pcs, pcs, (size_t)n * sizeof *pcs) == 0)
+            return b;
+    bucket *b = np_cmem_alloc(sizeof *b + (size_t)n * sizeof *pcs);
+    if (!b)
+        return NULL;
+    b->hash = h;
+    b->size = size;
+    b->n_pcs = n;
+    memcpy(b->pcs, pcs, (size_t)n * sizeof *pcs);
+    size_t i = h & (n_heads - 1);
+    b->next = heads[i];
+    heads[i] = b;
+    if (++n_buckets > n_heads * 2)
+        rehash_buckets();
+    return b;
+}
+
+static size_t live_slot(const void *p, size_t cap)
+{
+    return (size_t)(mix((uintptr_t)p) & (cap - 1));
+}
+
+static void live_insert_raw(live *tab, size_t cap, live e)
+{
+    size_t i = live_slot(e.p, cap);
+    while (tab[i].p)
+        i = (i + 1) & (cap - 1);
+    tab[i] = e;
+}
+
+static bool grow_lives(void)
+{
+    size_t nc = n_lives_cap * 2;
+    live *nt = np_cmem_map(nc * sizeof *nt);
+    if (!nt)
+        return false;
+    for (size_t i = 0; i < n_lives_cap; i++)
+        if (lives[i].p)
+            live_insert_raw(nt, nc, lives[i]);
+    np_cmem_unmap(lives, n_lives_cap * sizeof *lives);
+    lives = nt;
+    n_lives_cap = nc;
+    return true;
+}
+
+void np_heaptab_alloc(void *p, size_t size, const uintptr_t *pcs, int n, double weight)
+{
+    pthread_mutex_lock(&lock);
+    bucket *b = find_bucket(pcs, n, size);
+    if (b && (n_lives + 1 < n_lives_cap / 2 || grow_lives())) {
+        b->alloc_count++;
+        b->alloc_bytes += (int64_t)size;
+        b->est_alloc_objs += weight;
+        b->est_alloc_bytes += weight * (double)size;
+        live_insert_raw(lives, n_lives_cap, (live){p, b, weight});
+        n_lives++;
+        /* The filter counter saturates at 255; a saturated slot just stays "maybe sampled". */
+        uint8_t *f = &np_heap_filter[np_heap_filter_slot(p)];
+        uint8_t c = __atomic_load_n(f, __ATOMIC_RELAXED);
+        if (c < 255)
+            __atomic_store_n(f, (uint8_t)(c + 1), __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+/* Removes slot i keeping every other entry reachable from its home slot (no tombstones). */
+static void live_delete(size_t i)
+{
+    size_t mask = n_lives_cap - 1;
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!lives[j].p)
+            break;
+        size_t home = live_slot(lives[j].p, n_lives_cap);
+        /* Move j back into the hole when its home is not between the hole and j. */
+        bool between = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (!between) {
+            lives[i] = lives[j];
+            i = j;
+        }
+    }
+    lives[i].p = NULL;
+    lives[i].b = NULL;
+}
+
+void np_heaptab_free_slow(void *p)
+{
+    pthread_mutex_lock(&lock);
+    size_t i = live_slot(p, n_lives_cap);
+    while (lives[i].p && lives[i].p != p)
+        i = (i + 1) & (n_lives_cap - 1);
+    if (lives[i].p == p) {
+        bucket *b = lives[i].b;
+        double w = lives[i].weight;
+        b->free_count++;
+        b->free_bytes += (int64_t)b->size;
+        b->est_free_objs += w;
+        b->est_free_bytes += w * (double)b->size;
+        live_delete(i);
+        n_lives--;
+        uint8_t *f = &np_heap_filter[np_heap_filter_slot(p)];
+        uint8_t c = __atomic_load_n(f, __ATOMIC_RELAXED);
+        if (c > 0 && c < 255)
+            __atomic_store_n(f, (uint8_t)(c - 1), __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+size_t np_heaptab_snapshot(np_heap_rec **out)
+{
+    /* malloc may sample (and so take the lock) in a thread without the collector's guard:
+     * size the copy first, allocate unlocked, then copy what fits. */
+    pthread_mutex_lock(&lock);
+    size_t n = n_buckets + 64;
+    pthread_mutex_unlock(&lock);
+    np_heap_rec *recs = malloc(n * sizeof *recs);
+    pthread_mutex_lock(&lock);
+    size_t k = 0;
+    for (size_t i = 0; recs && i < n_heads; i++) {
+        for (bucket *b = heads[i]; b && k < n; b = b->next) {
+            recs[k++] = (np_heap_rec){b->pcs, b->n_pcs, b->size, b->alloc_count, b->alloc_bytes,
+                                      b->free_count, b->free_bytes, b->est_alloc_objs,
+                                      b->est_alloc_bytes, b->est_free_objs, b->est_free_bytes};
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    *out = recs;
+    return recs ? k : 0;
+}
+
+void np_heaptab_stats(size_t *live_count, size_t *buckets)
+{
+    pthread_mutex_lock(&lock);
+    *live_count = n_lives;
+    *buckets = n_buckets;
+    pthread_mutex_unlock(&lock);
+}
+
+void np_heaptab_lock(void)
+{
+    pthread_mutex_lock(&lock);
+}
+
+void np_heaptab_unlock(void)
+{
+    pthread_mutex_unlock(&lock);
+}
+
+void np_heaptab_child_reset(void)
+{
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    memcpy(&lock, &fresh, sizeof lock);
+}
