@@ -34,7 +34,7 @@ $(BUILD)/pic/%.o: %.c
 	$(CC) -std=c11 -D_GNU_SOURCE -iquote include -iquote src/core -iquote src/collect $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec -MMD -MP -c $< -o $@
 
 $(BUILD)/libnprof.so: $(PIC_OBJ)
-	$(CC) -shared -o $@ $^ $(LIBS_COLLECT) -Wl,-soname,libnprof.so -Wl,-z,nodelete
+	$(CC) -shared -o $@ $^ $(LIBS_COLLECT) -Wl,-soname,libnprof.so -Wl,-z,nodelete -Wl,-z,defs
 
 $(BUILD)/libnprof.a: $(PIC_OBJ)
 	@rm -f $@

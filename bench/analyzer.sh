@@ -49,17 +49,19 @@ human_bytes() { awk -v b="$1" 'BEGIN { split("B KiB MiB GiB", u, " "); i = 1; wh
 secs() { awk -v s="$1" 'BEGIN { if (s < 1) printf "%.0f ms", s * 1000; else printf "%.2f s", s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; }
 
-# Measures one command: sets T (mean seconds, from hyperfine's JSON) and M (peak RSS, KiB).
+# Measures one command: sets T (median seconds, from hyperfine's JSON: the median, not the mean,
+# so one run disturbed by other load on the machine does not skew it) and M (peak RSS, KiB).
 measure() { # label runs cmd...
     label=$1 runs=$2
     shift 2
     json="$OUT/$label.json"
     hyperfine --warmup 1 --runs "$runs" --style none --export-json "$json" \
         "$* >/dev/null" >&2
-    T=$(jq '.results[0].mean' "$json")
+    T=$(jq '.results[0].median' "$json")
     M=$(/usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1)
 }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 ROWS=""
 for name in small large; do
     file="$OUT/$name.pb.gz"
@@ -87,7 +89,7 @@ done
 
 # Describe what was measured, then the table.
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)
-echo "Measured $(date -u +%Y-%m-%d) on ${cpu:-unknown CPU}, $(nproc) CPUs, $(go version | cut -d' ' -f3), nprof $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
+echo "Measured $(date -u +%Y-%m-%d) on ${cpu:-unknown CPU}, $(nproc) CPUs, $(go version | cut -d' ' -f3), nprof $(git rev-parse --short HEAD 2>/dev/null || echo unknown); load average $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown) after. Times are medians of $([ -n "${BENCH_RUNS:-}" ] && echo "$BENCH_RUNS" || echo "5 (small) and 3 (large)") runs after one warm-up; hyperfine's full statistics are in \`bench/out/*.json\`."
 echo
 for name in small large; do
     f="$OUT/$name.pb.gz"

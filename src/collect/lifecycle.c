@@ -164,7 +164,6 @@ static int http_start(const char *addr, char *bound_out, size_t cap)
         o.bearer_token = np_cfg.token[0] ? np_cfg.token : NULL;
         char bound[256];
         np_err err;
-        server = NULL; /* a server inherited over fork has no threads here: leave it be */
         if (np_http_start(&o, np_endpoints_handle, NULL, &server, bound, sizeof bound, &err) < 0) {
             np_cmsg("cannot serve /debug/pprof on %s: %s", addr, err.msg);
             errno = EADDRNOTAVAIL;
@@ -199,6 +198,9 @@ static void fork_child(void)
     np_heaptab_child_reset();
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     memcpy(&http_lock, &fresh, sizeof fresh);
+    if (server)
+        np_http_forget_in_child(server); /* release the parent's port and connections here */
+    server = NULL;
     dump_running = false;
 }
 
