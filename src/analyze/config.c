@@ -155,6 +155,16 @@ int np_parse_bool(const char *s, bool *out)
     return -1;
 }
 
+/* Fails with fmt (a format holding one %s) applied to Go's %q of value, as strconv's errors. */
+static int fail_quoted(np_err *err, const char *fmt, const char *value)
+{
+    np_buf q = {0};
+    np_go_quote(&q, value);
+    np_fail(err, fmt, np_buf_cstr(&q));
+    np_buf_free(&q);
+    return -1;
+}
+
 int np_config_set(np_config *c, const char *name, const char *value, np_err *err)
 {
     const np_option *o = np_option_find(name, NULL);
@@ -165,22 +175,22 @@ int np_config_set(np_config *c, const char *name, const char *value, np_err *err
     switch (o->type) {
     case NP_OPT_BOOL:
         if (np_parse_bool(value, field) < 0)
-            return np_fail(err, "strconv.ParseBool: parsing \"%s\": invalid syntax", value);
+            return fail_quoted(err, "strconv.ParseBool: parsing %s: invalid syntax", value);
         return 0;
     case NP_OPT_INT: {
         errno = 0;
         long v = strtol(value, &end, 10);
         if (!*value || *end)
-            return np_fail(err, "strconv.Atoi: parsing \"%s\": invalid syntax", value);
+            return fail_quoted(err, "strconv.Atoi: parsing %s: invalid syntax", value);
         if (errno || v > 2147483647L || v < -2147483647L - 1)
-            return np_fail(err, "strconv.Atoi: parsing \"%s\": value out of range", value);
+            return fail_quoted(err, "strconv.Atoi: parsing %s: value out of range", value);
         *(int *)field = (int)v;
         return 0;
     }
     case NP_OPT_FLOAT: {
         double v = strtod(value, &end);
         if (!*value || *end || isspace((unsigned char)*value))
-            return np_fail(err, "strconv.ParseFloat: parsing \"%s\": invalid syntax", value);
+            return fail_quoted(err, "strconv.ParseFloat: parsing %s: invalid syntax", value);
         *(double *)field = v;
         return 0;
     }
@@ -192,7 +202,16 @@ int np_config_set(np_config *c, const char *name, const char *value, np_err *err
                 return 0;
             }
         }
-        return np_fail(err, "invalid \"%s\" value \"%s\"", o->name, value);
+    {
+        np_buf q = {0};
+        np_go_quote(&q, o->name);
+        np_buf_putc(&q, ' ');
+        np_buf_puts(&q, "value ");
+        np_go_quote(&q, value);
+        np_fail(err, "invalid %s", np_buf_cstr(&q));
+        np_buf_free(&q);
+        return -1;
+    }
     }
     case NP_OPT_STRING:
         free(*str_field(c, o));

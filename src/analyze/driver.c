@@ -11,6 +11,7 @@
 
 #include "fetch.h"
 #include "filter.h"
+#include "gofmt.h"
 #include "gz.h"
 #include "measure.h"
 #include "merge.h"
@@ -87,7 +88,10 @@ static int grab(char *const *srcs, size_t n, const np_sources *s, np_profile **o
     int rc = 0;
     if (k > 0) {
         rc = np_measure_scale_profiles(ps, k, err);
-        if (rc == 0)
+        /* One source (the usual case) is merged into itself rather than copied. */
+        if (rc == 0 && k == 1 && (rc = np_profile_merge_take(ps[0], out, err)) == 0)
+            ps[0] = NULL;
+        else if (rc == 0)
             rc = np_profile_merge(ps, k, out, err);
     }
     for (size_t i = 0; i < k; i++)
@@ -374,10 +378,14 @@ static int sample_index(const np_profile *p, const char *si, int *out, np_err *e
         *out = (int)p->n_sample_type - 1;
         return 0;
     }
+    /* strconv.Atoi: an optional sign and decimal digits, nothing else, within 64 bits;
+     * anything else is taken as a type name. */
+    const char *d = si + (si[0] == '+' || si[0] == '-');
     char *end;
-    long v = strtol(si, &end, 10);
-    if (*end == 0 && end != si) {
-        if (v < 0 || (size_t)v >= p->n_sample_type)
+    errno = 0;
+    long long v = strtoll(si, &end, 10);
+    if (*d >= '0' && *d <= '9' && *end == 0 && errno == 0) {
+        if (v < 0 || (unsigned long long)v >= p->n_sample_type)
             return np_fail(err, "sample_index %s is outside the range [0..%zu]", si, p->n_sample_type - 1);
         *out = (int)v;
         return 0;
@@ -392,7 +400,10 @@ static int sample_index(const np_profile *p, const char *si, int *out, np_err *e
     np_buf types = {0};
     for (size_t i = 0; i < p->n_sample_type; i++)
         np_buf_printf(&types, "%s%s", i ? " " : "", p->sample_type[i].type);
-    np_fail(err, "sample_index \"%s\" must be one of: [%s]", si, np_buf_cstr(&types));
+    np_buf q = {0};
+    np_go_quote(&q, si);
+    np_fail(err, "sample_index %s must be one of: [%s]", np_buf_cstr(&q), np_buf_cstr(&types));
+    np_buf_free(&q);
     np_buf_free(&types);
     return -1;
 }
@@ -603,9 +614,17 @@ static int run_dot(const char *format, np_buf *data, np_err *err)
 int np_generate_report(const np_profile *p0, const np_command *cmd, const char *arg,
                        const np_config *cfg, FILE *out, bool interactive, np_err *err)
 {
+    /* Reports change the profile they work on (filters, aggregation), and the shell runs many
+     * on one fetched profile, so each gets its own copy. */
     np_profile *p = NULL;
     if (np_profile_merge((np_profile *const *)&p0, 1, &p, err) < 0)
         return -1;
+    return np_generate_report_owned(p, cmd, arg, cfg, out, interactive, err);
+}
+
+int np_generate_report_owned(np_profile *p, const np_command *cmd, const char *arg,
+                             const np_config *cfg, FILE *out, bool interactive, np_err *err)
+{
     np_config c;
     np_config_copy(&c, cfg);
     np_report r;
@@ -613,6 +632,9 @@ int np_generate_report(const np_profile *p0, const np_command *cmd, const char *
     r.p = p;
     np_buf data = {0};
     int rc = build_report(&r, cmd, arg, &c, err);
+    /* Text bound for `out` as it is (no file, no Graphviz) may be written as it is made. */
+    if (!c.output[0] && !cmd->to_file && !cmd->dot_format)
+        r.stream = out;
     if (rc == 0)
         rc = run_format(&r, &data, err);
     if (rc == 0 && cmd->dot_format)

@@ -45,5 +45,9 @@ extern const size_t np_n_commands;
  * file, as in pprof). */
 int np_generate_report(const np_profile *p, const np_command *cmd, const char *arg,
                        const np_config *cfg, FILE *out, bool interactive, np_err *err);
+/* The same on p itself, which it consumes (frees) whatever the outcome: for a one-shot report
+ * (the command line), where copying the profile first would only cost time and memory. */
+int np_generate_report_owned(np_profile *p, const np_command *cmd, const char *arg,
+                             const np_config *cfg, FILE *out, bool interactive, np_err *err);
 
 #endif

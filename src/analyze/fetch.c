@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "gz.h"
 #include "legacy.h"
 
-int np_parse_profile_data(const void *data, size_t len, np_profile **out, np_err *err)
+/* np_parse_profile_data; when owned is not NULL it holds data, and is freed as soon as the
+ * bytes are inflated, so the compressed and inflated copies are not both kept while decoding. */
+static int parse_data(const void *data, size_t len, np_buf *owned, np_profile **out, np_err *err)
 {
     np_buf raw = {0};
     np_err perr;
@@ -21,6 +24,8 @@ int np_parse_profile_data(const void *data, size_t len, np_profile **out, np_err
             const char *why = strncmp(perr.msg, "gzip: ", 6) == 0 ? perr.msg + 6 : perr.msg;
             return np_fail(err, "decompressing profile: %s", why);
         }
+        if (owned)
+            np_buf_free(owned);
         data = raw.data;
         len = raw.len;
     }
@@ -49,19 +54,44 @@ int np_parse_profile_data(const void *data, size_t len, np_profile **out, np_err
     return rc;
 }
 
+int np_parse_profile_data(const void *data, size_t len, np_profile **out, np_err *err)
+{
+    return parse_data(data, len, NULL, out, err);
+}
+
+/* Go's text for a system error: the C library's, with a lower-case first letter
+ * ("is a directory", "permission denied"). */
+static const char *go_errno_text(int e, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s", strerror(e));
+    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+        buf[0] = (char)(buf[0] - 'A' + 'a');
+    return buf;
+}
+
 static int read_source_file(const char *path, np_buf *out, np_err *err)
 {
+    char why[128];
     FILE *f = fopen(path, "rb");
     if (!f)
-        return np_fail(err, "open %s: %s", path, errno == ENOENT ? "no such file or directory" : strerror(errno));
-    char tmp[1 << 16];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        np_buf_add(out, tmp, n);
+        return np_fail(err, "open %s: %s", path, go_errno_text(errno, why, sizeof why));
+    /* Read straight into the buffer, sized from the file when it has a size, so a large
+     * profile is neither copied through a bounce buffer nor regrown. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        np_buf_reserve(out, (size_t)st.st_size);
+    for (;;) {
+        if (out->cap - out->len <= 1)
+            np_buf_reserve(out, 1 << 16);
+        size_t n = fread(out->data + out->len, 1, out->cap - out->len - 1, f);
+        if (n == 0)
+            break;
+        out->len += n;
+    }
     int bad = ferror(f);
     fclose(f);
     if (bad)
-        return np_fail(err, "read %s: %s", path, strerror(errno ? errno : EIO));
+        return np_fail(err, "read %s: %s", path, go_errno_text(errno ? errno : EIO, why, sizeof why));
     return 0;
 }
 
@@ -79,7 +109,7 @@ int np_fetch_source(const char *source, const np_fetch_opts *o, np_profile **out
         rc = read_source_file(source, &data, err);
     }
     if (rc == 0)
-        rc = np_parse_profile_data(data.data ? data.data : "", data.len, out, err);
+        rc = parse_data(data.data ? data.data : "", data.len, &data, out, err);
     np_buf_free(&data);
     return rc;
 }

@@ -8,12 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gofmt.h"
+#include "gosort.h"
 #include "measure.h"
 #include "pathutil.h"
 
 static int64_t abs64(int64_t v)
 {
-    return v < 0 ? -v : v;
+    /* Go's abs64 wraps on the minimum value instead of trapping; so must we. */
+    return v < 0 ? (int64_t)(0 - (uint64_t)v) : v;
 }
 
 int64_t np_node_flat(const np_node *n)
@@ -174,7 +177,6 @@ static np_graph *graph_alloc(const np_profile *p)
 {
     np_graph *g = np_xcalloc(1, sizeof *g);
     np_hmap_init(&g->node_index, p->n_location * 2 + 16);
-    np_hmap_init(&g->edge_index, p->n_location * 2 + 16);
     return g;
 }
 
@@ -204,7 +206,8 @@ void np_graph_free(np_graph *g)
     free(g->loc_nodes);
     free(g->loc_n);
     np_hmap_free(&g->node_index);
-    np_hmap_free(&g->edge_index);
+    free(g->edge_keys);
+    free(g->edge_vals);
     np_arena_free(&g->arena);
     free(g);
 }
@@ -220,36 +223,105 @@ static void list_remove(uint32_t *list, size_t *n, uint32_t v)
     }
 }
 
-static uint32_t edge_find(const np_graph *g, uint32_t src, uint32_t dest)
+static uint64_t edge_key(uint32_t src, uint32_t dest)
 {
-    uint32_t k[2] = {src, dest};
-    uint32_t e = np_hmap_get(&g->edge_index, k, sizeof k);
+    return (uint64_t)src << 32 | dest;
+}
+
+/* Multiplicative hashing of a packed pair to a table of 2^bits slots. */
+static size_t pair_hash(uint64_t key, unsigned bits)
+{
+    return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
+}
+
+/* The slot of key in the (src,dest) index: where it is, or the empty slot where it would go. */
+static size_t edge_slot(const np_graph *g, uint64_t key)
+{
+    size_t i = pair_hash(key, g->edge_bits);
+    while (g->edge_vals[i] != UINT32_MAX && g->edge_keys[i] != key)
+        i = (i + 1) & g->edge_mask;
+    return i;
+}
+
+static void edge_index_alloc(np_graph *g, unsigned bits)
+{
+    size_t cap = (size_t)1 << bits;
+    g->edge_bits = bits;
+    g->edge_mask = cap - 1;
+    g->edge_keys = np_xmalloc(cap * sizeof *g->edge_keys);
+    g->edge_vals = np_xmalloc(cap * sizeof *g->edge_vals);
+    memset(g->edge_vals, 0xff, cap * sizeof *g->edge_vals);
+}
+
+static void edge_index_put(np_graph *g, uint64_t key, uint32_t e)
+{
+    size_t i = edge_slot(g, key);
+    if (g->edge_vals[i] == UINT32_MAX) {
+        if (++g->edge_count * 2 > g->edge_mask) {
+            uint64_t *keys = g->edge_keys;
+            uint32_t *vals = g->edge_vals;
+            size_t old = g->edge_mask + 1;
+            edge_index_alloc(g, g->edge_bits + 1);
+            for (size_t j = 0; j < old; j++)
+                if (vals[j] != UINT32_MAX) {
+                    size_t k = edge_slot(g, keys[j]);
+                    g->edge_keys[k] = keys[j];
+                    g->edge_vals[k] = vals[j];
+                }
+            free(keys);
+            free(vals);
+            i = edge_slot(g, key);
+        }
+        g->edge_keys[i] = key;
+    }
+    g->edge_vals[i] = e;
+}
+
+/* The (src,dest) index is made on first use: graphs built by build_graph, which keeps its own
+ * table while it runs, usually never need it. Made from the live edges in order, so a pair's
+ * newest edge wins, as when edges are put one by one. */
+static void edge_index_ready(np_graph *g)
+{
+    if (g->edge_vals)
+        return;
+    unsigned bits = 6;
+    while (((size_t)1 << bits) < 4 * g->n_edges)
+        bits++;
+    edge_index_alloc(g, bits);
+    for (size_t e = 0; e < g->n_edges; e++)
+        if (!g->edges[e].dead)
+            edge_index_put(g, edge_key(g->edges[e].src, g->edges[e].dest), (uint32_t)e);
+}
+
+/* Maps (src,dest) to edge e, replacing any earlier edge of that pair. */
+static void edge_put(np_graph *g, uint32_t src, uint32_t dest, uint32_t e)
+{
+    edge_index_ready(g);
+    edge_index_put(g, edge_key(src, dest), e);
+}
+
+static uint32_t edge_find(np_graph *g, uint32_t src, uint32_t dest)
+{
+    edge_index_ready(g);
+    uint32_t e = g->edge_vals[edge_slot(g, edge_key(src, dest))];
     return e != UINT32_MAX && !g->edges[e].dead ? e : NP_NONE;
 }
 
-/* Links an edge into both endpoint lists and the (src,dest) index. */
-static uint32_t edge_link(np_graph *g, uint32_t e)
+/* Appends edge e to its endpoints' out and in lists. */
+static void edge_link_lists(np_graph *g, uint32_t e)
 {
     np_edge *ed = &g->edges[e];
     np_node *s = &g->all[ed->src], *d = &g->all[ed->dest];
     *NP_PUSH(s->out, s->n_out, s->cap_out) = e;
     *NP_PUSH(d->in, d->n_in, d->cap_in) = e;
-    uint32_t k[2] = {ed->src, ed->dest};
-    bool found;
-    uint32_t old = np_hmap_intern(&g->edge_index, k, sizeof k, e, &found);
-    if (found && old != e) {
-        /* Re-pointing a (src,dest) pair after a tree trim: the old edge is dead. */
-        uint64_t h = np_hash_bytes(k, sizeof k);
-        size_t i = h & g->edge_index.mask;
-        while (g->edge_index.hashes[i]) {
-            if (g->edge_index.hashes[i] == h &&
-                memcmp(g->edge_index.keys.data + g->edge_index.key_off[i], k, sizeof k) == 0) {
-                g->edge_index.vals[i] = e;
-                break;
-            }
-            i = (i + 1) & g->edge_index.mask;
-        }
-    }
+}
+
+/* Links an edge into both endpoint lists and the (src,dest) index. */
+static uint32_t edge_link(np_graph *g, uint32_t e)
+{
+    edge_link_lists(g, e);
+    /* A pair seen before (re-pointed after a tree trim) had a now dead edge: replace it. */
+    edge_put(g, g->edges[e].src, g->edges[e].dest, e);
     return e;
 }
 
@@ -415,9 +487,93 @@ static bool sample_weights(const np_sample *s, const np_graph_opts *o, int64_t *
     return *w != 0 || *dw != 0;
 }
 
+/* build_graph's table of edges: one 32-byte slot per (src,dest) holds the pair, the edge's
+ * index and its weights as they add up, so the per-frame work touches one cache line for the
+ * edge instead of an index entry and a separate edge record. The weights go to g->edges at
+ * the end. */
+typedef struct edge_acc {
+    uint64_t key;          /* edge_key(src, dest), or ACC_EMPTY */
+    int64_t weight, weight_div;
+    uint32_t edge;         /* index into g->edges, with the ACC_ flags */
+    uint32_t seen;         /* the last sample counted */
+} edge_acc;
+
+#define ACC_EMPTY UINT64_MAX /* no node index is NP_NONE, so no pair packs to this */
+#define ACC_RESIDUAL (1u << 31)
+#define ACC_NOT_INLINE (1u << 30)
+#define ACC_INDEX (ACC_NOT_INLINE - 1)
+
+typedef struct edge_accs {
+    edge_acc *slot;
+    unsigned bits;
+    size_t count;
+} edge_accs;
+
+static void accs_alloc(edge_accs *t, unsigned bits)
+{
+    size_t cap = (size_t)1 << bits;
+    t->bits = bits;
+    t->slot = np_xmalloc(cap * sizeof *t->slot);
+    for (size_t i = 0; i < cap; i++)
+        t->slot[i].key = ACC_EMPTY;
+}
+
+static edge_acc *accs_slot(const edge_accs *t, uint64_t key)
+{
+    size_t mask = ((size_t)1 << t->bits) - 1;
+    size_t i = pair_hash(key, t->bits);
+    while (t->slot[i].key != key && t->slot[i].key != ACC_EMPTY)
+        i = (i + 1) & mask;
+    return &t->slot[i];
+}
+
+/* The slot of the edge from->to, creating the edge (linked into its nodes' lists, in the
+ * order edges are first seen, as add_to_edge would) when it is new. */
+static edge_acc *accs_edge(np_graph *g, edge_accs *t, uint32_t from, uint32_t to)
+{
+    uint64_t key = edge_key(from, to);
+    edge_acc *a = accs_slot(t, key);
+    if (a->key == key)
+        return a;
+    if (g->n_edges >= ACC_INDEX) {
+        fprintf(stderr, "nprof: too many graph edges\n");
+        abort();
+    }
+    if (++t->count * 8 > ((size_t)5 << t->bits)) { /* keep the load under 5/8 */
+        edge_accs old = *t;
+        accs_alloc(t, old.bits + 1);
+        for (size_t i = 0; i < ((size_t)1 << old.bits); i++)
+            if (old.slot[i].key != ACC_EMPTY)
+                *accs_slot(t, old.slot[i].key) = old.slot[i];
+        free(old.slot);
+        a = accs_slot(t, key);
+    }
+    np_edge *ed = NP_PUSH(g->edges, g->n_edges, g->cap_edges);
+    ed->src = from;
+    ed->dest = to;
+    ed->seen = UINT32_MAX;
+    edge_link_lists(g, (uint32_t)(g->n_edges - 1));
+    a->key = key;
+    a->weight = a->weight_div = 0;
+    a->edge = (uint32_t)(g->n_edges - 1);
+    a->seen = UINT32_MAX;
+    return a;
+}
+
 static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o)
 {
     create_nodes(g, p, o);
+    /* Per-node "counted in this sample" marks and cumulative sums, in arrays of their own:
+     * small enough to stay in cache, unlike the node records they are copied to at the end. */
+    uint32_t *seen = np_xmalloc((g->n_all + 1) * sizeof *seen);
+    memset(seen, 0xff, (g->n_all + 1) * sizeof *seen);
+    int64_t *cum = np_xcalloc(2 * g->n_all + 2, sizeof *cum); /* cum, cum_div pairs */
+    edge_accs accs;
+    unsigned bits = 6;
+    while (((size_t)1 << bits) < 2 * p->n_location)
+        bits++;
+    accs_alloc(&accs, bits);
+    accs.count = 0;
     for (size_t si = 0; si < p->n_sample; si++) {
         const np_sample *s = &p->sample[si];
         int64_t w, dw;
@@ -428,22 +584,31 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
         bool residual = false;
         for (uint32_t i = s->n_loc; i-- > 0;) {
             uint32_t li = s->loc[i];
-            uint32_t *ln = g->loc_nodes[li];
-            for (uint32_t ni = g->loc_n[li]; ni-- > 0;) {
+            const uint32_t *ln = g->loc_nodes[li];
+            uint32_t nl = g->loc_n[li];
+            for (uint32_t ni = nl; ni-- > 0;) {
                 uint32_t n = ln[ni];
                 if (n == NP_NONE) {
                     residual = true;
                     continue;
                 }
-                if (g->all[n].seen != si) {
-                    g->all[n].seen = (uint32_t)si;
-                    add_sample(g, &g->all[n], &c, dw, w, false);
+                if (seen[n] != si) {
+                    seen[n] = (uint32_t)si;
+                    cum[2 * n] += w;
+                    cum[2 * n + 1] += dw;
+                    if (o->tags)
+                        add_tags(g, &g->all[n], &c, dw, w, false);
                 }
                 if (parent != NP_NONE && n != parent) {
-                    uint32_t e = edge_find(g, parent, n);
-                    if (e == NP_NONE || g->edges[e].seen != si) {
-                        e = add_to_edge(g, parent, n, dw, w, residual, ni != g->loc_n[li] - 1);
-                        g->edges[e].seen = (uint32_t)si;
+                    edge_acc *a = accs_edge(g, &accs, parent, n);
+                    if (a->seen != si) {
+                        a->seen = (uint32_t)si;
+                        a->weight_div += dw;
+                        a->weight += w;
+                        if (residual)
+                            a->edge |= ACC_RESIDUAL;
+                        if (ni == nl - 1) /* the outermost line: a real call, not inlined */
+                            a->edge |= ACC_NOT_INLINE;
                     }
                 }
                 parent = n;
@@ -453,6 +618,24 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
         if (parent != NP_NONE && !residual)
             add_sample(g, &g->all[parent], &c, dw, w, true);
     }
+    for (size_t i = 0; i < g->n_all; i++) {
+        g->all[i].cum += cum[2 * i];
+        g->all[i].cum_div += cum[2 * i + 1];
+    }
+    for (size_t i = 0; i < ((size_t)1 << accs.bits); i++) {
+        const edge_acc *a = &accs.slot[i];
+        if (a->key == ACC_EMPTY)
+            continue;
+        np_edge *ed = &g->edges[a->edge & ACC_INDEX];
+        ed->weight = a->weight;
+        ed->weight_div = a->weight_div;
+        ed->residual = (a->edge & ACC_RESIDUAL) != 0;
+        ed->is_inline = (a->edge & ACC_NOT_INLINE) == 0;
+        ed->seen = a->seen;
+    }
+    free(accs.slot);
+    free(cum);
+    free(seen);
 }
 
 /* Call trees: a node per distinct (parent, line) path, so every node has one caller. */
@@ -637,6 +820,12 @@ static int node_cmp(const void *pa, const void *pb)
     return compare_nodes(l, r);
 }
 
+static bool node_less(const void *a, const void *b, void *ctx)
+{
+    (void)ctx;
+    return node_cmp(a, b) < 0;
+}
+
 static double edge_entropy(const np_graph *g, const uint32_t *edges, size_t n, int64_t self)
 {
     double score = 0;
@@ -668,7 +857,7 @@ static int64_t entropy_score(const np_graph *g, const np_node *n)
         score++;
     else
         score += edge_entropy(g, n->out, n->n_out, n->flat);
-    return (int64_t)(score * (double)n->cum) + n->flat;
+    return (int64_t)((uint64_t)np_go_f2i(score * (double)n->cum) + (uint64_t)n->flat);
 }
 
 void np_graph_sort(np_graph *g, enum np_node_order order)
@@ -685,7 +874,9 @@ void np_graph_sort(np_graph *g, enum np_node_order order)
     for (size_t i = 0; i < g->n_nodes; i++)
         np_node_name(g, np_graph_node(g, i));
     g_sort = &c;
-    qsort(g->nodes, g->n_nodes, sizeof *g->nodes, node_cmp);
+    /* Go's own sort: nodes that tie (one function at several call-tree places) must come out
+     * in pprof's order. */
+    np_gosort(g->nodes, g->n_nodes, sizeof *g->nodes, node_less, NULL);
     g_sort = NULL;
     free(c.score);
 }
@@ -845,19 +1036,43 @@ void np_graph_trim_low_frequency_tags(np_graph *g, int64_t cutoff)
     }
 }
 
+/* Unlinks edges in bulk: each in list is filtered in one pass and each source's out list once
+ * at the end, the same lists that edge_unlink edge by edge would leave (order kept), without
+ * its search of hot nodes' long lists for every edge. */
 int np_graph_trim_low_frequency_edges(np_graph *g, int64_t cutoff)
 {
     int dropped = 0;
+    bool *dirty = NULL;
     for (size_t i = 0; i < g->n_nodes; i++) {
         np_node *n = np_graph_node(g, i);
-        for (size_t k = n->n_in; k-- > 0;) {
+        size_t kept = 0;
+        for (size_t k = 0; k < n->n_in; k++) {
             uint32_t e = n->in[k];
             if (abs64(g->edges[e].weight) < cutoff) {
-                edge_unlink(g, e);
+                g->edges[e].dead = true;
+                if (!dirty)
+                    dirty = np_xcalloc(g->n_all + 1, sizeof *dirty);
+                dirty[g->edges[e].src] = true;
                 dropped++;
+            } else {
+                n->in[kept++] = e;
             }
         }
+        n->n_in = kept;
     }
+    if (!dirty)
+        return dropped;
+    for (size_t i = 0; i < g->n_all; i++) {
+        if (!dirty[i])
+            continue;
+        np_node *n = &g->all[i];
+        size_t kept = 0;
+        for (size_t k = 0; k < n->n_out; k++)
+            if (!g->edges[n->out[k]].dead)
+                n->out[kept++] = n->out[k];
+        n->n_out = kept;
+    }
+    free(dirty);
     return dropped;
 }
 

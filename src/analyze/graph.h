@@ -79,7 +79,12 @@ typedef struct np_graph {
     np_edge *edges;
     size_t n_edges, cap_edges;
     np_hmap node_index; /* serialized node info -> index into all */
-    np_hmap edge_index; /* (src,dest) -> edge index */
+    /* (src,dest) -> edge index, open addressing on the pair packed in 64 bits (a generic
+     * byte-string map costs several times more on the per-frame path of graph building) */
+    uint64_t *edge_keys;  /* NULL until first needed */
+    uint32_t *edge_vals;  /* UINT32_MAX: empty slot */
+    size_t edge_mask, edge_count;
+    unsigned edge_bits;
     uint32_t **loc_nodes; /* per location index: its nodes, one per line (NP_NONE when dropped) */
     uint32_t *loc_n;
     np_arena arena;

@@ -65,7 +65,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (cli.help) {
-        print_usage(stdout);
+        /* On standard error, as pprof: scripts that compare stdout see the same nothing. */
+        print_usage(stderr);
         np_cli_free(&cli);
         return 0;
     }
@@ -75,7 +76,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.msg);
         status = 2;
     } else if (cli.cmd) {
-        if (np_generate_report(p, cli.cmd, cli.cmd_arg, &cli.cfg, stdout, false, &err) < 0) {
+        /* One report, then exit: the report may work on the fetched profile itself. */
+        np_profile *own = p;
+        p = NULL;
+        if (np_generate_report_owned(own, cli.cmd, cli.cmd_arg, &cli.cfg, stdout, false, &err) < 0) {
             fprintf(stderr, "%s\n", err.msg);
             status = 2;
         }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gofmt.h"
 #include "filter.h"
 
 typedef struct unit_def {
@@ -277,7 +278,7 @@ static void apply_common_types(np_profile *p, const np_value_type *period, bool 
     const char *u;
     if (has_period) {
         double v = scale(p->period, p->period_type.unit, period->unit, &u);
-        p->period = (int64_t)v;
+        p->period = np_go_f2i(v);
         p->period_type.unit = np_profile_str(p, period->unit);
     }
     double *ratios = np_xcalloc(p->n_sample_type + 1, sizeof *ratios);

@@ -9,19 +9,21 @@
 #include <string.h>
 #include <time.h>
 
+#include "gofmt.h"
 #include "gz.h"
 #include "measure.h"
 #include "pathutil.h"
 
 static int64_t abs64(int64_t v)
 {
-    return v < 0 ? -v : v;
+    /* Go's abs64 wraps on the minimum value instead of trapping; so must we. */
+    return v < 0 ? (int64_t)(0 - (uint64_t)v) : v;
 }
 
 void np_report_format_value(const np_report *r, int64_t v, np_buf *out)
 {
     if (r->ratio > 0 && r->ratio != 1)
-        v = (int64_t)((double)v * r->ratio);
+        v = np_go_f2i((double)v * r->ratio);
     np_measure_scaled_label(out, v, r->sample_unit, r->output_unit);
 }
 
@@ -96,8 +98,8 @@ np_graph *np_report_trimmed_graph(np_report *r, int *orig_count, int *dropped_no
     np_graph *g = new_graph(r, NULL);
     int64_t flat_sum;
     np_graph_sum(g, &flat_sum, NULL);
-    int64_t node_cutoff = abs64((int64_t)((double)flat_sum * r->nodefraction));
-    int64_t edge_cutoff = abs64((int64_t)((double)flat_sum * r->edgefraction));
+    int64_t node_cutoff = abs64(np_go_f2i((double)flat_sum * r->nodefraction));
+    int64_t edge_cutoff = abs64(np_go_f2i((double)flat_sum * r->edgefraction));
     *dropped_nodes = 0;
     *dropped_edges = 0;
     if (node_cutoff > 0) {
@@ -170,8 +172,8 @@ void np_report_select_unit(np_report *r, np_graph *g)
     if (min_value == 0)
         min_value = max_value;
     if (r->ratio > 0 && r->ratio != 1) {
-        min_value = (int64_t)((double)min_value * r->ratio);
-        max_value = (int64_t)((double)max_value * r->ratio);
+        min_value = np_go_f2i((double)min_value * r->ratio);
+        max_value = np_go_f2i((double)max_value * r->ratio);
     }
     char min_unit[64], max_unit[64], unit[64];
     np_measure_scale(min_value, r->sample_unit, "minimum", min_unit, sizeof min_unit);
@@ -234,7 +236,7 @@ void np_report_profile_labels(const np_report *r, np_buf *out)
         double total_ns = np_measure_scale(r->total, r->sample_unit, "nanoseconds", unit, sizeof unit);
         np_buf_printf(out, ", Total samples = %s ", fmtv(r, r->total, &s1));
         if (strcmp(unit, "ns") == 0 && total_ns != 0)
-            np_buf_printf(out, "(%s)", pct((int64_t)total_ns, p->duration_nanos, &s2));
+            np_buf_printf(out, "(%s)", pct(np_go_f2i(total_ns), p->duration_nanos, &s2));
         np_buf_putc(out, '\n');
     }
     np_buf_free(&s1);
@@ -275,10 +277,10 @@ void np_report_labels(np_report *r, np_graph *g, int orig_count, int dropped_nod
     if (r->total != 0) {
         if (dropped_nodes > 0)
             drop_label(out, dropped_nodes, "node", "cum",
-                       fmtv(r, abs64((int64_t)((double)r->total * r->nodefraction)), &s1));
+                       fmtv(r, abs64(np_go_f2i((double)r->total * r->nodefraction)), &s1));
         if (dropped_edges > 0)
             drop_label(out, dropped_edges, "edge", "freq",
-                       fmtv(r, abs64((int64_t)((double)r->total * r->edgefraction)), &s1));
+                       fmtv(r, abs64(np_go_f2i((double)r->total * r->edgefraction)), &s1));
         if (g->n_nodes > 0 && (int)g->n_nodes < orig_count)
             np_buf_printf(out, "Showing top %zu nodes out of %d\n", g->n_nodes, orig_count);
     }
@@ -381,6 +383,83 @@ static void trace_labels(const np_report *r, const np_sample *s, bool numeric, n
     free(keys);
 }
 
+/* Formatted sample values for traces, cached by value: a large profile has hundreds of
+ * thousands of samples but few distinct values, and formatting one costs a printf of a
+ * double. Direct-mapped; texts that do not fit an entry are simply not cached. */
+enum { VALUE_CACHE_SIZE = 4096 };
+typedef struct value_cache_entry {
+    int64_t value;
+    uint8_t len; /* 0: empty */
+    char text[39];
+} value_cache_entry;
+
+static void put_cached_value(const np_report *r, value_cache_entry *cache, int64_t v, np_buf *slot,
+                             np_buf *out)
+{
+    value_cache_entry *e = &cache[((uint64_t)v * 0x9e3779b97f4a7c15ULL) >> 52];
+    const char *text;
+    size_t len;
+    if (e->len && e->value == v) {
+        text = e->text;
+        len = e->len;
+    } else {
+        text = fmtv(r, v, slot);
+        len = slot->len;
+        if (len > 0 && len < sizeof e->text) {
+            memcpy(e->text, text, len);
+            e->len = (uint8_t)len;
+            e->value = v;
+        }
+    }
+    /* "%10s": right-aligned in ten bytes, never cut. */
+    if (len < 10) {
+        np_buf_reserve(out, 10 - len);
+        memset(out->data + out->len, ' ', 10 - len);
+        out->len += 10 - len;
+    }
+    np_buf_add(out, text, len);
+}
+
+/* The frame lines of one location as every trace prints them: "%10s   %s%s\n" with an empty
+ * value, the node's name, and " (inline)" on all but the last (outermost) line. A location's
+ * lines are the same in every sample, so they are rendered once, on first use. */
+typedef struct loc_lines {
+    char *text; /* NULL until rendered */
+    size_t len;
+} loc_lines;
+
+static const loc_lines *trace_loc_lines(np_graph *g, loc_lines *cache, np_arena *a, uint32_t loc)
+{
+    loc_lines *ll = &cache[loc];
+    if (ll->text)
+        return ll;
+    np_buf b = {0};
+    for (uint32_t k = 0; k < g->loc_n[loc]; k++) {
+        np_node *n = &g->all[g->loc_nodes[loc][k]];
+        np_buf_puts(&b, "             "); /* ten for the empty value, three of separation */
+        np_buf_puts(&b, np_node_name(g, n));
+        if (k != g->loc_n[loc] - 1)
+            np_buf_puts(&b, " (inline)");
+        np_buf_putc(&b, '\n');
+    }
+    ll->text = np_arena_strndup(a, b.data ? b.data : "", b.len);
+    ll->len = b.len;
+    np_buf_free(&b);
+    return ll;
+}
+
+/* Output beyond this much is handed to r->stream (when set) as the report goes, so the text of
+ * a large profile's traces (hundreds of megabytes) is never held in memory whole. */
+enum { STREAM_CHUNK = 1 << 20 };
+
+static void maybe_flush(const np_report *r, np_buf *out)
+{
+    if (r->stream && out->len >= STREAM_CHUNK) {
+        fwrite(out->data, 1, out->len, r->stream);
+        out->len = 0;
+    }
+}
+
 int np_report_traces(np_report *r, np_buf *out, np_err *err)
 {
     static const char sep[] = "-----------+-------------------------------------------------------\n";
@@ -389,29 +468,38 @@ int np_report_traces(np_report *r, np_buf *out, np_err *err)
     memset(&o, 0, sizeof o);
     np_graph *g = np_graph_nodes_only(r->p, &o);
     np_buf v = {0};
+    value_cache_entry *values = np_xcalloc(VALUE_CACHE_SIZE, sizeof *values);
+    loc_lines *lines = np_xcalloc(r->p->n_location + 1, sizeof *lines);
+    np_arena text = {0};
     for (size_t si = 0; si < r->p->n_sample; si++) {
         const np_sample *s = &r->p->sample[si];
         if (s->n_loc == 0)
             continue;
-        np_buf_puts(out, sep);
-        trace_labels(r, s, false, out);
-        trace_labels(r, s, true, out);
+        np_buf_add(out, sep, sizeof sep - 1);
+        if (s->n_label) {
+            trace_labels(r, s, false, out);
+            trace_labels(r, s, true, out);
+        }
         int64_t val = s->value[r->value_index];
         int64_t d = r->mean_index >= 0 ? s->value[r->mean_index] : 0;
         if (d != 0)
             val /= d;
-        bool first = true;
         for (uint32_t li = 0; li < s->n_loc; li++) {
-            uint32_t loc = s->loc[li];
-            for (uint32_t k = 0; k < g->loc_n[loc]; k++) {
-                np_node *n = &g->all[g->loc_nodes[loc][k]];
-                np_buf_printf(out, "%10s   %s%s\n", first ? fmtv(r, val, &v) : "", np_node_name(g, n),
-                              k != g->loc_n[loc] - 1 ? " (inline)" : "");
-                first = false;
+            const loc_lines *ll = trace_loc_lines(g, lines, &text, s->loc[li]);
+            if (li == 0) {
+                /* The first line carries the value in place of the ten blanks. */
+                put_cached_value(r, values, val, &v, out);
+                np_buf_add(out, ll->text + 10, ll->len - 10);
+            } else {
+                np_buf_add(out, ll->text, ll->len);
             }
         }
+        maybe_flush(r, out);
     }
     np_buf_puts(out, sep);
+    np_arena_free(&text);
+    free(lines);
+    free(values);
     np_buf_free(&v);
     np_graph_free(g);
     return 0;
@@ -485,7 +573,7 @@ int np_report_proto(np_report *r, np_buf *out, np_err *err)
     if (r->ratio > 0 && r->ratio != 1)
         for (size_t i = 0; i < p->n_sample; i++)
             for (size_t v = 0; v < p->n_sample_type; v++)
-                p->sample[i].value[v] = (int64_t)((double)p->sample[i].value[v] * r->ratio);
+                p->sample[i].value[v] = np_go_f2i((double)p->sample[i].value[v] * r->ratio);
     np_buf raw = {0};
     np_profile_encode(p, &raw);
     int rc = np_gzip(raw.data, raw.len, out, err);
@@ -539,8 +627,8 @@ int np_report_topproto(np_report *r, np_buf *out, np_err *err)
         s->loc = np_arena_alloc(&t->arena, sizeof *s->loc);
         s->loc[0] = (uint32_t)i;
         s->value = np_arena_alloc(&t->arena, 2 * sizeof *s->value);
-        s->value[0] = (int64_t)cv;
-        s->value[1] = (int64_t)fv;
+        s->value[0] = np_go_f2i(cv);
+        s->value[1] = np_go_f2i(fv);
     }
     np_buf_free(&key);
     np_hmap_free(&funcs);

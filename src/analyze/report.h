@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "filter.h"
@@ -36,6 +37,8 @@ typedef struct np_report {
     np_regex *symbol;           /* -list/-peek/-disasm argument */
     const char *source_path, *trim_path;
     int64_t total;
+    FILE *stream; /* when set, long text reports may write their output so far to it and
+                   * empty the buffer as they go (the buffer's rest follows at the end) */
 } np_report;
 
 /* Formats a value in the report's output unit (with -divide_by applied). */

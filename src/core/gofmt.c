@@ -215,3 +215,34 @@ void np_put_runes(np_buf *b, const char *s, int max_runes)
     size_t total = strlen(s);
     np_buf_add(b, s, i < total ? i : total);
 }
+
+void np_go_quote(np_buf *b, const char *s)
+{
+    np_buf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': np_buf_puts(b, "\\\""); break;
+        case '\\': np_buf_puts(b, "\\\\"); break;
+        case '\a': np_buf_puts(b, "\\a"); break;
+        case '\b': np_buf_puts(b, "\\b"); break;
+        case '\f': np_buf_puts(b, "\\f"); break;
+        case '\n': np_buf_puts(b, "\\n"); break;
+        case '\r': np_buf_puts(b, "\\r"); break;
+        case '\t': np_buf_puts(b, "\\t"); break;
+        case '\v': np_buf_puts(b, "\\v"); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                np_buf_printf(b, "\\x%02x", *p);
+            else
+                np_buf_putc(b, (char)*p);
+        }
+    }
+    np_buf_putc(b, '"');
+}
+
+int64_t np_go_f2i(double v)
+{
+    if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0))
+        return INT64_MIN;
+    return (int64_t)v;
+}

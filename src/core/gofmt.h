@@ -18,4 +18,11 @@ void np_go_float_f(np_buf *b, double v);
 /* Appends at most max_runes UTF-8 characters of s (Go's %.Nv on strings). */
 void np_put_runes(np_buf *b, const char *s, int max_runes);
 
+/* Go's int64(v) on amd64: truncation toward zero; NaN and values out of range give the
+ * "integer indefinite" INT64_MIN (C leaves those undefined). */
+int64_t np_go_f2i(double v);
+/* strconv.Quote (Go's %q) for ASCII text: backslash escapes for quotes, backslashes and
+ * control characters. Bytes from 0x80 up pass through as they are. */
+void np_go_quote(np_buf *b, const char *s);
+
 #endif

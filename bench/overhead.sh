@@ -1,0 +1,110 @@
+#!/bin/bash
+# overhead.sh -- the collector's cost, side by side in one run:
+#   1. mallocbench (malloc-heavy, multithreaded) under glibc, nprof at the default rate,
+#      jemalloc, jemalloc's sampling profiler (prof:true,lg_prof_sample:19), tcmalloc,
+#      gperftools' heap profiler and heaptrack; wall times by hyperfine, ratios to glibc;
+#   2. redis-benchmark against redis-server with and without nprof (requests per second);
+#   3. callgrind instruction counts of one non-sampled malloc(64)+free pair with and without
+#      nprof (stable from run to run, unlike wall time on a shared machine).
+# Prints Markdown tables. Not a test: nothing here passes or fails on a number.
+set -u
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${BUILD:-$repo/build}
+out=$repo/bench/out
+mkdir -p "$out"
+threads=${THREADS:-4}
+ops=${OPS:-2000000}
+runs=${RUNS:-10}
+
+"$repo/tools/install-deps.sh" bench || exit 1
+make -C "$repo" -s all >/dev/null || exit 1
+cc -O2 -o "$out/mallocbench" "$repo/bench/mallocbench.c" -lpthread || exit 1
+cc -O2 -o "$out/pairbench" "$repo/bench/pairbench.c" || exit 1
+
+lib=/usr/lib/x86_64-linux-gnu
+nprof=$build/libnprof.so
+je=$lib/libjemalloc.so.2
+tc=$lib/libtcmalloc.so.4
+echo "## mallocbench: $threads threads x $ops operations ($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo
+bench="$out/mallocbench $threads $ops"
+hp=$out/heapprof
+rm -rf "$out"/heaptrack.* "$hp".*
+hyperfine -N --warmup 1 --runs "$runs" --export-json "$out/malloc.json" \
+  -n glibc "$bench" \
+  -n nprof "env LD_PRELOAD=$nprof $bench" \
+  -n jemalloc "env LD_PRELOAD=$je $bench" \
+  -n jemalloc-prof "env LD_PRELOAD=$je MALLOC_CONF=prof:true,lg_prof_sample:19 $bench" \
+  -n tcmalloc "env LD_PRELOAD=$tc $bench" \
+  -n gperftools-heapprof "env LD_PRELOAD=$tc HEAPPROFILE=$hp $bench" \
+  -n heaptrack "heaptrack -o $out/heaptrack.out $bench" \
+  >"$out/malloc.log" 2>&1 || { tail "$out/malloc.log"; exit 1; }
+python3 - "$out/malloc.json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+base = r["glibc"]["mean"]
+print("| allocator / profiler | mean wall time | stddev | vs glibc |")
+print("|---|---|---|---|")
+for name, x in r.items():
+    print(f"| {name} | {x['mean']:.3f} s | {x['stddev']:.3f} s | {x['mean'] / base:.3f}x |")
+je, jp = r.get("jemalloc"), r.get("jemalloc-prof")
+if je and jp:
+    print(f"\njemalloc's sampling profiler costs {100 * (jp['mean'] / je['mean'] - 1):+.1f}% over jemalloc; "
+          f"nprof costs {100 * (r['nprof']['mean'] / base - 1):+.1f}% over glibc.")
+PY
+
+echo
+echo "## callgrind: instructions per non-sampled malloc(64)+free pair"
+echo
+n=200000
+ir() {
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+base0=$(ir "$out/pairbench" 0)
+plain=$(ir "$out/pairbench" $n)
+base1=$(env LD_PRELOAD="$nprof" NPROF_HEAP_RATE=0 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$out/pairbench" 0 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+with=$(env LD_PRELOAD="$nprof" valgrind --tool=callgrind --callgrind-out-file=/dev/null "$out/pairbench" $n 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+python3 - "$base0" "$plain" "$base1" "$with" "$n" <<'PY'
+import sys
+b0, p, b1, w, n = map(int, sys.argv[1:])
+g = (p - b0) / n
+q = (w - b1) / n
+print("| | instructions per pair |")
+print("|---|---|")
+print(f"| glibc | {g:.1f} |")
+print(f"| glibc + nprof (default rate) | {q:.1f} |")
+print(f"| added by nprof | {q - g:+.1f} |")
+PY
+
+if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+  echo
+  echo "## redis-benchmark (-n 200000 -q, SET/GET/LPUSH/LPOP), requests per second"
+  echo
+  rb() {  # rb LABEL ENV...
+    local label=$1; shift
+    local port=$((20000 + RANDOM % 20000))
+    env "$@" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >/dev/null 2>&1 &
+    local pid=$!
+    for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    redis-benchmark -p "$port" -n 200000 -q -t set,get,lpush,lpop 2>/dev/null | tr '\r' '\n' |
+      sed -n 's/^\([A-Z_]*\): \([0-9.]*\) requests per second.*/\1 \2/p' | sed "s/^/$label /"
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1
+    wait "$pid" 2>/dev/null
+  }
+  { rb glibc-build X=1; rb nprof LD_PRELOAD="$nprof"; rb glibc-build X=1; rb nprof LD_PRELOAD="$nprof"; } >"$out/redis.txt"
+  python3 - "$out/redis.txt" <<'PY'
+import sys, collections
+d = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    label, test, rps = line.split()
+    d[(label, test)].append(float(rps))
+tests = sorted({t for _, t in d})
+print("| test | redis-server | with nprof | ratio |")
+print("|---|---|---|---|")
+for t in tests:
+    a = sum(d[("glibc-build", t)]) / max(1, len(d[("glibc-build", t)]))
+    b = sum(d[("nprof", t)]) / max(1, len(d[("nprof", t)]))
+    print(f"| {t} | {a:.0f} | {b:.0f} | {b / a:.3f} |" if a else f"| {t} | - | - | - |")
+PY
+fi
