@@ -6,7 +6,9 @@ BUILD   ?= build
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS_NP := -std=c11 -D_GNU_SOURCE -iquote include -iquote src/core -iquote src/analyze
-LIBS_ANALYZE := $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl) -ledit -lz -lm -lstdc++
+# libcurl is not linked: src/analyze/curl_dl.c opens it when a profile is first fetched over
+# HTTP, so that other runs do not load it and its thirty dependencies (its headers are needed).
+LIBS_ANALYZE := -ldl -ledit -lz -lm -lstdc++
 
 CORE_SRC    := $(wildcard src/core/*.c)
 ANALYZE_SRC := $(filter-out src/analyze/main.c,$(wildcard src/analyze/*.c))
@@ -17,15 +19,21 @@ ANALYZE_OBJ := $(ANALYZE_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 COLLECT_SRC := $(wildcard src/collect/*.c)
-# The collector library carries only the core modules it needs (no analyzer code).
-COLLECT_CORE := util pb proto profile gz hmap merge gofmt demangle http elf dwarf symbolize
-COLLECT_CORE_SRC := $(filter $(addprefix src/core/,$(addsuffix .c,$(COLLECT_CORE)) $(wildcard src/core/dwarf_*.c src/core/elf_*.c)),$(CORE_SRC))
+# The collector library carries the shared core and nothing of the analyzer.
+COLLECT_CORE_SRC := $(CORE_SRC)
 PIC_OBJ     := $(COLLECT_SRC:%.c=$(BUILD)/pic/%.o) $(COLLECT_CORE_SRC:%.c=$(BUILD)/pic/%.o)
 LIBS_COLLECT := -lz -ldl -lpthread -lm -lgcc_s
 EXAMPLES    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
+# Programs run by tests/collect-programs.sh: lib*.c become shared libraries, static_*.c static
+# executables, the other .c and .cc files ordinary executables.
+CT_SRC      := $(wildcard tests/collect/*.c)
+COLLECT_TESTS := $(patsubst tests/collect/%.c,$(BUILD)/tests/collect/%.so,$(filter tests/collect/lib%,$(CT_SRC))) \
+  $(patsubst tests/collect/%.c,$(BUILD)/tests/collect/%,$(filter-out tests/collect/lib%,$(CT_SRC))) \
+  $(patsubst tests/collect/%.cc,$(BUILD)/tests/collect/%,$(wildcard tests/collect/*.cc))
 
-.PHONY: all deps check unit asan fuzz demo bench clean
-all: $(BUILD)/nprof $(BUILD)/libnprof.so $(BUILD)/libnprof.a $(BUILD)/nprof.pc $(EXAMPLES)
+.PHONY: all deps check unit asan fuzz demo bench clean collect-tests
+all: $(BUILD)/nprof $(BUILD)/libnprof.so $(BUILD)/libnprof.a $(BUILD)/nprof.pc $(EXAMPLES) $(COLLECT_TESTS)
+collect-tests: $(COLLECT_TESTS)
 
 # Collector objects: position independent, hidden unless exported, frame pointers kept so the
 # frame-pointer unwinder can cross them.
@@ -46,6 +54,20 @@ $(BUILD)/nprof.pc: tools/nprof.pc.in
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libnprof.so
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -O1 -g $(WARN) -o $@ $< -lpthread
+
+CT_FLAGS := -D_GNU_SOURCE -O1 -g $(WARN)
+$(BUILD)/tests/collect/lib%.so: tests/collect/lib%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(CT_FLAGS) -fPIC -shared -o $@ $<
+$(BUILD)/tests/collect/static_%: tests/collect/static_%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(CT_FLAGS) -static -o $@ $<
+$(BUILD)/tests/collect/%: tests/collect/%.c tests/collect/common.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(CT_FLAGS) -o $@ $< -lpthread -ldl
+$(BUILD)/tests/collect/%: tests/collect/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(CT_FLAGS) -o $@ $< -lpthread
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

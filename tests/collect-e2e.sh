@@ -64,7 +64,7 @@ done
 curl -sf "$base/heap" -o "$tmp/before-clear.pb.gz"
 curl -sf "$app/clear" >/dev/null
 curl -sf "$base/heap" -o "$tmp/after-clear.pb.gz"
-inuse=$("$build/nprof" -top -unit=B "$tmp/after-clear.pb.gz" | sed -n 's/.* of \([0-9.]*\)B total/\1/p')
+inuse=$("$build/nprof" -top -unit=B "$tmp/after-clear.pb.gz" | sed -n 's/.* of \([0-9.]*\)B\{0,1\} total/\1/p')
 check "after /clear inuse drops near zero (${inuse:-?}B)" test "${inuse:-999999999}" -lt 5000000
 allocd=$("$build/nprof" -top -sample_index=alloc_space "$tmp/after-clear.pb.gz" | awk '/^ *flat  flat%/ {getline; print $1, $6; exit}')
 check "alloc_space keeps the history ($allocd)" bash -c "[[ '$allocd' == *leaky_handler ]]"
@@ -97,7 +97,8 @@ check "bad seconds: 400" test "$code" = 400
 code=$(curl -s -o /dev/null -w '%{http_code}' "$base/heap?seconds=1&debug=1")
 check "seconds with debug: 400" test "$code" = 400
 curl -sf "$base/heap?seconds=1" -o "$tmp/delta.pb.gz" &
-sleep 0.3; hit 5; wait
+delta_pid=$!
+sleep 0.3; hit 5; wait "$delta_pid"
 drow=$(top_row <("$build/nprof" -top -sample_index=alloc_space "$tmp/delta.pb.gz"))
 check "?seconds=1 delta holds the 5 new buffers ($drow)" within "$(to_bytes "$(awk '{print $1}' <<<"$drow")")" 5000000 40
 curl -sD "$tmp/hdr" -o /dev/null "$base/heap"

@@ -22,6 +22,9 @@ pkgs=(
   time                           # GNU /usr/bin/time for peak RSS
   curl
   python3
+  sqlite3                        # real programs under the collector (tests/collect-programs.sh)
+  redis-server redis-tools       # redis-server + redis-benchmark under the collector (same)
+  git
 )
 
 installed() {

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "curl_dl.h" /* after <curl/curl.h>: libcurl is loaded when first used */
 #include "gofmt.h"
 
 /* ---------------------------------------------------------------------------------------------

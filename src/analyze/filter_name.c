@@ -115,8 +115,9 @@ void np_filter_by_name(np_profile *p, const np_regex *focus, const np_regex *ign
     size_t kept = 0;
     for (size_t i = 0; i < p->n_sample; i++) {
         np_sample *s = &p->sample[i];
-        /* Samples without frames are never focused, so they always go. */
-        if (!focused_not_ignored(s, sel))
+        /* Samples without frames are never focused, so they always go. Without -focus and
+         * -ignore every location is focused, so only that needs looking at. */
+        if (focus || ignore ? !focused_not_ignored(s, sel) : s->n_loc == 0)
             continue;
         if (any_hidden && !drop_hidden(s, hidden))
             continue;

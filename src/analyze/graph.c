@@ -568,18 +568,19 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
     uint32_t *seen = np_xmalloc((g->n_all + 1) * sizeof *seen);
     memset(seen, 0xff, (g->n_all + 1) * sizeof *seen);
     int64_t *cum = np_xcalloc(2 * g->n_all + 2, sizeof *cum); /* cum, cum_div pairs */
-    edge_accs accs;
+    bool edges = !o->weights_only, tags = o->tags && !o->weights_only;
+    edge_accs accs = {0};
     unsigned bits = 6;
     while (((size_t)1 << bits) < 2 * p->n_location)
         bits++;
-    accs_alloc(&accs, bits);
-    accs.count = 0;
+    if (edges)
+        accs_alloc(&accs, bits);
     for (size_t si = 0; si < p->n_sample; si++) {
         const np_sample *s = &p->sample[si];
         int64_t w, dw;
         if (!sample_weights(s, o, &w, &dw))
             continue;
-        sample_ctx c = {p, s, o->tags ? join_labels(g, s) : "", o};
+        sample_ctx c = {p, s, tags ? join_labels(g, s) : "", o};
         uint32_t parent = NP_NONE;
         bool residual = false;
         for (uint32_t i = s->n_loc; i-- > 0;) {
@@ -596,10 +597,10 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
                     seen[n] = (uint32_t)si;
                     cum[2 * n] += w;
                     cum[2 * n + 1] += dw;
-                    if (o->tags)
+                    if (tags)
                         add_tags(g, &g->all[n], &c, dw, w, false);
                 }
-                if (parent != NP_NONE && n != parent) {
+                if (edges && parent != NP_NONE && n != parent) {
                     edge_acc *a = accs_edge(g, &accs, parent, n);
                     if (a->seen != si) {
                         a->seen = (uint32_t)si;
@@ -615,14 +616,18 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
                 residual = false;
             }
         }
-        if (parent != NP_NONE && !residual)
-            add_sample(g, &g->all[parent], &c, dw, w, true);
+        if (parent != NP_NONE && !residual) {
+            g->all[parent].flat_div += dw;
+            g->all[parent].flat += w;
+            if (tags)
+                add_tags(g, &g->all[parent], &c, dw, w, true);
+        }
     }
     for (size_t i = 0; i < g->n_all; i++) {
         g->all[i].cum += cum[2 * i];
         g->all[i].cum_div += cum[2 * i + 1];
     }
-    for (size_t i = 0; i < ((size_t)1 << accs.bits); i++) {
+    for (size_t i = 0; edges && i < ((size_t)1 << accs.bits); i++) {
         const edge_acc *a = &accs.slot[i];
         if (a->key == ACC_EMPTY)
             continue;

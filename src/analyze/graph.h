@@ -69,6 +69,8 @@ typedef struct np_graph_opts {
     const char *output_unit;/* for numeric tag formatting */
     const char *const *num_label_units; /* key,unit,key,unit,...,NULL pairs for numeric tags */
     const np_nodeset *kept; /* NULL: keep all */
+    bool weights_only;      /* nodes and their flat/cum only: no edges, no tags (for a graph that
+                             * is read only to decide which nodes to keep) */
 } np_graph_opts;
 
 typedef struct np_graph {

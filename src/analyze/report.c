@@ -78,12 +78,15 @@ void np_report_graph_opts(const np_report *r, np_graph_opts *o, const np_nodeset
     }
 }
 
-static np_graph *new_graph(np_report *r, const np_nodeset *kept)
+/* trim_paths: pprof's newGraph cleans file names (-trim_path, -source_path) on every build, so
+ * each graph pprof would build does it once; weights_only: see np_graph_opts. */
+static np_graph *graph_for(np_report *r, const np_nodeset *kept, bool trim_paths, bool weights_only)
 {
-    /* pprof's newGraph cleans file names (-trim_path, -source_path) on every build. */
-    np_report_trim_paths(r);
+    if (trim_paths)
+        np_report_trim_paths(r);
     np_graph_opts o;
     np_report_graph_opts(r, &o, kept);
+    o.weights_only = weights_only;
     const char **pairs = unit_pairs(r);
     o.num_label_units = pairs;
     np_graph *g = np_graph_new(r->p, &o);
@@ -91,11 +94,20 @@ static np_graph *new_graph(np_report *r, const np_nodeset *kept)
     return g;
 }
 
+static np_graph *new_graph(np_report *r, const np_nodeset *kept)
+{
+    return graph_for(r, kept, true, false);
+}
+
 np_graph *np_report_trimmed_graph(np_report *r, int *orig_count, int *dropped_nodes, int *dropped_edges)
 {
     bool visual = r->format == NP_FMT_DOT;
     bool call_tree = r->call_tree && (r->format == NP_FMT_DOT || r->format == NP_FMT_CALLGRIND);
-    np_graph *g = new_graph(r, NULL);
+    /* Outside call trees the first graph only decides which nodes stay, and when some go (the
+     * usual case) the graph is built again without them: it is built with node weights only,
+     * which is most of the work saved, and once more in full only when nothing goes. */
+    bool probe = !call_tree;
+    np_graph *g = graph_for(r, NULL, true, probe);
     int64_t flat_sum;
     np_graph_sum(g, &flat_sum, NULL);
     int64_t node_cutoff = abs64(np_go_f2i((double)flat_sum * r->nodefraction));
@@ -119,9 +131,14 @@ np_graph *np_report_trimmed_graph(np_report *r, int *orig_count, int *dropped_no
                 *dropped_nodes = (int)(g->n_nodes - n);
                 np_graph_free(g);
                 g = new_graph(r, &kept);
+                probe = false;
             }
             np_nodeset_free(&kept);
         }
+    }
+    if (probe) { /* the same graph, complete; the file names are already cleaned */
+        np_graph_free(g);
+        g = graph_for(r, NULL, false, false);
     }
     *orig_count = (int)g->n_nodes;
     np_graph_sort_nodes(g, r->cum_sort, visual);
@@ -329,20 +346,75 @@ int np_report_text(np_report *r, np_buf *out, np_err *err)
     return 0;
 }
 
-typedef struct label_line {
-    char *text;
-} label_line;
+/* Formatted numbers of traces, cached: a large profile has hundreds of thousands of samples
+ * but few distinct values (and label values), and formatting one costs unit lookups and a
+ * printf of a double. Direct-mapped on the value and the unit's address (units are the
+ * report's own strings); texts that do not fit an entry are just not cached. */
+enum { NUM_CACHE_SIZE = 4096 };
+typedef struct num_cache_entry {
+    int64_t value;
+    const char *unit;
+    uint8_t len; /* 0: empty */
+    char text[39];
+} num_cache_entry;
 
-static int cmp_str(const void *a, const void *b)
+static num_cache_entry *num_cache_find(num_cache_entry *cache, int64_t v, const char *unit)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    uint64_t h = ((uint64_t)v ^ (uint64_t)(uintptr_t)unit) * 0x9e3779b97f4a7c15ULL;
+    return &cache[h >> 52];
+}
+
+static void num_cache_put(num_cache_entry *e, int64_t v, const char *unit, const np_buf *text)
+{
+    if (text->len > 0 && text->len < sizeof e->text) {
+        memcpy(e->text, text->data, text->len);
+        e->len = (uint8_t)text->len;
+        e->value = v;
+        e->unit = unit;
+    }
+}
+
+/* State of one traces report. */
+typedef struct traces {
+    const np_report *r;
+    num_cache_entry *values, *labels;
+    np_buf tmp;              /* one formatted number */
+    np_buf lines;            /* a sample's label lines, each NUL-terminated for sorting */
+    size_t *line_off;
+    const char **keys;
+    size_t cap;              /* of line_off and keys */
+} traces;
+
+/* measurement.Label(v, unit) through the label cache. */
+static void put_label_num(traces *t, int64_t v, const char *unit, np_buf *out)
+{
+    num_cache_entry *e = num_cache_find(t->labels, v, unit);
+    if (e->len && e->value == v && e->unit == unit) {
+        np_buf_add(out, e->text, e->len);
+        return;
+    }
+    t->tmp.len = 0;
+    np_measure_label(&t->tmp, v, unit);
+    num_cache_put(e, v, unit, &t->tmp);
+    np_buf_add(out, t->tmp.data, t->tmp.len);
+}
+
+static const char *g_lines; /* the buffer the offsets being sorted point into */
+
+static int cmp_line(const void *a, const void *b)
+{
+    return strcmp(g_lines + *(const size_t *)a, g_lines + *(const size_t *)b);
 }
 
 /* One "%10s:  v1 v2" line per label key, sorted, string labels then numeric ones. */
-static void trace_labels(const np_report *r, const np_sample *s, bool numeric, np_buf *out)
+static void trace_labels(traces *t, const np_sample *s, bool numeric, np_buf *out)
 {
-    char **lines = np_xcalloc(s->n_label + 1, sizeof *lines);
-    const char **keys = np_xcalloc(s->n_label + 1, sizeof *keys);
+    if (s->n_label > t->cap) {
+        t->cap = s->n_label;
+        t->line_off = np_xrealloc(t->line_off, t->cap * sizeof *t->line_off);
+        t->keys = np_xrealloc(t->keys, t->cap * sizeof *t->keys);
+    }
+    const char **keys = t->keys;
     size_t nk = 0;
     for (uint32_t i = 0; i < s->n_label; i++) {
         const np_label *l = &s->label[i];
@@ -354,64 +426,56 @@ static void trace_labels(const np_report *r, const np_sample *s, bool numeric, n
         if (k == nk)
             keys[nk++] = l->key;
     }
+    np_buf *b = &t->lines;
+    b->len = 0;
     for (size_t k = 0; k < nk; k++) {
-        np_buf line = {0};
-        np_buf_printf(&line, "%10s:  ", keys[k]);
+        t->line_off[k] = b->len;
+        size_t kl = strlen(keys[k]);
+        for (size_t pad = kl; pad < 10; pad++) /* "%10s" */
+            np_buf_putc(b, ' ');
+        np_buf_add(b, keys[k], kl);
+        np_buf_add(b, ":  ", 3);
         bool first = true;
-        const char *unit = np_num_label_unit(r->num_label_units, keys[k]);
+        const char *unit = np_num_label_unit(t->r->num_label_units, keys[k]);
         for (uint32_t i = 0; i < s->n_label; i++) {
             const np_label *l = &s->label[i];
             if ((l->str[0] == 0) != numeric || strcmp(l->key, keys[k]) != 0)
                 continue;
             if (!first)
-                np_buf_putc(&line, ' ');
+                np_buf_putc(b, ' ');
             first = false;
             if (numeric)
-                np_measure_label(&line, l->num, unit ? unit : "");
+                put_label_num(t, l->num, unit ? unit : "", b);
             else
-                np_buf_puts(&line, l->str);
+                np_buf_puts(b, l->str);
         }
-        np_buf_putc(&line, '\n');
-        lines[k] = (char *)np_buf_cstr(&line);
+        np_buf_add(b, "\n", 2); /* the newline and the terminator for sorting */
     }
-    qsort(lines, nk, sizeof *lines, cmp_str);
+    if (nk > 1) {
+        g_lines = b->data;
+        qsort(t->line_off, nk, sizeof *t->line_off, cmp_line);
+        g_lines = NULL;
+    }
     for (size_t k = 0; k < nk; k++) {
-        np_buf_puts(out, lines[k]);
-        free(lines[k]);
+        const char *line = b->data + t->line_off[k];
+        np_buf_add(out, line, strlen(line));
     }
-    free(lines);
-    free(keys);
 }
 
-/* Formatted sample values for traces, cached by value: a large profile has hundreds of
- * thousands of samples but few distinct values, and formatting one costs a printf of a
- * double. Direct-mapped; texts that do not fit an entry are simply not cached. */
-enum { VALUE_CACHE_SIZE = 4096 };
-typedef struct value_cache_entry {
-    int64_t value;
-    uint8_t len; /* 0: empty */
-    char text[39];
-} value_cache_entry;
-
-static void put_cached_value(const np_report *r, value_cache_entry *cache, int64_t v, np_buf *slot,
-                             np_buf *out)
+/* The sample's value as the first frame line shows it: "%10s", right-aligned, never cut. */
+static void put_value(traces *t, int64_t v, np_buf *out)
 {
-    value_cache_entry *e = &cache[((uint64_t)v * 0x9e3779b97f4a7c15ULL) >> 52];
+    num_cache_entry *e = num_cache_find(t->values, v, NULL);
     const char *text;
     size_t len;
     if (e->len && e->value == v) {
         text = e->text;
         len = e->len;
     } else {
-        text = fmtv(r, v, slot);
-        len = slot->len;
-        if (len > 0 && len < sizeof e->text) {
-            memcpy(e->text, text, len);
-            e->len = (uint8_t)len;
-            e->value = v;
-        }
+        text = fmtv(t->r, v, &t->tmp);
+        len = t->tmp.len;
+        num_cache_put(e, v, NULL, &t->tmp);
     }
-    /* "%10s": right-aligned in ten bytes, never cut. */
     if (len < 10) {
         np_buf_reserve(out, 10 - len);
         memset(out->data + out->len, ' ', 10 - len);
@@ -448,6 +512,17 @@ static const loc_lines *trace_loc_lines(np_graph *g, loc_lines *cache, np_arena 
     return ll;
 }
 
+/* np_buf_add for the traces' many short copies, without a call when there is room. */
+static inline void put(np_buf *b, const char *p, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        np_buf_add(b, p, n);
+        return;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
 /* Output beyond this much is handed to r->stream (when set) as the report goes, so the text of
  * a large profile's traces (hundreds of megabytes) is never held in memory whole. */
 enum { STREAM_CHUNK = 1 << 20 };
@@ -467,8 +542,9 @@ int np_report_traces(np_report *r, np_buf *out, np_err *err)
     np_graph_opts o;
     memset(&o, 0, sizeof o);
     np_graph *g = np_graph_nodes_only(r->p, &o);
-    np_buf v = {0};
-    value_cache_entry *values = np_xcalloc(VALUE_CACHE_SIZE, sizeof *values);
+    traces t = {.r = r};
+    t.values = np_xcalloc(NUM_CACHE_SIZE, sizeof *t.values);
+    t.labels = np_xcalloc(NUM_CACHE_SIZE, sizeof *t.labels);
     loc_lines *lines = np_xcalloc(r->p->n_location + 1, sizeof *lines);
     np_arena text = {0};
     for (size_t si = 0; si < r->p->n_sample; si++) {
@@ -477,8 +553,8 @@ int np_report_traces(np_report *r, np_buf *out, np_err *err)
             continue;
         np_buf_add(out, sep, sizeof sep - 1);
         if (s->n_label) {
-            trace_labels(r, s, false, out);
-            trace_labels(r, s, true, out);
+            trace_labels(&t, s, false, out);
+            trace_labels(&t, s, true, out);
         }
         int64_t val = s->value[r->value_index];
         int64_t d = r->mean_index >= 0 ? s->value[r->mean_index] : 0;
@@ -488,10 +564,10 @@ int np_report_traces(np_report *r, np_buf *out, np_err *err)
             const loc_lines *ll = trace_loc_lines(g, lines, &text, s->loc[li]);
             if (li == 0) {
                 /* The first line carries the value in place of the ten blanks. */
-                put_cached_value(r, values, val, &v, out);
-                np_buf_add(out, ll->text + 10, ll->len - 10);
+                put_value(&t, val, out);
+                put(out, ll->text + 10, ll->len - 10);
             } else {
-                np_buf_add(out, ll->text, ll->len);
+                put(out, ll->text, ll->len);
             }
         }
         maybe_flush(r, out);
@@ -499,8 +575,12 @@ int np_report_traces(np_report *r, np_buf *out, np_err *err)
     np_buf_puts(out, sep);
     np_arena_free(&text);
     free(lines);
-    free(values);
-    np_buf_free(&v);
+    free(t.values);
+    free(t.labels);
+    free(t.line_off);
+    free(t.keys);
+    np_buf_free(&t.tmp);
+    np_buf_free(&t.lines);
     np_graph_free(g);
     return 0;
 }

@@ -95,9 +95,8 @@ static void serve_symbol(const np_http_request *req, np_http_response *resp)
     np_http_add_header(resp, "Content-Type", "text/plain; charset=utf-8");
     np_http_printf(resp, "num_symbols: 1\n");
     const char *in = strcmp(req->method, "POST") == 0 ? req->body : req->query;
-    enum { MAX_SEGS = 4096 };
-    np_module_seg *segs = malloc(MAX_SEGS * sizeof *segs);
-    size_t n = segs ? np_modules_snapshot(segs, MAX_SEGS) : 0;
+    size_t n;
+    np_module_seg *segs = np_modules_take(&n);
     np_buf name = {0};
     for (const char *p = in ? in : ""; *p;) {
         const char *plus = strchr(p, '+');
@@ -116,7 +115,7 @@ static void serve_symbol(const np_http_request *req, np_http_response *resp)
         p += len + (plus != NULL);
     }
     np_buf_free(&name);
-    free(segs);
+    np_modules_release(segs);
 }
 
 static bool param_int(const np_http_request *req, const char *name, long long *out, bool *present)

@@ -17,7 +17,7 @@
 #include "sampler.h"
 #include "symbolize.h"
 
-enum { MAX_SEGS = 4096, MAX_INLINE = 32 };
+enum { MAX_INLINE = 32 };
 
 static int64_t now_nanos(void)
 {
@@ -193,8 +193,7 @@ np_profile *np_heap_profile(const np_heap_snap *s, bool allocs, int64_t duration
     b.p->duration_nanos = duration_nanos;
     if (allocs)
         b.p->default_sample_type = np_profile_str(b.p, "alloc_space");
-    b.segs = malloc(MAX_SEGS * sizeof *b.segs);
-    b.n_segs = b.segs ? np_modules_snapshot(b.segs, MAX_SEGS) : 0;
+    b.segs = np_modules_take(&b.n_segs);
     b.seg_mapping = malloc((b.n_segs + 1) * sizeof *b.seg_mapping);
     for (size_t i = 0; b.seg_mapping && i < b.n_segs; i++)
         b.seg_mapping[i] = NP_NONE;
@@ -224,7 +223,7 @@ np_profile *np_heap_profile(const np_heap_snap *s, bool allocs, int64_t duration
     np_hmap_free(&b.funcs);
     np_buf_free(&b.key);
     np_buf_free(&b.name);
-    free(b.segs);
+    np_modules_release(b.segs);
     free(b.seg_mapping);
     return b.p;
 }
@@ -243,11 +242,28 @@ int np_heap_write_proto(np_buf *out, bool allocs, np_err *err)
     return rc;
 }
 
+/* Counts as the legacy text wants them: "sampled" numbers that pprof's unsampling
+ * (count / (1 - exp(-size/rate))) turns back into our estimates. For objects sampled the Go
+ * way that is the sampled count itself; for large objects, which are always recorded, it is
+ * the exact count scaled down so pprof does not inflate it. */
+typedef struct text_rec {
+    const np_heap_rec *r;
+    int64_t inuse_count, inuse_bytes, alloc_count, alloc_bytes;
+} text_rec;
+
+static text_rec text_counts(const np_heap_rec *r, int64_t rate)
+{
+    double p = 1 / np_sample_weight(r->size, rate);
+    text_rec t = {r, llround((r->est_alloc_objs - r->est_free_objs) * p), 0, llround(r->est_alloc_objs * p), 0};
+    t.inuse_bytes = t.inuse_count * (int64_t)r->size;
+    t.alloc_bytes = t.alloc_count * (int64_t)r->size;
+    return t;
+}
+
 static int by_inuse_desc(const void *a, const void *b)
 {
-    const np_heap_rec *x = a, *y = b;
-    int64_t ix = x->alloc_bytes - x->free_bytes, iy = y->alloc_bytes - y->free_bytes;
-    return ix > iy ? -1 : ix < iy;
+    const text_rec *x = a, *y = b;
+    return x->inuse_bytes > y->inuse_bytes ? -1 : x->inuse_bytes < y->inuse_bytes;
 }
 
 /* The "#\t0x...\tfunc+0xoff\tfile:line" lines under a record, as Go prints them. */
@@ -271,31 +287,34 @@ void np_heap_write_text(np_buf *out)
 {
     np_heap_snap s;
     np_heap_snap_take(&s);
-    qsort(s.recs, s.n, sizeof *s.recs, by_inuse_desc);
+    int64_t rate = np_sampler_rate();
+    text_rec *tr = malloc((s.n + 1) * sizeof *tr);
     int64_t io = 0, ib = 0, ao = 0, ab = 0;
-    for (size_t i = 0; i < s.n; i++) {
-        io += s.recs[i].alloc_count - s.recs[i].free_count;
-        ib += s.recs[i].alloc_bytes - s.recs[i].free_bytes;
-        ao += s.recs[i].alloc_count;
-        ab += s.recs[i].alloc_bytes;
+    for (size_t i = 0; tr && i < s.n; i++) {
+        tr[i] = text_counts(&s.recs[i], rate);
+        io += tr[i].inuse_count;
+        ib += tr[i].inuse_bytes;
+        ao += tr[i].alloc_count;
+        ab += tr[i].alloc_bytes;
     }
+    if (tr)
+        qsort(tr, s.n, sizeof *tr, by_inuse_desc);
     /* Go writes twice the sampling rate after "heap/": pprof halves it back. */
     np_buf_printf(out, "heap profile: %" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "] @ heap/%" PRId64 "\n",
-                  io, ib, ao, ab, 2 * np_sampler_rate());
+                  io, ib, ao, ab, 2 * rate);
     builder b;
     memset(&b, 0, sizeof b);
     b.p = np_profile_new();
-    b.segs = malloc(MAX_SEGS * sizeof *b.segs);
-    b.n_segs = b.segs ? np_modules_snapshot(b.segs, MAX_SEGS) : 0;
+    b.segs = np_modules_take(&b.n_segs);
     b.seg_mapping = malloc((b.n_segs + 1) * sizeof *b.seg_mapping);
     for (size_t i = 0; b.seg_mapping && i < b.n_segs; i++)
         b.seg_mapping[i] = NP_NONE;
     np_hmap_init(&b.locs, 1024);
     np_hmap_init(&b.funcs, 1024);
-    for (size_t i = 0; b.seg_mapping && i < s.n; i++) {
-        const np_heap_rec *r = &s.recs[i];
-        np_buf_printf(out, "%" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "] @", r->alloc_count - r->free_count,
-                      r->alloc_bytes - r->free_bytes, r->alloc_count, r->alloc_bytes);
+    for (size_t i = 0; tr && b.seg_mapping && i < s.n; i++) {
+        const np_heap_rec *r = tr[i].r;
+        np_buf_printf(out, "%" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "] @", tr[i].inuse_count,
+                      tr[i].inuse_bytes, tr[i].alloc_count, tr[i].alloc_bytes);
         for (int k = 0; k < r->n_pcs; k++)
             np_buf_printf(out, " %#" PRIxPTR, r->pcs[k]);
         np_buf_putc(out, '\n');
@@ -313,8 +332,9 @@ void np_heap_write_text(np_buf *out)
     np_hmap_free(&b.funcs);
     np_buf_free(&b.key);
     np_buf_free(&b.name);
-    free(b.segs);
+    np_modules_release(b.segs);
     free(b.seg_mapping);
     np_profile_free(b.p);
+    free(tr);
     np_heap_snap_free(&s);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmem.h"
+#include "sampler.h"
 
 typedef struct bucket {
     struct bucket *next;
@@ -27,6 +28,58 @@ typedef struct live {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 uint8_t *np_heap_filter;
+
+/* Re-entry from signal handlers. A handler that allocates or frees can interrupt this thread
+ * while it holds `lock` (recording a sample, or matching the free of a sampled object); taking
+ * the lock again would deadlock the thread on itself. So the holder is marked busy (a handler's
+ * allocations are not sampled) and `held`; a free from a handler while `held` is parked in
+ * `parked` and matched by the interrupted thread before it lets the lock go. Both are
+ * thread-local and only touched by the thread itself and its handlers. */
+static __thread int held __attribute__((tls_model("initial-exec")));
+enum { PARKED = 16 };
+static __thread void *parked[PARKED] __attribute__((tls_model("initial-exec")));
+static __thread int n_parked __attribute__((tls_model("initial-exec")));
+
+static void tab_lock(void)
+{
+    np_enter();
+    pthread_mutex_lock(&lock);
+    held = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static void remove_live(void *p);
+
+/* Matches the frees parked by handlers, then releases the lock. A handler may park more while
+ * this runs: a slot is claimed (and released) with a compare-and-swap on the count, a single
+ * instruction that a handler on this thread runs entirely before or after. */
+static void tab_unlock(void)
+{
+    for (;;) {
+        int n = __atomic_load_n(&n_parked, __ATOMIC_RELAXED);
+        if (n == 0)
+            break;
+        void *p = parked[n - 1];
+        if (__atomic_compare_exchange_n(&n_parked, &n, n - 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            remove_live(p);
+    }
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    held = 0;
+    pthread_mutex_unlock(&lock);
+    np_leave();
+}
+
+/* A free from a signal handler that interrupted this thread inside the lock. If more frees
+ * arrive than fit (not seen in practice), the object stays counted as live. */
+static void park(void *p)
+{
+    int n = __atomic_load_n(&n_parked, __ATOMIC_RELAXED);
+    do {
+        if (n >= PARKED)
+            return;
+    } while (!__atomic_compare_exchange_n(&n_parked, &n, n + 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    parked[n] = p;
+}
 
 static bucket **heads;
 static size_t n_heads, n_buckets;
@@ -134,7 +187,7 @@ static bool grow_lives(void)
 
 void np_heaptab_alloc(void *p, size_t size, const uintptr_t *pcs, int n, double weight)
 {
-    pthread_mutex_lock(&lock);
+    tab_lock();
     bucket *b = find_bucket(pcs, n, size);
     if (b && (n_lives + 1 < n_lives_cap / 2 || grow_lives())) {
         b->alloc_count++;
@@ -149,7 +202,7 @@ void np_heaptab_alloc(void *p, size_t size, const uintptr_t *pcs, int n, double 
         if (c < 255)
             __atomic_store_n(f, (uint8_t)(c + 1), __ATOMIC_RELEASE);
     }
-    pthread_mutex_unlock(&lock);
+    tab_unlock();
 }
 
 /* Removes slot i keeping every other entry reachable from its home slot (no tombstones). */
@@ -173,9 +226,9 @@ static void live_delete(size_t i)
     lives[i].b = NULL;
 }
 
-void np_heaptab_free_slow(void *p)
+/* Matches the free of p against the live sampled objects; the caller holds the lock. */
+static void remove_live(void *p)
 {
-    pthread_mutex_lock(&lock);
     size_t i = live_slot(p, n_lives_cap);
     while (lives[i].p && lives[i].p != p)
         i = (i + 1) & (n_lives_cap - 1);
@@ -193,18 +246,28 @@ void np_heaptab_free_slow(void *p)
         if (c > 0 && c < 255)
             __atomic_store_n(f, (uint8_t)(c - 1), __ATOMIC_RELEASE);
     }
-    pthread_mutex_unlock(&lock);
+}
+
+void np_heaptab_free_slow(void *p)
+{
+    if (held) {
+        park(p); /* a signal handler on a thread that holds the lock */
+        return;
+    }
+    tab_lock();
+    remove_live(p);
+    tab_unlock();
 }
 
 size_t np_heaptab_snapshot(np_heap_rec **out)
 {
     /* malloc may sample (and so take the lock) in a thread without the collector's guard:
      * size the copy first, allocate unlocked, then copy what fits. */
-    pthread_mutex_lock(&lock);
+    tab_lock();
     size_t n = n_buckets + 64;
-    pthread_mutex_unlock(&lock);
+    tab_unlock();
     np_heap_rec *recs = malloc(n * sizeof *recs);
-    pthread_mutex_lock(&lock);
+    tab_lock();
     size_t k = 0;
     for (size_t i = 0; recs && i < n_heads; i++) {
         for (bucket *b = heads[i]; b && k < n; b = b->next) {
@@ -213,31 +276,35 @@ size_t np_heaptab_snapshot(np_heap_rec **out)
                                       b->est_alloc_bytes, b->est_free_objs, b->est_free_bytes};
         }
     }
-    pthread_mutex_unlock(&lock);
+    tab_unlock();
     *out = recs;
     return recs ? k : 0;
 }
 
 void np_heaptab_stats(size_t *live_count, size_t *buckets)
 {
-    pthread_mutex_lock(&lock);
+    tab_lock();
     *live_count = n_lives;
     *buckets = n_buckets;
-    pthread_mutex_unlock(&lock);
+    tab_unlock();
 }
 
 void np_heaptab_lock(void)
 {
-    pthread_mutex_lock(&lock);
+    tab_lock();
 }
 
 void np_heaptab_unlock(void)
 {
-    pthread_mutex_unlock(&lock);
+    tab_unlock();
 }
 
+/* In the child the forking thread (the only one left) held the lock through fork: the lock is
+ * made fresh and taken again, so that frees parked during fork are matched by tab_unlock. */
 void np_heaptab_child_reset(void)
 {
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     memcpy(&lock, &fresh, sizeof lock);
+    pthread_mutex_lock(&lock);
+    tab_unlock();
 }

@@ -148,6 +148,11 @@ static void write_port_file(const char *bound)
         np_cmsg("cannot write %s: %s", np_cfg.http_port_file, strerror(errno));
 }
 
+static void collector_thread(void)
+{
+    np_enter();
+}
+
 static int http_start(const char *addr, char *bound_out, size_t cap)
 {
     np_enter();
@@ -162,6 +167,7 @@ static int http_start(const char *addr, char *bound_out, size_t cap)
         o.addr = addr;
         o.allow_remote = np_cfg.allow_remote;
         o.bearer_token = np_cfg.token[0] ? np_cfg.token : NULL;
+        o.thread_start = collector_thread;
         char bound[256];
         np_err err;
         if (np_http_start(&o, np_endpoints_handle, NULL, &server, bound, sizeof bound, &err) < 0) {

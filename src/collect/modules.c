@@ -2,6 +2,8 @@
  * loader lock), with build IDs read from the PT_NOTE segments already in memory. */
 #include "modules.h"
 
+#include "cmem.h"
+
 #include <elf.h>
 #include <link.h>
 #include <stdio.h>
@@ -86,6 +88,18 @@ size_t np_modules_snapshot(np_module_seg *segs, size_t max)
     if (c.n > 1)
         qsort(segs + 1, c.n - 1, sizeof *segs, by_start);
     return c.n;
+}
+
+np_module_seg *np_modules_take(size_t *n)
+{
+    np_module_seg *segs = np_cmem_map(NP_MAX_SEGS * sizeof *segs);
+    *n = segs ? np_modules_snapshot(segs, NP_MAX_SEGS) : 0;
+    return segs;
+}
+
+void np_modules_release(np_module_seg *segs)
+{
+    np_cmem_unmap(segs, NP_MAX_SEGS * sizeof *segs);
 }
 
 const np_module_seg *np_modules_find(const np_module_seg *segs, size_t n, uint64_t addr)

@@ -15,6 +15,12 @@ typedef struct np_module_seg {
 
 /* Fills up to max executable segments; returns how many (sorted by start). */
 size_t np_modules_snapshot(np_module_seg *segs, size_t max);
+/* A snapshot in a table of its own (*n segments), mapped and unmapped directly: the table is
+ * large (NP_MAX_SEGS entries) and lives for one request, and through malloc it would leave the
+ * program's arenas fragmented after every scrape. NULL (and *n = 0) if out of memory. */
+enum { NP_MAX_SEGS = 4096 };
+np_module_seg *np_modules_take(size_t *n);
+void np_modules_release(np_module_seg *segs);
 /* The segment containing addr, or NULL. */
 const np_module_seg *np_modules_find(const np_module_seg *segs, size_t n, uint64_t addr);
 

@@ -66,6 +66,20 @@ static int64_t next_gap(int64_t r)
     return gap > 9e18 ? INT64_MAX / 2 : (int64_t)gap;
 }
 
+static void record(void *p, size_t size, uintptr_t caller, double weight)
+{
+    uintptr_t pcs[NP_MAX_FRAMES];
+    int n = np_stack_capture(caller, pcs, np_cfg.max_frames);
+    np_heaptab_alloc(p, size, pcs, n, weight);
+}
+
+/* The size from which every allocation is recorded: the rate itself (sampling at rate 1 or
+ * turned off needs no such rule). */
+static int64_t big_threshold(int64_t r)
+{
+    return r > 1 && atomic_load(&enabled) ? r : INT64_MAX;
+}
+
 void np_sample_slow(void *p, size_t size, uintptr_t caller)
 {
     if (np_ts.busy)
@@ -78,24 +92,27 @@ void np_sample_slow(void *p, size_t size, uintptr_t caller)
         else
             r = 0;
     }
-    /* How far past the sampling point this allocation went decides whether it is sampled: a
-     * thread's first allocation only draws its first gap. */
-    bool first = np_ts.rng == 0;
-    if (first)
-        next_random(); /* seeds the generator */
-    np_ts.countdown = next_gap(r);
-    if (first) {
-        np_ts.countdown -= (int64_t)size;
-        if (np_ts.countdown >= 0) {
+    bool on = r > 0 && atomic_load(&enabled);
+    if (np_ts.big == 0) {
+        /* The thread's first allocation: draw its first gap, then judge this one. */
+        next_random();
+        np_ts.big = big_threshold(r);
+        np_ts.countdown = next_gap(r);
+        if ((int64_t)size < np_ts.big && (np_ts.countdown -= (int64_t)size) >= 0) {
             np_ts.busy--;
             return;
         }
-        np_ts.countdown = next_gap(r);
     }
-    if (r > 0 && atomic_load(&enabled)) {
-        uintptr_t pcs[NP_MAX_FRAMES];
-        int n = np_stack_capture(caller, pcs, np_cfg.max_frames);
-        np_heaptab_alloc(p, size, pcs, n, np_sample_weight(size, r));
+    if ((int64_t)size >= np_ts.big) {
+        np_ts.big = big_threshold(r); /* the rate may have changed */
+        if (on && (int64_t)size >= np_ts.big)
+            record(p, size, caller, 1);
+    } else {
+        /* The countdown ran out inside this allocation: sample it and draw the next gap. */
+        np_ts.big = big_threshold(r);
+        np_ts.countdown = next_gap(r);
+        if (on)
+            record(p, size, caller, np_sample_weight(size, r));
     }
     np_ts.busy--;
 }

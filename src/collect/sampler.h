@@ -8,6 +8,8 @@
 
 typedef struct np_tstate {
     int64_t countdown; /* bytes left before the next sample; < 0 takes the slow path */
+    int64_t big;       /* allocations of at least this size are always recorded (0 until the
+                          thread's first allocation sets it up) */
     uint64_t rng;
     uint32_t busy;     /* non-zero inside the collector: allocations pass through unsampled */
 } np_tstate;
@@ -21,10 +23,12 @@ void np_sample_slow(void *p, size_t size, uintptr_t caller);
 static inline void np_enter(void) { np_ts.busy++; }
 static inline void np_leave(void) { np_ts.busy--; }
 
-/* The allocation hook's fast path: one subtraction and a predictable branch. */
+/* The allocation hook's fast path: a compare, a subtraction and two predictable branches.
+ * Allocations at least as large as the sampling rate skip the countdown: they are always
+ * recorded, with weight 1, so big leaks are exact rather than estimated. */
 static inline void np_sample_check(void *p, size_t size, uintptr_t caller)
 {
-    if (__builtin_expect((np_ts.countdown -= (int64_t)size) < 0, 0) && p)
+    if (__builtin_expect((int64_t)size >= np_ts.big || (np_ts.countdown -= (int64_t)size) < 0, 0) && p)
         np_sample_slow(p, size, caller);
 }
 

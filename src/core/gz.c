@@ -17,6 +17,16 @@ int np_gunzip(const void *data, size_t len, np_buf *out, np_err *err)
     if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
         return np_fail(err, "gzip: cannot initialise zlib");
     z.next_in = (Bytef *)data;
+    /* The trailer's ISIZE (the last member's length mod 2^32) sizes the output up front, so a
+     * large profile is not inflated through a series of doubling copies. It is only a hint:
+     * bounded by deflate's best ratio (about 1032:1) so that a forged trailer cannot make a
+     * small input reserve gigabytes. */
+    if (len >= 18) {
+        const unsigned char *t = (const unsigned char *)data + len - 4;
+        size_t isize = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
+        if (isize / 1032 <= len)
+            np_buf_reserve(out, isize + (1 << 16));
+    }
     int rc = Z_OK;
     size_t left = len;
     while (1) {

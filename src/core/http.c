@@ -865,6 +865,8 @@ static void *worker_main(void *arg)
 {
     conn *c = arg;
     np_http_server *s = c->s;
+    if (s->opt.thread_start)
+        s->opt.thread_start();
     pthread_setname_np(pthread_self(), "nprof-http");
     serve(c);
     free(c);
@@ -1014,6 +1016,8 @@ static int accept_some(np_http_server *s)
 static void *acceptor_main(void *arg)
 {
     np_http_server *s = arg;
+    if (s->opt.thread_start)
+        s->opt.thread_start();
     pthread_setname_np(pthread_self(), "nprof-http-acc");
     while (!stopping(s)) {
         struct pollfd p[2 + REJECT_SLOTS];

@@ -10,15 +10,38 @@
 
 #define UNSEEN UINT32_MAX
 
+/* Output samples by content (locations and interned labels). The content is compared in the
+ * output samples themselves rather than copied into a byte-string key, which for a large
+ * profile would be as big as all its stacks again. */
+typedef struct sample_table {
+    uint64_t *hash; /* 0: empty slot */
+    uint32_t *index; /* into out->sample */
+    size_t mask, count;
+} sample_table;
+
 typedef struct merger {
     np_profile *out;
-    np_hmap samples, locations, functions, mappings, strings;
+    sample_table samples;
+    uint32_t *locs_tmp; /* a sample's mapped locations before it is known to be new */
+    size_t cap_locs_tmp;
+    np_label *labels_tmp;
+    size_t cap_labels_tmp;
+    np_hmap locations, functions, mappings, strings;
     const char **str_list;
     size_t n_str, cap_str;
     /* Per-source memo tables, indexed by the source's array index. */
     uint32_t *loc_map, *func_map, *map_map;
     int64_t *map_offset;
     np_buf key;
+    /* Merging one profile that is given up (np_profile_merge_take): the output takes over its
+     * arena, so strings are shared rather than copied, and its sample array and per-sample
+     * arrays, rewritten in place. */
+    bool take;
+    /* The last interned strings by address: label keys and values repeat on every sample, and
+     * an address gives the same string each time, so most lookups skip the content hash. */
+    struct {
+        const char *src, *out;
+    } memo[1024];
 } merger;
 
 /* Copies a string into the output arena once per distinct content. */
@@ -26,11 +49,16 @@ static const char *intern(merger *m, const char *s)
 {
     if (!s || !*s)
         return "";
+    size_t slot = (size_t)(((uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> 54);
+    if (m->memo[slot].src == s)
+        return m->memo[slot].out;
     size_t n = strlen(s);
     bool found;
     uint32_t i = np_hmap_intern(&m->strings, s, n, (uint32_t)m->n_str, &found);
     if (!found)
-        *NP_PUSH(m->str_list, m->n_str, m->cap_str) = np_profile_strn(m->out, s, n);
+        *NP_PUSH(m->str_list, m->n_str, m->cap_str) = m->take ? s : np_profile_strn(m->out, s, n);
+    m->memo[slot].src = s;
+    m->memo[slot].out = m->str_list[i];
     return m->str_list[i];
 }
 
@@ -161,6 +189,86 @@ static void sort_labels(np_label *l, uint32_t n)
     }
 }
 
+static void sample_table_init(sample_table *t, size_t expect)
+{
+    size_t cap = 16;
+    while (cap < expect * 2)
+        cap *= 2;
+    t->mask = cap - 1;
+    t->count = 0;
+    t->hash = np_xcalloc(cap, sizeof *t->hash);
+    t->index = np_xmalloc(cap * sizeof *t->index);
+}
+
+static void sample_table_free(sample_table *t)
+{
+    free(t->hash);
+    free(t->index);
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 32);
+}
+
+static uint64_t sample_hash(const uint32_t *locs, uint32_t n_loc, const np_label *labels, uint32_t n_label)
+{
+    uint64_t h = np_hash_bytes(locs, n_loc * sizeof *locs);
+    for (uint32_t i = 0; i < n_label; i++) {
+        /* Interned strings are unique per content, so their addresses identify them. */
+        h = mix(h, (uint64_t)(uintptr_t)labels[i].key);
+        h = mix(h, (uint64_t)(uintptr_t)labels[i].str);
+        h = mix(h, (uint64_t)(uintptr_t)labels[i].num_unit);
+        h = mix(h, (uint64_t)labels[i].num);
+    }
+    return h ? h : 1;
+}
+
+static bool same_sample(const np_sample *s, const uint32_t *locs, uint32_t n_loc, const np_label *labels,
+                        uint32_t n_label)
+{
+    if (s->n_loc != n_loc || s->n_label != n_label || memcmp(s->loc, locs, n_loc * sizeof *locs) != 0)
+        return false;
+    for (uint32_t i = 0; i < n_label; i++) {
+        const np_label *a = &s->label[i], *b = &labels[i];
+        if (a->key != b->key || a->str != b->str || a->num_unit != b->num_unit || a->num != b->num)
+            return false;
+    }
+    return true;
+}
+
+/* The slot holding the sample with this content, or the empty slot where it would go. */
+static size_t sample_slot(const merger *m, uint64_t h, const uint32_t *locs, uint32_t n_loc,
+                          const np_label *labels, uint32_t n_label)
+{
+    const sample_table *t = &m->samples;
+    size_t i = h & t->mask;
+    while (t->hash[i]) {
+        if (t->hash[i] == h && same_sample(&m->out->sample[t->index[i]], locs, n_loc, labels, n_label))
+            return i;
+        i = (i + 1) & t->mask;
+    }
+    return i;
+}
+
+static void sample_table_grow(sample_table *t)
+{
+    sample_table old = *t;
+    sample_table_init(t, (old.mask + 1));
+    for (size_t i = 0; i <= old.mask; i++) {
+        if (!old.hash[i])
+            continue;
+        size_t j = old.hash[i] & t->mask;
+        while (t->hash[j])
+            j = (j + 1) & t->mask;
+        t->hash[j] = old.hash[i];
+        t->index[j] = old.index[i];
+    }
+    t->count = old.count;
+    sample_table_free(&old);
+}
+
 static bool is_zero(const np_profile *p, const int64_t *v)
 {
     for (size_t i = 0; i < p->n_sample_type; i++)
@@ -172,12 +280,14 @@ static bool is_zero(const np_profile *p, const int64_t *v)
 static void map_sample(merger *m, const np_profile *src, const np_sample *ss)
 {
     np_profile *out = m->out;
-    uint32_t *locs = np_arena_alloc(&out->arena, (ss->n_loc + 1) * sizeof *locs);
+    np_grow(&m->locs_tmp, &m->cap_locs_tmp, ss->n_loc + 1, sizeof *m->locs_tmp);
+    uint32_t *locs = m->locs_tmp;
     for (uint32_t i = 0; i < ss->n_loc; i++)
         locs[i] = map_location(m, src, ss->loc[i]);
     np_label *labels = NULL;
     if (ss->n_label) {
-        labels = np_arena_alloc(&out->arena, ss->n_label * sizeof *labels);
+        np_grow(&m->labels_tmp, &m->cap_labels_tmp, ss->n_label, sizeof *m->labels_tmp);
+        labels = m->labels_tmp;
         for (uint32_t i = 0; i < ss->n_label; i++) {
             labels[i].key = intern(m, ss->label[i].key);
             labels[i].str = intern(m, ss->label[i].str);
@@ -186,27 +296,36 @@ static void map_sample(merger *m, const np_profile *src, const np_sample *ss)
         }
         sort_labels(labels, ss->n_label);
     }
-    m->key.len = 0;
-    key_u64(&m->key, ss->n_loc);
-    np_buf_add(&m->key, locs, ss->n_loc * sizeof *locs);
-    for (uint32_t i = 0; i < ss->n_label; i++) {
-        /* Interned strings are unique per content, so their addresses identify them. */
-        key_u64(&m->key, (uint64_t)(uintptr_t)labels[i].key);
-        key_u64(&m->key, (uint64_t)(uintptr_t)labels[i].str);
-        key_u64(&m->key, (uint64_t)(uintptr_t)labels[i].num_unit);
-        key_u64(&m->key, (uint64_t)labels[i].num);
-    }
-    bool found;
-    uint32_t oi = np_hmap_intern(&m->samples, m->key.data, m->key.len, (uint32_t)out->n_sample, &found);
-    if (found) {
+    uint64_t h = sample_hash(locs, ss->n_loc, labels, ss->n_label);
+    size_t slot = sample_slot(m, h, locs, ss->n_loc, labels, ss->n_label);
+    if (m->samples.hash[slot]) {
+        np_sample *os = &out->sample[m->samples.index[slot]];
         for (size_t i = 0; i < out->n_sample_type; i++)
-            out->sample[oi].value[i] += ss->value[i];
+            os->value[i] += ss->value[i];
+        return;
+    }
+    m->samples.hash[slot] = h;
+    m->samples.index[slot] = (uint32_t)out->n_sample;
+    if (++m->samples.count * 2 > m->samples.mask)
+        sample_table_grow(&m->samples);
+    if (m->take) {
+        /* out->sample is the source's array, and output sample k never lies after source
+         * sample ss: this sample's own arrays take the mapped contents. */
+        np_sample os = *ss;
+        memcpy(os.loc, locs, ss->n_loc * sizeof *locs);
+        if (ss->n_label)
+            memcpy(os.label, labels, ss->n_label * sizeof *labels);
+        out->sample[out->n_sample++] = os;
         return;
     }
     np_sample *os = np_profile_add_sample(out);
-    os->loc = locs;
+    os->loc = np_arena_alloc(&out->arena, (ss->n_loc + 1) * sizeof *os->loc);
+    memcpy(os->loc, locs, ss->n_loc * sizeof *locs);
     os->n_loc = ss->n_loc;
-    os->label = labels;
+    if (ss->n_label) {
+        os->label = np_arena_alloc(&out->arena, ss->n_label * sizeof *os->label);
+        memcpy(os->label, labels, ss->n_label * sizeof *labels);
+    }
     os->n_label = ss->n_label;
     os->value = np_arena_alloc(&out->arena, (out->n_sample_type + 1) * sizeof *os->value);
     memcpy(os->value, ss->value, out->n_sample_type * sizeof *os->value);
@@ -282,7 +401,7 @@ static void merge_source(merger *m, const np_profile *src)
     free(m->map_offset);
 }
 
-int np_profile_merge(np_profile *const *srcs, size_t n, np_profile **out, np_err *err)
+static int merge(np_profile *const *srcs, size_t n, bool take, np_profile **out, np_err *err)
 {
     if (n == 0)
         return np_fail(err, "no profiles to merge");
@@ -292,8 +411,22 @@ int np_profile_merge(np_profile *const *srcs, size_t n, np_profile **out, np_err
     merger m;
     memset(&m, 0, sizeof m);
     m.out = np_profile_new();
-    size_t expect = srcs[0]->n_sample;
-    np_hmap_init(&m.samples, expect);
+    m.take = take;
+    size_t expect = 0;
+    for (size_t i = 0; i < n; i++)
+        expect += srcs[i]->n_sample;
+    sample_table_init(&m.samples, expect);
+    if (take) {
+        np_profile *src = srcs[0];
+        m.out->arena = src->arena;
+        memset(&src->arena, 0, sizeof src->arena);
+        m.out->sample = src->sample; /* src still reads its samples from it while merging */
+        m.out->cap_sample = src->cap_sample;
+    } else {
+        /* The output has at most as many samples as the sources together: sized once, not
+         * doubled along the way. */
+        np_grow(&m.out->sample, &m.out->cap_sample, expect + 1, sizeof *m.out->sample);
+    }
     np_hmap_init(&m.locations, srcs[0]->n_location);
     np_hmap_init(&m.functions, srcs[0]->n_function);
     np_hmap_init(&m.mappings, 16);
@@ -301,13 +434,19 @@ int np_profile_merge(np_profile *const *srcs, size_t n, np_profile **out, np_err
     combine_headers(&m, srcs, n);
     for (size_t i = 0; i < n; i++)
         merge_source(&m, srcs[i]);
-    np_hmap_free(&m.samples);
+    sample_table_free(&m.samples);
+    free(m.locs_tmp);
+    free(m.labels_tmp);
     np_hmap_free(&m.locations);
     np_hmap_free(&m.functions);
     np_hmap_free(&m.mappings);
     np_hmap_free(&m.strings);
     np_buf_free(&m.key);
     free(m.str_list);
+    if (take) {
+        srcs[0]->sample = NULL; /* now the output's */
+        np_profile_free(srcs[0]);
+    }
     /* Samples that summed to zero are dropped by merging once more. */
     for (size_t i = 0; i < m.out->n_sample; i++) {
         if (is_zero(m.out, m.out->sample[i].value)) {
@@ -324,12 +463,21 @@ int np_profile_merge(np_profile *const *srcs, size_t n, np_profile **out, np_err
     return 0;
 }
 
+int np_profile_merge(np_profile *const *srcs, size_t n, np_profile **out, np_err *err)
+{
+    return merge(srcs, n, false, out, err);
+}
+
+int np_profile_merge_take(np_profile *src, np_profile **out, np_err *err)
+{
+    return merge(&src, 1, true, out, err);
+}
+
 np_profile *np_profile_compact(np_profile *p)
 {
     np_profile *out = NULL;
     np_err err;
-    if (np_profile_merge(&p, 1, &out, &err) < 0)
+    if (np_profile_merge_take(p, &out, &err) < 0)
         return p; /* merging one profile with itself cannot be incompatible */
-    np_profile_free(p);
     return out;
 }

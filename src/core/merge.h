@@ -8,6 +8,11 @@
 int np_profile_compatible(const np_profile *a, const np_profile *b, np_err *err);
 /* Merges srcs into a new profile (sources are not modified). */
 int np_profile_merge(np_profile *const *srcs, size_t n, np_profile **out, np_err *err);
+/* The same for one profile that the caller gives up: src is consumed (freed, or taken over by
+ * *out) on success; on failure it is left as it was. Saves copying its strings and samples,
+ * whose arrays are rewritten in place: no two samples of src may share an array (none do as
+ * the decoder and the legacy parsers make them). */
+int np_profile_merge_take(np_profile *src, np_profile **out, np_err *err);
 /* Returns a compacted copy of p and frees p. */
 np_profile *np_profile_compact(np_profile *p);
 

@@ -15,7 +15,7 @@ static size_t offset_of(const np_pb_reader *r, const uint8_t *p)
     return (size_t)(p - r->base);
 }
 
-int np_pb_varint(np_pb_reader *r, uint64_t *v, np_err *err)
+static int varint_slow(np_pb_reader *r, uint64_t *v, np_err *err)
 {
     uint64_t x = 0;
     const uint8_t *start = r->p;
@@ -34,13 +34,29 @@ int np_pb_varint(np_pb_reader *r, uint64_t *v, np_err *err)
     return np_fail(err, "bad varint at offset %zu: too long", offset_of(r, start));
 }
 
+/* Most varints of a profile (field keys, indices, small numbers) are one byte: that case is
+ * inlined into its callers here, the general one stays out of line. */
+static inline int varint(np_pb_reader *r, uint64_t *v, np_err *err)
+{
+    if (r->p < r->end && *r->p < 0x80) {
+        *v = *r->p++;
+        return 0;
+    }
+    return varint_slow(r, v, err);
+}
+
+int np_pb_varint(np_pb_reader *r, uint64_t *v, np_err *err)
+{
+    return varint(r, v, err);
+}
+
 int np_pb_next(np_pb_reader *r, np_pb_field *f, np_err *err)
 {
     if (r->p >= r->end)
         return 0;
     const uint8_t *start = r->p;
     uint64_t key;
-    if (np_pb_varint(r, &key, err) < 0)
+    if (varint(r, &key, err) < 0)
         return -1;
     f->num = (uint32_t)(key >> 3);
     f->wire = (int)(key & 7);
@@ -48,7 +64,7 @@ int np_pb_next(np_pb_reader *r, np_pb_field *f, np_err *err)
         return np_fail(err, "bad field number at offset %zu", offset_of(r, start));
     switch (f->wire) {
     case NP_PB_VARINT:
-        return np_pb_varint(r, &f->u, err) < 0 ? -1 : 1;
+        return varint(r, &f->u, err) < 0 ? -1 : 1;
     case NP_PB_I64:
         if (r->end - r->p < 8)
             return np_fail(err, "truncated fixed64 at offset %zu", offset_of(r, start));
@@ -66,7 +82,7 @@ int np_pb_next(np_pb_reader *r, np_pb_field *f, np_err *err)
     }
     case NP_PB_LEN: {
         uint64_t n;
-        if (np_pb_varint(r, &n, err) < 0)
+        if (varint(r, &n, err) < 0)
             return -1;
         if (n > (uint64_t)(r->end - r->p))
             return np_fail(err, "length %llu at offset %zu exceeds the %zu bytes left",
@@ -93,7 +109,7 @@ int np_pb_each_varint(const np_pb_reader *parent, const np_pb_field *f,
     np_pb_reader_init(&r, parent->base, f->data, f->len);
     while (r.p < r.end) {
         uint64_t v;
-        if (np_pb_varint(&r, &v, err) < 0 || fn(ctx, v) < 0)
+        if (varint(&r, &v, err) < 0 || fn(ctx, v) < 0)
             return -1;
     }
     return 0;

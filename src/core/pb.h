@@ -28,6 +28,39 @@ typedef struct np_pb_field {
 void np_pb_reader_init(np_pb_reader *r, const void *base, const void *p, size_t len);
 /* Returns 1 with a field, 0 at end, -1 on malformed input (err says what and where). */
 int np_pb_next(np_pb_reader *r, np_pb_field *f, np_err *err);
+/* np_pb_next inlined for the common shapes (a one-byte key and a value or length of at most
+ * two bytes); anything else, errors included, goes to np_pb_next. For decoding loops. */
+static inline int np_pb_next_fast(np_pb_reader *r, np_pb_field *f, np_err *err)
+{
+    const uint8_t *p = r->p, *end = r->end;
+    if (end - p >= 3 && p[0] >= 8 && p[0] < 0x80) {
+        unsigned key = p[0];
+        uint64_t v = p[1];
+        const uint8_t *q = p + 2;
+        if (v >= 0x80) {
+            if (*q >= 0x80)
+                return np_pb_next(r, f, err);
+            v = (v & 0x7f) | (uint64_t)*q++ << 7;
+        }
+        if ((key & 7) == NP_PB_VARINT) {
+            f->num = key >> 3;
+            f->wire = NP_PB_VARINT;
+            f->u = v;
+            r->p = q;
+            return 1;
+        }
+        if ((key & 7) == NP_PB_LEN && v <= (uint64_t)(end - q)) {
+            f->num = key >> 3;
+            f->wire = NP_PB_LEN;
+            f->data = q;
+            f->len = (size_t)v;
+            r->p = q + v;
+            return 1;
+        }
+    }
+    return np_pb_next(r, f, err);
+}
+
 /* Reads one varint from a packed run. Returns 0 or -1. */
 int np_pb_varint(np_pb_reader *r, uint64_t *v, np_err *err);
 /* Calls fn for each integer of a field that is either a single varint or a packed run. */

@@ -85,12 +85,19 @@ enum {
     P_TIME, P_DURATION, P_PERIOD_TYPE, P_PERIOD, P_COMMENT, P_DEFAULT_TYPE
 };
 
+/* A growable array of decoded integers. */
+typedef struct u64_sink {
+    uint64_t *out;
+    size_t n, cap;
+} u64_sink;
+
 typedef struct decoder {
     np_profile *p;
     np_pb_reader top;
     const char **str;
     size_t n_str;
     id_index maps, funcs, locs;
+    u64_sink locs_tmp, vals_tmp; /* per-sample scratch, see decode_sample */
     np_err *err;
 } decoder;
 
@@ -122,7 +129,7 @@ static int decode_value_type(decoder *d, const np_pb_field *f, np_value_type *vt
     int rc;
     uint64_t type = 0, unit = 0;
     sub_reader(d, f, &r);
-    while ((rc = np_pb_next(&r, &g, d->err)) > 0) {
+    while ((rc = np_pb_next_fast(&r, &g, d->err)) > 0) {
         if (g.num == 1 && g.wire == NP_PB_VARINT)
             type = g.u;
         else if (g.num == 2 && g.wire == NP_PB_VARINT)
@@ -143,7 +150,7 @@ static int decode_mapping(decoder *d, const np_pb_field *f)
     uint64_t file = 0, build = 0;
     np_mapping *m = np_profile_add_mapping(d->p);
     sub_reader(d, f, &r);
-    while ((rc = np_pb_next(&r, &g, d->err)) > 0) {
+    while ((rc = np_pb_next_fast(&r, &g, d->err)) > 0) {
         if (g.wire != NP_PB_VARINT)
             continue;
         switch (g.num) {
@@ -177,7 +184,7 @@ static int decode_function(decoder *d, const np_pb_field *f)
     uint64_t name = 0, sys = 0, file = 0;
     np_function *fn = np_profile_add_function(d->p);
     sub_reader(d, f, &r);
-    while ((rc = np_pb_next(&r, &g, d->err)) > 0) {
+    while ((rc = np_pb_next_fast(&r, &g, d->err)) > 0) {
         if (g.wire != NP_PB_VARINT)
             continue;
         switch (g.num) {
@@ -207,7 +214,7 @@ static int decode_line(decoder *d, const np_pb_field *f, np_line *ln, uint64_t *
     int rc;
     sub_reader(d, f, &r);
     *fid = 0;
-    while ((rc = np_pb_next(&r, &g, d->err)) > 0) {
+    while ((rc = np_pb_next_fast(&r, &g, d->err)) > 0) {
         if (g.wire != NP_PB_VARINT)
             continue;
         if (g.num == 1)
@@ -229,14 +236,14 @@ static int decode_location(decoder *d, const np_pb_field *f)
     size_t n_line = 0;
     np_location *l = np_profile_add_location(d->p);
     sub_reader(d, f, &r);
-    while ((rc = np_pb_next(&r, &g, d->err)) > 0)
+    while ((rc = np_pb_next_fast(&r, &g, d->err)) > 0)
         n_line += g.num == 4 && g.wire == NP_PB_LEN;
     if (rc < 0)
         return -1;
     if (n_line)
         l->line = np_arena_alloc(&d->p->arena, n_line * sizeof *l->line);
     sub_reader(d, f, &r);
-    while ((rc = np_pb_next(&r, &g, d->err)) > 0) {
+    while ((rc = np_pb_next_fast(&r, &g, d->err)) > 0) {
         if (g.num == 4 && g.wire == NP_PB_LEN) {
             uint64_t fid;
             np_line *ln = &l->line[l->n_line++];
@@ -285,7 +292,7 @@ static int decode_label(decoder *d, const np_pb_field *f, np_label *lb, bool *ke
     uint64_t key = 0, str = 0, unit = 0;
     int64_t num = 0;
     sub_reader(d, f, &r);
-    while ((rc = np_pb_next(&r, &g, d->err)) > 0) {
+    while ((rc = np_pb_next_fast(&r, &g, d->err)) > 0) {
         if (g.wire != NP_PB_VARINT)
             continue;
         if (g.num == 1)
@@ -310,24 +317,59 @@ static int decode_label(decoder *d, const np_pb_field *f, np_label *lb, bool *ke
     return 0;
 }
 
-typedef struct u64_sink {
-    decoder *d;
-    uint64_t *out;
-    size_t n, cap;
-} u64_sink;
+/* A sample's location ids and values are gathered in scratch arrays that live as long as the
+ * decoder (reused by every sample), so each sample's final arrays are allocated once at their
+ * exact size: growing them in the arena would leave every outgrown copy behind. */
+static void sink_reserve(u64_sink *s, size_t need)
+{
+    np_grow(&s->out, &s->cap, need, sizeof *s->out);
+}
 
 static int sink_push(void *ctx, uint64_t v)
 {
     u64_sink *s = ctx;
-    if (s->n == s->cap) {
-        size_t ncap = s->cap ? s->cap * 2 : 16;
-        uint64_t *nv = np_arena_alloc(&s->d->p->arena, ncap * sizeof *nv);
-        if (s->n)
-            memcpy(nv, s->out, s->n * sizeof *nv);
-        s->out = nv;
-        s->cap = ncap;
-    }
+    sink_reserve(s, s->n + 1);
     s->out[s->n++] = v;
+    return 0;
+}
+
+/* Appends the integers of a varint or packed field to s. Packed runs, the usual encoding, are
+ * read here directly (one-byte varints are most of them); anything unusual or malformed is
+ * left to np_pb_each_varint, which also words the error. */
+static int sink_field(decoder *d, const np_pb_reader *r, const np_pb_field *g, u64_sink *s)
+{
+    if (g->wire != NP_PB_LEN)
+        return np_pb_each_varint(r, g, sink_push, s, d->err);
+    size_t start = s->n;
+    sink_reserve(s, s->n + g->len); /* a varint takes at least one byte */
+    const uint8_t *p = g->data, *end = p + g->len;
+    uint64_t *o = s->out + s->n;
+    while (p < end) {
+        uint64_t c = *p++;
+        if (c < 0x80) {
+            *o++ = c;
+            continue;
+        }
+        if (p < end && *p < 0x80) { /* two bytes: location ids of most profiles */
+            *o++ = (c & 0x7f) | (uint64_t)*p++ << 7;
+            continue;
+        }
+        uint64_t x = c & 0x7f;
+        int shift = 7;
+        for (;;) {
+            if (p >= end || shift > 63 || (shift == 63 && *p > 1)) {
+                s->n = start;
+                return np_pb_each_varint(r, g, sink_push, s, d->err);
+            }
+            c = *p++;
+            x |= (c & 0x7f) << shift;
+            if (c < 0x80)
+                break;
+            shift += 7;
+        }
+        *o++ = x;
+    }
+    s->n = (size_t)(o - s->out);
     return 0;
 }
 
@@ -336,37 +378,40 @@ static int decode_sample(decoder *d, const np_pb_field *f)
     np_pb_reader r;
     np_pb_field g;
     int rc;
-    u64_sink locs = {d, NULL, 0, 0}, vals = {d, NULL, 0, 0};
+    u64_sink *locs = &d->locs_tmp, *vals = &d->vals_tmp;
     size_t n_label = 0;
     np_sample *s = np_profile_add_sample(d->p);
+    locs->n = vals->n = 0;
     sub_reader(d, f, &r);
-    while ((rc = np_pb_next(&r, &g, d->err)) > 0) {
-        if (g.num == 1 && np_pb_each_varint(&r, &g, sink_push, &locs, d->err) < 0)
+    while ((rc = np_pb_next_fast(&r, &g, d->err)) > 0) {
+        if (g.num == 1 && sink_field(d, &r, &g, locs) < 0)
             return -1;
-        if (g.num == 2 && np_pb_each_varint(&r, &g, sink_push, &vals, d->err) < 0)
+        if (g.num == 2 && sink_field(d, &r, &g, vals) < 0)
             return -1;
         n_label += g.num == 3 && g.wire == NP_PB_LEN;
     }
     if (rc < 0)
         return -1;
-    if (vals.n != d->p->n_sample_type)
-        return np_fail(d->err, "mismatch: sample has %zu values vs. %zu types", vals.n,
+    if (vals->n != d->p->n_sample_type)
+        return np_fail(d->err, "mismatch: sample has %zu values vs. %zu types", vals->n,
                        d->p->n_sample_type);
-    s->value = (int64_t *)vals.out;
-    s->loc = np_arena_alloc(&d->p->arena, (locs.n ? locs.n : 1) * sizeof *s->loc);
-    s->n_loc = (uint32_t)locs.n;
-    for (size_t i = 0; i < locs.n; i++) {
-        uint32_t ix = idx_get(&d->locs, locs.out[i]);
+    s->value = np_arena_alloc(&d->p->arena, (vals->n ? vals->n : 1) * sizeof *s->value);
+    for (size_t i = 0; i < vals->n; i++)
+        s->value[i] = (int64_t)vals->out[i];
+    s->loc = np_arena_alloc(&d->p->arena, (locs->n ? locs->n : 1) * sizeof *s->loc);
+    s->n_loc = (uint32_t)locs->n;
+    for (size_t i = 0; i < locs->n; i++) {
+        uint32_t ix = idx_get(&d->locs, locs->out[i]);
         if (ix == NP_NONE)
             return np_fail(d->err, "sample refers to unknown location id %llu",
-                           (unsigned long long)locs.out[i]);
+                           (unsigned long long)locs->out[i]);
         s->loc[i] = ix;
     }
     if (!n_label)
         return 0;
     s->label = np_arena_alloc(&d->p->arena, n_label * sizeof *s->label);
     sub_reader(d, f, &r);
-    while ((rc = np_pb_next(&r, &g, d->err)) > 0) {
+    while ((rc = np_pb_next_fast(&r, &g, d->err)) > 0) {
         bool keep;
         if (g.num != 3 || g.wire != NP_PB_LEN)
             continue;
@@ -394,7 +439,7 @@ static int scan(decoder *d, size_t *count)
     np_pb_field f;
     int rc;
     size_t n_str = 0;
-    while ((rc = np_pb_next(&r, &f, d->err)) > 0) {
+    while ((rc = np_pb_next_fast(&r, &f, d->err)) > 0) {
         if (f.num <= P_FUNCTION && f.num >= P_SAMPLE_TYPE && want_wire(d, &f, NP_PB_LEN, "profile") < 0)
             return -1;
         if (f.num <= P_STRING)
@@ -405,7 +450,7 @@ static int scan(decoder *d, size_t *count)
     n_str = count[P_STRING];
     d->str = np_xcalloc(n_str + 1, sizeof *d->str);
     r = d->top;
-    while ((rc = np_pb_next(&r, &f, d->err)) > 0) {
+    while ((rc = np_pb_next_fast(&r, &f, d->err)) > 0) {
         if (f.num != P_STRING)
             continue;
         if (want_wire(d, &f, NP_PB_LEN, "string table") < 0)
@@ -477,7 +522,7 @@ static int decode_all(decoder *d)
         np_pb_reader r = d->top;
         np_pb_field f;
         int rc;
-        while ((rc = np_pb_next(&r, &f, d->err)) > 0) {
+        while ((rc = np_pb_next_fast(&r, &f, d->err)) > 0) {
             bool mine = pass == 0 ? (f.num != P_LOCATION && f.num != P_SAMPLE && f.num != P_STRING)
                                   : (int)f.num == order[pass][0];
             if (!mine)
@@ -507,6 +552,8 @@ int np_profile_decode(const void *data, size_t len, np_profile **out, np_err *er
     idx_free(&d.maps);
     idx_free(&d.funcs);
     idx_free(&d.locs);
+    free(d.locs_tmp.out);
+    free(d.vals_tmp.out);
     if (rc < 0) {
         np_profile_free(d.p);
         *out = NULL;

@@ -121,8 +121,18 @@ void np_arena_free(np_arena *a)
 
 void np_buf_reserve(np_buf *b, size_t extra)
 {
-    if (b->len + extra + 1 > b->cap)
-        np_grow(&b->data, &b->cap, b->len + extra + 1, 1);
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return;
+    if (need < extra)
+        oom(SIZE_MAX);
+    /* Unlike np_grow, the new room is not zeroed: bytes past len are never read, and zeroing
+     * would touch (make resident) every page of a large buffer before it is written. */
+    size_t ncap = b->cap ? b->cap : 64;
+    while (ncap < need)
+        ncap = ncap > SIZE_MAX / 2 ? need : ncap * 2;
+    b->data = np_xrealloc(b->data, ncap);
+    b->cap = ncap;
 }
 
 void np_buf_add(np_buf *b, const void *p, size_t n)

@@ -1,0 +1,535 @@
+#!/bin/bash
+# collect-programs.sh [BUILD] -- robustness of libnprof inside real and hostile programs, while
+# its /debug/pprof/heap endpoint is scraped again and again. Ends "N passed, M failed".
+#
+#   1. real programs keep their output and exit status: python3, sqlite3, git, redis-server
+#      under redis-benchmark (redis links jemalloc: the bindings are checked too)
+#   2. fork/exec/posix_spawn storm from a threaded, allocating parent (tests/collect/forkstorm)
+#   3. dlopen/call/dlclose loop, then a scrape with stacks into the unloaded library (dlloop)
+#   4. 16-thread allocator stress (every entry point, cross-thread frees; stress, newdelete),
+#      checksums as without the collector, and RSS flat over a long steady run with scrapes
+#   5. edge cases: TSD destructor calling free, malloc in a signal handler, fork from a thread,
+#      bootstrap in trivial programs, ldd, a static program
+#   6. NPROF_HEAP_DUMP: periodic files, one on SIGUSR2, one at exit, all valid profiles
+#
+# The programs are built by `make` (build/tests/collect/). Every run is bounded by timeout(1),
+# every loop by a count, all HTTP goes to 127.0.0.1, and every process started here is killed
+# on exit. Runs in about a minute and a half.
+set -u
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$(cd "${1:-$repo/build}" && pwd) || exit 2
+lib=$build/libnprof.so
+nprof=$build/nprof
+bins=$build/tests/collect
+export TZ=UTC PPROF_TMPDIR
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/collect-programs.XXXXXX")
+PPROF_TMPDIR=$tmp/pprof
+mkdir -p "$PPROF_TMPDIR"
+pass=0 fail=0
+bg_pids=()
+t_start=$SECONDS
+
+# kill_tree PID -- PID and its descendants (deepest first), by id.
+kill_tree() {
+  local p=$1 c
+  for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do kill_tree "$c"; done
+  kill -KILL "$p" 2>/dev/null
+}
+cleanup() {
+  local p
+  for p in "${bg_pids[@]}"; do kill_tree "$p"; done
+  wait 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1${2:+: $2}"; }
+check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+show() { sed -n '1,15p' "$1" | sed 's/^/     | /'; }   # the head of a log, for failures
+
+for f in "$lib" "$nprof"; do
+  if [ ! -e "$f" ]; then echo "missing $f (make first)"; echo "0 passed, 1 failed"; exit 1; fi
+done
+if ! make -s -C "$repo" BUILD="$build" collect-tests >"$tmp/make.log" 2>&1; then
+  cat "$tmp/make.log"; echo "0 passed, 1 failed"; exit 1
+fi
+have_go=0
+command -v go >/dev/null && go tool pprof -h >/dev/null 2>&1 && have_go=1
+python=/usr/bin/python3
+[ -x "$python" ] || python=$(command -v python3)
+
+# ---- scraping -----------------------------------------------------------------------------
+
+# scrape_loop DIR PORTFILE ID MAX -- fetch /debug/pprof/heap up to MAX times (and at most 90 s)
+# from the address in PORTFILE (re-read each time: exec'd children may rewrite it) into
+# DIR/p.ID.N.pb.gz. Non-200 answers go to DIR/errors; no connection (the process is not up or
+# gone) and cut transfers are counted in DIR/gone.
+scrape_loop() {
+  local dir=$1 pf=$2 id=$3 max=$4 i addr code rc end=$((SECONDS + 90))
+  for ((i = 0; i < max && SECONDS < end; i++)); do
+    [ -e "$dir/stop" ] && break
+    addr=$(head -n1 "$pf" 2>/dev/null)
+    if [[ "$addr" == 127.0.0.1:* ]]; then
+      code=$(curl -s --max-time 10 -o "$dir/p.$id.$i.pb.gz" -w '%{http_code}' "http://$addr/debug/pprof/heap")
+      rc=$?
+      if [ "$code" = 000 ] || { [ "$code" = 200 ] && [ $rc != 0 ]; }; then
+        rm -f "$dir/p.$id.$i.pb.gz"; echo "$addr $rc" >>"$dir/gone"
+      elif [ "$code" != 200 ]; then
+        echo "$addr HTTP $code: $(head -c 200 "$dir/p.$id.$i.pb.gz")" >>"$dir/errors"
+        rm -f "$dir/p.$id.$i.pb.gz"
+      fi
+    fi
+    sleep 0.05
+  done
+}
+
+# start_scrapers DIR PORTFILE LOOPS [MAX] -- LOOPS scrape loops in the background.
+start_scrapers() {
+  local dir=$1 pf=$2 loops=$3 max=${4:-150} k
+  mkdir -p "$dir"
+  rm -f "$dir/stop"
+  scraper_pids=()
+  for ((k = 0; k < loops; k++)); do
+    scrape_loop "$dir" "$pf" "$k" "$max" &
+    scraper_pids+=($!)
+    bg_pids+=($!)
+  done
+}
+stop_scrapers() {
+  touch "$1/stop"
+  local p
+  for p in "${scraper_pids[@]}"; do wait "$p" 2>/dev/null; done
+}
+
+# check_profiles NAME DIR MIN [go] -- at least MIN scrapes, no HTTP error, every file read by
+# nprof -top (and the last one by go tool pprof -raw if "go" is given).
+check_profiles() {
+  local name=$1 dir=$2 min=$3 n=0 unread=0 errs=0 f last=
+  for f in "$dir"/p.*.pb.gz; do
+    [ -e "$f" ] || continue
+    n=$((n + 1)); last=$f
+    if ! "$nprof" -top "$f" >"$dir/top.out" 2>"$dir/top.err" || ! grep -q '^Type: inuse_space' "$dir/top.out"; then
+      unread=$((unread + 1)); cp "$dir/top.err" "$dir/unread.err"
+    fi
+  done
+  [ -e "$dir/errors" ] && errs=$(wc -l <"$dir/errors")
+  if [ "$n" -ge "$min" ] && [ "$unread" = 0 ] && [ "$errs" = 0 ]; then
+    ok "$name: $n heap scrapes, all read by nprof -top"
+  else
+    bad "$name: $n heap scrapes (want >= $min), $unread unreadable, $errs HTTP errors"
+    [ -e "$dir/errors" ] && show "$dir/errors"
+    [ -e "$dir/unread.err" ] && show "$dir/unread.err"
+  fi
+  if [ "${4:-}" = go ] && [ -n "$last" ]; then
+    if [ $have_go = 1 ]; then
+      check "$name: go tool pprof -raw reads a scrape" bash -c "go tool pprof -raw '$last' >'$dir/raw.out' 2>&1 && grep -q '^Samples:' '$dir/raw.out'"
+    else
+      echo "skip $name: go tool pprof -raw (no go)"
+    fi
+  fi
+}
+
+# under NAME RATE LOOPS LIMIT CMD... -- run CMD (foreground) with the collector preloaded at
+# heap rate RATE ("" = default), serving on 127.0.0.1:0 and scraped by LOOPS loops; CMD's
+# stdout, stderr and status land in $tmp/NAME/{out,err,rc}.
+under() {
+  local name=$1 rate=$2 loops=$3 limit=$4; shift 4
+  local d=$tmp/$name rc
+  mkdir -p "$d"
+  local envs=(LD_PRELOAD="$lib" NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$d/port")
+  [ -n "$rate" ] && envs+=(NPROF_HEAP_RATE="$rate")
+  start_scrapers "$d" "$d/port" "$loops"
+  timeout -k 2 "$limit" env "${envs[@]}" "$@" >"$d/out" 2>"$d/err"
+  rc=$?
+  stop_scrapers "$d"
+  echo $rc >"$d/rc"
+  [ $rc = 124 ] || [ $rc = 137 ] && echo "     ($name: timed out after ${limit}s)"
+  return 0
+}
+
+# plain NAME CMD... -- the reference run without the collector: $tmp/NAME.plain.{out,rc}.
+plain() {
+  local name=$1; shift
+  timeout -k 2 60 "$@" >"$tmp/$name.plain.out" 2>"$tmp/$name.plain.err"
+  echo $? >"$tmp/$name.plain.rc"
+}
+
+# same NAME REFNAME -- the preloaded run NAME printed what REFNAME's plain run printed and
+# exited the same way.
+same() {
+  local d=$tmp/$1 r=$tmp/$2.plain
+  if cmp -s "$d/out" "$r.out" && [ "$(cat "$d/rc")" = "$(cat "$r.rc")" ]; then
+    ok "$1: same output and exit status ($(cat "$d/rc")) as without the collector"
+  else
+    bad "$1: output or exit status differs (rc $(cat "$d/rc") vs $(cat "$r.rc"))"
+    diff "$r.out" "$d/out" | head -n 10 | sed 's/^/     | /'
+    show "$d/err"
+  fi
+}
+
+# child_of PID -- the process timeout(1) started.
+child_of() { ps -o pid= --ppid "$1" 2>/dev/null | head -n1 | tr -d ' '; }
+
+# wait_for LIMIT_TENTHS CMD... -- poll CMD every 0.1 s until it succeeds or the limit passes.
+wait_for() {
+  local n=$1 i; shift
+  for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
+
+# ---- 1. real programs -----------------------------------------------------------------------
+echo "== 1. real programs under the collector, scraped"
+
+cat >"$tmp/work.py" <<'EOF'
+import collections, json
+d = {}
+for i in range(150000):
+    d["k%06d" % i] = str(i) * (i % 9)
+words = collections.Counter("w%d" % ((i * 7919) % 1009) for i in range(300000))
+groups = collections.defaultdict(list)
+for k, v in d.items():
+    groups[len(v) % 13].append(k[-3:])
+text = json.dumps({k: d[k] for k in list(d)[:20000]}, sort_keys=True)
+back = json.loads(text)
+print(len(d), sum(len(v) for v in d.values()))
+print(words.most_common(5))
+print(sorted((g, len(ks), ks[0]) for g, ks in groups.items()))
+print(len(text), len(back), "".join(sorted(set(text)))[:40])
+for r in range(3):
+    s = "-".join(str(x) for x in range(50000 * (r + 1)))
+    print(r, len(s), s.count("9"), s[1000:1020].upper())
+EOF
+plain py env PYTHONHASHSEED=0 "$python" "$tmp/work.py"
+for rate in "" 1; do
+  n=py-rate${rate:-default}
+  under "$n" "$rate" 2 60 PYTHONHASHSEED=0 "$python" "$tmp/work.py"
+  same "$n" py
+  check_profiles "$n" "$tmp/$n" 1 go
+done
+
+{
+  echo "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, grp INTEGER, v REAL);"
+  echo "BEGIN;"
+  for ((i = 1; i <= 4000; i++)); do
+    echo "INSERT INTO t(name, grp, v) VALUES('name-$i-$((i * 7919 % 1000))', $((i % 37)), $i.25);"
+  done
+  echo "COMMIT;"
+  echo "CREATE INDEX t_grp ON t(grp);"
+  echo "SELECT count(*), sum(v), min(name), max(name) FROM t;"
+  echo "SELECT grp, count(*), round(avg(v), 3), group_concat(substr(name, 6, 3), ',') FROM (SELECT * FROM t ORDER BY id) GROUP BY grp ORDER BY grp;"
+  for ((i = 1; i <= 1500; i++)); do
+    echo "SELECT name, v FROM t WHERE id = $((i * 13 % 4000 + 1));"
+  done
+  echo "UPDATE t SET name = upper(name) || '-x' WHERE grp % 3 = 0;"
+  echo "DELETE FROM t WHERE grp = 5;"
+  echo "SELECT count(*), sum(length(name)) FROM t;"
+  echo "SELECT name FROM t WHERE name LIKE 'NAME-1%-X' ORDER BY name LIMIT 20;"
+  # Bulk work (sorter, index build, join) so the run lasts long enough to be scraped.
+  echo "CREATE TABLE big(k TEXT, v INTEGER);"
+  echo "INSERT INTO big WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 400000) SELECT printf('%08d-%x', (x * 7919) % 400000, x * 31), x FROM c;"
+  echo "SELECT count(*), sum(length(k)), min(k), max(k) FROM big;"
+  echo "SELECT substr(k, 1, 4) AS p, count(*), sum(v) % 1000003 FROM big GROUP BY p ORDER BY p LIMIT 10;"
+  echo "SELECT k FROM big ORDER BY k DESC LIMIT 3;"
+  echo "CREATE INDEX big_k ON big(k);"
+  echo "SELECT count(*), sum(b.v) FROM big a JOIN t b ON a.v = b.id;"
+} >"$tmp/work.sql"
+rm -f "$tmp/plain.db"
+plain sql sqlite3 "$tmp/plain.db" -cmd ".read $tmp/work.sql" .quit
+for rate in "" 1; do
+  n=sqlite-rate${rate:-default}
+  rm -f "$tmp/$n.db"
+  under "$n" "$rate" 2 60 sqlite3 "$tmp/$n.db" -cmd ".read $tmp/work.sql" .quit
+  same "$n" sql
+  check_profiles "$n" "$tmp/$n" 1
+done
+
+# git: a whole session (init, 40 commits, log, gc, fsck) in one bash under the collector;
+# every git process is its own profiled process. Fixed dates make commit ids reproducible.
+cat >"$tmp/git-session.sh" <<'EOF'
+set -u
+export HOME=$1/home GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com \
+  GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com \
+  GIT_AUTHOR_DATE='2024-01-01T00:00:00Z' GIT_COMMITTER_DATE='2024-01-01T00:00:00Z'
+mkdir -p "$HOME" && cd "$1" || exit 9
+rm -rf repo && git init -q -b main repo; echo "init $?"
+cd repo
+for i in $(seq 40); do
+  for j in $(seq 5); do echo "line $i $j $((i * j))" >>"f$j.txt"; done
+  git add -A; a=$?
+  git commit -q -m "commit $i: $((i * i))"; echo "commit $i $a $?"
+done
+git log --format=%s; echo "log $?"
+git rev-parse HEAD; echo "rev-parse $?"
+git gc -q; echo "gc $?"
+git fsck --no-progress; echo "fsck $?"
+git log -p --stat | wc -l; echo "log-p $?"
+git status --porcelain; echo "status $?"
+EOF
+mkdir -p "$tmp/git-plain" "$tmp/git-pre"
+plain git bash "$tmp/git-session.sh" "$tmp/git-plain"
+under git-ratedefault "" 2 90 bash "$tmp/git-session.sh" "$tmp/git-pre"
+same git-ratedefault git
+check "git: 40 commits, log --format=%s and every exit status recorded" \
+  bash -c "grep -c '^commit [0-9]* 0 0$' '$tmp/git-ratedefault/out' | grep -qx 40 && grep -q '^log 0$' '$tmp/git-ratedefault/out' && grep -q '^fsck 0$' '$tmp/git-ratedefault/out'"
+check_profiles git-ratedefault "$tmp/git-ratedefault" 1
+
+# redis-server (Debian's links libjemalloc.so.2) on a unix socket, no TCP port, under
+# redis-benchmark; scraped throughout; must answer PING and exit 0 on SHUTDOWN NOSAVE.
+if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
+  echo "     $(redis-server --version | grep -o 'malloc=[^ ]*'), $(ldd "$(command -v redis-server)" | grep -o 'libjemalloc[^ ]*' | head -n1)"
+  # What libnprof sees: redis calls plain malloc/free (bound to libnprof), libnprof's next
+  # malloc is jemalloc's.
+  LD_DEBUG=bindings LD_PRELOAD=$lib redis-server --version >/dev/null 2>"$tmp/redis-bindings"
+  check "redis: its malloc/free bind to libnprof, libnprof's next malloc/free are jemalloc's" \
+    bash -c "grep -Eq 'file [^ ]*redis-server \[0\] to $lib \[0\]: normal symbol .malloc.' '$tmp/redis-bindings' &&
+             grep -Eq 'file [^ ]*redis-server \[0\] to $lib \[0\]: normal symbol .free.' '$tmp/redis-bindings' &&
+             grep -Eq 'file $lib \[0\] to [^ ]*libjemalloc.so.2 \[0\]: normal symbol .malloc.' '$tmp/redis-bindings' &&
+             grep -Eq 'file $lib \[0\] to [^ ]*libjemalloc.so.2 \[0\]: normal symbol .free.' '$tmp/redis-bindings'"
+  for rate in "" 1; do
+    n=redis-rate${rate:-default}
+    d=$tmp/$n
+    mkdir -p "$d"
+    sock=$d/redis.sock
+    envs=(LD_PRELOAD="$lib" NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$d/port")
+    [ -n "$rate" ] && envs+=(NPROF_HEAP_RATE="$rate")
+    timeout -k 2 60 env "${envs[@]}" redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 \
+      --save '' --appendonly no --dir "$d" >"$d/out" 2>"$d/err" &
+    rpid=$!
+    bg_pids+=($rpid)
+    if ! wait_for 100 bash -c "[ -S '$sock' ] && [ -s '$d/port' ] && redis-cli -s '$sock' ping 2>/dev/null | grep -q PONG"; then
+      bad "$n: redis-server did not come up"; show "$d/err"; show "$d/out"; kill_tree $rpid; continue
+    fi
+    start_scrapers "$d" "$d/port" 3
+    timeout -k 2 60 redis-benchmark -s "$sock" -q -n 20000 -t set,get,incr,lpush,lpop,sadd,hset,mset \
+      >"$d/bench.out" 2>&1
+    brc=$?
+    stop_scrapers "$d"
+    tr '\r' '\n' <"$d/bench.out" | grep -E '^[A-Z_]+[^:]*: [0-9.]+ requests per second' >"$d/bench.lines"
+    check "$n: redis-benchmark ran 8 tests (exit $brc, $(wc -l <"$d/bench.lines") result lines)" \
+      bash -c "[ $brc = 0 ] && [ \$(wc -l <'$d/bench.lines') -ge 8 ] && ! grep -qi 'error' '$d/bench.out'"
+    check_profiles "$n" "$d" 3 go
+    # The profile holds redis's own allocations (seen through malloc, not hidden in jemalloc).
+    curl -s --max-time 10 -o "$d/final.pb.gz" "http://$(head -n1 "$d/port")/debug/pprof/heap"
+    total=$("$nprof" -top -sample_index=alloc_space -unit=B "$d/final.pb.gz" 2>/dev/null |
+      sed -n 's/.* of \([0-9.]*\)B total.*/\1/p')
+    check "$n: the heap profile accounts for redis's allocations (alloc_space ${total:-?} B)" \
+      awk -v t="${total:-0}" 'BEGIN { exit !(t >= 1000000) }'
+    pong=$(timeout 10 redis-cli -s "$sock" ping 2>&1)
+    check "$n: PING after the benchmark answers PONG" test "$pong" = PONG
+    timeout 10 redis-cli -s "$sock" shutdown nosave >/dev/null 2>&1
+    wait_for 100 bash -c "! kill -0 $rpid 2>/dev/null"
+    wait $rpid
+    rrc=$?
+    check "$n: redis-server exits 0 on SHUTDOWN NOSAVE (exit $rrc)" test $rrc = 0
+    [ $rrc = 0 ] || show "$d/out"
+  done
+else
+  bad "redis: redis-server/redis-benchmark not installed (tools/install-deps.sh)"
+fi
+
+# ---- 2. fork/exec storm ---------------------------------------------------------------------
+echo "== 2. fork/exec/posix_spawn storm from a threaded parent, scraped"
+# forkstorm waits for the go file so the script reads the parent's port before exec'd children
+# (which inherit NPROF_HTTP and NPROF_HTTP_PORT_FILE) write theirs.
+storm() {  # NAME RATE ITER WHERE
+  local n=$1 d=$tmp/$1 spid addr
+  mkdir -p "$d"
+  local envs=(LD_PRELOAD="$lib" NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$d/port")
+  [ -n "$2" ] && envs+=(NPROF_HEAP_RATE="$2")
+  timeout -k 2 60 env "${envs[@]}" "$bins/forkstorm" "$3" 4 "$4" "$d/go" >"$d/out" 2>"$d/err" &
+  spid=$!
+  bg_pids+=($spid)
+  wait_for 100 test -s "$d/port"
+  addr=$(head -n1 "$d/port")
+  echo "$addr" >"$d/addr"
+  start_scrapers "$d" "$d/addr" 3
+  touch "$d/go"
+  wait $spid
+  echo $? >"$d/rc"
+  stop_scrapers "$d"
+  check "$n: $3 children (fork+alloc, fork+exec, posix_spawn) all exit 0, none hung; parent exit $(cat "$d/rc")" \
+    bash -c "[ $(cat "$d/rc") = 0 ] && grep -q '^forkstorm: $3 ok, 0 bad, 0 hung' '$d/out'"
+  [ "$(cat "$d/rc")" = 0 ] || { show "$d/out"; show "$d/err"; }
+  check_profiles "$n" "$d" 3
+}
+storm forkstorm-ratedefault "" 300 main
+storm forkstorm-rate1 1 300 main
+
+# ---- 3. dlopen/dlclose loop -------------------------------------------------------------------
+echo "== 3. dlopen/call/dlclose loop, scraped; a scrape with stacks into the unloaded library"
+for rate in 1 ""; do
+  n=dlloop-rate${rate:-default}
+  d=$tmp/$n
+  mkdir -p "$d"
+  envs=(LD_PRELOAD="$lib" NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$d/port")
+  [ -n "$rate" ] && envs+=(NPROF_HEAP_RATE="$rate")
+  start_scrapers "$d" "$d/port" 3
+  timeout -k 2 60 env "${envs[@]}" "$bins/dlloop" "$bins/libdlalloc.so" 200 3 "$d/go" >"$d/out" 2>"$d/err" &
+  dpid=$!
+  bg_pids+=($dpid)
+  if wait_for 400 grep -q 'loop done' "$d/out"; then
+    stop_scrapers "$d"
+    addr=$(head -n1 "$d/port")
+    code=$(curl -s --max-time 10 -o "$d/p.after.0.pb.gz" -w '%{http_code}' "http://$addr/debug/pprof/heap")
+    code1=$(curl -s --max-time 10 -o "$d/after.txt" -w '%{http_code}' "http://$addr/debug/pprof/heap?debug=1")
+    check "$n: scrapes after dlclose answer 200 (proto $code, debug=1 $code1)" \
+      bash -c "[ $code = 200 ] && [ $code1 = 200 ] && grep -q '^heap profile:' '$d/after.txt'"
+  else
+    stop_scrapers "$d"
+    bad "$n: the loop did not finish"
+  fi
+  touch "$d/go"
+  wait $dpid
+  rc=$?
+  check "$n: 200 load/call/unload rounds, library really unloaded, exit $rc" \
+    bash -c "[ $rc = 0 ] && grep -q 'unloaded=4' '$d/out' && grep -q '^dlloop: ok' '$d/out'"
+  [ $rc = 0 ] || { show "$d/out"; show "$d/err"; }
+  check_profiles "$n" "$d" 3 go
+done
+
+# ---- 4. allocator stress ---------------------------------------------------------------------
+echo "== 4. 16-thread allocator stress, 3 scrape loops"
+plain stress "$bins/stress" ops 20000
+plain newdelete "$bins/newdelete" 16 1500
+for rate in 1 ""; do
+  n=stress-rate${rate:-default}
+  under "$n" "$rate" 3 90 "$bins/stress" ops 20000
+  same "$n" stress
+  check_profiles "$n" "$tmp/$n" 3
+  n=newdelete-rate${rate:-default}
+  under "$n" "$rate" 3 90 "$bins/newdelete" 16 1500
+  same "$n" newdelete
+  check_profiles "$n" "$tmp/$n" 1
+done
+
+# Steady state: a fixed working set for 24 s at rate 1 with 3 scrape loops. The process's RSS
+# and open fds are read every 2 s; once warmed up (after 6 s) they must not keep growing.
+n=steady
+d=$tmp/$n
+mkdir -p "$d"
+timeout -k 2 60 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 NPROF_HTTP=127.0.0.1:0 \
+  NPROF_HTTP_PORT_FILE="$d/port" "$bins/stress" steady 24 >"$d/out" 2>"$d/err" &
+tpid=$!
+bg_pids+=($tpid)
+start_scrapers "$d" "$d/port" 3 100000
+wait_for 50 test -n "$(child_of $tpid)"
+spid=$(child_of $tpid)
+: >"$d/rss"
+for ((i = 0; i < 12; i++)); do
+  sleep 2
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$spid/status" 2>/dev/null)
+  fds=$(ls "/proc/$spid/fd" 2>/dev/null | wc -l)
+  [ -n "$rss" ] && echo "$(((i + 1) * 2)) $rss $fds" >>"$d/rss"
+done
+wait $tpid
+rc=$?
+stop_scrapers "$d"
+echo "     RSS (s kB fds): $(awk '{printf "%s:%s/%s ", $1, $2, $3}' "$d/rss")"
+check "$n: steady run finished without errors (exit $rc)" bash -c "[ $rc = 0 ] && grep -q 'steady done, 0 errors' '$d/out'"
+# warm = max RSS over 6..12 s, late = max over 16..24 s; growth allowed: 8 MiB or 10 %.
+check "$n: RSS flat after warm-up ($(awk '$1>=6&&$1<=12{if($2>w)w=$2} $1>=16{if($2>l)l=$2} END{printf "%d -> %d kB", w, l}' "$d/rss"))" \
+  awk '$1>=6&&$1<=12{if($2>w)w=$2} $1>=16{if($2>l)l=$2} END{exit !(w>0 && l>0 && l <= w + (w/10 > 8192 ? w/10 : 8192))}' "$d/rss"
+check "$n: open fds flat ($(awk 'NR==3{a=$3} END{print a " -> " $3}' "$d/rss"))" \
+  awk 'NR==3{a=$3} END{exit !(a>0 && $3 <= a + 4)}' "$d/rss"
+check_profiles "$n" "$d" 20
+
+# ---- 5. edge cases ---------------------------------------------------------------------------
+echo "== 5. edge cases"
+for rate in 1 ""; do
+  n=tsdfree-rate${rate:-default}
+  under "$n" "$rate" 1 30 "$bins/tsdfree" 400
+  check "$n: 400 threads whose TSD destructors free and allocate (exit $(cat "$tmp/$n/rc"))" \
+    bash -c "[ $(cat "$tmp/$n/rc") = 0 ] && grep -q '^tsdfree: ok 400 400' '$tmp/$n/out'"
+  [ "$(cat "$tmp/$n/rc")" = 0 ] || show "$tmp/$n/err"
+
+  # The handler's 808-byte objects are all freed: none may stay counted as live (at rate 1 they
+  # are all sampled, and those freed while the thread held the collector's lock are parked).
+  n=sigmalloc-rate${rate:-default}
+  d=$tmp/$n
+  mkdir -p "$d"
+  envs=(LD_PRELOAD="$lib" NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$d/port")
+  [ -n "$rate" ] && envs+=(NPROF_HEAP_RATE="$rate")
+  timeout -k 2 30 env "${envs[@]}" "$bins/sigmalloc" 3 "$d/go" >"$d/out" 2>"$d/err" &
+  tpid=$!
+  bg_pids+=($tpid)
+  live808=?
+  if wait_for 150 grep -q '^sigmalloc: ok' "$d/out"; then
+    curl -s --max-time 10 -o "$d/end.pb.gz" "http://$(head -n1 "$d/port")/debug/pprof/heap"
+    live808=$("$nprof" -raw "$d/end.pb.gz" 2>/dev/null |
+      awk '/^ *[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+:/ {v = $3} /bytes:\[808\]/ {s += v} END {print s + 0}')
+  fi
+  touch "$d/go"
+  wait $tpid
+  rc=$?
+  handled=$(sed -n 's/^sigmalloc: ok \([0-9]*\) handled.*/\1/p' "$d/out")
+  check "$n: malloc+free in a signal handler hitting allocation ($handled signals; exit $rc)" \
+    bash -c "[ $rc = 0 ] && [ '${handled:-0}' -ge 1000 ]"
+  [ $rc = 0 ] || { show "$d/out"; show "$d/err"; }
+  check "$n: the handler's objects are not left counted as live ($live808)" test "$live808" = 0
+done
+storm forkthread-rate1 1 150 thread
+storm forkthread-ratedefault "" 150 thread
+
+for prog in "/bin/true" "ls -la /usr" "bash -c 'echo hi; exit 3'"; do
+  a=$(bash -c "$prog" 2>&1); ra=$?
+  b=$(timeout 10 env LD_PRELOAD="$lib" bash -c "$prog" 2>&1); rb=$?
+  check "bootstrap: '$prog' same output and status ($rb)" test "$a|$ra" = "$b|$rb"
+done
+
+ldd /bin/ls >"$tmp/ldd.plain" 2>&1; ra=$?
+timeout 10 env LD_PRELOAD="$lib" ldd /bin/ls >"$tmp/ldd.pre" 2>&1; rb=$?
+sed -E 's/ \(0x[0-9a-f]+\)//' "$tmp/ldd.plain" | sort >"$tmp/ldd.plain.s"
+sed -E 's/ \(0x[0-9a-f]+\)//' "$tmp/ldd.pre" | sort >"$tmp/ldd.pre.s"
+missing=$(comm -23 "$tmp/ldd.plain.s" "$tmp/ldd.pre.s" | wc -l)
+check "ldd /bin/ls under LD_PRELOAD: exit $rb, lists all it lists without ($missing missing) plus libnprof" \
+  bash -c "[ $ra = $rb ] && [ $missing = 0 ] && grep -q libnprof.so '$tmp/ldd.pre'"
+
+plain static "$bins/static_hello"
+mkdir -p "$tmp/static"
+timeout 10 env LD_PRELOAD="$lib" NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$tmp/static/port" \
+  "$bins/static_hello" >"$tmp/static/out" 2>"$tmp/static/err"
+echo $? >"$tmp/static/rc"
+same static static
+check "static: the preload is ignored (no server started)" test ! -e "$tmp/static/port"
+
+# ---- 6. heap dumps ---------------------------------------------------------------------------
+echo "== 6. NPROF_HEAP_DUMP with NPROF_HEAP_DUMP_INTERVAL=1, SIGUSR2, at exit"
+d=$tmp/dumps
+mkdir -p "$d/dir"
+timeout -k 2 40 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 NPROF_HEAP_DUMP="$d/dir" \
+  NPROF_HEAP_DUMP_INTERVAL=1 "$bins/dumper" "$d/go" >"$d/out" 2>"$d/err" &
+tpid=$!
+bg_pids+=($tpid)
+wait_for 50 grep -q ready "$d/out"
+dpid=$(child_of $tpid)
+ndumps() { ls "$d/dir" | grep -c '^nprof\.[0-9]*\.[0-9]*\.heap\.pb\.gz$'; }
+wait_for 60 bash -c "[ \$(ls '$d/dir' | grep -c 'heap.pb.gz$') -ge 2 ]"
+periodic=$(ndumps)
+check "dumps: periodic files appear ($periodic after ~2 s)" test "$periodic" -ge 2
+[ -n "$dpid" ] && kill -USR2 "$dpid"
+wait_for 50 grep -q '(signal)' "$d/err"
+check "dumps: SIGUSR2 writes one (the process lives on)" bash -c "grep -q 'wrote .*(signal)' '$d/err' && kill -0 $dpid"
+touch "$d/go"
+wait $tpid
+rc=$?
+final=$(sed -n 's/^nprof: wrote \(.*\) (exit)$/\1/p' "$d/err")
+check "dumps: exit 0 and a final dump at exit (${final##*/})" bash -c "[ $rc = 0 ] && [ -s '$final' ]"
+unread=0 ndump=0
+for f in "$d/dir"/*.heap.pb.gz; do
+  ndump=$((ndump + 1))
+  "$nprof" -top "$f" >/dev/null 2>&1 || unread=$((unread + 1))
+done
+check "dumps: all $ndump files are profiles nprof reads, no temporary left" \
+  bash -c "[ $unread = 0 ] && [ -z \"\$(ls '$d/dir' | grep -v '\.heap\.pb\.gz$')\" ]"
+if [ -n "$final" ] && [ -s "$final" ]; then
+  "$nprof" -top -unit=MB "$final" >"$d/final.top" 2>&1
+  total=$(sed -n 's/.* of \([0-9.]*\)MB total.*/\1/p' "$d/final.top")
+  check "dumps: the final dump holds the 8 MiB in leak_for_dump (${total:-?} MB)" \
+    bash -c "awk -v t='${total:-0}' 'BEGIN { exit !(t >= 8 && t < 8.5) }' && grep -q leak_for_dump '$d/final.top'"
+fi
+
+echo "runtime $((SECONDS - t_start))s"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
