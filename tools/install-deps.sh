@@ -1,5 +1,6 @@
 #!/bin/bash
-# install-deps.sh -- install what building, testing and the demo need on Debian 12.
+# install-deps.sh [bench] -- install what building, testing and the demo need on Debian 12
+# (with "bench": also what bench/overhead.sh compares against).
 #
 # Idempotent: every package is checked with dpkg first, so a second run on a
 # ready machine touches no network and takes well under a second. apt-get
@@ -26,6 +27,16 @@ pkgs=(
   redis-server redis-tools       # redis-server + redis-benchmark under the collector (same)
   git
 )
+
+# `install-deps.sh bench` adds what the overhead benchmark compares against.
+if [ "${1:-}" = bench ]; then
+  pkgs+=(
+    libjemalloc2            # jemalloc and its sampling heap profiler (MALLOC_CONF=prof:true)
+    libgoogle-perftools4    # tcmalloc and gperftools' heap profiler (HEAPPROFILE)
+    heaptrack               # heaptrack
+    valgrind                # callgrind instruction counts
+  )
+fi
 
 installed() {
   [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
