@@ -47,7 +47,8 @@ gen large "${BENCH_LARGE_STACKS:-350000}"
 
 human_bytes() { awk -v b="$1" 'BEGIN { split("B KiB MiB GiB", u, " "); i = 1; while (b >= 1024 && i < 4) { b /= 1024; i++ } printf (i == 1 ? "%d %s" : "%.1f %s"), b, u[i] }'; }
 secs() { awk -v s="$1" 'BEGIN { if (s < 1) printf "%.0f ms", s * 1000; else printf "%.2f s", s }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; }
+# Two decimals below 1 (memory ratios), so that 0.04 does not print as "0.0x".
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) { r = a / b; printf (r < 1 ? "%.2fx" : "%.1fx"), r } else print "-" }'; }
 
 # Measures one command: sets T (median seconds, from hyperfine's JSON: the median, not the mean,
 # so one run disturbed by other load on the machine does not skew it) and M (peak RSS, KiB).

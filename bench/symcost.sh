@@ -1,9 +1,9 @@
 #!/bin/bash
 # symcost.sh -- what symbolization costs inside the profiled process: python3 (libpython is a
 # large binary) runs a mixed workload with libnprof preloaded at NPROF_HEAP_RATE=4096; the heap
-# endpoint is scraped twice. The first scrape maps and indexes every binary on the stacks; the
-# second reuses that. Reported: time per scrape, locations in the profile, and the process's
-# RSS before and after. Markdown output.
+# endpoint is scraped twice. Each scrape maps and indexes every binary on the stacks and lets
+# them go afterwards (the host keeps no symbol tables between scrapes). Reported: time per
+# scrape, locations in the profile, and the process's RSS before and after. Markdown output.
 set -u
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD:-$repo/build}
@@ -34,7 +34,7 @@ maps=$("$build/nprof" -raw "$tmp/2.pb.gz" 2>/dev/null | awk '/^Mappings/ {f = 1;
 echo "| scrape | time | process RSS after |"
 echo "|---|---|---|"
 echo "| before any scrape | | $r0 kB |"
-echo "| first (maps and indexes the binaries) | ${t1} s | $r1 kB |"
-echo "| second (cached) | ${t2} s | $r2 kB |"
+echo "| first | ${t1} s | $r1 kB |"
+echo "| second | ${t2} s | $r2 kB |"
 echo
-echo "Profile: $locs locations in $maps mappings. Symbolization memory kept by the process: $((r2 - r0)) kB."
+echo "Profile: $locs locations in $maps mappings. Memory the process keeps after scraping: $((r2 - r0)) kB."

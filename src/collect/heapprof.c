@@ -64,30 +64,14 @@ void np_heap_snap_subtract(np_heap_snap *s, const np_heap_snap *base)
     np_hmap_free(&m);
 }
 
-/* Symbolizers are kept for the life of the process: files are mapped once, not per scrape. */
-static pthread_mutex_t elf_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Symbolizers live for one profile: the debug information of a large program can take tens of
+ * megabytes once inflated, which the host should not carry between scrapes. */
 typedef struct elf_cache_entry {
     char path[512];
     np_elf *elf; /* NULL when the file could not be opened */
 } elf_cache_entry;
-static elf_cache_entry elf_cache[256];
-static size_t n_elf_cache;
 
-static np_elf *elf_for(const char *path)
-{
-    for (size_t i = 0; i < n_elf_cache; i++)
-        if (strcmp(elf_cache[i].path, path) == 0)
-            return elf_cache[i].elf;
-    np_elf *e = NULL;
-    np_err err;
-    if (path[0] == '/' && np_elf_open(path, &e, &err) < 0)
-        e = NULL;
-    if (n_elf_cache < sizeof elf_cache / sizeof elf_cache[0]) {
-        snprintf(elf_cache[n_elf_cache].path, sizeof elf_cache[0].path, "%s", path);
-        elf_cache[n_elf_cache++].elf = e;
-    }
-    return e;
-}
+enum { MAX_ELF = 256 };
 
 typedef struct builder {
     np_profile *p;
@@ -96,7 +80,44 @@ typedef struct builder {
     uint32_t *seg_mapping; /* segment index -> mapping index, NP_NONE until used */
     np_hmap locs, funcs;
     np_buf key, name;
+    elf_cache_entry *elves;
+    size_t n_elves;
 } builder;
+
+static np_elf *elf_for(builder *b, const char *path)
+{
+    for (size_t i = 0; i < b->n_elves; i++)
+        if (strcmp(b->elves[i].path, path) == 0)
+            return b->elves[i].elf;
+    np_elf *e = NULL;
+    np_err err;
+    if (path[0] == '/' && np_elf_open(path, &e, &err) < 0)
+        e = NULL;
+    if (!b->elves)
+        b->elves = calloc(MAX_ELF, sizeof *b->elves);
+    if (b->elves && b->n_elves < MAX_ELF) {
+        snprintf(b->elves[b->n_elves].path, sizeof b->elves[0].path, "%s", path);
+        b->elves[b->n_elves++].elf = e;
+    } else if (e) {
+        np_elf_close(e); /* no room to remember it: symbolize without */
+        e = NULL;
+    }
+    return e;
+}
+
+/* Everything a builder holds besides the profile it made. */
+static void builder_release(builder *b)
+{
+    for (size_t i = 0; i < b->n_elves; i++)
+        np_elf_close(b->elves[i].elf);
+    free(b->elves);
+    np_hmap_free(&b->locs);
+    np_hmap_free(&b->funcs);
+    np_buf_free(&b->key);
+    np_buf_free(&b->name);
+    np_modules_release(b->segs);
+    free(b->seg_mapping);
+}
 
 static uint32_t mapping_for(builder *b, const np_module_seg *seg)
 {
@@ -152,8 +173,7 @@ static uint32_t location_for(builder *b, uintptr_t ret)
     uint32_t mi = mapping_for(b, seg);
     l = &b->p->location[ix];
     l->mapping = mi;
-    pthread_mutex_lock(&elf_lock);
-    np_elf *e = elf_for(seg->path);
+    np_elf *e = elf_for(b, seg->path);
     np_sym_frame frames[MAX_INLINE];
     int nf = e ? np_elf_symbolize(e, np_elf_file_address(e, addr, seg->start, seg->offset), frames, MAX_INLINE) : 0;
     if (nf > 0) {
@@ -169,7 +189,6 @@ static uint32_t location_for(builder *b, uintptr_t ret)
         }
         m->has_inline_frames = m->has_inline_frames || nf > 1 || np_elf_has_lines(e);
     }
-    pthread_mutex_unlock(&elf_lock);
     return ix;
 }
 
@@ -219,12 +238,7 @@ np_profile *np_heap_profile(const np_heap_snap *s, bool allocs, int64_t duration
         smp->label = np_arena_alloc(&b.p->arena, sizeof *smp->label);
         smp->label[0] = (np_label){"bytes", "", "", (int64_t)r->size};
     }
-    np_hmap_free(&b.locs);
-    np_hmap_free(&b.funcs);
-    np_buf_free(&b.key);
-    np_buf_free(&b.name);
-    np_modules_release(b.segs);
-    free(b.seg_mapping);
+    builder_release(&b);
     return b.p;
 }
 
@@ -328,12 +342,7 @@ void np_heap_write_text(np_buf *out)
     if (np_read_file("/proc/self/maps", &maps, &err) == 0)
         np_buf_add(out, maps.data, maps.len);
     np_buf_free(&maps);
-    np_hmap_free(&b.locs);
-    np_hmap_free(&b.funcs);
-    np_buf_free(&b.key);
-    np_buf_free(&b.name);
-    np_modules_release(b.segs);
-    free(b.seg_mapping);
+    builder_release(&b);
     np_profile_free(b.p);
     free(tr);
     np_heap_snap_free(&s);
