@@ -14,6 +14,9 @@
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
 #             fuzz does) and runs each for FUZZ_RUNS inputs, one check each
+#   collect-e2e  tests/collect-e2e.sh build (libnprof on the leaky-server example)
+#   collect   tests/collect-programs.sh build (libnprof in real programs, fork,
+#             dlopen, threads, signals, dumps; about 2 minutes)
 # A stage that cannot run, or that fails without printing its count, counts
 # as one failure. The last line is exactly "P passed, F failed", the sums;
 # the exit status is non-zero if anything failed.
@@ -130,6 +133,14 @@ if [ -x tools/run-fuzz.sh ]; then
   stage fuzz counted tools/run-fuzz.sh "$FUZZ_RUNS"
 else
   summary+=("$(printf '%-9s skipped (no tools/run-fuzz.sh yet)' fuzz)")
+fi
+
+if [ $built = 1 ]; then
+  stage collect-e2e counted tests/collect-e2e.sh build
+  stage collect counted tests/collect-programs.sh build
+else
+  cannot collect-e2e "needs make all"
+  cannot collect "needs make all"
 fi
 
 echo "==== summary"

@@ -4,7 +4,8 @@
 #
 #   1. real programs keep their output and exit status: python3, sqlite3, git, redis-server
 #      under redis-benchmark (redis links jemalloc: the bindings are checked too)
-#   2. fork/exec/posix_spawn storm from a threaded, allocating parent (tests/collect/forkstorm)
+#   2. fork/exec/posix_spawn storm from a threaded, allocating parent (tests/collect/forkstorm);
+#      children that dump their heap at exit while the parent serves (forkexit)
 #   3. dlopen/call/dlclose loop, then a scrape with stacks into the unloaded library (dlloop)
 #   4. 16-thread allocator stress (every entry point, cross-thread frees; stress, newdelete),
 #      checksums as without the collector, and RSS flat over a long steady run with scrapes
@@ -26,7 +27,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/collect-programs.XXXXXX")
 PPROF_TMPDIR=$tmp/pprof
 mkdir -p "$PPROF_TMPDIR"
 pass=0 fail=0
-bg_pids=()
 t_start=$SECONDS
 
 # kill_tree PID -- PID and its descendants (deepest first), by id.
@@ -35,15 +35,18 @@ kill_tree() {
   for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do kill_tree "$c"; done
   kill -KILL "$p" 2>/dev/null
 }
+# Only this shell's background jobs still running (not every pid ever started: those that ended
+# may have been reused), with their descendants.
 cleanup() {
   local p
-  for p in "${bg_pids[@]}"; do kill_tree "$p"; done
+  for p in $(jobs -pr); do kill_tree "$p"; done
   wait 2>/dev/null
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+section() { echo "== $* (at $((SECONDS - t_start))s)"; }
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1${2:+: $2}"; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
@@ -52,6 +55,9 @@ show() { sed -n '1,15p' "$1" | sed 's/^/     | /'; }   # the head of a log, for 
 for f in "$lib" "$nprof"; do
   if [ ! -e "$f" ]; then echo "missing $f (make first)"; echo "0 passed, 1 failed"; exit 1; fi
 done
+# Private copies, so that a rebuild while the tests run does not pull them from under us.
+cp "$lib" "$tmp/libnprof.so" && cp "$nprof" "$tmp/nprof" || exit 2
+lib=$tmp/libnprof.so nprof=$tmp/nprof
 if ! make -s -C "$repo" BUILD="$build" collect-tests >"$tmp/make.log" 2>&1; then
   cat "$tmp/make.log"; echo "0 passed, 1 failed"; exit 1
 fi
@@ -94,7 +100,6 @@ start_scrapers() {
   for ((k = 0; k < loops; k++)); do
     scrape_loop "$dir" "$pf" "$k" "$max" &
     scraper_pids+=($!)
-    bg_pids+=($!)
   done
 }
 stop_scrapers() {
@@ -175,12 +180,12 @@ child_of() { ps -o pid= --ppid "$1" 2>/dev/null | head -n1 | tr -d ' '; }
 # wait_for LIMIT_TENTHS CMD... -- poll CMD every 0.1 s until it succeeds or the limit passes.
 wait_for() {
   local n=$1 i; shift
-  for ((i = 0; i < n; i++)); do "$@" && return 0; sleep 0.1; done
+  for ((i = 0; i < n; i++)); do "$@" 2>/dev/null && return 0; sleep 0.1; done
   return 1
 }
 
 # ---- 1. real programs -----------------------------------------------------------------------
-echo "== 1. real programs under the collector, scraped"
+section "1. real programs under the collector, scraped"
 
 cat >"$tmp/work.py" <<'EOF'
 import collections, json
@@ -245,7 +250,7 @@ for rate in "" 1; do
   check_profiles "$n" "$tmp/$n" 1
 done
 
-# git: a whole session (init, 40 commits, log, gc, fsck) in one bash under the collector;
+# git: a whole session (init, 40 commits, log, gc --aggressive, fsck) in one bash under the collector;
 # every git process is its own profiled process. Fixed dates make commit ids reproducible.
 cat >"$tmp/git-session.sh" <<'EOF'
 set -u
@@ -255,14 +260,19 @@ export HOME=$1/home GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@e
 mkdir -p "$HOME" && cd "$1" || exit 9
 rm -rf repo && git init -q -b main repo; echo "init $?"
 cd repo
+# A 1.3 MB file changed by every commit gives gc and log -p some work (time to be scraped).
+awk 'BEGIN { x = 1; for (i = 0; i < 20000; i++) { s = "";
+  for (j = 0; j < 60; j++) { x = (x * 1103515245 + 12345) % 2147483648; s = s substr("abcdefghij", int(x / 65536) % 10 + 1, 1) }
+  print "line", i, s } }' >big.txt
 for i in $(seq 40); do
   for j in $(seq 5); do echo "line $i $j $((i * j))" >>"f$j.txt"; done
+  sed -i "$((i * 400))s/.*/changed $i/" big.txt
   git add -A; a=$?
   git commit -q -m "commit $i: $((i * i))"; echo "commit $i $a $?"
 done
 git log --format=%s; echo "log $?"
 git rev-parse HEAD; echo "rev-parse $?"
-git gc -q; echo "gc $?"
+git gc -q --aggressive; echo "gc $?"
 git fsck --no-progress; echo "fsck $?"
 git log -p --stat | wc -l; echo "log-p $?"
 git status --porcelain; echo "status $?"
@@ -297,7 +307,6 @@ if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; 
     timeout -k 2 60 env "${envs[@]}" redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 \
       --save '' --appendonly no --dir "$d" >"$d/out" 2>"$d/err" &
     rpid=$!
-    bg_pids+=($rpid)
     if ! wait_for 100 bash -c "[ -S '$sock' ] && [ -s '$d/port' ] && redis-cli -s '$sock' ping 2>/dev/null | grep -q PONG"; then
       bad "$n: redis-server did not come up"; show "$d/err"; show "$d/out"; kill_tree $rpid; continue
     fi
@@ -330,7 +339,7 @@ else
 fi
 
 # ---- 2. fork/exec storm ---------------------------------------------------------------------
-echo "== 2. fork/exec/posix_spawn storm from a threaded parent, scraped"
+section "2. fork/exec/posix_spawn storm from a threaded parent, scraped"
 # forkstorm waits for the go file so the script reads the parent's port before exec'd children
 # (which inherit NPROF_HTTP and NPROF_HTTP_PORT_FILE) write theirs.
 storm() {  # NAME RATE ITER WHERE
@@ -340,7 +349,6 @@ storm() {  # NAME RATE ITER WHERE
   [ -n "$2" ] && envs+=(NPROF_HEAP_RATE="$2")
   timeout -k 2 60 env "${envs[@]}" "$bins/forkstorm" "$3" 4 "$4" "$d/go" >"$d/out" 2>"$d/err" &
   spid=$!
-  bg_pids+=($spid)
   wait_for 100 test -s "$d/port"
   addr=$(head -n1 "$d/port")
   echo "$addr" >"$d/addr"
@@ -357,8 +365,43 @@ storm() {  # NAME RATE ITER WHERE
 storm forkstorm-ratedefault "" 300 main
 storm forkstorm-rate1 1 300 main
 
+# Children that exit() write their own heap dump at exit (NPROF_HEAP_DUMP is inherited) while
+# the parent's heap and symbol endpoints are hammered: a fork during the server's snapshot of
+# the loaded objects used to leave the child deadlocked on the loader's lock in that dump.
+n=forkexit
+d=$tmp/$n
+mkdir -p "$d/dumps"
+timeout -k 2 60 env LD_PRELOAD="$lib" NPROF_HEAP_DUMP="$d/dumps" NPROF_HTTP=127.0.0.1:0 \
+  NPROF_HTTP_PORT_FILE="$d/port" NPROF_QUIET=1 "$bins/forkexit" 600 "$d/go" >"$d/out" 2>"$d/err" &
+fpid=$!
+wait_for 100 test -s "$d/port"
+addr=$(head -n1 "$d/port")
+touch "$d/go"
+hammer=()
+for q in heap heap 'symbol?0x1000' 'symbol?0x1000'; do
+  ( end=$((SECONDS + 60))
+    for ((i = 0; i < 3000 && SECONDS < end; i++)); do
+      kill -0 $fpid 2>/dev/null || break
+      curl -s -o /dev/null --max-time 5 "http://$addr/debug/pprof/$q" || break
+    done ) &
+  hammer+=($!)
+done
+wait $fpid
+rc=$?
+for p in "${hammer[@]}"; do wait "$p"; done
+check "$n: 600 children exit() and dump at exit while the parent is scraped: none hung (exit $rc)" \
+  bash -c "[ $rc = 0 ] && grep -q '^forkexit: 600 ok, 0 bad, 0 hung' '$d/out'"
+[ $rc = 0 ] || { show "$d/out"; show "$d/err"; }
+ndump=$(ls "$d/dumps" | grep -c '\.heap\.pb\.gz$')
+unread=0
+for f in $(ls "$d/dumps"/*.heap.pb.gz 2>/dev/null | awk 'NR % 100 == 1'); do
+  "$nprof" -top "$f" >/dev/null 2>&1 || unread=$((unread + 1))
+done
+check "$n: 601 dumps (one per child and the parent's) ($ndump), a sample read by nprof" \
+  bash -c "[ $ndump = 601 ] && [ $unread = 0 ]"
+
 # ---- 3. dlopen/dlclose loop -------------------------------------------------------------------
-echo "== 3. dlopen/call/dlclose loop, scraped; a scrape with stacks into the unloaded library"
+section "3. dlopen/call/dlclose loop, scraped; a scrape with stacks into the unloaded library"
 for rate in 1 ""; do
   n=dlloop-rate${rate:-default}
   d=$tmp/$n
@@ -368,7 +411,6 @@ for rate in 1 ""; do
   start_scrapers "$d" "$d/port" 3
   timeout -k 2 60 env "${envs[@]}" "$bins/dlloop" "$bins/libdlalloc.so" 200 3 "$d/go" >"$d/out" 2>"$d/err" &
   dpid=$!
-  bg_pids+=($dpid)
   if wait_for 400 grep -q 'loop done' "$d/out"; then
     stop_scrapers "$d"
     addr=$(head -n1 "$d/port")
@@ -390,17 +432,19 @@ for rate in 1 ""; do
 done
 
 # ---- 4. allocator stress ---------------------------------------------------------------------
-echo "== 4. 16-thread allocator stress, 3 scrape loops"
+section "4. 16-thread allocator stress, 3 scrape loops"
 plain stress "$bins/stress" ops 20000
-plain newdelete "$bins/newdelete" 16 1500
+plain newdelete1 "$bins/newdelete" 16 1500
+plain newdelete6 "$bins/newdelete" 16 6000
 for rate in 1 ""; do
   n=stress-rate${rate:-default}
   under "$n" "$rate" 3 90 "$bins/stress" ops 20000
   same "$n" stress
   check_profiles "$n" "$tmp/$n" 3
   n=newdelete-rate${rate:-default}
-  under "$n" "$rate" 3 90 "$bins/newdelete" 16 1500
-  same "$n" newdelete
+  if [ "$rate" = 1 ]; then rounds=1500 ref=newdelete1; else rounds=6000 ref=newdelete6; fi  # ~1 s
+  under "$n" "$rate" 3 90 "$bins/newdelete" 16 $rounds
+  same "$n" $ref
   check_profiles "$n" "$tmp/$n" 1
 done
 
@@ -412,7 +456,6 @@ mkdir -p "$d"
 timeout -k 2 60 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 NPROF_HTTP=127.0.0.1:0 \
   NPROF_HTTP_PORT_FILE="$d/port" "$bins/stress" steady 24 >"$d/out" 2>"$d/err" &
 tpid=$!
-bg_pids+=($tpid)
 start_scrapers "$d" "$d/port" 3 100000
 wait_for 50 test -n "$(child_of $tpid)"
 spid=$(child_of $tpid)
@@ -427,6 +470,7 @@ wait $tpid
 rc=$?
 stop_scrapers "$d"
 echo "     RSS (s kB fds): $(awk '{printf "%s:%s/%s ", $1, $2, $3}' "$d/rss")"
+echo "     malloc in use/arenas (s kB kB): $(awk '/^heap / && $2 % 4 == 0 {printf "%s:%s/%s ", $2, $3, $4}' "$d/err")"
 check "$n: steady run finished without errors (exit $rc)" bash -c "[ $rc = 0 ] && grep -q 'steady done, 0 errors' '$d/out'"
 # warm = max RSS over 6..12 s, late = max over 16..24 s; growth allowed: 8 MiB or 10 %.
 check "$n: RSS flat after warm-up ($(awk '$1>=6&&$1<=12{if($2>w)w=$2} $1>=16{if($2>l)l=$2} END{printf "%d -> %d kB", w, l}' "$d/rss"))" \
@@ -436,7 +480,7 @@ check "$n: open fds flat ($(awk 'NR==3{a=$3} END{print a " -> " $3}' "$d/rss"))"
 check_profiles "$n" "$d" 20
 
 # ---- 5. edge cases ---------------------------------------------------------------------------
-echo "== 5. edge cases"
+section "5. edge cases"
 for rate in 1 ""; do
   n=tsdfree-rate${rate:-default}
   under "$n" "$rate" 1 30 "$bins/tsdfree" 400
@@ -453,7 +497,6 @@ for rate in 1 ""; do
   [ -n "$rate" ] && envs+=(NPROF_HEAP_RATE="$rate")
   timeout -k 2 30 env "${envs[@]}" "$bins/sigmalloc" 3 "$d/go" >"$d/out" 2>"$d/err" &
   tpid=$!
-  bg_pids+=($tpid)
   live808=?
   if wait_for 150 grep -q '^sigmalloc: ok' "$d/out"; then
     curl -s --max-time 10 -o "$d/end.pb.gz" "http://$(head -n1 "$d/port")/debug/pprof/heap"
@@ -495,13 +538,12 @@ same static static
 check "static: the preload is ignored (no server started)" test ! -e "$tmp/static/port"
 
 # ---- 6. heap dumps ---------------------------------------------------------------------------
-echo "== 6. NPROF_HEAP_DUMP with NPROF_HEAP_DUMP_INTERVAL=1, SIGUSR2, at exit"
+section "6. NPROF_HEAP_DUMP with NPROF_HEAP_DUMP_INTERVAL=1, SIGUSR2, at exit"
 d=$tmp/dumps
 mkdir -p "$d/dir"
 timeout -k 2 40 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 NPROF_HEAP_DUMP="$d/dir" \
   NPROF_HEAP_DUMP_INTERVAL=1 "$bins/dumper" "$d/go" >"$d/out" 2>"$d/err" &
 tpid=$!
-bg_pids+=($tpid)
 wait_for 50 grep -q ready "$d/out"
 dpid=$(child_of $tpid)
 ndumps() { ls "$d/dir" | grep -c '^nprof\.[0-9]*\.[0-9]*\.heap\.pb\.gz$'; }

@@ -1,4 +1,5 @@
 /* nprof: go tool pprof's command line for native and Go profiles. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +55,12 @@ static void print_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* A run frees large buffers (the compressed and the inflated profile, decoding scratch, a
+     * first graph) and soon allocates as much again. Keeping freed memory in the process
+     * rather than handing it back to the kernel at once saves a page fault on every reused
+     * page: a tenth of the time of a large report, for a few MB more at the peak. */
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
     np_cli cli;
     np_err err;
     bool usage_error;

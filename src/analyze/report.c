@@ -106,7 +106,7 @@ np_graph *np_report_trimmed_graph(np_report *r, int *orig_count, int *dropped_no
     /* Outside call trees the first graph only decides which nodes stay, and when some go (the
      * usual case) the graph is built again without them: it is built with node weights only,
      * which is most of the work saved, and once more in full only when nothing goes. */
-    bool probe = !call_tree;
+    bool probe = !call_tree && r->nodefraction != 0; /* else no node can go */
     np_graph *g = graph_for(r, NULL, true, probe);
     int64_t flat_sum;
     np_graph_sum(g, &flat_sum, NULL);
@@ -525,7 +525,7 @@ static inline void put(np_buf *b, const char *p, size_t n)
 
 /* Output beyond this much is handed to r->stream (when set) as the report goes, so the text of
  * a large profile's traces (hundreds of megabytes) is never held in memory whole. */
-enum { STREAM_CHUNK = 1 << 20 };
+enum { STREAM_CHUNK = 1 << 18 };
 
 static void maybe_flush(const np_report *r, np_buf *out)
 {

@@ -3,6 +3,7 @@
 #include "endpoints.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,5 +244,8 @@ void np_endpoints_handle(const np_http_request *req, np_http_response *resp, voi
         else
             serve_error(resp, 404, "Unknown profile");
     }
+    /* Building a profile churns megabytes (symbol tables, the profile, its encoding) that
+     * glibc would otherwise keep in its arenas: give them back to the system. */
+    malloc_trim(0);
     np_leave();
 }

@@ -31,10 +31,11 @@ uint8_t *np_heap_filter;
 
 /* Re-entry from signal handlers. A handler that allocates or frees can interrupt this thread
  * while it holds `lock` (recording a sample, or matching the free of a sampled object); taking
- * the lock again would deadlock the thread on itself. So the holder is marked busy (a handler's
- * allocations are not sampled) and `held`; a free from a handler while `held` is parked in
- * `parked` and matched by the interrupted thread before it lets the lock go. Both are
- * thread-local and only touched by the thread itself and its handlers. */
+ * the lock again would deadlock the thread on itself. So a thread is marked busy (a handler's
+ * allocations are not sampled) and `held` from just before it takes the lock until just after
+ * it let it go; a free from a handler while `held` is parked in `parked` and matched by the
+ * interrupted thread under the lock. Both are thread-local and only touched by the thread
+ * itself and its handlers. */
 static __thread int held __attribute__((tls_model("initial-exec")));
 enum { PARKED = 16 };
 static __thread void *parked[PARKED] __attribute__((tls_model("initial-exec")));
@@ -43,29 +44,38 @@ static __thread int n_parked __attribute__((tls_model("initial-exec")));
 static void tab_lock(void)
 {
     np_enter();
-    pthread_mutex_lock(&lock);
     held = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    pthread_mutex_lock(&lock);
 }
 
 static void remove_live(void *p);
 
 /* Matches the frees parked by handlers, then releases the lock. A handler may park more while
  * this runs: a slot is claimed (and released) with a compare-and-swap on the count, a single
- * instruction that a handler on this thread runs entirely before or after. */
+ * instruction that a handler on this thread runs entirely before or after. One parked between
+ * the unlock and the end of `held` makes the thread take the lock once more to match it. */
 static void tab_unlock(void)
 {
     for (;;) {
-        int n = __atomic_load_n(&n_parked, __ATOMIC_RELAXED);
-        if (n == 0)
+        for (;;) {
+            int n = __atomic_load_n(&n_parked, __ATOMIC_RELAXED);
+            if (n == 0)
+                break;
+            void *p = parked[n - 1];
+            if (__atomic_compare_exchange_n(&n_parked, &n, n - 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+                remove_live(p);
+        }
+        pthread_mutex_unlock(&lock);
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        held = 0;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&n_parked, __ATOMIC_RELAXED) == 0)
             break;
-        void *p = parked[n - 1];
-        if (__atomic_compare_exchange_n(&n_parked, &n, n - 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-            remove_live(p);
+        held = 1;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        pthread_mutex_lock(&lock);
     }
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    held = 0;
-    pthread_mutex_unlock(&lock);
     np_leave();
 }
 

@@ -2,6 +2,7 @@
  * profile files (periodic, on a signal, and at exit), and the public C API. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "heapprof.h"
 #include "heaptab.h"
 #include "http.h"
+#include "modules.h"
 #include "nprof.h"
 #include "sampler.h"
 
@@ -63,6 +65,7 @@ static void dump_heap(const char *why)
             np_cmsg("wrote %s (%s)", path, why);
     }
     np_buf_free(&out);
+    malloc_trim(0); /* as after a scrape: the profile's working memory goes back */
     np_leave();
 }
 
@@ -189,12 +192,14 @@ static int http_start(const char *addr, char *bound_out, size_t cap)
 
 static void fork_prepare(void)
 {
+    np_modules_fork_lock();
     np_heaptab_lock();
 }
 
 static void fork_parent(void)
 {
     np_heaptab_unlock();
+    np_modules_fork_unlock();
 }
 
 static void fork_child(void)
@@ -202,6 +207,7 @@ static void fork_child(void)
     /* Only the forking thread survives: the tables stay, their lock is fresh, and the server
      * and dump threads belong to the parent. */
     np_heaptab_child_reset();
+    np_modules_fork_child();
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     memcpy(&http_lock, &fresh, sizeof fresh);
     if (server)

@@ -6,6 +6,7 @@
 
 #include <elf.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,10 +80,34 @@ static int by_start(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* dl_iterate_phdr holds the loader's dl_load_write_lock while it runs, and glibc (2.36) does
+ * not reset that lock in a fork child: a fork from another thread during a snapshot left the
+ * child deadlocked in its own first snapshot (its heap dump at exit, or a server it starts).
+ * Snapshots hold modules_lock, which the fork handlers take, so none runs across a fork. */
+static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void np_modules_fork_lock(void)
+{
+    pthread_mutex_lock(&modules_lock);
+}
+
+void np_modules_fork_unlock(void)
+{
+    pthread_mutex_unlock(&modules_lock);
+}
+
+void np_modules_fork_child(void)
+{
+    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    memcpy(&modules_lock, &fresh, sizeof fresh);
+}
+
 size_t np_modules_snapshot(np_module_seg *segs, size_t max)
 {
     collect c = {segs, 0, max, 0};
+    pthread_mutex_lock(&modules_lock);
     dl_iterate_phdr(visit, &c);
+    pthread_mutex_unlock(&modules_lock);
     /* Keep the program's segment first (pprof treats mapping 1 as the main binary); sort the
      * rest for lookups. */
     if (c.n > 1)

@@ -21,6 +21,10 @@ size_t np_modules_snapshot(np_module_seg *segs, size_t max);
 enum { NP_MAX_SEGS = 4096 };
 np_module_seg *np_modules_take(size_t *n);
 void np_modules_release(np_module_seg *segs);
+/* Fork handlers: no fork happens in the middle of a snapshot (see modules.c). */
+void np_modules_fork_lock(void);
+void np_modules_fork_unlock(void);
+void np_modules_fork_child(void);
 /* The segment containing addr, or NULL. */
 const np_module_seg *np_modules_find(const np_module_seg *segs, size_t n, uint64_t addr);
 

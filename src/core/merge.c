@@ -282,8 +282,10 @@ static void map_sample(merger *m, const np_profile *src, const np_sample *ss)
     np_profile *out = m->out;
     np_grow(&m->locs_tmp, &m->cap_locs_tmp, ss->n_loc + 1, sizeof *m->locs_tmp);
     uint32_t *locs = m->locs_tmp;
-    for (uint32_t i = 0; i < ss->n_loc; i++)
-        locs[i] = map_location(m, src, ss->loc[i]);
+    for (uint32_t i = 0; i < ss->n_loc; i++) {
+        uint32_t o = m->loc_map[ss->loc[i]]; /* map_location's memo, read here: most hit it */
+        locs[i] = o != UNSEEN ? o : map_location(m, src, ss->loc[i]);
+    }
     np_label *labels = NULL;
     if (ss->n_label) {
         np_grow(&m->labels_tmp, &m->cap_labels_tmp, ss->n_label, sizeof *m->labels_tmp);
