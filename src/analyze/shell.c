@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "driver.h"
+#include "gofmt.h"
 #include "report.h"
 
 #define PROMPT "(pprof) "
@@ -120,26 +121,6 @@ static void ui_errorf(const shell *sh, const char *fmt, ...)
     np_buf_free(&b);
 }
 
-/* Go's %q for the strings a user types (printable ASCII kept, the rest escaped). */
-static void go_quote(np_buf *b, const char *s)
-{
-    np_buf_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': np_buf_puts(b, "\\\""); break;
-        case '\\': np_buf_puts(b, "\\\\"); break;
-        case '\n': np_buf_puts(b, "\\n"); break;
-        case '\t': np_buf_puts(b, "\\t"); break;
-        case '\r': np_buf_puts(b, "\\r"); break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                np_buf_printf(b, "\\x%02x", *p);
-            else
-                np_buf_putc(b, (char)*p);
-        }
-    }
-    np_buf_putc(b, '"');
-}
 
 /* ---- small string helpers ---- */
 
@@ -259,7 +240,7 @@ static int sample_index_by_name(const np_profile *p, const char *si, const char 
         }
     }
     np_buf q = {0};
-    go_quote(&q, si);
+    np_go_quote(&q, si);
     np_fail(err, "sample_index %s must be one of: %s", np_buf_cstr(&q), type_list);
     np_buf_free(&q);
     return -1;
@@ -357,7 +338,7 @@ static int configure(shell *sh, const char *name, const char *value, np_err *err
     bool is_choice;
     const np_option *o = np_option_find(name, &is_choice);
     np_buf q = {0};
-    go_quote(&q, name);
+    np_go_quote(&q, name);
     int rc = 0;
     if (!o) {
         rc = np_fail(err, "unknown config field %s", np_buf_cstr(&q));
@@ -677,7 +658,7 @@ static void command_line(shell *sh, char **tok, size_t ntok)
         if (option_help(name))
             ui_errorf(sh, "did you mean: %s=%s", name, nargs ? args[0] : "<val>");
         else {
-            go_quote(&q, name);
+            np_go_quote(&q, name);
             ui_errorf(sh, "unrecognized command: %s", np_buf_cstr(&q));
         }
         np_buf_free(&q);

@@ -173,21 +173,6 @@ static uint32_t map_location(merger *m, const np_profile *src, uint32_t si)
     return oi;
 }
 
-/* Canonical label order for keys: string labels, then numeric, each by key, stable. */
-static void sort_labels(np_label *l, uint32_t n)
-{
-    for (uint32_t i = 1; i < n; i++) {
-        np_label x = l[i];
-        uint32_t j = i;
-        for (; j > 0; j--) {
-            int xn = !x.str[0], yn = !l[j - 1].str[0];
-            if (yn < xn || (yn == xn && strcmp(l[j - 1].key, x.key) <= 0))
-                break;
-            l[j] = l[j - 1];
-        }
-        l[j] = x;
-    }
-}
 
 static void sample_table_init(sample_table *t, size_t expect)
 {
@@ -296,7 +281,7 @@ static void map_sample(merger *m, const np_profile *src, const np_sample *ss)
             labels[i].num_unit = intern(m, ss->label[i].num_unit);
             labels[i].num = ss->label[i].num;
         }
-        sort_labels(labels, ss->n_label);
+        np_labels_sort(labels, ss->n_label);
     }
     uint64_t h = sample_hash(locs, ss->n_loc, labels, ss->n_label);
     size_t slot = sample_slot(m, h, locs, ss->n_loc, labels, ss->n_label);

@@ -80,6 +80,22 @@ void np_profile_set_sample_types(np_profile *p, size_t n, const np_value_type *t
     p->n_sample_type = n;
 }
 
+/* Insertion sort: a sample has few labels, and it is stable. */
+void np_labels_sort(np_label *l, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        np_label x = l[i];
+        uint32_t j = i;
+        for (; j > 0; j--) {
+            int xn = !x.str[0], yn = !l[j - 1].str[0];
+            if (yn < xn || (yn == xn && strcmp(l[j - 1].key, x.key) <= 0))
+                break;
+            l[j] = l[j - 1];
+        }
+        l[j] = x;
+    }
+}
+
 int np_profile_check(const np_profile *p, np_err *err)
 {
     if (p->n_sample_type == 0 && p->n_sample)

@@ -93,6 +93,10 @@ int np_profile_decode(const void *data, size_t len, np_profile **out, np_err *er
 /* Encodes to an uncompressed profile.proto message appended to out. */
 void np_profile_encode(const np_profile *p, np_buf *out);
 
+/* Orders labels as pprof encodes and compares them: string labels first, then numeric, each
+ * by key; stable, so repeated keys keep their order. */
+void np_labels_sort(np_label *labels, uint32_t n);
+
 /* Checks internal consistency (value counts, indices); 0 or -1 with err. */
 int np_profile_check(const np_profile *p, np_err *err);
 

@@ -608,22 +608,6 @@ static uint64_t strtab_add(strtab *t, const char *s)
     return t->n - 1;
 }
 
-/* String labels first, then numeric, each by key, as pprof encodes them; stable (insertion
- * sort: a sample has few labels) so repeated keys keep their order. */
-static void sort_labels(np_label *l, uint32_t n)
-{
-    for (uint32_t i = 1; i < n; i++) {
-        np_label x = l[i];
-        uint32_t j = i;
-        for (; j > 0; j--) {
-            int xn = !x.str[0], yn = !l[j - 1].str[0];
-            if (yn < xn || (yn == xn && strcmp(l[j - 1].key, x.key) <= 0))
-                break;
-            l[j] = l[j - 1];
-        }
-        l[j] = x;
-    }
-}
 
 static void put_value_type(np_buf *b, strtab *t, uint32_t num, const np_value_type *vt)
 {
@@ -648,7 +632,7 @@ static void put_sample(np_buf *b, strtab *t, const np_profile *p, const np_sampl
     if (s->n_label) {
         np_label *sorted = np_xmalloc(s->n_label * sizeof *sorted);
         memcpy(sorted, s->label, s->n_label * sizeof *sorted);
-        sort_labels(sorted, s->n_label);
+        np_labels_sort(sorted, s->n_label);
         for (uint32_t i = 0; i < s->n_label; i++) {
             const np_label *l = &sorted[i];
             size_t lm = np_pb_begin(b, 3);
