@@ -27,8 +27,7 @@ void np_report_format_value(const np_report *r, int64_t v, np_buf *out)
     np_measure_scaled_label(out, v, r->sample_unit, r->output_unit);
 }
 
-/* A formatted value as a temporary string (valid until the next call with the same slot). */
-static const char *fmtv(const np_report *r, int64_t v, np_buf *slot)
+const char *np_report_fmt(const np_report *r, int64_t v, np_buf *slot)
 {
     slot->len = 0;
     np_report_format_value(r, v, slot);
@@ -251,7 +250,7 @@ void np_report_profile_labels(const np_report *r, np_buf *out)
         np_measure_label(out, p->duration_nanos, "nanoseconds");
         char unit[64];
         double total_ns = np_measure_scale(r->total, r->sample_unit, "nanoseconds", unit, sizeof unit);
-        np_buf_printf(out, ", Total samples = %s ", fmtv(r, r->total, &s1));
+        np_buf_printf(out, ", Total samples = %s ", np_report_fmt(r, r->total, &s1));
         if (strcmp(unit, "ns") == 0 && total_ns != 0)
             np_buf_printf(out, "(%s)", pct(np_go_f2i(total_ns), p->duration_nanos, &s2));
         np_buf_putc(out, '\n');
@@ -288,16 +287,16 @@ void np_report_labels(np_report *r, np_graph *g, int orig_count, int dropped_nod
     const char *p = pct(flat_sum, r->total, &s2);
     while (*p == ' ')
         p++;
-    np_buf_printf(out, "Showing nodes accounting for %s, ", fmtv(r, flat_sum, &s1));
+    np_buf_printf(out, "Showing nodes accounting for %s, ", np_report_fmt(r, flat_sum, &s1));
     np_buf_printf(out, "%s of ", p);
-    np_buf_printf(out, "%s total\n", fmtv(r, r->total, &s1));
+    np_buf_printf(out, "%s total\n", np_report_fmt(r, r->total, &s1));
     if (r->total != 0) {
         if (dropped_nodes > 0)
             drop_label(out, dropped_nodes, "node", "cum",
-                       fmtv(r, abs64(np_go_f2i((double)r->total * r->nodefraction)), &s1));
+                       np_report_fmt(r, abs64(np_go_f2i((double)r->total * r->nodefraction)), &s1));
         if (dropped_edges > 0)
             drop_label(out, dropped_edges, "edge", "freq",
-                       fmtv(r, abs64(np_go_f2i((double)r->total * r->edgefraction)), &s1));
+                       np_report_fmt(r, abs64(np_go_f2i((double)r->total * r->edgefraction)), &s1));
         if (g->n_nodes > 0 && (int)g->n_nodes < orig_count)
             np_buf_printf(out, "Showing top %zu nodes out of %d\n", g->n_nodes, orig_count);
     }
@@ -332,9 +331,9 @@ int np_report_text(np_report *r, np_buf *out, np_err *err)
         np_node *n = np_graph_node(g, i);
         int64_t flat = np_node_flat(n), cum = np_node_cum(n);
         flat_sum += flat;
-        np_buf_printf(out, "%10s %s ", fmtv(r, flat, &a), pct(flat, r->total, &b));
+        np_buf_printf(out, "%10s %s ", np_report_fmt(r, flat, &a), pct(flat, r->total, &b));
         np_buf_printf(out, "%s ", pct(flat_sum, r->total, &c));
-        np_buf_printf(out, "%10s %s  %s%s\n", fmtv(r, cum, &d), pct(cum, r->total, &e),
+        np_buf_printf(out, "%10s %s  %s%s\n", np_report_fmt(r, cum, &d), pct(cum, r->total, &e),
                       np_node_name(g, n), inline_label(g, n));
     }
     np_buf_free(&a);
@@ -472,7 +471,7 @@ static void put_value(traces *t, int64_t v, np_buf *out)
         text = e->text;
         len = e->len;
     } else {
-        text = fmtv(t->r, v, &t->tmp);
+        text = np_report_fmt(t->r, v, &t->tmp);
         len = t->tmp.len;
         num_cache_put(e, v, NULL, &t->tmp);
     }
@@ -593,7 +592,7 @@ static void tree_edges(np_report *r, np_graph *g, const np_node *n, bool in, int
     for (size_t i = 0; i < k; i++) {
         const np_edge *e = &g->edges[edges[i]];
         np_node *other = &g->all[in ? e->src : e->dest];
-        np_buf_printf(out, "%50s %s |   %s%s\n", fmtv(r, e->weight, s1), pct(e->weight, cum, s2),
+        np_buf_printf(out, "%50s %s |   %s%s\n", np_report_fmt(r, e->weight, s1), pct(e->weight, cum, s2),
                       np_node_name(g, other), e->is_inline ? " (inline)" : "");
     }
     free(edges);
@@ -622,8 +621,8 @@ int np_report_tree(np_report *r, np_buf *out, np_err *err)
         np_buf_puts(out, sep);
         tree_edges(r, g, n, true, cum, out, &s1, &s2);
         flat_sum += flat;
-        np_buf_printf(out, "%10s %s ", fmtv(r, flat, &s1), pct(flat, r->total, &s2));
-        np_buf_printf(out, "%s %10s ", pct(flat_sum, r->total, &s3), fmtv(r, cum, &s4));
+        np_buf_printf(out, "%10s %s ", np_report_fmt(r, flat, &s1), pct(flat, r->total, &s2));
+        np_buf_printf(out, "%s %10s ", pct(flat_sum, r->total, &s3), np_report_fmt(r, cum, &s4));
         np_buf_printf(out, "%s                | %s\n", pct(cum, r->total, &s5), name);
         tree_edges(r, g, n, false, cum, out, &s1, &s2);
     }

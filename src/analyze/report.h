@@ -43,6 +43,9 @@ typedef struct np_report {
 
 /* Formats a value in the report's output unit (with -divide_by applied). */
 void np_report_format_value(const np_report *r, int64_t v, np_buf *out);
+/* The same as a string that stays valid until slot is reused (several slots let one printf
+ * take several values). */
+const char *np_report_fmt(const np_report *r, int64_t v, np_buf *slot);
 /* Graph options for this report (kept may be NULL). */
 void np_report_graph_opts(const np_report *r, np_graph_opts *o, const np_nodeset *kept);
 /* newTrimmedGraph: the graph after node/edge trimming. */

@@ -109,13 +109,6 @@ static void dot_color(np_buf *out, double score, bool background)
     np_buf_printf(out, "#%02x%02x%02x", go_u8(r * 255.0), go_u8(g * 255.0), go_u8(b * 255.0));
 }
 
-/* A formatted value as a temporary string (valid until the slot is reused). */
-static const char *fmtv(const np_report *r, int64_t v, np_buf *slot)
-{
-    slot->len = 0;
-    np_report_format_value(r, v, slot);
-    return np_buf_cstr(slot);
-}
 
 /* measurement.Percentage with surrounding blanks trimmed, as the labels print it. */
 static const char *pct_trim(int64_t v, int64_t total, np_buf *slot)
@@ -209,7 +202,7 @@ static void add_node(dot_ctx *c, np_node *n, int id, double max_flat)
     int64_t flat = np_node_flat(n), cum = np_node_cum(n);
     np_buf label = {0};
     multiline_name(&label, &n->info);
-    const char *flat_value = fmtv(r, flat, &c->s1);
+    const char *flat_value = np_report_fmt(r, flat, &c->s1);
     if (flat != 0)
         np_buf_printf(&label, "%s (%s)", flat_value, pct_trim(flat, r->total, &c->s2));
     else
@@ -217,7 +210,7 @@ static void add_node(dot_ctx *c, np_node *n, int id, double max_flat)
     const char *cum_value = flat_value;
     if (cum != flat) {
         np_buf_puts(&label, flat != 0 ? "\\n" : " ");
-        cum_value = fmtv(r, cum, &c->s3);
+        cum_value = np_report_fmt(r, cum, &c->s3);
         np_buf_printf(&label, "of %s (%s)", cum_value, pct_trim(cum, r->total, &c->s2));
     }
     /* Font sizes grow with the square root of the flat share so small nodes stay legible. */
@@ -350,7 +343,7 @@ static bool numeric_nodelets(dot_ctx *c, np_tag **nts, size_t n, bool flat_tags,
         }
         if (w == 0)
             continue;
-        const char *weight = fmtv(c->r, w, &c->s1);
+        const char *weight = np_report_fmt(c->r, w, &c->s1);
         np_buf_printf(c->out,
                       "N%s_%zu [label = \"%s\" id=\"N%s_%zu\" fontsize=8 shape=box3d tooltip=\"%s\"]\n",
                       source, j, t->name, source, j, weight);
@@ -404,7 +397,7 @@ static bool add_nodelets(dot_ctx *c, np_node *n, int id)
         int64_t w = flat_tags ? tag_flat(t) : tag_cum(t);
         if (w == 0)
             continue;
-        const char *weight = fmtv(c->r, w, &c->s1);
+        const char *weight = np_report_fmt(c->r, w, &c->s1);
         np_buf_printf(c->out,
                       "N%d_%zu [label = \"%s\" id=\"N%d_%zu\" fontsize=8 shape=box3d tooltip=\"%s\"]\n",
                       id, i, t->name, id, i, weight);
@@ -437,7 +430,7 @@ static void add_edge(dot_ctx *c, const np_edge *e, int from, int to, bool has_no
     np_report *r = c->r;
     np_buf *out = c->out;
     int64_t wv = np_edge_weight_value(e);
-    const char *w = fmtv(r, wv, &c->s1);
+    const char *w = np_report_fmt(r, wv, &c->s1);
     np_buf_printf(out, "N%d -> N%d [label=\" %s%s\"", from, to, w, e->is_inline ? "\\n (inline)" : "");
     if (r->total != 0) {
         /* Diffs can make an edge heavier than the total; both attributes are capped. */

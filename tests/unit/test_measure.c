@@ -8,24 +8,6 @@
 #include "measure.h"
 #include "unit.h"
 
-/* A repository file: relative to the working directory (the repository root under make), else
- * to the test binary (BUILD/tests/test_x). */
-static const char *repo_file(const char *rel)
-{
-    static char path[4096];
-    if (access(rel, R_OK) == 0)
-        return rel;
-    char exe[4000];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return rel;
-    exe[n] = 0;
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = 0;
-    snprintf(path, sizeof path, "%s/../../%s", exe, rel);
-    return access(path, R_OK) == 0 ? path : rel;
-}
 
 /* Splits a tab-separated line in place; returns the number of fields. */
 static int split_tabs(char *line, char **f, int max)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef void (*unit_fn)(void);
 
@@ -55,6 +56,25 @@ static void unit_register(const char *name, unit_fn fn)
         fprintf(stderr, "  skipped: %s\n", reason);                                          \
         return;                                                                              \
     } while (0)
+
+/* A repository file: relative to the working directory (the repository root under make), else
+ * to the test binary (BUILD/tests/test_x). */
+static inline const char *repo_file(const char *rel)
+{
+    static char path[4096];
+    if (access(rel, R_OK) == 0)
+        return rel;
+    char exe[4000];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return rel;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = 0;
+    snprintf(path, sizeof path, "%s/../../%s", exe, rel);
+    return access(path, R_OK) == 0 ? path : rel;
+}
 
 #ifndef UNIT_NO_MAIN
 int main(void)
