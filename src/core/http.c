@@ -635,6 +635,18 @@ static bool auth_ok(const np_http_server *s, const char *auth)
     return diff == 0;
 }
 
+/* After a recv that got nothing: 0 to try again once input may be there, else 408 (timed out)
+ * or -1 (the connection failed). */
+static int await_input(conn *c, int64_t deadline)
+{
+    if (errno == EINTR)
+        return 0;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return -1;
+    int w = wait_fd(c->s, c->fd, POLLIN, deadline);
+    return w > 0 ? 0 : w == 0 ? 408 : -1;
+}
+
 /* Reads until the header section is complete. Returns 0 with *start and *end set, a status to
  * answer with (400, 408, 431), or -1 to close silently. */
 static int read_head(conn *c, char *b, size_t cap, size_t *n, size_t *start, size_t *end,
@@ -659,15 +671,9 @@ static int read_head(conn *c, char *b, size_t cap, size_t *n, size_t *start, siz
         }
         if (r == 0) /* the client closed (or half-closed) before finishing its request */
             return *n > *start ? 400 : -1;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return -1;
-        int w = wait_fd(c->s, c->fd, POLLIN, deadline);
-        if (w == 0)
-            return 408;
-        if (w < 0)
-            return -1;
+        int w = await_input(c, deadline);
+        if (w != 0)
+            return w;
     }
 }
 
@@ -683,15 +689,9 @@ static int read_body(conn *c, char *body, size_t have, size_t cl, int64_t deadli
         }
         if (r == 0)
             return 400;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return -1;
-        int w = wait_fd(c->s, c->fd, POLLIN, deadline);
-        if (w == 0)
-            return 408;
-        if (w < 0)
-            return -1;
+        int w = await_input(c, deadline);
+        if (w != 0)
+            return w;
     }
     return 0;
 }
