@@ -326,6 +326,16 @@ static np_tag **collapsed_tags(np_tag **ts, size_t n, size_t count, bool flat, n
     return sorted;
 }
 
+/* One tag box hanging off a node: box "N<stem>_<j>" and the edge to it from parent. */
+static void nodelet(dot_ctx *c, const char *stem, const char *parent, size_t j, const char *name,
+                    const char *weight, const char *attr)
+{
+    np_buf_printf(c->out, "N%s_%zu [label = \"%s\" id=\"N%s_%zu\" fontsize=8 shape=box3d tooltip=\"%s\"]\n",
+                  stem, j, name, stem, j, weight);
+    np_buf_printf(c->out, "%s -> N%s_%zu [label=\" %s\" weight=100 tooltip=\"%s\" labeltooltip=\"%s\"%s]\n",
+                  parent, stem, j, weight, weight, weight, attr);
+}
+
 static bool numeric_nodelets(dot_ctx *c, np_tag **nts, size_t n, bool flat_tags, const char *source)
 {
     np_tag *store;
@@ -343,13 +353,7 @@ static bool numeric_nodelets(dot_ctx *c, np_tag **nts, size_t n, bool flat_tags,
         }
         if (w == 0)
             continue;
-        const char *weight = np_report_fmt(c->r, w, &c->s1);
-        np_buf_printf(c->out,
-                      "N%s_%zu [label = \"%s\" id=\"N%s_%zu\" fontsize=8 shape=box3d tooltip=\"%s\"]\n",
-                      source, j, t->name, source, j, weight);
-        np_buf_printf(c->out,
-                      "%s -> N%s_%zu [label=\" %s\" weight=100 tooltip=\"%s\" labeltooltip=\"%s\"%s]\n",
-                      source, source, j, weight, weight, weight, attr);
+        nodelet(c, source, source, j, t->name, np_report_fmt(c->r, w, &c->s1), attr);
         any = true;
     }
     free(ts);
@@ -397,13 +401,10 @@ static bool add_nodelets(dot_ctx *c, np_node *n, int id)
         int64_t w = flat_tags ? tag_flat(t) : tag_cum(t);
         if (w == 0)
             continue;
-        const char *weight = np_report_fmt(c->r, w, &c->s1);
-        np_buf_printf(c->out,
-                      "N%d_%zu [label = \"%s\" id=\"N%d_%zu\" fontsize=8 shape=box3d tooltip=\"%s\"]\n",
-                      id, i, t->name, id, i, weight);
-        np_buf_printf(c->out,
-                      "N%d -> N%d_%zu [label=\" %s\" weight=100 tooltip=\"%s\" labeltooltip=\"%s\"]\n",
-                      id, id, i, weight, weight, weight);
+        char parent[32], stem[32];
+        snprintf(parent, sizeof parent, "N%d", id);
+        snprintf(stem, sizeof stem, "%d", id);
+        nodelet(c, stem, parent, i, t->name, np_report_fmt(c->r, w, &c->s1), "");
         any = true;
         size_t nn;
         np_tag **nts = numeric_tags_for(n, t->name, &nn);
