@@ -50,6 +50,10 @@ struct lg_re {
     size_t n_cls, cap_cls;
     int ngroups;
     size_t ncap;
+    /* Bytes a match can start with; a start anywhere else cannot match unless the pattern
+     * can match the empty string (or needs $), so the searches skip those starts. */
+    re_class first;
+    bool maybe_empty;
     /* scratch, sized once at compile time */
     re_list lists[2];
     uint32_t *mark;
@@ -317,6 +321,52 @@ static void gen(lg_re *re, const re_node *nodes, int ni)
     }
 }
 
+/* Follows empty transitions from the start, collecting the classes reached. */
+static void compute_first(lg_re *re)
+{
+    uint32_t *stack = np_xcalloc(2 * re->n_prog + 1, sizeof *stack); /* 2 pushes per pc at most */
+    bool *seen = np_xcalloc(re->n_prog, sizeof *seen);
+    size_t top = 0;
+    stack[top++] = 0;
+    while (top) {
+        uint32_t pc = stack[--top];
+        if (seen[pc])
+            continue;
+        seen[pc] = true;
+        const re_inst *in = &re->prog[pc];
+        switch (in->op) {
+        case OP_CLASS:
+            for (int i = 0; i < 32; i++)
+                re->first.bits[i] |= re->cls[in->x].bits[i];
+            break;
+        case OP_SPLIT:
+            stack[top++] = in->y;
+            stack[top++] = in->x;
+            break;
+        case OP_JMP:
+            stack[top++] = in->x;
+            break;
+        case OP_SAVE:
+        case OP_BOL:
+            stack[top++] = pc + 1;
+            break;
+        default: /* OP_EOL, OP_MATCH */
+            re->maybe_empty = true;
+            break;
+        }
+    }
+    free(stack);
+    free(seen);
+}
+
+/* Whether a match can start at pos of the text u[0..n). */
+static bool may_start(const lg_re *re, const unsigned char *u, size_t pos, size_t n)
+{
+    if (re->maybe_empty)
+        return true;
+    return pos < n && re->first.bits[u[pos] >> 3] >> (u[pos] & 7) & 1;
+}
+
 lg_re *lg_re_compile(const char *pattern)
 {
     lg_re *re = np_xcalloc(1, sizeof *re);
@@ -333,6 +383,7 @@ lg_re *lg_re_compile(const char *pattern)
     emit(re, OP_SAVE, 1, 0);
     emit(re, OP_MATCH, 0, 0);
     free(ps.nodes);
+    compute_first(re);
 
     re->ncap = (size_t)re->ngroups * 2;
     for (int i = 0; i < 2; i++) {
@@ -441,7 +492,7 @@ static bool pike_find(lg_re *re, const char *s, size_t n)
     cl->n = 0;
     next_gen(re);
     for (size_t pos = 0;; pos++) {
-        if (!matched && (!anchored || pos == 0)) {
+        if (!matched && (!anchored || pos == 0) && may_start(re, u, pos, n)) {
             for (size_t i = 0; i < re->ncap; i++)
                 re->work[i] = SIZE_MAX;
             add_thread(re, cl, 0, re->work, pos, n); /* lowest priority: starts latest */
@@ -495,6 +546,8 @@ static bool bitstate_find(lg_re *re, const char *s, size_t n)
     for (size_t start = 0; start <= n; start++) {
         if (anchored && start > 0)
             break;
+        if (!may_start(re, u, start, n))
+            continue;
         for (size_t i = 0; i < re->ncap; i++)
             caps[i] = SIZE_MAX;
         size_t top = 0;
