@@ -514,6 +514,27 @@ for rate in 1 ""; do
   [ $rc = 0 ] || { show "$d/out"; show "$d/err"; }
   check "$n: the handler's objects are not left counted as live ($live808)" test "$live808" = 0
 done
+
+# Blocks 8 MiB apart share one bit of the free path's filter: freeing one must leave the bit set
+# for the other, and free(NULL) must pass through while it is set.
+d=$tmp/aliasfree
+mkdir -p "$d"
+timeout -k 2 30 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$d/port" \
+  "$bins/aliasfree" "$d/go" >"$d/out" 2>"$d/err" &
+tpid=$!
+live100=?
+if wait_for 150 grep -q '^aliasfree: ok' "$d/out"; then
+  curl -s --max-time 10 -o "$d/end.pb.gz" "http://$(head -n1 "$d/port")/debug/pprof/heap"
+  live100=$("$nprof" -raw "$d/end.pb.gz" 2>/dev/null |
+    awk '/^ *[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+:/ {v = $3} /bytes:\[100\]/ {s += v} END {print s + 0}')
+fi
+touch "$d/go"
+wait $tpid
+rc=$?
+check "aliasfree: frees of objects sharing a filter bit, free(NULL) while it is set (exit $rc)" test $rc = 0
+[ $rc = 0 ] || show "$d/err"
+check "aliasfree: every aliased object's free was matched ($live100 left live)" test "$live100" = 0
+
 storm forkthread-rate1 1 150 thread
 storm forkthread-ratedefault "" 150 thread
 

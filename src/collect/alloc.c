@@ -25,6 +25,15 @@ extern void *__libc_memalign(size_t, size_t);
 extern void *__libc_valloc(size_t);
 extern void *__libc_pvalloc(size_t);
 
+/* Until resolve() has run, each entry of `next` is a first-call stand-in that resolves and
+ * then forwards (or serves from the boot buffer while dlsym runs): the entry points call
+ * through `next` with no readiness check of their own. */
+static void *first_malloc(size_t);
+static void first_free(void *);
+static void *first_calloc(size_t, size_t);
+static void *first_realloc(void *, size_t);
+static void *first_memalign(size_t, size_t);
+
 static struct {
     void *(*malloc)(size_t);
     void (*free)(void *);
@@ -36,7 +45,7 @@ static struct {
     void *(*valloc)(size_t);
     void *(*pvalloc)(size_t);
     size_t (*usable_size)(void *);
-} next;
+} next = {first_malloc, first_free, first_calloc, first_realloc, first_memalign, NULL, NULL, NULL, NULL, NULL};
 
 static _Atomic int resolve_state; /* 0 not yet, 1 resolving, 2 done */
 
@@ -63,6 +72,7 @@ static void *boot_alloc(size_t n, size_t align)
     }
     uintptr_t p = ((uintptr_t)boot_buf + start + 16 + align - 1) & ~(uintptr_t)(align - 1);
     ((size_t *)p)[-1] = n; /* remembered for realloc out of the buffer */
+    np_heaptab_pin((void *)p); /* so that free and realloc take their slow path for it */
     return (void *)p;
 }
 
@@ -72,21 +82,25 @@ static void *sym(const char *name, void *fallback)
     return f ? f : fallback;
 }
 
+/* Each pointer is stored atomically: a thread that reads a stand-in goes through ready(),
+ * whose acquire load orders it after every store here. */
+#define SET_NEXT(field, value) __atomic_store_n(&next.field, (value), __ATOMIC_RELAXED)
+
 static void resolve(void)
 {
     int expect = 0;
     if (!atomic_compare_exchange_strong(&resolve_state, &expect, 1))
         return;
-    next.malloc = sym("malloc", (void *)__libc_malloc);
-    next.free = sym("free", (void *)__libc_free);
-    next.calloc = sym("calloc", (void *)__libc_calloc);
-    next.realloc = sym("realloc", (void *)__libc_realloc);
-    next.memalign = sym("memalign", (void *)__libc_memalign);
-    next.posix_memalign = sym("posix_memalign", NULL);
-    next.aligned_alloc = sym("aligned_alloc", NULL);
-    next.valloc = sym("valloc", (void *)__libc_valloc);
-    next.pvalloc = sym("pvalloc", (void *)__libc_pvalloc);
-    next.usable_size = sym("malloc_usable_size", NULL);
+    SET_NEXT(posix_memalign, sym("posix_memalign", NULL));
+    SET_NEXT(aligned_alloc, sym("aligned_alloc", NULL));
+    SET_NEXT(valloc, sym("valloc", (void *)__libc_valloc));
+    SET_NEXT(pvalloc, sym("pvalloc", (void *)__libc_pvalloc));
+    SET_NEXT(usable_size, sym("malloc_usable_size", NULL));
+    SET_NEXT(memalign, sym("memalign", (void *)__libc_memalign));
+    SET_NEXT(realloc, sym("realloc", (void *)__libc_realloc));
+    SET_NEXT(calloc, sym("calloc", (void *)__libc_calloc));
+    SET_NEXT(free, sym("free", (void *)__libc_free));
+    SET_NEXT(malloc, sym("malloc", (void *)__libc_malloc));
     atomic_store(&resolve_state, 2);
 }
 
@@ -100,22 +114,72 @@ static bool ready(void)
     return atomic_load(&resolve_state) == 2;
 }
 
+static void *first_malloc(size_t n)
+{
+    return ready() ? next.malloc(n) : boot_alloc(n, 16);
+}
+
+static void first_free(void *p)
+{
+    /* Boot blocks never get here (their filter bit is set); free(NULL) and the like may. */
+    if (ready())
+        next.free(p);
+}
+
+static void *first_calloc(size_t n, size_t size)
+{
+    return ready() ? next.calloc(n, size) : boot_alloc(n * size, 16); /* static memory is zero */
+}
+
+static void *first_realloc(void *old, size_t n)
+{
+    return ready() ? next.realloc(old, n) : boot_alloc(n, 16);
+}
+
+static void *first_memalign(size_t align, size_t n)
+{
+    return ready() ? next.memalign(align, n) : boot_alloc(n, align);
+}
+
+/* The entry points' fast paths charge the sampler and call the next allocator in tail
+ * position; everything else (sampling, frees of sampled or boot blocks) is in the cold
+ * functions below, kept out of line so the fast paths need no stack frame. */
+#define COLD __attribute__((noinline, cold))
+
+static COLD void *malloc_sampled(size_t n, uintptr_t caller)
+{
+    void *p = next.malloc(n);
+    np_sample_slow(p, n, caller);
+    return p;
+}
+
 EXPORT void *malloc(size_t n)
 {
-    if (!ready())
-        return boot_alloc(n, 16);
-    void *p = next.malloc(n);
-    np_sample_check(p, n, CALLER);
-    return p;
+    if (np_sample_due(n))
+        return malloc_sampled(n, CALLER);
+    return next.malloc(n);
+}
+
+static COLD void free_marked(void *p)
+{
+    if (!p || in_boot(p))
+        return;
+    np_heaptab_free_slow(p);
+    next.free(p);
 }
 
 EXPORT void free(void *p)
 {
-    if (!p || in_boot(p))
-        return;
-    np_heaptab_free(p);
-    if (ready())
-        next.free(p);
+    if (np_heap_maybe_sampled(p))
+        return free_marked(p);
+    next.free(p);
+}
+
+static COLD void *calloc_sampled(size_t n, size_t size, size_t total, uintptr_t caller)
+{
+    void *p = next.calloc(n, size);
+    np_sample_slow(p, total, caller);
+    return p;
 }
 
 EXPORT void *calloc(size_t n, size_t size)
@@ -125,33 +189,37 @@ EXPORT void *calloc(size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (!ready())
-        return boot_alloc(total, 16); /* static memory is already zero */
-    void *p = next.calloc(n, size);
-    np_sample_check(p, total, CALLER);
-    return p;
+    if (np_sample_due(total))
+        return calloc_sampled(n, size, total, CALLER);
+    return next.calloc(n, size);
 }
 
-static void *realloc_from_boot(void *old, size_t n)
+/* realloc of a block that may be sampled or from the boot buffer, or whose size ran out the
+ * countdown (then `due` is true and the charge is made). */
+static COLD void *realloc_slow(void *old, size_t n, bool due, uintptr_t caller)
 {
-    size_t had = ((size_t *)old)[-1];
-    void *p = malloc(n);
-    if (p)
-        memcpy(p, old, had < n ? had : n);
+    void *p;
+    if (old && in_boot(old)) {
+        size_t had = ((size_t *)old)[-1];
+        p = next.malloc(n);
+        if (p)
+            memcpy(p, old, had < n ? had : n);
+    } else {
+        if (old)
+            np_heaptab_free(old); /* the old block is gone (or moved) once realloc returns */
+        p = next.realloc(old, n);
+    }
+    if (due)
+        np_sample_slow(p, n, caller);
     return p;
 }
 
 EXPORT void *realloc(void *old, size_t n)
 {
-    if (old && in_boot(old))
-        return realloc_from_boot(old, n);
-    if (!ready())
-        return boot_alloc(n, 16);
-    if (old)
-        np_heaptab_free(old); /* the old block is gone (or moved) once realloc returns */
-    void *p = next.realloc(old, n);
-    np_sample_check(p, n, CALLER);
-    return p;
+    bool due = np_sample_due(n);
+    if (__builtin_expect(due | np_heap_maybe_sampled(old), 0))
+        return realloc_slow(old, n, due, CALLER);
+    return next.realloc(old, n);
 }
 
 EXPORT void *reallocarray(void *old, size_t n, size_t size)
@@ -161,24 +229,20 @@ EXPORT void *reallocarray(void *old, size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (old && in_boot(old))
-        return realloc_from_boot(old, total);
-    if (!ready())
-        return boot_alloc(total, 16);
-    if (old)
-        np_heaptab_free(old);
-    void *p = next.realloc(old, total);
-    np_sample_check(p, total, CALLER);
+    return realloc_slow(old, total, np_sample_due(total), CALLER);
+}
+
+/* The aligned entry points are rare: one function does their sampling. */
+static void *aligned_done(void *p, size_t n, uintptr_t caller)
+{
+    if (np_sample_due(n))
+        np_sample_slow(p, n, caller);
     return p;
 }
 
 EXPORT void *memalign(size_t align, size_t n)
 {
-    if (!ready())
-        return boot_alloc(n, align);
-    void *p = next.memalign(align, n);
-    np_sample_check(p, n, CALLER);
-    return p;
+    return aligned_done(next.memalign(align, n), n, CALLER);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -190,14 +254,15 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
         return *out ? 0 : ENOMEM;
     }
     int rc;
+    void *p;
     if (next.posix_memalign) {
-        rc = next.posix_memalign(out, align, n);
+        rc = next.posix_memalign(&p, align, n);
     } else {
-        *out = next.memalign(align, n);
-        rc = *out ? 0 : ENOMEM;
+        p = next.memalign(align, n);
+        rc = p ? 0 : ENOMEM;
     }
     if (rc == 0)
-        np_sample_check(*out, n, CALLER);
+        *out = aligned_done(p, n, CALLER);
     return rc;
 }
 
@@ -206,26 +271,21 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
     if (!ready())
         return boot_alloc(n, align);
     void *p = next.aligned_alloc ? next.aligned_alloc(align, n) : next.memalign(align, n);
-    np_sample_check(p, n, CALLER);
-    return p;
+    return aligned_done(p, n, CALLER);
 }
 
 EXPORT void *valloc(size_t n)
 {
     if (!ready())
         return boot_alloc(n, 4096);
-    void *p = next.valloc(n);
-    np_sample_check(p, n, CALLER);
-    return p;
+    return aligned_done(next.valloc(n), n, CALLER);
 }
 
 EXPORT void *pvalloc(size_t n)
 {
     if (!ready())
         return boot_alloc(n, 4096);
-    void *p = next.pvalloc(n);
-    np_sample_check(p, n, CALLER);
-    return p;
+    return aligned_done(next.pvalloc(n), n, CALLER);
 }
 
 EXPORT size_t malloc_usable_size(void *p)

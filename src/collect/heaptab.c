@@ -27,7 +27,54 @@ typedef struct live {
 } live;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-uint8_t *np_heap_filter;
+
+/* The filter's bits (read by free without the lock) and, per bit, how many live sampled
+ * objects hold it (changed under the lock only; FILTER_PINNED never counts down). Both live
+ * in .bss: pages are only backed once an address maps there. */
+uint64_t np_heap_filter[(size_t)1 << (NP_FILTER_BITS - 6)];
+static uint16_t filter_count[(size_t)1 << NP_FILTER_BITS];
+enum { FILTER_PINNED = UINT16_MAX };
+
+static size_t filter_slot(const void *p)
+{
+    return ((uintptr_t)p >> 4) & (((size_t)1 << NP_FILTER_BITS) - 1);
+}
+
+static void filter_set(size_t slot)
+{
+    __atomic_fetch_or(&np_heap_filter[slot >> 6], (uint64_t)1 << (slot & 63), __ATOMIC_RELEASE);
+}
+
+/* Counts one more object in p's slot (saturating: a full slot stays set for good). */
+static void filter_add(const void *p, uint16_t how_many)
+{
+    size_t slot = filter_slot(p);
+    uint16_t c = __atomic_load_n(&filter_count[slot], __ATOMIC_RELAXED), want;
+    do {
+        want = how_many == FILTER_PINNED || c >= FILTER_PINNED - how_many ? FILTER_PINNED : c + how_many;
+    } while (!__atomic_compare_exchange_n(&filter_count[slot], &c, want, false, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    filter_set(slot);
+}
+
+static void filter_remove(const void *p)
+{
+    size_t slot = filter_slot(p);
+    uint16_t c = __atomic_load_n(&filter_count[slot], __ATOMIC_RELAXED);
+    do {
+        if (c == 0 || c == FILTER_PINNED)
+            return;
+    } while (!__atomic_compare_exchange_n(&filter_count[slot], &c, c - 1, false, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    if (c == 1)
+        __atomic_fetch_and(&np_heap_filter[slot >> 6], ~((uint64_t)1 << (slot & 63)), __ATOMIC_RELAXED);
+}
+
+/* Lock-free: the early buffer's blocks are handed out while the lock may not be usable yet. */
+void np_heaptab_pin(const void *p)
+{
+    filter_add(p, FILTER_PINNED);
+}
 
 /* Re-entry from signal handlers. A handler that allocates or frees can interrupt this thread
  * while it holds `lock` (recording a sample, or matching the free of a sampled object); taking
@@ -106,17 +153,18 @@ static uint64_t mix(uint64_t h)
 
 bool np_heaptab_init(void)
 {
-    if (np_heap_filter)
-        return true;
-    n_heads = 1 << 14;
-    heads = np_cmem_map(n_heads * sizeof *heads);
-    n_lives_cap = 1 << 12;
-    lives = np_cmem_map(n_lives_cap * sizeof *lives);
-    uint8_t *filter = np_cmem_map((size_t)1 << NP_FILTER_BITS);
-    if (!heads || !lives || !filter)
-        return false;
-    __atomic_store_n(&np_heap_filter, filter, __ATOMIC_RELEASE);
-    return true;
+    tab_lock();
+    if (!heads) {
+        n_heads = 1 << 14;
+        heads = np_cmem_map(n_heads * sizeof *heads);
+    }
+    if (!lives) {
+        n_lives_cap = 1 << 12;
+        lives = np_cmem_map(n_lives_cap * sizeof *lives);
+    }
+    bool ok = heads && lives;
+    tab_unlock();
+    return ok;
 }
 
 static uint64_t stack_hash(const uintptr_t *pcs, int n, size_t size)
@@ -206,11 +254,7 @@ void np_heaptab_alloc(void *p, size_t size, const uintptr_t *pcs, int n, double 
         b->est_alloc_bytes += weight * (double)size;
         live_insert_raw(lives, n_lives_cap, (live){p, b, weight});
         n_lives++;
-        /* The filter counter saturates at 255; a saturated slot just stays "maybe sampled". */
-        uint8_t *f = &np_heap_filter[np_heap_filter_slot(p)];
-        uint8_t c = __atomic_load_n(f, __ATOMIC_RELAXED);
-        if (c < 255)
-            __atomic_store_n(f, (uint8_t)(c + 1), __ATOMIC_RELEASE);
+        filter_add(p, 1);
     }
     tab_unlock();
 }
@@ -239,6 +283,8 @@ static void live_delete(size_t i)
 /* Matches the free of p against the live sampled objects; the caller holds the lock. */
 static void remove_live(void *p)
 {
+    if (!lives || !p)
+        return; /* nothing sampled yet (a pinned slot's neighbour), or free(NULL) */
     size_t i = live_slot(p, n_lives_cap);
     while (lives[i].p && lives[i].p != p)
         i = (i + 1) & (n_lives_cap - 1);
@@ -251,10 +297,7 @@ static void remove_live(void *p)
         b->est_free_bytes += w * (double)b->size;
         live_delete(i);
         n_lives--;
-        uint8_t *f = &np_heap_filter[np_heap_filter_slot(p)];
-        uint8_t c = __atomic_load_n(f, __ATOMIC_RELAXED);
-        if (c > 0 && c < 255)
-            __atomic_store_n(f, (uint8_t)(c - 1), __ATOMIC_RELEASE);
+        filter_remove(p);
     }
 }
 

@@ -21,20 +21,30 @@ bool np_heaptab_init(void);
 /* Records a sampled allocation of size bytes at p with its stack and unbiasing weight. */
 void np_heaptab_alloc(void *p, size_t size, const uintptr_t *pcs, int n, double weight);
 
-extern uint8_t *np_heap_filter;
+/* The free path's filter: one bit per 16-byte granule of an 8 MiB window of addresses
+ * (64 KiB, so it stays in cache), set while a live sampled object, or a block of the early
+ * allocation buffer, starts in that granule of some window. A clear bit proves p was not
+ * sampled; a set bit sends free to the slow path, which looks p up under the lock. */
 enum { NP_FILTER_BITS = 19 };
+extern uint64_t np_heap_filter[(size_t)1 << (NP_FILTER_BITS - 6)];
 
-static inline size_t np_heap_filter_slot(const void *p)
+static inline bool np_heap_maybe_sampled(const void *p)
 {
-    return (size_t)(((uintptr_t)p >> 4) * 0x9e3779b97f4a7c15ULL >> (64 - NP_FILTER_BITS));
+    uintptr_t granule = (uintptr_t)p >> 4;
+    uint64_t word = __atomic_load_n(&np_heap_filter[granule >> 6 & (((size_t)1 << (NP_FILTER_BITS - 6)) - 1)],
+                                    __ATOMIC_RELAXED);
+    return __builtin_expect(word >> (granule & 63) & 1, 0);
 }
 
-/* Called by free (and realloc) before the memory is released: the common case costs one load. */
+/* Marks p as "maybe sampled" for good (the early buffer's blocks, which free must catch). */
+void np_heaptab_pin(const void *p);
+
+/* Called by free (and realloc) before the memory is released, for an object whose filter bit
+ * is set: forgets p if it is a live sampled object. */
 void np_heaptab_free_slow(void *p);
 static inline void np_heaptab_free(void *p)
 {
-    uint8_t *f = np_heap_filter;
-    if (__builtin_expect(f != NULL && __atomic_load_n(&f[np_heap_filter_slot(p)], __ATOMIC_RELAXED), 0))
+    if (np_heap_maybe_sampled(p))
         np_heaptab_free_slow(p);
 }
 

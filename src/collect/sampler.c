@@ -55,9 +55,9 @@ static uint64_t next_random(void)
 }
 
 /* Bytes until the next sample: exponential with mean r (0 when every allocation counts). */
-static int64_t next_gap(int64_t r)
+static int64_t next_gap(int64_t r, bool on)
 {
-    if (r <= 0 || !atomic_load(&enabled))
+    if (!on)
         return INT64_MAX / 2;
     if (r == 1)
         return 0;
@@ -73,17 +73,28 @@ static void record(void *p, size_t size, uintptr_t caller, double weight)
     np_heaptab_alloc(p, size, pcs, n, weight);
 }
 
-/* The size from which every allocation is recorded: the rate itself (sampling at rate 1 or
- * turned off needs no such rule). */
-static int64_t big_threshold(int64_t r)
+/* While sampling is off, a thread still takes the slow path every this many bytes, to notice
+ * that it was turned on or the rate changed. */
+enum { RECHECK_BYTES = 1 << 20 };
+
+/* Splits the bytes left before the next sample into the countdown the fast path charges and
+ * the rest. The countdown stays below the rate, so that any allocation of at least the rate
+ * runs it out and reaches the slow path, which records it. */
+static void set_left(int64_t left, int64_t r, bool on)
 {
-    return r > 1 && atomic_load(&enabled) ? r : INT64_MAX;
+    int64_t cap = on && r > 1 ? r - 1 : RECHECK_BYTES;
+    int64_t c = left < cap ? left : cap;
+    np_ts.countdown = c;
+    np_ts.rest = left - c;
 }
 
 void np_sample_slow(void *p, size_t size, uintptr_t caller)
 {
-    if (np_ts.busy)
-        return; /* the collector's own allocation, or a re-entered hook */
+    if (np_ts.busy) {
+        /* The collector's own allocation, or a re-entered hook: not charged after all. */
+        np_ts.countdown = (int64_t)((uint64_t)np_ts.countdown + size);
+        return;
+    }
     np_ts.busy++;
     int64_t r = atomic_load(&rate);
     if (!atomic_load(&tables_ready)) {
@@ -93,26 +104,26 @@ void np_sample_slow(void *p, size_t size, uintptr_t caller)
             r = 0;
     }
     bool on = r > 0 && atomic_load(&enabled);
-    if (np_ts.big == 0) {
-        /* The thread's first allocation: draw its first gap, then judge this one. */
-        next_random();
-        np_ts.big = big_threshold(r);
-        np_ts.countdown = next_gap(r);
-        if ((int64_t)size < np_ts.big && (np_ts.countdown -= (int64_t)size) >= 0) {
-            np_ts.busy--;
-            return;
-        }
+    int64_t drawn = on ? r : -1;
+    /* Bytes that were left before this allocation (the charge undone). */
+    int64_t left = (int64_t)((uint64_t)np_ts.countdown + size) + np_ts.rest;
+    if (np_ts.drawn_rate != drawn) {
+        /* The thread's first allocation, or the rate changed: a fresh gap at the new rate. */
+        left = next_gap(r, on);
+        np_ts.drawn_rate = drawn;
     }
-    if ((int64_t)size >= np_ts.big) {
-        np_ts.big = big_threshold(r); /* the rate may have changed */
-        if (on && (int64_t)size >= np_ts.big)
-            record(p, size, caller, 1);
-    } else {
-        /* The countdown ran out inside this allocation: sample it and draw the next gap. */
-        np_ts.big = big_threshold(r);
-        np_ts.countdown = next_gap(r);
-        if (on)
+    int64_t s = size > (size_t)INT64_MAX / 4 ? INT64_MAX / 4 : (int64_t)size;
+    if (on && r > 1 && s >= r) {
+        if (p)
+            record(p, size, caller, 1); /* at least the rate: always, and not charged */
+    } else if (s > left) {
+        /* The gap ends inside this allocation: sample it and draw the next gap. */
+        if (on && p)
             record(p, size, caller, np_sample_weight(size, r));
+        left = next_gap(r, on);
+    } else {
+        left -= s;
     }
+    set_left(left, r, on);
     np_ts.busy--;
 }

@@ -7,30 +7,35 @@
 #include <stdint.h>
 
 typedef struct np_tstate {
-    int64_t countdown; /* bytes left before the next sample; < 0 takes the slow path */
-    int64_t big;       /* allocations of at least this size are always recorded (0 until the
-                          thread's first allocation sets it up) */
+    /* Bytes left before the next sample = countdown + rest. The allocation fast path only
+     * charges countdown, which is kept below the sampling rate: an allocation of at least the
+     * rate (always recorded) then takes the slow path without a second comparison. */
+    int64_t countdown; /* < 0 after a charge: take the slow path */
+    int64_t rest;
+    int64_t drawn_rate; /* the rate the current gap was drawn at; 0 = thread not set up yet */
     uint64_t rng;
-    uint32_t busy;     /* non-zero inside the collector: allocations pass through unsampled */
+    uint32_t busy;      /* non-zero inside the collector: allocations pass through unsampled */
 } np_tstate;
 
 extern __thread np_tstate np_ts __attribute__((tls_model("initial-exec")));
-
-/* The slow path of an allocation that ran out of countdown: maybe records p. */
-void np_sample_slow(void *p, size_t size, uintptr_t caller);
 
 /* Marks the calling thread as a collector thread (its allocations are never sampled). */
 static inline void np_enter(void) { np_ts.busy++; }
 static inline void np_leave(void) { np_ts.busy--; }
 
-/* The allocation hook's fast path: a compare, a subtraction and two predictable branches.
- * Allocations at least as large as the sampling rate skip the countdown: they are always
- * recorded, with weight 1, so big leaks are exact rather than estimated. */
-static inline void np_sample_check(void *p, size_t size, uintptr_t caller)
+/* The allocation hook's fast path, before the allocation is made: charges size bytes to the
+ * thread's countdown, true when that ran out (then np_sample_slow must follow). One
+ * subtraction on a thread-local and a sign test. */
+static inline bool np_sample_due(size_t size)
 {
-    if (__builtin_expect((int64_t)size >= np_ts.big || (np_ts.countdown -= (int64_t)size) < 0, 0) && p)
-        np_sample_slow(p, size, caller);
+    np_ts.countdown = (int64_t)((uint64_t)np_ts.countdown - size); /* wraps, no overflow */
+    return __builtin_expect(np_ts.countdown < 0, 0);
 }
+
+/* The slow path of an allocation whose charge ran out the countdown: records p (NULL when the
+ * allocation failed) if the Poisson process says so, or if size is at least the rate (those are
+ * always recorded, with weight 1, so big leaks are exact), and sets up the next countdown. */
+void np_sample_slow(void *p, size_t size, uintptr_t caller);
 
 /* Sampling on/off and the rate, for the API and tests. */
 void np_sampler_set_rate(int64_t rate);
