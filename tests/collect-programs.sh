@@ -595,6 +595,39 @@ if [ -n "$final" ] && [ -s "$final" ]; then
     bash -c "awk -v t='${total:-0}' 'BEGIN { exit !(t >= 8 && t < 8.5) }' && grep -q leak_for_dump '$d/final.top'"
 fi
 
+# ---- 7. stack walks ---------------------------------------------------------------------------
+section "7. the caching unwinder (NPROF_STACK=unwind) records the stacks libgcc's unwinder does"
+# At NPROF_HEAP_RATE=1 every allocation of a single-threaded, deterministic run is recorded, so
+# the two walks must give the same set of stacks (symbolized, as -traces prints them).
+trace_set() { # profile -> its -traces blocks, sorted, one stack per line
+  "$nprof" -traces -sample_index=alloc_space "$1" 2>/dev/null |
+    awk '/^-----------\+/ { if (b != "") print b; b = ""; next } /^(File|Build ID|Type|Time|Duration):/ { next }
+         { gsub(/^ +/, ""); b = b "|" $0 } END { if (b != "") print b }' | sort
+}
+cat >"$tmp/walk.py" <<'PY'
+import json
+rows = [{"k%d" % i: [i, str(i), {"x": i}]} for i in range(2000)]
+text = json.dumps(rows)
+print(len(json.loads(text)))
+PY
+for prog in "python3 $tmp/walk.py" "sqlite3 $tmp/walk.db -cmd .read\ $tmp/work.sql .quit"; do
+  name=${prog%% *}
+  for mode in unwind libgcc; do
+    d=$tmp/walk-$name-$mode
+    mkdir -p "$d"
+    rm -f "$tmp/walk.db"
+    eval "timeout -k 2 60 env PYTHONHASHSEED=0 LD_PRELOAD='$lib' NPROF_HEAP_RATE=1 NPROF_QUIET=1 \
+      NPROF_STACK=$mode NPROF_HEAP_DUMP='$d' $prog" >/dev/null 2>&1
+    f=$(ls -S "$d"/*.heap.pb.gz 2>/dev/null | head -n1)
+    [ -n "$f" ] && trace_set "$f" >"$d.traces"
+  done
+  a=$tmp/walk-$name-unwind.traces b=$tmp/walk-$name-libgcc.traces
+  n=$(wc -l <"$a" 2>/dev/null || echo 0)
+  check "walk $name: $n distinct stacks, the same with both unwinders" \
+    bash -c "[ '$n' -gt 100 ] && cmp -s '$a' '$b'"
+  cmp -s "$a" "$b" || diff "$a" "$b" | head -n 4 | cut -c1-200 | sed 's/^/     | /'
+done
+
 echo "runtime $((SECONDS - t_start))s"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -13,7 +13,13 @@
 #include "sampler.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define CALLER ((uintptr_t)__builtin_return_address(0))
+/* Where the allocating code's frame will be once this function returns, read from this
+ * function's own frame record (__builtin_frame_address gives the slow paths one): the return
+ * address, the stack pointer just above it, and the caller's rbp saved below it. Three words,
+ * passed in registers to the cold functions, which rebuild the np_origin. */
+#define FRAME ((uintptr_t *)__builtin_frame_address(0))
+#define ORIGIN FRAME[1], (uintptr_t)(FRAME + 2), FRAME[0]
+#define ORIGIN_PARAMS uintptr_t pc, uintptr_t sp, uintptr_t bp
 
 /* glibc's own entry points, exported for exactly this use: the fallback when RTLD_NEXT finds
  * nothing (a static link of libnprof into a program without another allocator still works). */
@@ -146,17 +152,18 @@ static void *first_memalign(size_t align, size_t n)
  * functions below, kept out of line so the fast paths need no stack frame. */
 #define COLD __attribute__((noinline, cold))
 
-static COLD void *malloc_sampled(size_t n, uintptr_t caller)
+static COLD void *malloc_sampled(size_t n, ORIGIN_PARAMS)
 {
+    np_origin o = {pc, sp, bp};
     void *p = next.malloc(n);
-    np_sample_slow(p, n, caller);
+    np_sample_slow(p, n, &o);
     return p;
 }
 
 EXPORT void *malloc(size_t n)
 {
     if (np_sample_due(n))
-        return malloc_sampled(n, CALLER);
+        return malloc_sampled(n, ORIGIN);
     return next.malloc(n);
 }
 
@@ -175,10 +182,11 @@ EXPORT void free(void *p)
     next.free(p);
 }
 
-static COLD void *calloc_sampled(size_t n, size_t size, size_t total, uintptr_t caller)
+static COLD void *calloc_sampled(size_t n, size_t size, size_t total, ORIGIN_PARAMS)
 {
+    np_origin o = {pc, sp, bp};
     void *p = next.calloc(n, size);
-    np_sample_slow(p, total, caller);
+    np_sample_slow(p, total, &o);
     return p;
 }
 
@@ -190,13 +198,13 @@ EXPORT void *calloc(size_t n, size_t size)
         return NULL;
     }
     if (np_sample_due(total))
-        return calloc_sampled(n, size, total, CALLER);
+        return calloc_sampled(n, size, total, ORIGIN);
     return next.calloc(n, size);
 }
 
 /* realloc of a block that may be sampled or from the boot buffer, or whose size ran out the
  * countdown (then `due` is true and the charge is made). */
-static COLD void *realloc_slow(void *old, size_t n, bool due, uintptr_t caller)
+static COLD void *realloc_slow(void *old, size_t n, bool due, ORIGIN_PARAMS)
 {
     void *p;
     if (old && in_boot(old)) {
@@ -209,8 +217,10 @@ static COLD void *realloc_slow(void *old, size_t n, bool due, uintptr_t caller)
             np_heaptab_free(old); /* the old block is gone (or moved) once realloc returns */
         p = next.realloc(old, n);
     }
-    if (due)
-        np_sample_slow(p, n, caller);
+    if (due) {
+        np_origin o = {pc, sp, bp};
+        np_sample_slow(p, n, &o);
+    }
     return p;
 }
 
@@ -218,7 +228,7 @@ EXPORT void *realloc(void *old, size_t n)
 {
     bool due = np_sample_due(n);
     if (__builtin_expect(due | np_heap_maybe_sampled(old), 0))
-        return realloc_slow(old, n, due, CALLER);
+        return realloc_slow(old, n, due, ORIGIN);
     return next.realloc(old, n);
 }
 
@@ -229,20 +239,22 @@ EXPORT void *reallocarray(void *old, size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    return realloc_slow(old, total, np_sample_due(total), CALLER);
+    return realloc_slow(old, total, np_sample_due(total), ORIGIN);
 }
 
 /* The aligned entry points are rare: one function does their sampling. */
-static void *aligned_done(void *p, size_t n, uintptr_t caller)
+static void *aligned_done(void *p, size_t n, ORIGIN_PARAMS)
 {
-    if (np_sample_due(n))
-        np_sample_slow(p, n, caller);
+    if (np_sample_due(n)) {
+        np_origin o = {pc, sp, bp};
+        np_sample_slow(p, n, &o);
+    }
     return p;
 }
 
 EXPORT void *memalign(size_t align, size_t n)
 {
-    return aligned_done(next.memalign(align, n), n, CALLER);
+    return aligned_done(next.memalign(align, n), n, ORIGIN);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -262,7 +274,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
         rc = p ? 0 : ENOMEM;
     }
     if (rc == 0)
-        *out = aligned_done(p, n, CALLER);
+        *out = aligned_done(p, n, ORIGIN);
     return rc;
 }
 
@@ -271,21 +283,21 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
     if (!ready())
         return boot_alloc(n, align);
     void *p = next.aligned_alloc ? next.aligned_alloc(align, n) : next.memalign(align, n);
-    return aligned_done(p, n, CALLER);
+    return aligned_done(p, n, ORIGIN);
 }
 
 EXPORT void *valloc(size_t n)
 {
     if (!ready())
         return boot_alloc(n, 4096);
-    return aligned_done(next.valloc(n), n, CALLER);
+    return aligned_done(next.valloc(n), n, ORIGIN);
 }
 
 EXPORT void *pvalloc(size_t n)
 {
     if (!ready())
         return boot_alloc(n, 4096);
-    return aligned_done(next.pvalloc(n), n, CALLER);
+    return aligned_done(next.pvalloc(n), n, ORIGIN);
 }
 
 EXPORT size_t malloc_usable_size(void *p)

@@ -69,8 +69,10 @@ void np_cconfig_load(void)
     const char *stack = getenv("NPROF_STACK");
     if (stack && strcmp(stack, "fp") == 0)
         np_cfg.stack = NP_STACK_FP;
+    else if (stack && strcmp(stack, "libgcc") == 0)
+        np_cfg.stack = NP_STACK_LIBGCC;
     else if (stack && *stack && strcmp(stack, "unwind") != 0)
-        np_cmsg("ignoring NPROF_STACK=%s: want unwind or fp", stack);
+        np_cmsg("ignoring NPROF_STACK=%s: want unwind, fp or libgcc", stack);
     copy_env(np_cfg.http, sizeof np_cfg.http, "NPROF_HTTP");
     copy_env(np_cfg.http_port_file, sizeof np_cfg.http_port_file, "NPROF_HTTP_PORT_FILE");
     np_cfg.allow_remote = env_true("NPROF_HTTP_ALLOW_REMOTE");

@@ -6,12 +6,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum np_stack_mode { NP_STACK_UNWIND, NP_STACK_FP };
+enum np_stack_mode { NP_STACK_UNWIND, NP_STACK_FP, NP_STACK_LIBGCC };
 
 typedef struct np_cconfig {
     int64_t heap_rate;          /* NPROF_HEAP_RATE: mean bytes between samples; 0 = off */
     int max_frames;             /* NPROF_STACK_DEPTH: frames kept per stack (1..256) */
-    enum np_stack_mode stack;   /* NPROF_STACK: unwind (default) or fp */
+    enum np_stack_mode stack;   /* NPROF_STACK: unwind (default), fp or libgcc */
     char http[256];             /* NPROF_HTTP: address to serve /debug/pprof on */
     char http_port_file[1024];  /* NPROF_HTTP_PORT_FILE: where to write the bound address */
     bool allow_remote;          /* NPROF_HTTP_ALLOW_REMOTE=1 */

@@ -2,8 +2,10 @@
  * loader lock), with build IDs read from the PT_NOTE segments already in memory. */
 #include "modules.h"
 
+#include "cfi.h"
 #include "cmem.h"
 
+#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <pthread.h>
@@ -142,4 +144,21 @@ const np_module_seg *np_modules_find(const np_module_seg *segs, size_t n, uint64
             return &segs[mid];
     }
     return NULL;
+}
+
+/* dlclose, interposed: once an object is unmapped its addresses may be reused by other code,
+ * so the unwinder's cached rules for them are dropped. */
+__attribute__((visibility("default"))) int dlclose(void *handle)
+{
+    static int (*next_dlclose)(void *);
+    int (*f)(void *) = __atomic_load_n(&next_dlclose, __ATOMIC_ACQUIRE);
+    if (!f) {
+        f = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+        if (!f)
+            return -1;
+        __atomic_store_n(&next_dlclose, f, __ATOMIC_RELEASE);
+    }
+    int rc = f(handle);
+    np_cfi_flush();
+    return rc;
 }

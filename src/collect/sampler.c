@@ -8,7 +8,6 @@
 
 #include "cconfig.h"
 #include "heaptab.h"
-#include "stack.h"
 
 __thread np_tstate np_ts __attribute__((tls_model("initial-exec")));
 
@@ -66,10 +65,10 @@ static int64_t next_gap(int64_t r, bool on)
     return gap > 9e18 ? INT64_MAX / 2 : (int64_t)gap;
 }
 
-static void record(void *p, size_t size, uintptr_t caller, double weight)
+static void record(void *p, size_t size, const np_origin *o, double weight)
 {
     uintptr_t pcs[NP_MAX_FRAMES];
-    int n = np_stack_capture(caller, pcs, np_cfg.max_frames);
+    int n = np_stack_capture(o, pcs, np_cfg.max_frames);
     np_heaptab_alloc(p, size, pcs, n, weight);
 }
 
@@ -88,7 +87,7 @@ static void set_left(int64_t left, int64_t r, bool on)
     np_ts.rest = left - c;
 }
 
-void np_sample_slow(void *p, size_t size, uintptr_t caller)
+void np_sample_slow(void *p, size_t size, const np_origin *o)
 {
     if (np_ts.busy) {
         /* The collector's own allocation, or a re-entered hook: not charged after all. */
@@ -115,11 +114,11 @@ void np_sample_slow(void *p, size_t size, uintptr_t caller)
     int64_t s = size > (size_t)INT64_MAX / 4 ? INT64_MAX / 4 : (int64_t)size;
     if (on && r > 1 && s >= r) {
         if (p)
-            record(p, size, caller, 1); /* at least the rate: always, and not charged */
+            record(p, size, o, 1); /* at least the rate: always, and not charged */
     } else if (s > left) {
         /* The gap ends inside this allocation: sample it and draw the next gap. */
         if (on && p)
-            record(p, size, caller, np_sample_weight(size, r));
+            record(p, size, o, np_sample_weight(size, r));
         left = next_gap(r, on);
     } else {
         left -= s;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stack.h"
+
 typedef struct np_tstate {
     /* Bytes left before the next sample = countdown + rest. The allocation fast path only
      * charges countdown, which is kept below the sampling rate: an allocation of at least the
@@ -35,7 +37,7 @@ static inline bool np_sample_due(size_t size)
 /* The slow path of an allocation whose charge ran out the countdown: records p (NULL when the
  * allocation failed) if the Poisson process says so, or if size is at least the rate (those are
  * always recorded, with weight 1, so big leaks are exact), and sets up the next countdown. */
-void np_sample_slow(void *p, size_t size, uintptr_t caller);
+void np_sample_slow(void *p, size_t size, const np_origin *o);
 
 /* Sampling on/off and the rate, for the API and tests. */
 void np_sampler_set_rate(int64_t rate);

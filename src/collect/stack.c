@@ -1,6 +1,8 @@
-/* Two ways to walk the stack: the DWARF CFI unwinder of libgcc (works for Debian's binaries,
- * which are built without frame pointers) and a frame-pointer walk (faster, needs
- * -fno-omit-frame-pointer everywhere). NPROF_STACK chooses; docs/PERFORMANCE.md has the figures. */
+/* Three ways to walk the stack: DWARF call frame information through the collector's caching
+ * unwinder (cfi.c; works for Debian's binaries, which have no frame pointers), the same through
+ * libgcc's unwinder (slower; the fallback for what cfi.c does not model), and a frame-pointer
+ * walk (needs -fno-omit-frame-pointer everywhere). NPROF_STACK chooses; docs/PERFORMANCE.md
+ * has the figures. */
 #include "stack.h"
 
 #include <pthread.h>
@@ -8,6 +10,7 @@
 #include <unwind.h>
 
 #include "cconfig.h"
+#include "cfi.h"
 
 typedef struct walk {
     uintptr_t caller;
@@ -62,39 +65,54 @@ static void stack_bounds(void)
     pthread_attr_destroy(&attr);
 }
 
-/* Frame-pointer walk: each frame holds the caller's frame pointer and the return address.
- * Every step is checked to stay inside this thread's stack and move upwards. */
-static void fp_walk(walk *w)
+/* Frame-pointer walk from the caller's rbp: each frame record holds the next frame pointer and
+ * the return address. Every step is checked to stay inside this thread's stack and move up. */
+static int fp_walk(const np_origin *o, uintptr_t *pcs, int max)
 {
-    if (!stack_hi)
-        stack_bounds();
-    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
-    while (fp && w->n < w->max) {
-        if (fp < stack_lo || fp + 16 > stack_hi || (fp & 7))
+    int n = 0;
+    pcs[n++] = o->pc;
+    uintptr_t fp = o->bp;
+    while (fp && n < max) {
+        if (fp < o->sp || fp + 16 > stack_hi || (fp & 7))
             break;
         uintptr_t next = ((uintptr_t *)fp)[0], ret = ((uintptr_t *)fp)[1];
         if (!ret)
             break;
-        keep(w, ret);
-        if (!w->found && w->seen > 16)
-            break;
+        pcs[n++] = ret;
         if (next <= fp)
             break;
         fp = next;
     }
+    return n;
 }
 
-int np_stack_capture(uintptr_t caller, uintptr_t *pcs, int max)
+/* libgcc's unwinder starts in this function: the frames up to the caller are skipped. */
+static int libgcc_walk(const np_origin *o, uintptr_t *pcs, int max)
 {
-    walk w = {caller, pcs, 0, max, 0, false};
-    if (np_cfg.stack == NP_STACK_FP)
-        fp_walk(&w);
-    else
-        _Unwind_Backtrace(unwind_cb, &w);
-    if (!w.found && max > 0) {
+    walk w = {o->pc, pcs, 0, max, 0, false};
+    _Unwind_Backtrace(unwind_cb, &w);
+    if (!w.found) {
         /* The unwinder lost the chain between us and the caller: keep at least the caller. */
-        pcs[0] = caller;
+        pcs[0] = o->pc;
         return 1;
     }
     return w.n;
+}
+
+int np_stack_capture(const np_origin *o, uintptr_t *pcs, int max)
+{
+    if (max < 1)
+        return 0;
+    if (!stack_hi)
+        stack_bounds();
+    switch (np_cfg.stack) {
+    case NP_STACK_FP:
+        return fp_walk(o, pcs, max);
+    case NP_STACK_LIBGCC:
+        return libgcc_walk(o, pcs, max);
+    default: {
+        int n = stack_hi ? np_cfi_unwind(o->pc, o->sp, o->bp, stack_lo, stack_hi, pcs, max) : -1;
+        return n > 0 ? n : libgcc_walk(o, pcs, max);
+    }
+    }
 }

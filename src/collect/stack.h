@@ -7,8 +7,14 @@
 
 enum { NP_MAX_FRAMES = 256 };
 
-/* Fills pcs with up to max return addresses, the first being `caller` (the return address
- * of the interposed function, from __builtin_return_address(0)). Returns the count. */
-int np_stack_capture(uintptr_t caller, uintptr_t *pcs, int max);
+/* The frame of the code that called the allocation function, as it is once that returns:
+ * pc is the return address, sp the stack pointer after the return, bp the caller's rbp. The
+ * interposed functions read it from their own frame record. */
+typedef struct np_origin {
+    uintptr_t pc, sp, bp;
+} np_origin;
+
+/* Fills pcs with up to max return addresses, o->pc first. Returns the count (at least 1). */
+int np_stack_capture(const np_origin *o, uintptr_t *pcs, int max);
 
 #endif
