@@ -1,45 +1,54 @@
 #!/bin/bash
 # overhead.sh -- the collector's cost, side by side in one run:
-#   1. mallocbench (malloc-heavy, multithreaded) under glibc, nprof at the default rate,
-#      jemalloc, jemalloc's sampling profiler (prof:true,lg_prof_sample:19), tcmalloc,
-#      gperftools' heap profiler and heaptrack; wall times by hyperfine, ratios to glibc;
-#   2. redis-benchmark against redis-server with and without nprof (requests per second);
-#   3. callgrind instruction counts of one non-sampled malloc(64)+free pair with and without
-#      nprof (stable from run to run, unlike wall time on a shared machine).
+#   1. two malloc-heavy multithreaded workloads -- mallocbench (pure allocator churn: the worst
+#      case for any interposer) and appbench (C++ strings, vectors and maps, as in a server) --
+#      under glibc, nprof at the default rate, jemalloc, jemalloc's sampling profiler
+#      (prof:true,lg_prof_sample:19), tcmalloc, gperftools' heap profiler and heaptrack; wall
+#      times by hyperfine, ratios to glibc, and each profiler's cost over its own allocator;
+#   2. callgrind instruction counts of one non-sampled malloc(64)+free pair with and without
+#      nprof, and of whole workload runs (stable from run to run, unlike wall time);
+#   3. redis-benchmark against redis-server with and without nprof (requests per second).
 # Prints Markdown tables. Not a test: nothing here passes or fails on a number.
+# Env: THREADS (default 2), OPS (mallocbench operations per thread, default 4000000),
+#      ROUNDS (appbench rounds per thread, default 3000), RUNS (hyperfine runs, default 10).
 set -u
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD:-$repo/build}
 out=$repo/bench/out
 mkdir -p "$out"
-threads=${THREADS:-4}
-ops=${OPS:-2000000}
+threads=${THREADS:-2}
+ops=${OPS:-4000000}
+rounds=${ROUNDS:-3000}
 runs=${RUNS:-10}
 
 "$repo/tools/install-deps.sh" bench || exit 1
 make -C "$repo" -s all >/dev/null || exit 1
 cc -O2 -o "$out/mallocbench" "$repo/bench/mallocbench.c" -lpthread || exit 1
+c++ -O2 -o "$out/appbench" "$repo/bench/appbench.cc" -lpthread || exit 1
 cc -O2 -o "$out/pairbench" "$repo/bench/pairbench.c" || exit 1
 
 lib=/usr/lib/x86_64-linux-gnu
 nprof=$build/libnprof.so
 je=$lib/libjemalloc.so.2
 tc=$lib/libtcmalloc.so.4
-echo "## mallocbench: $threads threads x $ops operations ($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
-echo
-bench="$out/mallocbench $threads $ops"
-hp=$out/heapprof
-rm -rf "$out"/heaptrack.* "$hp".*
-hyperfine -N --warmup 1 --runs "$runs" --export-json "$out/malloc.json" \
-  -n glibc "$bench" \
-  -n nprof "env LD_PRELOAD=$nprof $bench" \
-  -n jemalloc "env LD_PRELOAD=$je $bench" \
-  -n jemalloc-prof "env LD_PRELOAD=$je MALLOC_CONF=prof:true,lg_prof_sample:19 $bench" \
-  -n tcmalloc "env LD_PRELOAD=$tc $bench" \
-  -n gperftools-heapprof "env LD_PRELOAD=$tc HEAPPROFILE=$hp $bench" \
-  -n heaptrack "heaptrack -o $out/heaptrack.out $bench" \
-  >"$out/malloc.log" 2>&1 || { tail "$out/malloc.log"; exit 1; }
-python3 - "$out/malloc.json" <<'PY'
+
+# walltable NAME COMMAND...: one hyperfine run of COMMAND under every allocator and profiler.
+walltable() {
+  local name=$1; shift
+  local bench="$*" hp=$out/heapprof
+  echo "## $name: $bench ($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+  echo
+  rm -rf "$out"/heaptrack.* "$hp".*
+  hyperfine -N --warmup 1 --runs "$runs" --export-json "$out/$name.json" \
+    -n glibc "$bench" \
+    -n nprof "env LD_PRELOAD=$nprof $bench" \
+    -n jemalloc "env LD_PRELOAD=$je $bench" \
+    -n jemalloc-prof "env LD_PRELOAD=$je MALLOC_CONF=prof:true,lg_prof_sample:19 $bench" \
+    -n tcmalloc "env LD_PRELOAD=$tc $bench" \
+    -n gperftools-heapprof "env LD_PRELOAD=$tc HEAPPROFILE=$hp $bench" \
+    -n heaptrack "heaptrack -o $out/heaptrack.out $bench" \
+    >"$out/$name.log" 2>&1 || { tail "$out/$name.log"; exit 1; }
+  python3 - "$out/$name.json" <<'PY'
 import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 base = r["glibc"]["mean"]
@@ -48,12 +57,17 @@ print("|---|---|---|---|")
 for name, x in r.items():
     print(f"| {name} | {x['mean']:.3f} s | {x['stddev']:.3f} s | {x['mean'] / base:.3f}x |")
 je, jp = r.get("jemalloc"), r.get("jemalloc-prof")
-if je and jp:
-    print(f"\njemalloc's sampling profiler costs {100 * (jp['mean'] / je['mean'] - 1):+.1f}% over jemalloc; "
-          f"nprof costs {100 * (r['nprof']['mean'] / base - 1):+.1f}% over glibc.")
+tc, gp = r.get("tcmalloc"), r.get("gperftools-heapprof")
+print(f"\nCost of each profiler over the allocator it runs on: nprof {100 * (r['nprof']['mean'] / base - 1):+.1f}% "
+      f"(over glibc), jemalloc-prof {100 * (jp['mean'] / je['mean'] - 1):+.1f}% (over jemalloc), "
+      f"gperftools {100 * (gp['mean'] / tc['mean'] - 1):+.1f}% (over tcmalloc).")
 PY
+  echo
+}
 
-echo
+walltable mallocbench "$out/mallocbench" "$threads" "$ops"
+walltable appbench "$out/appbench" "$threads" "$rounds"
+
 echo "## callgrind: instructions per non-sampled malloc(64)+free pair"
 echo
 n=200000
@@ -76,6 +90,21 @@ print(f"| glibc | {g:.1f} |")
 print(f"| glibc + nprof (default rate) | {q:.1f} |")
 print(f"| added by nprof | {q - g:+.1f} |")
 PY
+
+echo
+echo "## callgrind: instructions for whole workload runs (1 thread)"
+echo
+echo "| workload | glibc | nprof | nprof vs glibc | jemalloc | jemalloc-prof | jemalloc-prof vs jemalloc |"
+echo "|---|---|---|---|---|---|---|"
+for w in "mallocbench 1 500000" "appbench 1 100"; do
+  set -- $w
+  cmd="$out/$1 $2 $3"
+  g=$(ir $cmd)
+  n=$(env LD_PRELOAD="$nprof" valgrind --tool=callgrind --callgrind-out-file=/dev/null $cmd 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+  j=$(env LD_PRELOAD="$je" valgrind --tool=callgrind --callgrind-out-file=/dev/null $cmd 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+  jp=$(env LD_PRELOAD="$je" MALLOC_CONF=prof:true,lg_prof_sample:19 valgrind --tool=callgrind --callgrind-out-file=/dev/null $cmd 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+  python3 -c "import sys; g,n,j,jp=map(int,sys.argv[2:]); print(f'| {sys.argv[1]} | {g:,} | {n:,} | {100*(n/g-1):+.1f}% | {j:,} | {jp:,} | {100*(jp/j-1):+.1f}% |')" "$w" "$g" "$n" "$j" "$jp"
+done
 
 if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
   echo

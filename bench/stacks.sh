@@ -1,8 +1,9 @@
 #!/bin/bash
-# stacks.sh -- what one stack capture costs with each unwinder (NPROF_STACK=unwind, the DWARF
-# call frame unwinder of libgcc, and NPROF_STACK=fp, the frame-pointer walk), as callgrind
-# instruction counts per sampled malloc+free pair at NPROF_HEAP_RATE=1, 30 frames deep; and
-# how deep each one gets in a Debian binary built without frame pointers. Markdown output.
+# stacks.sh -- what one stack capture costs with each unwinder (NPROF_STACK=unwind, the
+# collector's caching DWARF call frame unwinder; NPROF_STACK=libgcc, libgcc's unwinder; and
+# NPROF_STACK=fp, the frame-pointer walk), as callgrind instruction counts per sampled
+# malloc+free pair at NPROF_HEAP_RATE=1, 30 frames deep; and how deep each one gets in a Debian
+# binary built without frame pointers. Markdown output.
 set -u
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD:-$repo/build}
@@ -19,15 +20,18 @@ count() {  # count BIN MODE: instructions per sampled pair
     valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" $n 30 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
   echo $(( (full - zero) / n ))
 }
-echo "| program built | NPROF_STACK=unwind | NPROF_STACK=fp |"
-echo "|---|---|---|"
-echo "| with frame pointers | $(count "$out/pairbench-fp" unwind) | $(count "$out/pairbench-fp" fp) |"
-echo "| without frame pointers | $(count "$out/pairbench-nofp" unwind) | $(count "$out/pairbench-nofp" fp) |"
+echo "| program built | NPROF_STACK=unwind | NPROF_STACK=libgcc | NPROF_STACK=fp |"
+echo "|---|---|---|---|"
+for fp in fp nofp; do
+  name="with frame pointers"
+  [ $fp = nofp ] && name="without frame pointers"
+  echo "| $name | $(count "$out/pairbench-$fp" unwind) | $(count "$out/pairbench-$fp" libgcc) | $(count "$out/pairbench-$fp" fp) |"
+done
 echo
 echo "Instructions per sampled malloc(64)+free pair, 30 frames deep, every allocation sampled."
 echo
 # Depth reached in a real Debian binary (no frame pointers): python3 allocating.
-for mode in unwind fp; do
+for mode in unwind libgcc fp; do
   LD_PRELOAD="$build/libnprof.so" NPROF_HEAP_RATE=4096 NPROF_STACK=$mode NPROF_HEAP_DUMP="$out" \
     python3 -c 'import json; [json.dumps({"k": list(range(50))}) for _ in range(20000)]' 2>/dev/null
   f=$(ls -t "$out"/nprof.*.heap.pb.gz 2>/dev/null | head -n1)
