@@ -73,13 +73,28 @@ int np_legacy_parse(const char *data, size_t len, np_profile **out, np_err *err)
     *out = NULL;
     if (!data)
         data = "", len = 0;
-    lg_rx rx;
-    if (lg_rx_init(&rx) < 0)
+    /* The compiled patterns are kept for the next parse (a profile list can hold many legacy
+     * files); a parse running while another holds them compiles its own. */
+    static lg_rx cached;
+    static bool cached_ready, cached_busy;
+    lg_rx own, *rx = &own;
+    if (!__atomic_exchange_n(&cached_busy, true, __ATOMIC_ACQUIRE)) {
+        if (cached_ready || lg_rx_init(&cached) == 0) {
+            cached_ready = true;
+            rx = &cached;
+        } else {
+            __atomic_store_n(&cached_busy, false, __ATOMIC_RELEASE);
+        }
+    }
+    if (rx == &own && lg_rx_init(&own) < 0)
         return np_fail(err, "internal error: bad legacy format pattern");
     int rc = LG_UNRECOGNIZED;
     for (size_t i = 0; i < sizeof parsers / sizeof *parsers && rc == LG_UNRECOGNIZED; i++)
-        rc = parsers[i](data, len, &rx, out, err);
-    lg_rx_free(&rx);
+        rc = parsers[i](data, len, rx, out, err);
+    if (rx == &cached)
+        __atomic_store_n(&cached_busy, false, __ATOMIC_RELEASE);
+    else
+        lg_rx_free(&own);
     if (rc == LG_OK && np_profile_check(*out, err) < 0) {
         np_profile_free(*out);
         *out = NULL;
