@@ -87,11 +87,11 @@ add_seed() { # dir file [prefix]: copies file under a unique name
     [ -f "$2" ] || return 0
     cp "$2" "$1/${3:-}$(echo "$2" | tr / _ | sed 's/^_*//')"
 }
-GO_PROFILES=/work/shared/testdata/go/profiles
+GO_PROFILES=../shared/testdata/go/profiles # beside the repository, when present
 PPROF=/usr/share/gocode/src/github.com/google/pprof
 
 d=$(seed_dir fuzz_decode)
-for f in $(find "$GO_PROFILES" build/testprofiles "$PPROF/internal/driver/testdata" \
+for f in $(find "$GO_PROFILES" build/profiles "$PPROF/internal/driver/testdata" \
         "$PPROF/internal/report/testdata" -type f 2>/dev/null | sort); do
     if gzip -t "$f" 2>/dev/null; then
         add_seed "$d" "$f"
@@ -102,7 +102,7 @@ done
 for f in fuzz/seeds/decode/*; do add_seed "$d" "$f" seed_; done
 
 d=$(seed_dir fuzz_legacy)
-for f in $(find "$PPROF/profile/testdata" "$GO_PROFILES" build/testprofiles -type f \
+for f in $(find "$PPROF/profile/testdata" "$GO_PROFILES" build/profiles -type f \
         ! -name '*.string' ! -name '*.gz' ! -name '*.html' 2>/dev/null | sort); do
     add_seed "$d" "$f"
 done
