@@ -219,6 +219,19 @@ TEST(decode_rejects_bad_input)
     np_buf_free(&enc);
 }
 
+TEST(decode_empty_packed_fields)
+{
+    /* A sample whose location_id and value are empty packed runs, before anything else gave
+     * those arrays storage (found by fuzz_decode: pointer arithmetic on NULL). */
+    const uint8_t in[] = {0x0a, 0x04, 0x08, 0x01, 0x10, 0x02, 0x12, 0x05, 0x0a, 0x00, 0x12, 0x01, 0x07,
+                          0x32, 0x00, 0x32, 0x01, 'a', 0x32, 0x01, 'b'};
+    np_profile *q = NULL;
+    np_err err;
+    CHECK(np_profile_decode(in, sizeof in, &q, &err) == 0);
+    CHECK(q && q->n_sample == 1 && q->sample[0].n_loc == 0 && q->sample[0].value[0] == 7);
+    np_profile_free(q);
+}
+
 TEST(gzip_round_trip_and_errors)
 {
     const char text[] = "a profile is mostly repeated text text text text";
