@@ -91,6 +91,7 @@ static void *sym(const char *name, void *fallback)
 /* Each pointer is stored atomically: a thread that reads a stand-in goes through ready(),
  * whose acquire load orders it after every store here. */
 #define SET_NEXT(field, value) __atomic_store_n(&next.field, (value), __ATOMIC_RELAXED)
+#define NEXT(field) __atomic_load_n(&next.field, __ATOMIC_RELAXED)
 
 static void resolve(void)
 {
@@ -122,29 +123,29 @@ static bool ready(void)
 
 static void *first_malloc(size_t n)
 {
-    return ready() ? next.malloc(n) : boot_alloc(n, 16);
+    return ready() ? NEXT(malloc)(n) : boot_alloc(n, 16);
 }
 
 static void first_free(void *p)
 {
     /* Boot blocks never get here (their filter bit is set); free(NULL) and the like may. */
     if (ready())
-        next.free(p);
+        NEXT(free)(p);
 }
 
 static void *first_calloc(size_t n, size_t size)
 {
-    return ready() ? next.calloc(n, size) : boot_alloc(n * size, 16); /* static memory is zero */
+    return ready() ? NEXT(calloc)(n, size) : boot_alloc(n * size, 16); /* static memory is zero */
 }
 
 static void *first_realloc(void *old, size_t n)
 {
-    return ready() ? next.realloc(old, n) : boot_alloc(n, 16);
+    return ready() ? NEXT(realloc)(old, n) : boot_alloc(n, 16);
 }
 
 static void *first_memalign(size_t align, size_t n)
 {
-    return ready() ? next.memalign(align, n) : boot_alloc(n, align);
+    return ready() ? NEXT(memalign)(align, n) : boot_alloc(n, align);
 }
 
 /* The entry points' fast paths charge the sampler and call the next allocator in tail
@@ -155,7 +156,7 @@ static void *first_memalign(size_t align, size_t n)
 static COLD void *malloc_sampled(size_t n, ORIGIN_PARAMS)
 {
     np_origin o = {pc, sp, bp};
-    void *p = next.malloc(n);
+    void *p = NEXT(malloc)(n);
     np_sample_slow(p, n, &o);
     return p;
 }
@@ -164,7 +165,7 @@ EXPORT void *malloc(size_t n)
 {
     if (np_sample_due(n))
         return malloc_sampled(n, ORIGIN);
-    return next.malloc(n);
+    return NEXT(malloc)(n);
 }
 
 static COLD void free_marked(void *p)
@@ -172,20 +173,20 @@ static COLD void free_marked(void *p)
     if (!p || in_boot(p))
         return;
     np_heaptab_free_slow(p);
-    next.free(p);
+    NEXT(free)(p);
 }
 
 EXPORT void free(void *p)
 {
     if (np_heap_maybe_sampled(p))
         return free_marked(p);
-    next.free(p);
+    NEXT(free)(p);
 }
 
 static COLD void *calloc_sampled(size_t n, size_t size, size_t total, ORIGIN_PARAMS)
 {
     np_origin o = {pc, sp, bp};
-    void *p = next.calloc(n, size);
+    void *p = NEXT(calloc)(n, size);
     np_sample_slow(p, total, &o);
     return p;
 }
@@ -199,7 +200,7 @@ EXPORT void *calloc(size_t n, size_t size)
     }
     if (np_sample_due(total))
         return calloc_sampled(n, size, total, ORIGIN);
-    return next.calloc(n, size);
+    return NEXT(calloc)(n, size);
 }
 
 /* realloc of a block that may be sampled or from the boot buffer, or whose size ran out the
@@ -209,13 +210,13 @@ static COLD void *realloc_slow(void *old, size_t n, bool due, ORIGIN_PARAMS)
     void *p;
     if (old && in_boot(old)) {
         size_t had = ((size_t *)old)[-1];
-        p = next.malloc(n);
+        p = NEXT(malloc)(n);
         if (p)
             memcpy(p, old, had < n ? had : n);
     } else {
         if (old)
             np_heaptab_free(old); /* the old block is gone (or moved) once realloc returns */
-        p = next.realloc(old, n);
+        p = NEXT(realloc)(old, n);
     }
     if (due) {
         np_origin o = {pc, sp, bp};
@@ -229,7 +230,7 @@ EXPORT void *realloc(void *old, size_t n)
     bool due = np_sample_due(n);
     if (__builtin_expect(due | np_heap_maybe_sampled(old), 0))
         return realloc_slow(old, n, due, ORIGIN);
-    return next.realloc(old, n);
+    return NEXT(realloc)(old, n);
 }
 
 EXPORT void *reallocarray(void *old, size_t n, size_t size)
@@ -254,7 +255,7 @@ static void *aligned_done(void *p, size_t n, ORIGIN_PARAMS)
 
 EXPORT void *memalign(size_t align, size_t n)
 {
-    return aligned_done(next.memalign(align, n), n, ORIGIN);
+    return aligned_done(NEXT(memalign)(align, n), n, ORIGIN);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -267,10 +268,10 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
     }
     int rc;
     void *p;
-    if (next.posix_memalign) {
-        rc = next.posix_memalign(&p, align, n);
+    if (NEXT(posix_memalign)) {
+        rc = NEXT(posix_memalign)(&p, align, n);
     } else {
-        p = next.memalign(align, n);
+        p = NEXT(memalign)(align, n);
         rc = p ? 0 : ENOMEM;
     }
     if (rc == 0)
@@ -282,7 +283,7 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 {
     if (!ready())
         return boot_alloc(n, align);
-    void *p = next.aligned_alloc ? next.aligned_alloc(align, n) : next.memalign(align, n);
+    void *p = NEXT(aligned_alloc) ? NEXT(aligned_alloc)(align, n) : NEXT(memalign)(align, n);
     return aligned_done(p, n, ORIGIN);
 }
 
@@ -290,14 +291,14 @@ EXPORT void *valloc(size_t n)
 {
     if (!ready())
         return boot_alloc(n, 4096);
-    return aligned_done(next.valloc(n), n, ORIGIN);
+    return aligned_done(NEXT(valloc)(n), n, ORIGIN);
 }
 
 EXPORT void *pvalloc(size_t n)
 {
     if (!ready())
         return boot_alloc(n, 4096);
-    return aligned_done(next.pvalloc(n), n, ORIGIN);
+    return aligned_done(NEXT(pvalloc)(n), n, ORIGIN);
 }
 
 EXPORT size_t malloc_usable_size(void *p)
@@ -306,7 +307,7 @@ EXPORT size_t malloc_usable_size(void *p)
         return 0;
     if (in_boot(p))
         return ((size_t *)p)[-1];
-    if (!ready() || !next.usable_size)
+    if (!ready() || !NEXT(usable_size))
         return 0;
-    return next.usable_size(p);
+    return NEXT(usable_size)(p);
 }
