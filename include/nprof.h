@@ -35,6 +35,11 @@ int nprof_write_heap_profile(int fd, int debug);
 int nprof_http_start(const char *addr, char *bound, size_t bound_cap);
 int nprof_http_stop(void);
 
+/* Bytes the collector holds in its own memory mappings (sample tables, stacks, the unwinder's
+ * cache), for self-monitoring. Building a profile also uses the program's heap for a moment;
+ * that memory is returned when the profile is written. */
+size_t nprof_memory_bytes(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,7 +8,8 @@
 #      children that dump their heap at exit while the parent serves (forkexit)
 #   3. dlopen/call/dlclose loop, then a scrape with stacks into the unloaded library (dlloop)
 #   4. 16-thread allocator stress (every entry point, cross-thread frees; stress, newdelete),
-#      checksums as without the collector, and RSS flat over a long steady run with scrapes
+#      checksums as without the collector; over a long steady run with scrapes, the collector's
+#      own memory flat (and RSS, within glibc's arena swings)
 #   5. edge cases: TSD destructor calling free, malloc in a signal handler, fork from a thread,
 #      bootstrap in trivial programs, ldd, a static program
 #   6. NPROF_HEAP_DUMP: periodic files, one on SIGUSR2, one at exit, all valid profiles
@@ -470,13 +471,19 @@ wait $tpid
 rc=$?
 stop_scrapers "$d"
 echo "     RSS (s kB fds): $(awk '{printf "%s:%s/%s ", $1, $2, $3}' "$d/rss")"
-echo "     malloc in use/arenas (s kB kB): $(awk '/^heap / && $2 % 4 == 0 {printf "%s:%s/%s ", $2, $3, $4}' "$d/err")"
+echo "     malloc in use/arenas/collector (s kB kB kB): $(awk '/^heap / && $2 % 4 == 0 {printf "%s:%s/%s/%s ", $2, $3, $4, $6}' "$d/err")"
 check "$n: steady run finished without errors (exit $rc)" bash -c "[ $rc = 0 ] && grep -q 'steady done, 0 errors' '$d/out'"
-# Scrapes in flight make RSS jump by tens of MB from one reading to the next, while a leak
-# raises the floor: compare the lowest reading over 6..12 s with the lowest over 16..24 s;
-# growth allowed: 8 MiB or 10 %.
-check "$n: RSS floor flat after warm-up ($(awk '$1>=6&&$1<=12{if(!w||$2<w)w=$2} $1>=16{if(!l||$2<l)l=$2} END{printf "%d -> %d kB", w, l}' "$d/rss"))" \
-  awk '$1>=6&&$1<=12{if(!w||$2<w)w=$2} $1>=16{if(!l||$2<l)l=$2} END{exit !(w>0 && l>0 && l <= w + (w/10 > 8192 ? w/10 : 8192))}' "$d/rss"
+# The collector's own mappings (nprof_memory_bytes, printed by stress each second) must stay
+# flat: compare the lowest reading over 6..12 s with the lowest over 16..24 s. Each scrape in
+# flight holds about 2.5 MB of its own for a moment, and up to three run at once: growth
+# allowed is 4 MiB (a per-scrape leak over the ~200 scrapes would be hundreds).
+awk '/^heap / {print $2, $6}' "$d/err" >"$d/own"
+check "$n: the collector's own memory is flat after warm-up ($(awk '$1>=6&&$1<=12{if(!w||$2<w)w=$2} $1>=16{if(!l||$2<l)l=$2} END{printf "%d -> %d kB", w, l}' "$d/own"))" \
+  awk '$1>=6&&$1<=12{if(!w||$2<w)w=$2} $1>=16{if(!l||$2<l)l=$2} END{exit !(w>0 && l>0 && l <= w + 4096)}' "$d/own"
+# RSS also holds glibc's arenas, which 16 threads grow and shrink by tens of MB between readings
+# (the "arenas" column above): only a gross leak is judged there, on the floors, 25 % or 32 MiB.
+check "$n: RSS floor without runaway growth ($(awk '$1>=6&&$1<=12{if(!w||$2<w)w=$2} $1>=16{if(!l||$2<l)l=$2} END{printf "%d -> %d kB", w, l}' "$d/rss"))" \
+  awk '$1>=6&&$1<=12{if(!w||$2<w)w=$2} $1>=16{if(!l||$2<l)l=$2} END{exit !(w>0 && l>0 && l <= w + (w/4 > 32768 ? w/4 : 32768))}' "$d/rss"
 check "$n: open fds flat ($(awk 'NR==3{a=$3} END{print a " -> " $3}' "$d/rss"))" \
   awk 'NR==3{a=$3} END{exit !(a>0 && $3 <= a + 4)}' "$d/rss"
 check_profiles "$n" "$d" 20
@@ -522,11 +529,13 @@ mkdir -p "$d"
 timeout -k 2 30 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$d/port" \
   "$bins/aliasfree" "$d/go" >"$d/out" 2>"$d/err" &
 tpid=$!
-live100=?
+live100=? live333=?
 if wait_for 150 grep -q '^aliasfree: ok' "$d/out"; then
   curl -s --max-time 10 -o "$d/end.pb.gz" "http://$(head -n1 "$d/port")/debug/pprof/heap"
   live100=$("$nprof" -raw "$d/end.pb.gz" 2>/dev/null |
     awk '/^ *[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+:/ {v = $3} /bytes:\[100\]/ {s += v} END {print s + 0}')
+  live333=$("$nprof" -raw "$d/end.pb.gz" 2>/dev/null |
+    awk '/^ *[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+:/ {v = $3} /bytes:\[333\]/ {s += v} END {print s + 0}')
 fi
 touch "$d/go"
 wait $tpid
@@ -534,6 +543,7 @@ rc=$?
 check "aliasfree: frees of objects sharing a filter bit, free(NULL) while it is set (exit $rc)" test $rc = 0
 [ $rc = 0 ] || show "$d/err"
 check "aliasfree: every aliased object's free was matched ($live100 left live)" test "$live100" = 0
+check "aliasfree: a block whose realloc failed is still counted as live ($live333)" test "$live333" = 1
 
 storm forkthread-rate1 1 150 thread
 storm forkthread-ratedefault "" 150 thread

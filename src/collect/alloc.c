@@ -214,9 +214,11 @@ static COLD void *realloc_slow(void *old, size_t n, bool due, ORIGIN_PARAMS)
         if (p)
             memcpy(p, old, had < n ? had : n);
     } else {
-        if (old)
-            np_heaptab_free(old); /* the old block is gone (or moved) once realloc returns */
+        np_heap_taken taken;
+        bool sampled = old && np_heap_maybe_sampled(old) && np_heaptab_take(old, &taken);
         p = NEXT(realloc)(old, n);
+        if (sampled)
+            np_heaptab_settle(&taken, p || n == 0); /* NULL for n > 0: failed, old is kept */
     }
     if (due) {
         np_origin o = {pc, sp, bp};

@@ -280,25 +280,62 @@ static void live_delete(size_t i)
     lives[i].b = NULL;
 }
 
-/* Matches the free of p against the live sampled objects; the caller holds the lock. */
-static void remove_live(void *p)
+static void count_free(bucket *b, double w)
+{
+    b->free_count++;
+    b->free_bytes += (int64_t)b->size;
+    b->est_free_objs += w;
+    b->est_free_bytes += w * (double)b->size;
+}
+
+/* Takes p out of the live sampled objects, if it is one; the caller holds the lock. */
+static bool take_live(void *p, np_heap_taken *t)
 {
     if (!lives || !p)
-        return; /* nothing sampled yet (a pinned slot's neighbour), or free(NULL) */
+        return false; /* nothing sampled yet (a pinned slot's neighbour), or free(NULL) */
     size_t i = live_slot(p, n_lives_cap);
     while (lives[i].p && lives[i].p != p)
         i = (i + 1) & (n_lives_cap - 1);
-    if (lives[i].p == p) {
-        bucket *b = lives[i].b;
-        double w = lives[i].weight;
-        b->free_count++;
-        b->free_bytes += (int64_t)b->size;
-        b->est_free_objs += w;
-        b->est_free_bytes += w * (double)b->size;
-        live_delete(i);
-        n_lives--;
-        filter_remove(p);
+    if (lives[i].p != p)
+        return false;
+    *t = (np_heap_taken){p, lives[i].b, lives[i].weight};
+    live_delete(i);
+    n_lives--;
+    filter_remove(p);
+    return true;
+}
+
+/* Matches the free of p against the live sampled objects; the caller holds the lock. */
+static void remove_live(void *p)
+{
+    np_heap_taken t;
+    if (take_live(p, &t))
+        count_free(t.bucket, t.weight);
+}
+
+bool np_heaptab_take(void *p, np_heap_taken *t)
+{
+    if (held) {
+        park(p); /* a signal handler inside the lock: counted as freed, whatever realloc does */
+        return false;
     }
+    tab_lock();
+    bool found = take_live(p, t);
+    tab_unlock();
+    return found;
+}
+
+void np_heaptab_settle(const np_heap_taken *t, bool freed)
+{
+    tab_lock();
+    if (!freed && (n_lives + 1 < n_lives_cap / 2 || grow_lives())) {
+        live_insert_raw(lives, n_lives_cap, (live){t->p, t->bucket, t->weight});
+        n_lives++;
+        filter_add(t->p, 1);
+    } else {
+        count_free(t->bucket, t->weight);
+    }
+    tab_unlock();
 }
 
 void np_heaptab_free_slow(void *p)

@@ -39,14 +39,20 @@ static inline bool np_heap_maybe_sampled(const void *p)
 /* Marks p as "maybe sampled" for good (the early buffer's blocks, which free must catch). */
 void np_heaptab_pin(const void *p);
 
-/* Called by free (and realloc) before the memory is released, for an object whose filter bit
- * is set: forgets p if it is a live sampled object. */
+/* Called by free before the memory is released, for an object whose filter bit is set:
+ * forgets p if it is a live sampled object. */
 void np_heaptab_free_slow(void *p);
-static inline void np_heaptab_free(void *p)
-{
-    if (np_heap_maybe_sampled(p))
-        np_heaptab_free_slow(p);
-}
+
+/* realloc's view of a sampled block: it leaves the live set before the call (its address may
+ * be reused as soon as realloc returns) and is settled after it: counted as freed, or put
+ * back when realloc failed and the block is still the program's. */
+typedef struct np_heap_taken {
+    void *p;
+    struct bucket *bucket;
+    double weight;
+} np_heap_taken;
+bool np_heaptab_take(void *p, np_heap_taken *t);
+void np_heaptab_settle(const np_heap_taken *t, bool freed);
 
 /* Copies every bucket's values; *out is malloc'd (the caller is a collector thread). */
 size_t np_heaptab_snapshot(np_heap_rec **out);

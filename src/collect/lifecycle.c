@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cconfig.h"
+#include "cmem.h"
 #include "endpoints.h"
 #include "heapprof.h"
 #include "heaptab.h"
@@ -277,6 +278,11 @@ EXPORT int nprof_write_heap_profile(int fd, int debug)
 EXPORT int nprof_http_start(const char *addr, char *bound, size_t bound_cap)
 {
     return http_start(addr && *addr ? addr : "127.0.0.1:6060", bound, bound_cap);
+}
+
+EXPORT size_t nprof_memory_bytes(void)
+{
+    return np_cmem_bytes();
 }
 
 EXPORT int nprof_http_stop(void)

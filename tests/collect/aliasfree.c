@@ -1,11 +1,19 @@
 /* aliasfree GOFILE -- sampled objects whose addresses share one bit of the collector's free
  * filter (blocks 8 MiB apart alias there), freed one after the other, plus free(NULL) and
- * realloc(NULL, n) while that bit is set. Run at NPROF_HEAP_RATE=1 (every object sampled).
- * The second free must still be matched after the first: the test script checks that no
- * 100-byte object is left counted as live. Prints "aliasfree: ok", waits for GOFILE, exits 0. */
+ * realloc(NULL, n) while that bit is set; and a sampled 333-byte block whose realloc fails
+ * (it stays the program's). Run at NPROF_HEAP_RATE=1 (every object sampled). The test script
+ * checks that no 100-byte object is left counted as live (the second free must still be
+ * matched after the first) and that the 333-byte block is. Prints "aliasfree: ok", waits for
+ * GOFILE, exits 0. */
 #include "common.h"
 
 enum { WINDOW = 8 << 20, SIZE = 100, PAIRS = 8 };
+
+/* Called through volatile pointers: the compiler would otherwise drop malloc/free pairs and
+ * free(NULL) as dead code, and those calls are what is tested. */
+static void *(*volatile do_malloc)(size_t) = malloc;
+static void *(*volatile do_realloc)(void *, size_t) = realloc;
+static void (*volatile do_free)(void *) = free;
 
 __attribute__((noinline)) static void *aliased_block(void)
 {
@@ -24,20 +32,28 @@ int main(int argc, char **argv)
         memset(a, 1, SIZE);
         memset(b, 2, SIZE);
         for (int i = 0; i < 1000; i++) {
-            free(NULL);
-            free(realloc(NULL, 24));
+            do_free(NULL);
+            do_free(do_realloc(NULL, 24));
         }
         if (round % 2) {
-            free(a);
-            free(b);
+            do_free(a);
+            do_free(b);
         } else {
-            free(b);
-            free(a);
+            do_free(b);
+            do_free(a);
         }
     }
+    char *kept = do_malloc(333);
+    if (!kept)
+        die("aliasfree: malloc failed");
+    void *volatile huge = do_realloc(kept, (size_t)1 << 62);
+    if (huge)
+        die("aliasfree: a 4 EiB realloc succeeded");
+    kept[0] = 1;
     printf("aliasfree: ok\n");
     fflush(stdout);
     while (access(argv[1], F_OK) != 0)
         sleep_ms(20);
+    do_free(kept);
     return 0;
 }

@@ -7,6 +7,7 @@
  * before it is freed. The checksum adds one term per freed block, so it does not depend on
  * which thread freed what: a run with and without the collector must print the same one.
  * Exits 1 on any wrong content, alignment or zeroing. */
+#include <dlfcn.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -218,15 +219,18 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* In steady mode: every second, the heap's bytes in use and its arenas' size (mallinfo2), on
- * stderr, to tell a leak (in-use bytes grow) from fragmentation (only the arenas grow). */
+/* In steady mode: every second, the heap's bytes in use and its arenas' size (mallinfo2), to
+ * tell a leak (in-use bytes grow) from fragmentation (only the arenas grow), and the
+ * collector's own memory (nprof_memory_bytes, when the collector is loaded), on stderr. */
 static void *monitor(void *arg)
 {
     (void)arg;
+    size_t (*collector_bytes)(void) = (size_t (*)(void))dlsym(RTLD_DEFAULT, "nprof_memory_bytes");
     for (int t = 1; now_sec() < deadline - 0.5; t++) {
         sleep_ms(1000);
         struct mallinfo2 mi = mallinfo2();
-        fprintf(stderr, "heap %d %zu %zu %zu\n", t, mi.uordblks / 1024, mi.arena / 1024, mi.hblkhd / 1024);
+        fprintf(stderr, "heap %d %zu %zu %zu %zu\n", t, mi.uordblks / 1024, mi.arena / 1024, mi.hblkhd / 1024,
+                collector_bytes ? collector_bytes() / 1024 : 0);
     }
     return NULL;
 }
