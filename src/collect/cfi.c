@@ -4,9 +4,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <string.h>
 
 #include "cmem.h"
+#include "dwarf_int.h"
 
 /* libgcc's FDE lookup (exported by libgcc_s since GCC 3.0; the same one its unwinder uses). */
 struct np_eh_bases {
@@ -46,63 +46,10 @@ static rule unpack(uint64_t v)
                   .bp_off = (int8_t)(uint8_t)(v >> 40) * 8};
 }
 
-/* ---- reading .eh_frame ---- */
-
-typedef struct reader {
-    const uint8_t *p, *end;
-    bool bad;
-} reader;
-
-static uint64_t rd_bytes(reader *r, int n)
-{
-    if (r->bad || r->end - r->p < n) {
-        r->bad = true;
-        return 0;
-    }
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v |= (uint64_t)r->p[i] << (8 * i);
-    r->p += n;
-    return v;
-}
-
-static uint64_t rd_uleb(reader *r)
-{
-    uint64_t v = 0;
-    for (int shift = 0; !r->bad; shift += 7) {
-        if (r->p >= r->end || shift > 63) {
-            r->bad = true;
-            break;
-        }
-        uint8_t b = *r->p++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            break;
-    }
-    return v;
-}
-
-static int64_t rd_sleb(reader *r)
-{
-    uint64_t v = 0;
-    int shift = 0;
-    uint8_t b = 0;
-    do {
-        if (r->bad || r->p >= r->end || shift > 63) {
-            r->bad = true;
-            return 0;
-        }
-        b = *r->p++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
-    } while (b & 0x80);
-    if (shift < 64 && (b & 0x40))
-        v |= ~(uint64_t)0 << shift;
-    return (int64_t)v;
-}
+/* ---- reading .eh_frame (with the DWARF dw_cur's bounds-checked cursor) ---- */
 
 /* Size of a pointer in DW_EH_PE encoding enc (only its format bits matter for skipping). */
-static int enc_size(reader *r, uint8_t enc)
+static int enc_size(dw_cur *r, uint8_t enc)
 {
     switch (enc & 0x0f) {
     case 0x00: return 8; /* absptr */
@@ -114,15 +61,15 @@ static int enc_size(reader *r, uint8_t enc)
     }
 }
 
-static void skip_encoded(reader *r, uint8_t enc)
+static void skip_encoded(dw_cur *r, uint8_t enc)
 {
     if (enc == 0xff) /* DW_EH_PE_omit */
         return;
     int n = enc_size(r, enc);
     if (n)
-        rd_bytes(r, n);
+        dw_uint(r, n);
     else
-        rd_uleb(r);
+        dw_uleb(r);
 }
 
 /* Rule of one register column while the CFA program runs. */
@@ -145,49 +92,47 @@ typedef struct cie_info {
     uint64_t ra_col;
     uint8_t fde_enc;
     bool has_aug_data;
-    reader insns;
+    dw_cur insns;
 } cie_info;
 
 static bool parse_cie(const uint8_t *cie, cie_info *ci)
 {
-    reader r = {cie, cie + 8, false};
-    uint64_t len = rd_bytes(&r, 4);
+    dw_cur r = {cie, cie + 8, false};
+    uint64_t len = dw_uint(&r, 4);
     if (r.bad || len == 0 || len == 0xffffffff)
         return false;
     r.end = cie + 4 + len;
-    if (rd_bytes(&r, 4) != 0) /* CIE id */
+    if (dw_uint(&r, 4) != 0) /* CIE id */
         return false;
-    uint8_t version = (uint8_t)rd_bytes(&r, 1);
-    const char *aug = (const char *)r.p;
-    size_t aug_len = strnlen(aug, (size_t)(r.end - r.p));
-    if (r.bad || aug_len == (size_t)(r.end - r.p) || (version != 1 && version != 3))
+    uint8_t version = (uint8_t)dw_uint(&r, 1);
+    const char *aug = dw_cstr(&r);
+    if (!aug || (version != 1 && version != 3))
         return false;
-    r.p += aug_len + 1;
-    ci->code_align = rd_uleb(&r);
-    ci->data_align = rd_sleb(&r);
-    ci->ra_col = version == 1 ? rd_bytes(&r, 1) : rd_uleb(&r);
+    ci->code_align = dw_uleb(&r);
+    ci->data_align = dw_sleb(&r);
+    ci->ra_col = version == 1 ? dw_uint(&r, 1) : dw_uleb(&r);
     ci->fde_enc = 0;
     ci->has_aug_data = aug[0] == 'z';
     if (ci->has_aug_data) {
-        uint64_t n = rd_uleb(&r);
-        if (r.bad || n > (uint64_t)(r.end - r.p))
+        uint64_t n = dw_uleb(&r);
+        dw_cur a = {r.p, r.p, false};
+        if (!dw_skip(&r, n))
             return false;
-        reader a = {r.p, r.p + n, false};
+        a.end = r.p;
         for (const char *c = aug + 1; *c; c++) {
             if (*c == 'R') {
-                ci->fde_enc = (uint8_t)rd_bytes(&a, 1);
+                ci->fde_enc = (uint8_t)dw_uint(&a, 1);
             } else if (*c == 'P') {
-                uint8_t penc = (uint8_t)rd_bytes(&a, 1);
+                uint8_t penc = (uint8_t)dw_uint(&a, 1);
                 skip_encoded(&a, penc & 0x7f);
             } else if (*c == 'L') {
-                rd_bytes(&a, 1);
+                dw_uint(&a, 1);
             } else {
                 return false; /* 'S' (signal frame) and anything unknown */
             }
         }
         if (a.bad)
             return false;
-        r.p += n;
     } else if (aug[0]) {
         return false;
     }
@@ -217,7 +162,7 @@ enum { STATE_STACK = 8 };
 /* Runs a CFA program from location loc until it would move past target. init is the state
  * after the CIE's initial instructions (NULL while running those). Returns false on anything
  * malformed or not modelled. */
-static bool run_cfa(reader r, const cie_info *ci, uintptr_t loc, uintptr_t target,
+static bool run_cfa(dw_cur r, const cie_info *ci, uintptr_t loc, uintptr_t target,
                     cfa_state *st, const cfa_state *init)
 {
     cfa_state saved[STATE_STACK];
@@ -230,7 +175,7 @@ static bool run_cfa(reader r, const cie_info *ci, uintptr_t loc, uintptr_t targe
             delta = op & 0x3f;
             goto advance;
         case 2:
-            set_col(st, ci, op & 0x3f, COL_OFFSET, (int64_t)rd_uleb(&r) * ci->data_align);
+            set_col(st, ci, op & 0x3f, COL_OFFSET, (int64_t)dw_uleb(&r) * ci->data_align);
             continue;
         case 3:
             if (!init)
@@ -241,28 +186,28 @@ static bool run_cfa(reader r, const cie_info *ci, uintptr_t loc, uintptr_t targe
         switch (op) {
         case 0x00: /* nop */
             continue;
-        case 0x02: delta = rd_bytes(&r, 1); goto advance;
-        case 0x03: delta = rd_bytes(&r, 2); goto advance;
-        case 0x04: delta = rd_bytes(&r, 4); goto advance;
+        case 0x02: delta = dw_uint(&r, 1); goto advance;
+        case 0x03: delta = dw_uint(&r, 2); goto advance;
+        case 0x04: delta = dw_uint(&r, 4); goto advance;
         case 0x05: /* offset_extended */
-            reg = rd_uleb(&r);
-            set_col(st, ci, reg, COL_OFFSET, (int64_t)rd_uleb(&r) * ci->data_align);
+            reg = dw_uleb(&r);
+            set_col(st, ci, reg, COL_OFFSET, (int64_t)dw_uleb(&r) * ci->data_align);
             continue;
         case 0x06: /* restore_extended */
-            reg = rd_uleb(&r);
+            reg = dw_uleb(&r);
             if (!init)
                 return false;
             restore_col(st, init, ci, reg);
             continue;
         case 0x07: /* undefined */
-            set_col(st, ci, rd_uleb(&r), COL_UNDEF, 0);
+            set_col(st, ci, dw_uleb(&r), COL_UNDEF, 0);
             continue;
         case 0x08: /* same_value */
-            set_col(st, ci, rd_uleb(&r), COL_SAME, 0);
+            set_col(st, ci, dw_uleb(&r), COL_SAME, 0);
             continue;
-        case 0x09: /* register */
-            reg = rd_uleb(&r);
-            rd_uleb(&r);
+        case 0x09: case 0x14: case 0x15: /* register, val_offset, val_offset_sf */
+            reg = dw_uleb(&r);
+            dw_uleb(&r); /* skips a signed LEB128 just as well */
             set_col(st, ci, reg, COL_OTHER, 0);
             continue;
         case 0x0a: /* remember_state */
@@ -276,62 +221,46 @@ static bool run_cfa(reader r, const cie_info *ci, uintptr_t loc, uintptr_t targe
             *st = saved[--n_saved];
             continue;
         case 0x0c: /* def_cfa */
-            st->cfa_reg = rd_uleb(&r);
-            st->cfa_off = (int64_t)rd_uleb(&r);
+            st->cfa_reg = dw_uleb(&r);
+            st->cfa_off = (int64_t)dw_uleb(&r);
             st->cfa_expr = false;
             continue;
         case 0x0d: /* def_cfa_register */
-            st->cfa_reg = rd_uleb(&r);
+            st->cfa_reg = dw_uleb(&r);
             st->cfa_expr = false;
             continue;
         case 0x0e: /* def_cfa_offset */
-            st->cfa_off = (int64_t)rd_uleb(&r);
+            st->cfa_off = (int64_t)dw_uleb(&r);
             continue;
-        case 0x0f: { /* def_cfa_expression */
-            uint64_t n = rd_uleb(&r);
-            if (r.bad || n > (uint64_t)(r.end - r.p))
+        case 0x0f: /* def_cfa_expression */
+            if (!dw_skip(&r, dw_uleb(&r)))
                 return false;
-            r.p += n;
             st->cfa_expr = true;
             continue;
-        }
-        case 0x10: case 0x16: { /* expression, val_expression */
-            reg = rd_uleb(&r);
-            uint64_t n = rd_uleb(&r);
-            if (r.bad || n > (uint64_t)(r.end - r.p))
+        case 0x10: case 0x16: /* expression, val_expression */
+            reg = dw_uleb(&r);
+            if (!dw_skip(&r, dw_uleb(&r)))
                 return false;
-            r.p += n;
             set_col(st, ci, reg, COL_OTHER, 0);
             continue;
-        }
         case 0x11: /* offset_extended_sf */
-            reg = rd_uleb(&r);
-            set_col(st, ci, reg, COL_OFFSET, rd_sleb(&r) * ci->data_align);
+            reg = dw_uleb(&r);
+            set_col(st, ci, reg, COL_OFFSET, dw_sleb(&r) * ci->data_align);
             continue;
         case 0x12: /* def_cfa_sf */
-            st->cfa_reg = rd_uleb(&r);
-            st->cfa_off = rd_sleb(&r) * ci->data_align;
+            st->cfa_reg = dw_uleb(&r);
+            st->cfa_off = dw_sleb(&r) * ci->data_align;
             st->cfa_expr = false;
             continue;
         case 0x13: /* def_cfa_offset_sf */
-            st->cfa_off = rd_sleb(&r) * ci->data_align;
-            continue;
-        case 0x14: /* val_offset */
-            reg = rd_uleb(&r);
-            rd_uleb(&r);
-            set_col(st, ci, reg, COL_OTHER, 0);
-            continue;
-        case 0x15: /* val_offset_sf */
-            reg = rd_uleb(&r);
-            rd_sleb(&r);
-            set_col(st, ci, reg, COL_OTHER, 0);
+            st->cfa_off = dw_sleb(&r) * ci->data_align;
             continue;
         case 0x2e: /* GNU_args_size */
-            rd_uleb(&r);
+            dw_uleb(&r);
             continue;
         case 0x2f: /* GNU_negative_offset_extended */
-            reg = rd_uleb(&r);
-            set_col(st, ci, reg, COL_OFFSET, -(int64_t)rd_uleb(&r) * ci->data_align);
+            reg = dw_uleb(&r);
+            set_col(st, ci, reg, COL_OFFSET, -(int64_t)dw_uleb(&r) * ci->data_align);
             continue;
         default: /* set_loc and anything unknown */
             return false;
@@ -357,25 +286,19 @@ static rule derive(uintptr_t pc)
     const uint8_t *fde = _Unwind_Find_FDE((void *)pc, &bases);
     if (!fde)
         return (rule){.kind = RULE_END}; /* no unwind info: libgcc stops here too */
-    reader r = {fde, fde + 8, false};
-    uint64_t len = rd_bytes(&r, 4);
+    dw_cur r = {fde, fde + 8, false};
+    uint64_t len = dw_uint(&r, 4);
     if (r.bad || len == 0xffffffff || len < 8)
         return give_up;
     r.end = fde + 4 + len;
     const uint8_t *cie_field = r.p;
-    uint64_t cie_off = rd_bytes(&r, 4);
+    uint64_t cie_off = dw_uint(&r, 4);
     cie_info ci;
     if (r.bad || !parse_cie(cie_field - cie_off, &ci))
         return give_up;
     skip_encoded(&r, ci.fde_enc);        /* pc_begin: bases.func has it decoded */
     skip_encoded(&r, ci.fde_enc & 0x0f); /* pc_range */
-    if (ci.has_aug_data) {
-        uint64_t n = rd_uleb(&r);
-        if (r.bad || n > (uint64_t)(r.end - r.p))
-            return give_up;
-        r.p += n;
-    }
-    if (r.bad)
+    if ((ci.has_aug_data && !dw_skip(&r, dw_uleb(&r))) || r.bad)
         return give_up;
 
     cfa_state init = {.bp = {COL_SAME, 0}, .ra = {COL_SAME, 0}};
