@@ -4,13 +4,15 @@
 #      case for any interposer) and appbench (C++ strings, vectors and maps, as in a server) --
 #      under glibc, nprof at the default rate, jemalloc, jemalloc's sampling profiler
 #      (prof:true,lg_prof_sample:19), tcmalloc, gperftools' heap profiler and heaptrack; wall
-#      times by hyperfine, ratios to glibc, and each profiler's cost over its own allocator;
+#      times in interleaved rounds (bench/interleave.py: medians, ratios to glibc, and each
+#      profiler's cost over its own allocator);
 #   2. callgrind instruction counts of one non-sampled malloc(64)+free pair with and without
 #      nprof, and of whole workload runs (stable from run to run, unlike wall time);
 #   3. redis-benchmark against redis-server with and without nprof (requests per second).
 # Prints Markdown tables. Not a test: nothing here passes or fails on a number.
 # Env: THREADS (default 2), OPS (mallocbench operations per thread, default 4000000),
-#      ROUNDS (appbench rounds per thread, default 3000), RUNS (hyperfine runs, default 10).
+#      ROUNDS (appbench rounds per thread, default 3000), RUNS (rounds, default 15; the two
+#      slow profilers run in 3 of them).
 set -u
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD:-$repo/build}
@@ -19,7 +21,7 @@ mkdir -p "$out"
 threads=${THREADS:-2}
 ops=${OPS:-4000000}
 rounds=${ROUNDS:-3000}
-runs=${RUNS:-10}
+runs=${RUNS:-15}
 
 "$repo/tools/install-deps.sh" bench || exit 1
 make -C "$repo" -s all >/dev/null || exit 1
@@ -32,36 +34,22 @@ nprof=$build/libnprof.so
 je=$lib/libjemalloc.so.2
 tc=$lib/libtcmalloc.so.4
 
-# walltable NAME COMMAND...: one hyperfine run of COMMAND under every allocator and profiler.
+# walltable NAME COMMAND...: COMMAND under every allocator and profiler, in interleaved rounds
+# (bench/interleave.py), so that the machine's drift does not pass for a difference.
 walltable() {
   local name=$1; shift
   local bench="$*" hp=$out/heapprof
   echo "## $name: $bench ($(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
   echo
   rm -rf "$out"/heaptrack.* "$hp".*
-  hyperfine -N --warmup 1 --runs "$runs" --export-json "$out/$name.json" \
-    -n glibc "$bench" \
-    -n nprof "env LD_PRELOAD=$nprof $bench" \
-    -n jemalloc "env LD_PRELOAD=$je $bench" \
-    -n jemalloc-prof "env LD_PRELOAD=$je MALLOC_CONF=prof:true,lg_prof_sample:19 $bench" \
-    -n tcmalloc "env LD_PRELOAD=$tc $bench" \
-    -n gperftools-heapprof "env LD_PRELOAD=$tc HEAPPROFILE=$hp $bench" \
-    -n heaptrack "heaptrack -o $out/heaptrack.out $bench" \
-    >"$out/$name.log" 2>&1 || { tail "$out/$name.log"; exit 1; }
-  python3 - "$out/$name.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-base = r["glibc"]["mean"]
-print("| allocator / profiler | mean wall time | stddev | vs glibc |")
-print("|---|---|---|---|")
-for name, x in r.items():
-    print(f"| {name} | {x['mean']:.3f} s | {x['stddev']:.3f} s | {x['mean'] / base:.3f}x |")
-je, jp = r.get("jemalloc"), r.get("jemalloc-prof")
-tc, gp = r.get("tcmalloc"), r.get("gperftools-heapprof")
-print(f"\nCost of each profiler over the allocator it runs on: nprof {100 * (r['nprof']['mean'] / base - 1):+.1f}% "
-      f"(over glibc), jemalloc-prof {100 * (jp['mean'] / je['mean'] - 1):+.1f}% (over jemalloc), "
-      f"gperftools {100 * (gp['mean'] / tc['mean'] - 1):+.1f}% (over tcmalloc).")
-PY
+  python3 "$repo/bench/interleave.py" --rounds "$runs" --slow-rounds 3 \
+    "glibc=$bench" \
+    "nprof=env LD_PRELOAD=$nprof $bench" \
+    "jemalloc=env LD_PRELOAD=$je $bench" \
+    "jemalloc-prof=env LD_PRELOAD=$je MALLOC_CONF=prof:true,lg_prof_sample:19 $bench" \
+    "tcmalloc=env LD_PRELOAD=$tc $bench" \
+    "slow:gperftools-heapprof=env LD_PRELOAD=$tc HEAPPROFILE=$hp $bench" \
+    "slow:heaptrack=heaptrack -o $out/heaptrack.out $bench" || exit 1
   echo
 }
 
