@@ -268,6 +268,24 @@ static void ask(const srv *t, const char *req, resp *r)
     exchange(t, req, strlen(req), r);
 }
 
+/* The status of the answer to req, for checks that look at nothing else. */
+static int status_of(const srv *t, const char *req)
+{
+    resp r;
+    ask(t, req, &r);
+    np_buf_free(&r.raw);
+    return r.status;
+}
+
+/* Starts the test's server, or fails the test. */
+#define START_OR_FAIL(t, o)                                                                        \
+    do {                                                                                           \
+        if (!start(t, o)) {                                                                        \
+            CHECK(0);                                                                              \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
 static bool body_has(const resp *r, const char *s)
 {
     return r->body && strstr(r->body, s) != NULL;
@@ -290,10 +308,7 @@ TEST(http_get_query_params)
 {
     srv t;
     np_http_options o = {0};
-    if (!start(&t, &o)) {
-        CHECK(0);
-        return;
-    }
+    START_OR_FAIL(&t, &o);
     CHECK(strncmp(t.bound, "127.0.0.1:", 10) == 0);
     resp r;
     ask(&t, "GET /ec%68o?a=1+2&b=%41%2Fz&a=second&c HTTP/1.1\r\nHost: x\r\nUSER-AGENT:  t/1 \r\n\r\n",
@@ -315,9 +330,7 @@ TEST(http_get_query_params)
     np_buf_free(&r.raw);
 
     /* HTTP/1.0 without Host, bare LF line ends, and empty lines before the request line. */
-    ask(&t, "GET /echo HTTP/1.0\n\n", &r);
-    CHECK(r.status == 200);
-    np_buf_free(&r.raw);
+    CHECK(status_of(&t, "GET /echo HTTP/1.0\n\n") == 200);
     ask(&t, "\r\n\r\nGET /echo?a=x HTTP/1.1\r\n\r\n", &r);
     CHECK(r.status == 200 && body_has(&r, "a=[x]"));
     np_buf_free(&r.raw);
@@ -344,10 +357,7 @@ TEST(http_post_body_and_expect)
 {
     srv t;
     np_http_options o = {0};
-    if (!start(&t, &o)) {
-        CHECK(0);
-        return;
-    }
+    START_OR_FAIL(&t, &o);
     resp r;
     ask(&t, "POST /echo HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello world", &r);
     CHECK(r.status == 200 && body_has(&r, "method=POST") && body_has(&r, "body=[hello world]"));
@@ -382,10 +392,7 @@ TEST(http_head_404_and_headers)
 {
     srv t;
     np_http_options o = {0};
-    if (!start(&t, &o)) {
-        CHECK(0);
-        return;
-    }
+    START_OR_FAIL(&t, &o);
     resp r;
     ask(&t, "HEAD /echo HTTP/1.1\r\n\r\n", &r);
     CHECK(r.status == 200);
@@ -419,10 +426,7 @@ TEST(http_bearer_token)
 {
     srv t;
     np_http_options o = {.bearer_token = "s3cr3t-tok"};
-    if (!start(&t, &o)) {
-        CHECK(0);
-        return;
-    }
+    START_OR_FAIL(&t, &o);
     static const struct {
         const char *auth;
         int status;
@@ -452,10 +456,7 @@ TEST(http_bearer_token)
         np_buf_free(&r.raw);
     }
     /* An unauthenticated client cannot make the server read (or even wait for) a body. */
-    resp r;
-    ask(&t, "POST /echo HTTP/1.1\r\nContent-Length: 100000000\r\n\r\n", &r);
-    CHECK(r.status == 401);
-    np_buf_free(&r.raw);
+    CHECK(status_of(&t, "POST /echo HTTP/1.1\r\nContent-Length: 100000000\r\n\r\n") == 401);
     stop(&t);
 }
 
@@ -463,10 +464,7 @@ TEST(http_limits_431_413)
 {
     srv t;
     np_http_options o = {.max_header_bytes = 4096, .max_body_bytes = 1000};
-    if (!start(&t, &o)) {
-        CHECK(0);
-        return;
-    }
+    START_OR_FAIL(&t, &o);
     int before = atomic_load(&calls);
     np_buf big = {0};
     np_buf_puts(&big, "GET /echo HTTP/1.1\r\nX-Big: ");
@@ -497,9 +495,7 @@ TEST(http_limits_431_413)
     CHECK(r.status == 413 && body_has(&r, "exceeds the limit of 1000 bytes"));
     np_buf_free(&r.raw);
 
-    ask(&t, "POST /echo HTTP/1.1\r\nContent-Length: 1001\r\n\r\n", &r);
-    CHECK(r.status == 413);
-    np_buf_free(&r.raw);
+    CHECK(status_of(&t, "POST /echo HTTP/1.1\r\nContent-Length: 1001\r\n\r\n") == 413);
     CHECK(atomic_load(&calls) == before);
     np_buf_free(&big);
 
@@ -510,10 +506,7 @@ TEST(http_garbage_and_half_close)
 {
     srv t;
     np_http_options o = {0};
-    if (!start(&t, &o)) {
-        CHECK(0);
-        return;
-    }
+    START_OR_FAIL(&t, &o);
     static const struct {
         const char *req;
         int status;
@@ -584,9 +577,7 @@ TEST(http_garbage_and_half_close)
     /* Connect and close without a byte: nothing happens, the server keeps serving. */
     int fd = dial(t.bound);
     close(fd);
-    ask(&t, "GET /echo HTTP/1.1\r\n\r\n", &r);
-    CHECK(r.status == 200);
-    np_buf_free(&r.raw);
+    CHECK(status_of(&t, "GET /echo HTTP/1.1\r\n\r\n") == 200);
     stop(&t);
 }
 
@@ -627,10 +618,7 @@ TEST(http_slowloris)
 {
     srv t;
     np_http_options o = {.request_timeout_ms = 2000};
-    if (!start(&t, &o)) {
-        CHECK(0);
-        return;
-    }
+    START_OR_FAIL(&t, &o);
     slowloris_arg a = {.bound = t.bound};
     pthread_t th;
     pthread_create(&th, NULL, slowloris, &a);
@@ -651,10 +639,7 @@ TEST(http_connection_cap)
 {
     srv t;
     np_http_options o = {.max_connections = 4};
-    if (!start(&t, &o)) {
-        CHECK(0);
-        return;
-    }
+    START_OR_FAIL(&t, &o);
     enum { N = 9 };
     int fds[N];
     const char *req = "GET /sleep?ms=600 HTTP/1.1\r\n\r\n";
@@ -683,10 +668,7 @@ TEST(http_connection_cap)
     CHECK(ok == 4 && busy == 5 && other == 0);
     CHECK(now_ms() - t0 < 3000);
     /* Once the first ones are done the slots are free again. */
-    resp r;
-    ask(&t, "GET /echo HTTP/1.1\r\n\r\n", &r);
-    CHECK(r.status == 200);
-    np_buf_free(&r.raw);
+    CHECK(status_of(&t, "GET /echo HTTP/1.1\r\n\r\n") == 200);
     stop(&t);
 }
 
@@ -694,25 +676,17 @@ TEST(http_slow_reader_write_timeout)
 {
     srv t;
     np_http_options o = {.max_connections = 1, .write_timeout_ms = 1000};
-    if (!start(&t, &o)) {
-        CHECK(0);
-        return;
-    }
+    START_OR_FAIL(&t, &o);
     /* A client that asks for 8 MiB and never reads holds the only worker... */
     int fd = dial_buf(t.bound, 4096);
     CHECK(fd >= 0);
     const char *req = "GET /big?mb=8 HTTP/1.1\r\n\r\n";
     send_all(fd, req, strlen(req));
     sleep_ms(300);
-    resp r;
-    ask(&t, "GET /echo HTTP/1.1\r\n\r\n", &r);
-    CHECK(r.status == 503);
-    np_buf_free(&r.raw);
+    CHECK(status_of(&t, "GET /echo HTTP/1.1\r\n\r\n") == 503);
     /* ...until the write timeout resets it. */
     sleep_ms(1300);
-    ask(&t, "GET /echo HTTP/1.1\r\n\r\n", &r);
-    CHECK(r.status == 200);
-    np_buf_free(&r.raw);
+    CHECK(status_of(&t, "GET /echo HTTP/1.1\r\n\r\n") == 200);
     resp big;
     memset(&big, 0, sizeof big);
     big.end = read_all(fd, &big.raw, 5000);
@@ -727,10 +701,7 @@ TEST(http_client_gone)
 {
     srv t;
     np_http_options o = {0};
-    if (!start(&t, &o)) {
-        CHECK(0);
-        return;
-    }
+    START_OR_FAIL(&t, &o);
     int seen = atomic_load(&slow_saw_gone);
     int fd = dial(t.bound);
     const char *req = "GET /slow HTTP/1.1\r\n\r\n";
@@ -754,10 +725,7 @@ TEST(http_stop_with_clients)
 {
     srv t;
     np_http_options o = {0};
-    if (!start(&t, &o)) {
-        CHECK(0);
-        return;
-    }
+    START_OR_FAIL(&t, &o);
     int fds[5];
     fds[0] = dial(t.bound);                      /* idle */
     fds[1] = dial(t.bound);                      /* half a request */
@@ -874,10 +842,7 @@ TEST(http_fork_child_forgets)
 {
     srv t;
     np_http_options o = {0};
-    if (!start(&t, &o)) {
-        CHECK(0);
-        return;
-    }
+    START_OR_FAIL(&t, &o);
     pid_t pid = fork();
     if (pid == 0) {
         np_http_forget_in_child(t.s);
@@ -887,10 +852,7 @@ TEST(http_fork_child_forgets)
     int st = 0;
     waitpid(pid, &st, 0);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    resp r;
-    ask(&t, "GET /echo HTTP/1.1\r\n\r\n", &r);
-    CHECK(r.status == 200);
-    np_buf_free(&r.raw);
+    CHECK(status_of(&t, "GET /echo HTTP/1.1\r\n\r\n") == 200);
     stop(&t);
 }
 
@@ -900,10 +862,7 @@ TEST(http_host_reuses_listener_fd)
      * the server must not spin, accept on it, or close the host's new file at stop. */
     srv t;
     np_http_options o = {0};
-    if (!start(&t, &o)) {
-        CHECK(0);
-        return;
-    }
+    START_OR_FAIL(&t, &o);
     int port = atoi(strrchr(t.bound, ':') + 1), lfd = -1;
     for (int fd = 3; fd < 1024 && lfd < 0; fd++) {
         struct sockaddr_in a;
