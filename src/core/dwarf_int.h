@@ -153,26 +153,8 @@ static inline uint16_t dw_u16(dw_cur *c) { return (uint16_t)dw_uint(c, 2); }
 static inline uint32_t dw_u32(dw_cur *c) { return (uint32_t)dw_uint(c, 4); }
 static inline uint64_t dw_u64(dw_cur *c) { return dw_uint(c, 8); }
 
-static inline uint64_t dw_uleb(dw_cur *c)
-{
-    uint64_t v = 0;
-    unsigned shift = 0;
-    while (!c->bad) {
-        if (c->p >= c->end) {
-            c->bad = true;
-            return 0;
-        }
-        uint8_t b = *c->p++;
-        if (shift < 64)
-            v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
-        if (!(b & 0x80))
-            return v;
-    }
-    return 0;
-}
-
-static inline int64_t dw_sleb(dw_cur *c)
+/* LEB128, unsigned or sign-extended from its last byte's bit 6. */
+static inline uint64_t dw_leb(dw_cur *c, bool is_signed)
 {
     uint64_t v = 0;
     unsigned shift = 0;
@@ -186,13 +168,16 @@ static inline int64_t dw_sleb(dw_cur *c)
             v |= (uint64_t)(b & 0x7f) << shift;
         shift += 7;
         if (!(b & 0x80)) {
-            if (shift < 64 && (b & 0x40))
+            if (is_signed && shift < 64 && (b & 0x40))
                 v |= ~(uint64_t)0 << shift;
-            return (int64_t)v;
+            return v;
         }
     }
     return 0;
 }
+
+static inline uint64_t dw_uleb(dw_cur *c) { return dw_leb(c, false); }
+static inline int64_t dw_sleb(dw_cur *c) { return (int64_t)dw_leb(c, true); }
 
 /* A NUL-terminated string inside the cursor's range, or NULL (and bad) if unterminated. */
 static inline const char *dw_cstr(dw_cur *c)
