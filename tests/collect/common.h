@@ -25,6 +25,18 @@ static inline void sleep_ms(int ms)
         ;
 }
 
+/* What a (hung) process is waiting in, from /proc/PID/wchan, or "?" (for failure reports). */
+static inline void read_wchan(int pid, char *out, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/wchan", pid);
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(out, (int)cap, f))
+        snprintf(out, cap, "?");
+    if (f)
+        fclose(f);
+}
+
 __attribute__((format(printf, 1, 2), noreturn)) static inline void die(const char *fmt, ...)
 {
     va_list ap;

@@ -33,14 +33,8 @@ int main(int argc, char **argv)
         while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_sec() < end)
             sleep_ms(1);
         if (r == 0) {
-            char path[64], wchan[128] = "?";
-            snprintf(path, sizeof path, "/proc/%d/wchan", (int)pid);
-            FILE *f = fopen(path, "r");
-            if (f) {
-                if (!fgets(wchan, sizeof wchan, f))
-                    strcpy(wchan, "?");
-                fclose(f);
-            }
+            char wchan[128];
+            read_wchan((int)pid, wchan, sizeof wchan);
             fprintf(stderr, "child %d hung, wchan %s\n", (int)pid, wchan);
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);

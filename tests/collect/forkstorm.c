@@ -98,14 +98,8 @@ static void reap(pid_t pid, int kind)
             return;
         }
         if (now_sec() > end) {
-            char path[64], wchan[128] = "?";
-            snprintf(path, sizeof path, "/proc/%d/wchan", (int)pid);
-            FILE *f = fopen(path, "r");
-            if (f) {
-                if (!fgets(wchan, sizeof wchan, f))
-                    strcpy(wchan, "?");
-                fclose(f);
-            }
+            char wchan[128];
+            read_wchan((int)pid, wchan, sizeof wchan);
             fprintf(stderr, "child %d (kind %d) hung, wchan %s\n", (int)pid, kind, wchan);
             kill(pid, SIGKILL);
             waitpid(pid, &st, 0);
