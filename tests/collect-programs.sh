@@ -522,8 +522,8 @@ for rate in 1 ""; do
   check "$n: the handler's objects are not left counted as live ($live808)" test "$live808" = 0
 done
 
-# Blocks 8 MiB apart share one bit of the free path's filter: freeing one must leave the bit set
-# for the other, and free(NULL) must pass through while it is set.
+# Page-aligned blocks 128 MiB apart share one bit of the free path's page filter (with NULL):
+# freeing one must leave the bit set for the other, and free(NULL) must pass through while it is.
 d=$tmp/aliasfree
 mkdir -p "$d"
 timeout -k 2 30 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$d/port" \
@@ -544,6 +544,48 @@ check "aliasfree: frees of objects sharing a filter bit, free(NULL) while it is 
 [ $rc = 0 ] || show "$d/err"
 check "aliasfree: every aliased object's free was matched ($live100 left live)" test "$live100" = 0
 check "aliasfree: a block whose realloc failed is still counted as live ($live333)" test "$live333" = 1
+
+# Every entry point at many sizes and alignments through realloc, at rates where every, some
+# and no allocation is sampled (a sampled block is laid out with a header, heaptab.h), and with
+# jemalloc as the next allocator, which may put any bytes, the tag among them, in front of a
+# block: layout plants it there and the neighbour must stay a plain block.
+jemalloc=$(ldconfig -p | awk '/libjemalloc\.so\.2 / {print $NF; exit}')
+for cfg in rate1: rate3000: ratedefault: rate0: jemalloc-rate0:j jemalloc-rate3000:j; do
+  n=layout-${cfg%%:*}
+  rate=${n##*rate}; [ "$rate" = default ] && rate=
+  pre=$lib
+  if [ "${cfg##*:}" = j ]; then
+    [ -n "$jemalloc" ] || { bad "$n: libjemalloc.so.2 not installed (tools/install-deps.sh)"; continue; }
+    pre="$lib $jemalloc"
+  fi
+  d=$tmp/$n
+  mkdir -p "$d"
+  timeout -k 2 60 env LD_PRELOAD="$pre" ${rate:+NPROF_HEAP_RATE=$rate} NPROF_HTTP=127.0.0.1:0 \
+    NPROF_HTTP_PORT_FILE="$d/port" "$bins/layout" "$d/go" >"$d/out" 2>"$d/err" &
+  tpid=$!
+  if wait_for 300 grep -q '^layout: ok' "$d/out"; then
+    curl -s --max-time 10 -o "$d/end.pb.gz" "http://$(head -n1 "$d/port")/debug/pprof/heap"
+  fi
+  touch "$d/go"
+  wait $tpid
+  rc=$?
+  read -r _ _ checked adjacent <"$d/out"
+  check "$n: $checked blocks of every kind allocated, resized and freed intact (exit $rc)" \
+    bash -c "[ $rc = 0 ] && [ '${checked:-0}' -gt 0 ]"
+  [ $rc = 0 ] || { show "$d/out"; show "$d/err"; }
+  if [ "${cfg##*:}" = j ]; then
+    check "$n: ${adjacent:-0} blocks behind a planted tag freed as plain blocks" test "${adjacent:-0}" -gt 0
+  fi
+  if [ "$rate" = 1 ]; then
+    total() { "$nprof" -top "$@" "$d/end.pb.gz" 2>/dev/null | sed -n 's/^Showing nodes accounting for \([0-9]*\),.*/\1/p'; }
+    live=$(total -sample_index=inuse_objects -focus=exercise)
+    made=$(total -sample_index=alloc_objects -focus=exercise)
+    kept=$("$nprof" -raw "$d/end.pb.gz" 2>/dev/null |
+      awk '/^ *[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+:/ {v = $3} /bytes:\[7777\]/ {s += v} END {print s + 0}')
+    check "$n: all ${made:-?} sampled blocks seen freed (${live:-?} left), the $kept kept ones live" \
+      bash -c "[ '${live:-x}' = 0 ] && [ '${made:-0}' -ge $((checked * 5)) ] && [ '$kept' = 5 ]"
+  fi
+done
 
 storm forkthread-rate1 1 150 thread
 storm forkthread-ratedefault "" 150 thread

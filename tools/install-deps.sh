@@ -25,13 +25,13 @@ pkgs=(
   python3
   sqlite3                        # real programs under the collector (tests/collect-programs.sh)
   redis-server redis-tools       # redis-server + redis-benchmark under the collector (same)
+  libjemalloc2                   # the collector in front of another allocator (same)
   git
 )
 
 # `install-deps.sh bench` adds what the overhead benchmark compares against.
 if [ "${1:-}" = bench ]; then
   pkgs+=(
-    libjemalloc2            # jemalloc and its sampling heap profiler (MALLOC_CONF=prof:true)
     libgoogle-perftools4    # tcmalloc and gperftools' heap profiler (HEAPPROFILE)
     heaptrack               # heaptrack
     valgrind                # callgrind instruction counts

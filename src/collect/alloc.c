@@ -28,8 +28,6 @@ extern void __libc_free(void *);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
-extern void *__libc_valloc(size_t);
-extern void *__libc_pvalloc(size_t);
 
 /* Until resolve() has run, each entry of `next` is a first-call stand-in that resolves and
  * then forwards (or serves from the boot buffer while dlsym runs): the entry points call
@@ -48,10 +46,8 @@ static struct {
     void *(*memalign)(size_t, size_t);
     int (*posix_memalign)(void **, size_t, size_t);
     void *(*aligned_alloc)(size_t, size_t);
-    void *(*valloc)(size_t);
-    void *(*pvalloc)(size_t);
     size_t (*usable_size)(void *);
-} next = {first_malloc, first_free, first_calloc, first_realloc, first_memalign, NULL, NULL, NULL, NULL, NULL};
+} next = {first_malloc, first_free, first_calloc, first_realloc, first_memalign, NULL, NULL, NULL};
 
 static _Atomic int resolve_state; /* 0 not yet, 1 resolving, 2 done */
 
@@ -77,8 +73,11 @@ static void *boot_alloc(size_t n, size_t align)
         return NULL;
     }
     uintptr_t p = ((uintptr_t)boot_buf + start + 16 + align - 1) & ~(uintptr_t)(align - 1);
-    ((size_t *)p)[-1] = n; /* remembered for realloc out of the buffer */
-    np_heaptab_pin((void *)p); /* so that free and realloc take their slow path for it */
+    /* A sampled object's header, with n (for realloc out of the buffer) in place of the offset:
+     * free and realloc then take their slow path for it, which knows the buffer. */
+    np_heap_set_header((void *)p, n);
+    if (p % NP_PAGE == 0)
+        np_heaptab_pin((void *)p);
     return (void *)p;
 }
 
@@ -100,8 +99,6 @@ static void resolve(void)
         return;
     SET_NEXT(posix_memalign, sym("posix_memalign", NULL));
     SET_NEXT(aligned_alloc, sym("aligned_alloc", NULL));
-    SET_NEXT(valloc, sym("valloc", (void *)__libc_valloc));
-    SET_NEXT(pvalloc, sym("pvalloc", (void *)__libc_pvalloc));
     SET_NEXT(usable_size, sym("malloc_usable_size", NULL));
     SET_NEXT(memalign, sym("memalign", (void *)__libc_memalign));
     SET_NEXT(realloc, sym("realloc", (void *)__libc_realloc));
@@ -128,7 +125,7 @@ static void *first_malloc(size_t n)
 
 static void first_free(void *p)
 {
-    /* Boot blocks never get here (their filter bit is set); free(NULL) and the like may. */
+    /* Boot blocks never get here (they carry the tag); free(NULL) and the like may. */
     if (ready())
         NEXT(free)(p);
 }
@@ -153,12 +150,49 @@ static void *first_memalign(size_t align, size_t n)
  * functions below, kept out of line so the fast paths need no stack frame. */
 #define COLD __attribute__((noinline, cold))
 
+/* A sampled block is 2*unit bytes larger than asked; the program's pointer is unit or 2*unit
+ * bytes in, whichever is not page-aligned, behind the header (heaptab.h). unit is 16, or the
+ * alignment asked for; 0 (no header) from a page of alignment on. */
+enum { UNIT = 16 };
+
+static size_t header_unit(size_t align)
+{
+    size_t unit = UNIT;
+    while (unit < align)
+        unit *= 2;
+    return unit < NP_PAGE ? unit : 0;
+}
+
+static size_t padded(size_t n, size_t unit)
+{
+    size_t total;
+    return __builtin_add_overflow(n, 2 * unit, &total) ? SIZE_MAX : total; /* SIZE_MAX fails */
+}
+
+static size_t offset_in(const char *q, size_t unit)
+{
+    return !unit || (uintptr_t)(q + unit) % NP_PAGE ? unit : 2 * unit;
+}
+
+/* Records the new block q (NULL: the allocation failed) as the sample it was decided to be. */
+static void *record_block(char *q, size_t unit, size_t n, double weight, const np_origin *o)
+{
+    if (!q)
+        return NULL;
+    size_t off = offset_in(q, unit);
+    if (off)
+        np_heap_set_header(q + off, off);
+    np_sample_record(q + off, n, off, o, weight);
+    return q + off;
+}
+
 static COLD void *malloc_sampled(size_t n, ORIGIN_PARAMS)
 {
+    double w = np_sample_decide(n);
+    if (w == 0)
+        return NEXT(malloc)(n);
     np_origin o = {pc, sp, bp};
-    void *p = NEXT(malloc)(n);
-    np_sample_slow(p, n, &o);
-    return p;
+    return record_block(NEXT(malloc)(padded(n, UNIT)), UNIT, n, w, &o);
 }
 
 EXPORT void *malloc(size_t n)
@@ -170,10 +204,10 @@ EXPORT void *malloc(size_t n)
 
 static COLD void free_marked(void *p)
 {
-    if (!p || in_boot(p))
+    if (in_boot(p))
         return;
-    np_heaptab_free_slow(p);
-    NEXT(free)(p);
+    size_t off = p ? np_heaptab_free_slow(p) : 0;
+    NEXT(free)(off ? (char *)p - off : p);
 }
 
 EXPORT void free(void *p)
@@ -185,10 +219,11 @@ EXPORT void free(void *p)
 
 static COLD void *calloc_sampled(size_t n, size_t size, size_t total, ORIGIN_PARAMS)
 {
+    double w = np_sample_decide(total);
+    if (w == 0)
+        return NEXT(calloc)(n, size);
     np_origin o = {pc, sp, bp};
-    void *p = NEXT(calloc)(n, size);
-    np_sample_slow(p, total, &o);
-    return p;
+    return record_block(NEXT(calloc)(1, padded(total, UNIT)), UNIT, total, w, &o);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
@@ -203,27 +238,51 @@ EXPORT void *calloc(size_t n, size_t size)
     return NEXT(calloc)(n, size);
 }
 
+/* Resizes the block that holds the program's `old`, old_off bytes in, to hold n bytes unit-laid
+ * out (unit 0: a plain block); *off is where the program's bytes are in the result. The data
+ * moves inside the block when the two layouts differ. */
+static void *resize(void *old, size_t old_off, size_t n, size_t unit, size_t *off)
+{
+    *off = 0;
+    if (!old_off && !unit)
+        return NEXT(realloc)(old, n);
+    char *q_old = old_off ? (char *)old - old_off : old;
+    if (!unit && n == 0)
+        return NEXT(realloc)(q_old, 0); /* whatever the allocator does for realloc(p, 0) */
+    char *q = NEXT(realloc)(q_old, padded(n, old_off > unit ? old_off : unit));
+    if (!q)
+        return NULL;
+    *off = offset_in(q, unit);
+    if (old && *off != old_off)
+        memmove(q + *off, q + old_off, n);
+    if (*off)
+        np_heap_set_header(q + *off, *off);
+    return q + *off;
+}
+
 /* realloc of a block that may be sampled or from the boot buffer, or whose size ran out the
  * countdown (then `due` is true and the charge is made). */
 static COLD void *realloc_slow(void *old, size_t n, bool due, ORIGIN_PARAMS)
 {
+    double w = due ? np_sample_decide(n) : 0;
+    size_t unit = w > 0 ? UNIT : 0, off;
+    np_origin o = {pc, sp, bp};
     void *p;
     if (old && in_boot(old)) {
-        size_t had = ((size_t *)old)[-1];
-        p = NEXT(malloc)(n);
+        size_t had = ((size_t *)old)[-2];
+        off = 0;
+        p = w > 0 ? record_block(NEXT(malloc)(padded(n, unit)), unit, n, w, &o) : NEXT(malloc)(n);
         if (p)
             memcpy(p, old, had < n ? had : n);
-    } else {
-        np_heap_taken taken;
-        bool sampled = old && np_heap_maybe_sampled(old) && np_heaptab_take(old, &taken);
-        p = NEXT(realloc)(old, n);
-        if (sampled)
-            np_heaptab_settle(&taken, p || n == 0); /* NULL for n > 0: failed, old is kept */
+        return p;
     }
-    if (due) {
-        np_origin o = {pc, sp, bp};
-        np_sample_slow(p, n, &o);
-    }
+    np_heap_taken taken = {.offset = 0};
+    bool sampled = old && np_heap_maybe_sampled(old) && np_heaptab_take(old, &taken);
+    p = resize(old, taken.offset, n, unit, &off);
+    if (sampled)
+        np_heaptab_settle(&taken, p || n == 0); /* NULL for n > 0: failed, old is kept */
+    if (w > 0 && p)
+        np_sample_record(p, n, off, &o, w);
     return p;
 }
 
@@ -245,19 +304,43 @@ EXPORT void *reallocarray(void *old, size_t n, size_t size)
     return realloc_slow(old, total, np_sample_due(total), ORIGIN);
 }
 
-/* The aligned entry points are rare: one function does their sampling. */
-static void *aligned_done(void *p, size_t n, ORIGIN_PARAMS)
+/* The aligned entry points are rare: one function makes their allocations. A sampled one with
+ * less than a page of alignment gets its header through memalign; otherwise the program's own
+ * request is passed on. */
+enum aligned_kind { BY_MEMALIGN, BY_POSIX_MEMALIGN, BY_ALIGNED_ALLOC };
+
+static void *next_aligned(enum aligned_kind kind, size_t align, size_t n)
 {
-    if (np_sample_due(n)) {
-        np_origin o = {pc, sp, bp};
-        np_sample_slow(p, n, &o);
+    void *p = NULL;
+    switch (kind) {
+    case BY_POSIX_MEMALIGN:
+        if (NEXT(posix_memalign)) {
+            int rc = NEXT(posix_memalign)(&p, align, n);
+            return rc == 0 ? p : NULL;
+        }
+        return NEXT(memalign)(align, n);
+    case BY_ALIGNED_ALLOC:
+        return NEXT(aligned_alloc) ? NEXT(aligned_alloc)(align, n) : NEXT(memalign)(align, n);
+    case BY_MEMALIGN:
+        break;
     }
-    return p;
+    return NEXT(memalign)(align, n);
+}
+
+static void *aligned_any(enum aligned_kind kind, size_t align, size_t n, ORIGIN_PARAMS)
+{
+    double w = np_sample_due(n) ? np_sample_decide(n) : 0;
+    if (w == 0)
+        return next_aligned(kind, align, n);
+    size_t unit = header_unit(align);
+    np_origin o = {pc, sp, bp};
+    char *q = unit ? NEXT(memalign)(unit, padded(n, unit)) : next_aligned(kind, align, n);
+    return record_block(q, unit, n, w, &o);
 }
 
 EXPORT void *memalign(size_t align, size_t n)
 {
-    return aligned_done(NEXT(memalign)(align, n), n, ORIGIN);
+    return aligned_any(BY_MEMALIGN, align, n, ORIGIN);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -268,39 +351,42 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
         *out = boot_alloc(n, align);
         return *out ? 0 : ENOMEM;
     }
-    int rc;
-    void *p;
-    if (NEXT(posix_memalign)) {
-        rc = NEXT(posix_memalign)(&p, align, n);
-    } else {
-        p = NEXT(memalign)(align, n);
-        rc = p ? 0 : ENOMEM;
-    }
-    if (rc == 0)
-        *out = aligned_done(p, n, ORIGIN);
-    return rc;
+    void *p = aligned_any(BY_POSIX_MEMALIGN, align, n, ORIGIN);
+    if (!p)
+        return ENOMEM;
+    *out = p;
+    return 0;
 }
 
 EXPORT void *aligned_alloc(size_t align, size_t n)
 {
     if (!ready())
         return boot_alloc(n, align);
-    void *p = NEXT(aligned_alloc) ? NEXT(aligned_alloc)(align, n) : NEXT(memalign)(align, n);
-    return aligned_done(p, n, ORIGIN);
+    return aligned_any(BY_ALIGNED_ALLOC, align, n, ORIGIN);
 }
 
+/* valloc and pvalloc are glibc's memalign(page, n) and memalign(page, n rounded up to pages,
+ * at least one), made here from the next allocator's memalign: jemalloc has no pvalloc, and
+ * taking glibc's would hand jemalloc's free a block it does not own. */
 EXPORT void *valloc(size_t n)
 {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
     if (!ready())
-        return boot_alloc(n, 4096);
-    return aligned_done(NEXT(valloc)(n), n, ORIGIN);
+        return boot_alloc(n, page);
+    return aligned_any(BY_MEMALIGN, page, n, ORIGIN);
 }
 
 EXPORT void *pvalloc(size_t n)
 {
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), pages;
+    if (__builtin_add_overflow(n, page - 1, &pages)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    pages = pages / page ? pages / page : 1;
     if (!ready())
-        return boot_alloc(n, 4096);
-    return aligned_done(NEXT(pvalloc)(n), n, ORIGIN);
+        return boot_alloc(pages * page, page);
+    return aligned_any(BY_MEMALIGN, page, pages * page, ORIGIN);
 }
 
 EXPORT size_t malloc_usable_size(void *p)
@@ -308,8 +394,9 @@ EXPORT size_t malloc_usable_size(void *p)
     if (!p)
         return 0;
     if (in_boot(p))
-        return ((size_t *)p)[-1];
+        return ((size_t *)p)[-2];
     if (!ready() || !NEXT(usable_size))
         return 0;
-    return NEXT(usable_size)(p);
+    size_t off = np_heap_maybe_sampled(p) ? np_heaptab_offset(p) : 0;
+    return off ? NEXT(usable_size)((char *)p - off) - off : NEXT(usable_size)(p);
 }

@@ -3,7 +3,8 @@
  * the collector's own mappings. */
 #include "heaptab.h"
 
-#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,11 +25,33 @@ typedef struct live {
     void *p;        /* NULL = empty slot */
     bucket *b;
     double weight;
+    size_t offset;  /* p's distance from the start of its block */
 } live;
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* A spinlock, not a mutex: it is held for a few hundred nanoseconds, and a mutex sends the
+ * second of two sampling threads to sleep in the kernel (a futex wait and a context switch,
+ * tens of microseconds) where waiting out the holder costs a fraction of that. A waiter that
+ * spins for long (the holder was preempted) yields the CPU between tries. */
+static atomic_int lock;
 
-/* The filter's bits (read by free without the lock) and, per bit, how many live sampled
+static void spin_lock(void)
+{
+    for (unsigned spins = 0; atomic_exchange_explicit(&lock, 1, memory_order_acquire); ) {
+        while (atomic_load_explicit(&lock, memory_order_relaxed)) {
+            if (++spins < 2000)
+                __builtin_ia32_pause();
+            else
+                sched_yield();
+        }
+    }
+}
+
+static void spin_unlock(void)
+{
+    atomic_store_explicit(&lock, 0, memory_order_release);
+}
+
+/* The page filter's bits (read by free without the lock) and, per bit, how many live sampled
  * objects hold it (changed under the lock only; FILTER_PINNED never counts down). Both live
  * in .bss: pages are only backed once an address maps there. */
 uint64_t np_heap_filter[(size_t)1 << (NP_FILTER_BITS - 6)];
@@ -37,7 +60,7 @@ enum { FILTER_PINNED = UINT16_MAX };
 
 static size_t filter_slot(const void *p)
 {
-    return ((uintptr_t)p >> 4) & (((size_t)1 << NP_FILTER_BITS) - 1);
+    return ((uintptr_t)p / NP_PAGE) & (((size_t)1 << NP_FILTER_BITS) - 1);
 }
 
 static void filter_set(size_t slot)
@@ -55,6 +78,11 @@ static void filter_add(const void *p, uint16_t how_many)
     } while (!__atomic_compare_exchange_n(&filter_count[slot], &c, want, false, __ATOMIC_RELAXED,
                                           __ATOMIC_RELAXED));
     filter_set(slot);
+}
+
+static bool page_aligned(const void *p)
+{
+    return ((uintptr_t)p & (NP_PAGE - 1)) == 0;
 }
 
 static void filter_remove(const void *p)
@@ -93,7 +121,7 @@ static void tab_lock(void)
     np_enter();
     held = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    pthread_mutex_lock(&lock);
+    spin_lock();
 }
 
 static void remove_live(void *p);
@@ -113,7 +141,7 @@ static void tab_unlock(void)
             if (__atomic_compare_exchange_n(&n_parked, &n, n - 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
                 remove_live(p);
         }
-        pthread_mutex_unlock(&lock);
+        spin_unlock();
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         held = 0;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -121,7 +149,7 @@ static void tab_unlock(void)
             break;
         held = 1;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        pthread_mutex_lock(&lock);
+        spin_lock();
     }
     np_leave();
 }
@@ -243,7 +271,7 @@ static bool grow_lives(void)
     return true;
 }
 
-void np_heaptab_alloc(void *p, size_t size, const uintptr_t *pcs, int n, double weight)
+void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs, int n, double weight)
 {
     tab_lock();
     bucket *b = find_bucket(pcs, n, size);
@@ -252,9 +280,10 @@ void np_heaptab_alloc(void *p, size_t size, const uintptr_t *pcs, int n, double 
         b->alloc_bytes += (int64_t)size;
         b->est_alloc_objs += weight;
         b->est_alloc_bytes += weight * (double)size;
-        live_insert_raw(lives, n_lives_cap, (live){p, b, weight});
+        live_insert_raw(lives, n_lives_cap, (live){p, b, weight, offset});
         n_lives++;
-        filter_add(p, 1);
+        if (page_aligned(p))
+            filter_add(p, 1);
     }
     tab_unlock();
 }
@@ -289,19 +318,27 @@ static void count_free(bucket *b, double w)
 }
 
 /* Takes p out of the live sampled objects, if it is one; the caller holds the lock. */
-static bool take_live(void *p, np_heap_taken *t)
+/* p's slot in the live table, or SIZE_MAX; the caller holds the lock. */
+static size_t find_live(const void *p)
 {
     if (!lives || !p)
-        return false; /* nothing sampled yet (a pinned slot's neighbour), or free(NULL) */
+        return SIZE_MAX; /* nothing sampled yet (a pinned slot's neighbour), or free(NULL) */
     size_t i = live_slot(p, n_lives_cap);
     while (lives[i].p && lives[i].p != p)
         i = (i + 1) & (n_lives_cap - 1);
-    if (lives[i].p != p)
+    return lives[i].p == p ? i : SIZE_MAX;
+}
+
+static bool take_live(void *p, np_heap_taken *t)
+{
+    size_t i = find_live(p);
+    if (i == SIZE_MAX)
         return false;
-    *t = (np_heap_taken){p, lives[i].b, lives[i].weight};
+    *t = (np_heap_taken){p, lives[i].b, lives[i].weight, lives[i].offset};
     live_delete(i);
     n_lives--;
-    filter_remove(p);
+    if (page_aligned(p))
+        filter_remove(p);
     return true;
 }
 
@@ -313,11 +350,27 @@ static void remove_live(void *p)
         count_free(t.bucket, t.weight);
 }
 
+/* A signal handler's view of p while its thread holds the lock: the live table cannot be
+ * read, so the block's offset comes from its header. Sampled objects at page-aligned addresses
+ * have none (offset 0); the tag on others was checked by np_heap_maybe_sampled, and with glibc
+ * only sampled objects carry it. Another allocator could leave the tag's value in front of
+ * one of its blocks by chance, so the offset must also be one the collector writes. */
+static size_t header_offset(const void *p)
+{
+    if (page_aligned(p))
+        return 0;
+    size_t off = ((const np_heap_word *)p)[-2];
+    bool plausible = off >= 16 && off <= 2 * NP_PAGE && (off & (off - 1)) == 0;
+    return plausible ? off : 0;
+}
+
 bool np_heaptab_take(void *p, np_heap_taken *t)
 {
     if (held) {
-        park(p); /* a signal handler inside the lock: counted as freed, whatever realloc does */
-        return false;
+        /* A signal handler inside the lock: counted as freed, whatever realloc does. */
+        park(p);
+        *t = (np_heap_taken){p, NULL, 0, header_offset(p)};
+        return true;
     }
     tab_lock();
     bool found = take_live(p, t);
@@ -327,26 +380,44 @@ bool np_heaptab_take(void *p, np_heap_taken *t)
 
 void np_heaptab_settle(const np_heap_taken *t, bool freed)
 {
+    if (!t->bucket)
+        return; /* parked */
     tab_lock();
     if (!freed && (n_lives + 1 < n_lives_cap / 2 || grow_lives())) {
-        live_insert_raw(lives, n_lives_cap, (live){t->p, t->bucket, t->weight});
+        live_insert_raw(lives, n_lives_cap, (live){t->p, t->bucket, t->weight, t->offset});
         n_lives++;
-        filter_add(t->p, 1);
+        if (page_aligned(t->p))
+            filter_add(t->p, 1);
     } else {
         count_free(t->bucket, t->weight);
     }
     tab_unlock();
 }
 
-void np_heaptab_free_slow(void *p)
+size_t np_heaptab_free_slow(void *p)
 {
     if (held) {
         park(p); /* a signal handler on a thread that holds the lock */
-        return;
+        return header_offset(p);
     }
+    np_heap_taken t;
     tab_lock();
-    remove_live(p);
+    bool found = take_live(p, &t);
+    if (found)
+        count_free(t.bucket, t.weight);
     tab_unlock();
+    return found ? t.offset : 0;
+}
+
+size_t np_heaptab_offset(void *p)
+{
+    if (held)
+        return header_offset(p);
+    tab_lock();
+    size_t i = find_live(p);
+    size_t off = i == SIZE_MAX ? 0 : lives[i].offset;
+    tab_unlock();
+    return off;
 }
 
 size_t np_heaptab_snapshot(np_heap_rec **out)
@@ -393,8 +464,7 @@ void np_heaptab_unlock(void)
  * made fresh and taken again, so that frees parked during fork are matched by tab_unlock. */
 void np_heaptab_child_reset(void)
 {
-    pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
-    memcpy(&lock, &fresh, sizeof lock);
-    pthread_mutex_lock(&lock);
+    atomic_store(&lock, 0);
+    spin_lock();
     tab_unlock();
 }

@@ -18,38 +18,66 @@ typedef struct np_heap_rec {
 
 /* Sets up the tables (mmap only). Returns false if memory could not be mapped. */
 bool np_heaptab_init(void);
-/* Records a sampled allocation of size bytes at p with its stack and unbiasing weight. */
-void np_heaptab_alloc(void *p, size_t size, const uintptr_t *pcs, int n, double weight);
+/* Records a sampled allocation of size bytes at p (offset bytes into its block) with its stack and
+ * unbiasing weight. */
+void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs, int n, double weight);
 
-/* The free path's filter: one bit per 16-byte granule of an 8 MiB window of addresses
- * (64 KiB, so it stays in cache), set while a live sampled object, or a block of the early
- * allocation buffer, starts in that granule of some window. A clear bit proves p was not
- * sampled; a set bit sends free to the slow path, which looks p up under the lock. */
-enum { NP_FILTER_BITS = 19 };
+/* How free tells a sampled object from the others without a lock, and almost always without
+ * touching a cache line the allocator does not touch anyway.
+ *
+ * A sampled block is allocated a little larger than asked and the program gets a pointer
+ * `offset` bytes in (16 or 32; for an alignment A below a page, A or 2A), never page-aligned:
+ * the word before that pointer holds NP_HEAP_TAG and the word before it the offset. In front of
+ * any block glibc hands out lies its chunk size, which cannot have the tag's value (a size above
+ * 2^63), and glibc's free reads that word anyway. Another allocator may leave anything there,
+ * so the tag only sends free to the slow path, where the live table decides.
+ *
+ * A page-aligned pointer is not read in front of (the page before may be unmapped: NULL, big
+ * blocks of jemalloc, memalign of a page or more). Sampled objects at such addresses have
+ * offset 0 and a bit in a bitmap indexed by page number modulo 2^NP_FILTER_BITS pages, set
+ * while a live sampled object starts on such a page; a clear bit proves p was not sampled. */
+#define NP_HEAP_TAG 0xd1f7a9c3b5e48a61ULL
+enum { NP_FILTER_BITS = 15, NP_PAGE = 4096 };
 extern uint64_t np_heap_filter[(size_t)1 << (NP_FILTER_BITS - 6)];
+typedef uint64_t __attribute__((may_alias)) np_heap_word;
 
 static inline bool np_heap_maybe_sampled(const void *p)
 {
-    uintptr_t granule = (uintptr_t)p >> 4;
-    uint64_t word = __atomic_load_n(&np_heap_filter[granule >> 6 & (((size_t)1 << (NP_FILTER_BITS - 6)) - 1)],
+    uintptr_t a = (uintptr_t)p;
+    if (__builtin_expect(a & (NP_PAGE - 1), 1))
+        return __builtin_expect(((const np_heap_word *)p)[-1] == NP_HEAP_TAG, 0);
+    uintptr_t page = a / NP_PAGE;
+    uint64_t word = __atomic_load_n(&np_heap_filter[page >> 6 & (((size_t)1 << (NP_FILTER_BITS - 6)) - 1)],
                                     __ATOMIC_RELAXED);
-    return __builtin_expect(word >> (granule & 63) & 1, 0);
+    return word >> (page & 63) & 1;
 }
 
-/* Marks p as "maybe sampled" for good (the early buffer's blocks, which free must catch). */
+/* Writes the header in front of p (offset > 0, p not page-aligned). */
+static inline void np_heap_set_header(void *p, size_t offset)
+{
+    ((np_heap_word *)p)[-2] = offset;
+    ((np_heap_word *)p)[-1] = NP_HEAP_TAG;
+}
+
+/* Marks the page-aligned p as "maybe sampled" for good (an early-buffer block, which free must
+ * catch and other pointers carry the tag for). */
 void np_heaptab_pin(const void *p);
 
-/* Called by free before the memory is released, for an object whose filter bit is set:
- * forgets p if it is a live sampled object. */
-void np_heaptab_free_slow(void *p);
+/* Called by free before the memory is released, for p that np_heap_maybe_sampled accepted:
+ * forgets p if it is a live sampled object. Returns its offset (0 if it is none): the block
+ * to give back starts that many bytes before p. */
+size_t np_heaptab_free_slow(void *p);
+/* The offset of p's block if p is a live sampled object, else 0. */
+size_t np_heaptab_offset(void *p);
 
 /* realloc's view of a sampled block: it leaves the live set before the call (its address may
  * be reused as soon as realloc returns) and is settled after it: counted as freed, or put
  * back when realloc failed and the block is still the program's. */
 typedef struct np_heap_taken {
     void *p;
-    struct bucket *bucket;
+    struct bucket *bucket; /* NULL: the free is parked, counted by the thread holding the lock */
     double weight;
+    size_t offset;
 } np_heap_taken;
 bool np_heaptab_take(void *p, np_heap_taken *t);
 void np_heaptab_settle(const np_heap_taken *t, bool freed);

@@ -65,13 +65,6 @@ static int64_t next_gap(int64_t r, bool on)
     return gap > 9e18 ? INT64_MAX / 2 : (int64_t)gap;
 }
 
-static void record(void *p, size_t size, const np_origin *o, double weight)
-{
-    uintptr_t pcs[NP_MAX_FRAMES];
-    int n = np_stack_capture(o, pcs, np_cfg.max_frames);
-    np_heaptab_alloc(p, size, pcs, n, weight);
-}
-
 /* While sampling is off, a thread still takes the slow path every this many bytes, to notice
  * that it was turned on or the rate changed. */
 enum { RECHECK_BYTES = 1 << 20 };
@@ -87,12 +80,12 @@ static void set_left(int64_t left, int64_t r, bool on)
     np_ts.rest = left - c;
 }
 
-void np_sample_slow(void *p, size_t size, const np_origin *o)
+double np_sample_decide(size_t size)
 {
     if (np_ts.busy) {
         /* The collector's own allocation, or a re-entered hook: not charged after all. */
         np_ts.countdown = (int64_t)((uint64_t)np_ts.countdown + size);
-        return;
+        return 0;
     }
     np_ts.busy++;
     int64_t r = atomic_load(&rate);
@@ -112,17 +105,27 @@ void np_sample_slow(void *p, size_t size, const np_origin *o)
         np_ts.drawn_rate = drawn;
     }
     int64_t s = size > (size_t)INT64_MAX / 4 ? INT64_MAX / 4 : (int64_t)size;
+    double weight = 0;
     if (on && r > 1 && s >= r) {
-        if (p)
-            record(p, size, o, 1); /* at least the rate: always, and not charged */
+        weight = 1; /* at least the rate: always, and not charged */
     } else if (s > left) {
         /* The gap ends inside this allocation: sample it and draw the next gap. */
-        if (on && p)
-            record(p, size, o, np_sample_weight(size, r));
+        if (on)
+            weight = np_sample_weight(size, r);
         left = next_gap(r, on);
     } else {
         left -= s;
     }
     set_left(left, r, on);
+    np_ts.busy--;
+    return weight;
+}
+
+void np_sample_record(void *p, size_t size, size_t offset, const np_origin *o, double weight)
+{
+    np_ts.busy++;
+    uintptr_t pcs[NP_MAX_FRAMES];
+    int n = np_stack_capture(o, pcs, np_cfg.max_frames);
+    np_heaptab_alloc(p, size, offset, pcs, n, weight);
     np_ts.busy--;
 }

@@ -34,10 +34,15 @@ static inline bool np_sample_due(size_t size)
     return __builtin_expect(np_ts.countdown < 0, 0);
 }
 
-/* The slow path of an allocation whose charge ran out the countdown: records p (NULL when the
- * allocation failed) if the Poisson process says so, or if size is at least the rate (those are
- * always recorded, with weight 1, so big leaks are exact), and sets up the next countdown. */
-void np_sample_slow(void *p, size_t size, const np_origin *o);
+/* The slow path of an allocation whose charge ran out the countdown, taken before the
+ * allocation is made (a recorded block is laid out differently): sets up the next countdown and
+ * returns the weight to record the allocation with, or 0 when it is not recorded. Allocations of
+ * at least the rate are always recorded, with weight 1, so big leaks are exact; the collector's
+ * own allocations never are. */
+double np_sample_decide(size_t size);
+/* Records a sampled allocation: p is the program's pointer, offset bytes past the start of the
+ * block the next allocator returned (see heaptab.h). */
+void np_sample_record(void *p, size_t size, size_t offset, const np_origin *o, double weight);
 
 /* Sampling on/off and the rate, for the API and tests. */
 void np_sampler_set_rate(int64_t rate);

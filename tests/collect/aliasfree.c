@@ -1,5 +1,6 @@
-/* aliasfree GOFILE -- sampled objects whose addresses share one bit of the collector's free
- * filter (blocks 8 MiB apart alias there), freed one after the other, plus free(NULL) and
+/* aliasfree GOFILE -- sampled page-aligned objects whose addresses share one bit of the
+ * collector's page filter with each other and NULL (blocks 128 MiB apart alias there, see
+ * NP_FILTER_BITS), freed one after the other, plus free(NULL) and
  * realloc(NULL, n) while that bit is set; and a sampled 333-byte block whose realloc fails
  * (it stays the program's). Run at NPROF_HEAP_RATE=1 (every object sampled). The test script
  * checks that no 100-byte object is left counted as live (the second free must still be
@@ -7,7 +8,7 @@
  * GOFILE, exits 0. */
 #include "common.h"
 
-enum { WINDOW = 8 << 20, SIZE = 100, PAIRS = 8 };
+enum { WINDOW = 128 << 20, SIZE = 100, PAIRS = 8 };
 
 /* Called through volatile pointers: the compiler would otherwise drop malloc/free pairs and
  * free(NULL) as dead code, and those calls are what is tested. */

@@ -3,7 +3,7 @@
  * allocation and free takes the collector's slow path, so signals land inside it).
  *
  * malloc is not async-signal-safe, so the test keeps glibc out of the way: the handler's size
- * (808 bytes) is one the main loop never uses, and its tcache bin is warmed first, so in the
+ * (808 bytes) is one the main loop never uses, and its tcache bins are warmed first, so in the
  * handler glibc only touches that bin and takes no lock. What is left to deadlock or corrupt
  * is the collector. Prints "sigmalloc: ok N handled" and, with GOFILE, waits for it (the test
  * script checks that no object of the handler's size is left counted as live), then exits 0. */
@@ -71,12 +71,15 @@ __attribute__((noinline)) static uint64_t deep(int depth, uint64_t *seed)
 int main(int argc, char **argv)
 {
     double secs = argc > 1 ? atof(argv[1]) : 2;
-    /* Warm the handler's tcache bin. */
+    /* Warm the handler's tcache bins: its size's, and the one a sampled block of that size
+     * comes from (the collector asks for up to 32 bytes more, see heaptab.h). */
     void *warm[7];
-    for (int i = 0; i < 7; i++)
-        warm[i] = malloc(HSIZE);
-    for (int i = 0; i < 7; i++)
-        free(warm[i]);
+    for (size_t extra = 0; extra <= 32; extra += 32) {
+        for (int i = 0; i < 7; i++)
+            warm[i] = malloc(HSIZE + extra);
+        for (int i = 0; i < 7; i++)
+            free(warm[i]);
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
