@@ -436,14 +436,14 @@ done
 section "4. 16-thread allocator stress, 3 scrape loops"
 plain stress "$bins/stress" ops 20000
 plain newdelete1 "$bins/newdelete" 16 1500
-plain newdelete6 "$bins/newdelete" 16 6000
+plain newdelete20 "$bins/newdelete" 16 20000
 for rate in 1 ""; do
   n=stress-rate${rate:-default}
   under "$n" "$rate" 3 90 "$bins/stress" ops 20000
   same "$n" stress
   check_profiles "$n" "$tmp/$n" 3
   n=newdelete-rate${rate:-default}
-  if [ "$rate" = 1 ]; then rounds=1500 ref=newdelete1; else rounds=6000 ref=newdelete6; fi  # ~1 s
+  if [ "$rate" = 1 ]; then rounds=1500 ref=newdelete1; else rounds=20000 ref=newdelete20; fi  # ~1 s
   under "$n" "$rate" 3 90 "$bins/newdelete" 16 $rounds
   same "$n" $ref
   check_profiles "$n" "$tmp/$n" 1
@@ -547,10 +547,10 @@ check "aliasfree: a block whose realloc failed is still counted as live ($live33
 
 # Every entry point at many sizes and alignments through realloc, at rates where every, some
 # and no allocation is sampled (a sampled block is laid out with a header, heaptab.h), and with
-# jemalloc as the next allocator, which may put any bytes, the tag among them, in front of a
-# block: layout plants it there and the neighbour must stay a plain block.
+# jemalloc as the next allocator, which may put any bytes in front of a block, a sampled
+# block's header among them: layout copies one there and the neighbour must stay plain.
 jemalloc=$(ldconfig -p | awk '/libjemalloc\.so\.2 / {print $NF; exit}')
-for cfg in rate1: rate3000: ratedefault: rate0: jemalloc-rate0:j jemalloc-rate3000:j; do
+for cfg in rate1: rate3000: ratedefault: rate0: jemalloc-ratedefault:j jemalloc-rate3000:j; do
   n=layout-${cfg%%:*}
   rate=${n##*rate}; [ "$rate" = default ] && rate=
   pre=$lib
@@ -574,7 +574,7 @@ for cfg in rate1: rate3000: ratedefault: rate0: jemalloc-rate0:j jemalloc-rate30
     bash -c "[ $rc = 0 ] && [ '${checked:-0}' -gt 0 ]"
   [ $rc = 0 ] || { show "$d/out"; show "$d/err"; }
   if [ "${cfg##*:}" = j ]; then
-    check "$n: ${adjacent:-0} blocks behind a planted tag freed as plain blocks" test "${adjacent:-0}" -gt 0
+    check "$n: ${adjacent:-0} blocks behind a copied header freed as plain blocks" test "${adjacent:-0}" -gt 0
   fi
   if [ "$rate" = 1 ]; then
     total() { "$nprof" -top "$@" "$d/end.pb.gz" 2>/dev/null | sed -n 's/^Showing nodes accounting for \([0-9]*\),.*/\1/p'; }

@@ -75,7 +75,7 @@ static void *boot_alloc(size_t n, size_t align)
     uintptr_t p = ((uintptr_t)boot_buf + start + 16 + align - 1) & ~(uintptr_t)(align - 1);
     /* A sampled object's header, with n (for realloc out of the buffer) in place of the offset:
      * free and realloc then take their slow path for it, which knows the buffer. */
-    np_heap_set_header((void *)p, n);
+    np_heap_mark((void *)p, n);
     if (p % NP_PAGE == 0)
         np_heaptab_pin((void *)p);
     return (void *)p;
@@ -97,6 +97,7 @@ static void resolve(void)
     int expect = 0;
     if (!atomic_compare_exchange_strong(&resolve_state, &expect, 1))
         return;
+    np_heap_secret_init(); /* before dlsym allocates from the boot buffer, which is tagged */
     SET_NEXT(posix_memalign, sym("posix_memalign", NULL));
     SET_NEXT(aligned_alloc, sym("aligned_alloc", NULL));
     SET_NEXT(usable_size, sym("malloc_usable_size", NULL));
@@ -180,9 +181,7 @@ static void *record_block(char *q, size_t unit, size_t n, double weight, const n
     if (!q)
         return NULL;
     size_t off = offset_in(q, unit);
-    if (off)
-        np_heap_set_header(q + off, off);
-    np_sample_record(q + off, n, off, o, weight);
+    np_sample_record(q + off, n, off, o, weight); /* writes the header */
     return q + off;
 }
 
@@ -255,9 +254,7 @@ static void *resize(void *old, size_t old_off, size_t n, size_t unit, size_t *of
     *off = offset_in(q, unit);
     if (old && *off != old_off)
         memmove(q + *off, q + old_off, n);
-    if (*off)
-        np_heap_set_header(q + *off, *off);
-    return q + *off;
+    return q + *off; /* the caller records a sample here, which writes its header */
 }
 
 /* realloc of a block that may be sampled or from the boot buffer, or whose size ran out the

@@ -40,8 +40,7 @@ static const profile_desc profiles[] = {
 
 static void serve_index(np_http_response *resp)
 {
-    size_t live, buckets;
-    np_heaptab_stats(&live, &buckets);
+    size_t buckets = np_heaptab_buckets();
     np_http_add_header(resp, "Content-Type", "text/html; charset=utf-8");
     np_http_printf(resp, "<html>\n<head>\n<title>/debug/pprof/</title>\n<style>\n.profile-name{\n"
                          "\tdisplay:inline-block;\n\twidth:6rem;\n}\n</style>\n</head>\n<body>\n"

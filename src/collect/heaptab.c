@@ -1,9 +1,12 @@
-/* Bucket and live-object tables behind one mutex that only sampled allocations, frees of
- * sampled objects (and rare filter false positives) and snapshots take. All memory comes from
- * the collector's own mappings. */
+/* The buckets (one per stack and object size) behind a spinlock that sampled allocations and
+ * snapshots take. A free finds its sampled object's bucket in the header in front of the
+ * object, without the lock; only sampled objects at page-aligned addresses (which have no
+ * header) are kept in a live table under the lock. All memory comes from the collector's own
+ * mappings. */
 #include "heaptab.h"
 
 #include <sched.h>
+#include <sys/auxv.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +18,11 @@ typedef struct bucket {
     struct bucket *next;
     uint64_t hash;
     size_t size;
-    int64_t alloc_count, alloc_bytes, free_count, free_bytes;
-    double est_alloc_objs, est_alloc_bytes, est_free_objs, est_free_bytes;
+    int64_t alloc_count, alloc_bytes;                 /* under the lock */
+    double est_alloc_objs, est_alloc_bytes;
+    int64_t free_count, free_bytes;                   /* atomic: frees take no lock */
+    double est_free_objs, est_free_bytes;
+    uint32_t id;                                      /* what headers name it by */
     int n_pcs;
     uintptr_t pcs[];
 } bucket;
@@ -25,7 +31,6 @@ typedef struct live {
     void *p;        /* NULL = empty slot */
     bucket *b;
     double weight;
-    size_t offset;  /* p's distance from the start of its block */
 } live;
 
 /* A spinlock, not a mutex: it is held for a few hundred nanoseconds, and a mutex sends the
@@ -179,6 +184,37 @@ static uint64_t mix(uint64_t h)
     return h;
 }
 
+/* Buckets by id, for headers: a two-level directory that never moves, so frees read it
+ * without the lock. Id 0 names no bucket (a sample that could not be recorded). */
+enum { ID_BITS = 24, ID_LEAF = 1 << 12 };
+static bucket **id_dir[(1 << ID_BITS) / ID_LEAF];
+static _Atomic uint32_t n_ids = 1;
+
+static bool assign_id(bucket *b)
+{
+    uint32_t id = atomic_load_explicit(&n_ids, memory_order_relaxed);
+    if (id >= 1u << ID_BITS)
+        return false;
+    bucket **leaf = id_dir[id / ID_LEAF];
+    if (!leaf) {
+        leaf = np_cmem_map(ID_LEAF * sizeof *leaf);
+        if (!leaf)
+            return false;
+        __atomic_store_n(&id_dir[id / ID_LEAF], leaf, __ATOMIC_RELEASE);
+    }
+    b->id = id;
+    leaf[id % ID_LEAF] = b;
+    atomic_store_explicit(&n_ids, id + 1, memory_order_release); /* publishes leaf[id] */
+    return true;
+}
+
+static bucket *bucket_by_id(uint32_t id)
+{
+    if (id == 0 || id >= atomic_load_explicit(&n_ids, memory_order_acquire))
+        return NULL;
+    return __atomic_load_n(&id_dir[id / ID_LEAF], __ATOMIC_ACQUIRE)[id % ID_LEAF];
+}
+
 bool np_heaptab_init(void)
 {
     tab_lock();
@@ -228,8 +264,10 @@ static bucket *find_bucket(const uintptr_t *pcs, int n, size_t size)
     for (bucket *b = heads[h & (n_heads - 1)]; b; b = b->next)
         if (b->hash == h && b->size == size && b->n_pcs == n && memcmp(b->pcs, pcs, (size_t)n * sizeof *pcs) == 0)
             return b;
+    if (atomic_load_explicit(&n_ids, memory_order_relaxed) >= 1u << ID_BITS)
+        return NULL; /* 16 M buckets: new stacks are no longer recorded */
     bucket *b = np_cmem_alloc(sizeof *b + (size_t)n * sizeof *pcs);
-    if (!b)
+    if (!b || !assign_id(b))
         return NULL;
     b->hash = h;
     b->size = size;
@@ -271,21 +309,91 @@ static bool grow_lives(void)
     return true;
 }
 
+uintptr_t np_heap_secret;
+
+void np_heap_secret_init(void)
+{
+    if (np_heap_secret)
+        return;
+    uint64_t r = 0;
+    const void *random16 = (const void *)getauxval(AT_RANDOM); /* the kernel's, at exec */
+    if (random16)
+        memcpy(&r, random16, sizeof r);
+    r ^= mix((uintptr_t)&r); /* and the stack's random placement */
+    __atomic_store_n(&np_heap_secret, r | 1, __ATOMIC_RELAXED);
+}
+
+/* The header's first word: the bucket id (24 bits), log2 of the offset (8) and the weight as
+ * a float (32). The second word is the tag. */
+static void write_header(void *p, size_t offset, uint32_t id, double weight)
+{
+    float w = (float)weight;
+    uint32_t wbits;
+    memcpy(&wbits, &w, sizeof wbits);
+    uint64_t first = id | (uint64_t)__builtin_ctzll(offset) << ID_BITS | (uint64_t)wbits << 32;
+    np_heap_mark(p, first);
+}
+
+/* Reads the header of p (its tag matched) into t; false if its first word is not one
+ * write_header makes, which only a program overwriting its own heap can cause. */
+static bool read_header(void *p, np_heap_taken *t)
+{
+    uint64_t first = ((const np_heap_word *)p)[-2];
+    uint32_t id = (uint32_t)first & ((1u << ID_BITS) - 1), shift = (first >> ID_BITS) & 0xff;
+    uint32_t wbits = (uint32_t)(first >> 32);
+    float w;
+    memcpy(&w, &wbits, sizeof w);
+    bucket *b = bucket_by_id(id);
+    if (shift < 4 || shift > 12 || (id && !b) || !(w >= 1 && w < 1e30f))
+        return false;
+    *t = (np_heap_taken){p, b, w, (size_t)1 << shift, true};
+    return true;
+}
+
+static void atomic_add_double(double *d, double v)
+{
+    double old, want;
+    __atomic_load(d, &old, __ATOMIC_RELAXED);
+    do
+        want = old + v;
+    while (!__atomic_compare_exchange(d, &old, &want, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+}
+
+static void count_free(bucket *b, double w)
+{
+    if (!b)
+        return;
+    __atomic_fetch_add(&b->free_count, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&b->free_bytes, (int64_t)b->size, __ATOMIC_RELAXED);
+    atomic_add_double(&b->est_free_objs, w);
+    atomic_add_double(&b->est_free_bytes, w * (double)b->size);
+}
+
+static bool lives_room(void)
+{
+    return n_lives + 1 < n_lives_cap / 2 || grow_lives();
+}
+
 void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs, int n, double weight)
 {
     tab_lock();
     bucket *b = find_bucket(pcs, n, size);
-    if (b && (n_lives + 1 < n_lives_cap / 2 || grow_lives())) {
+    if (b && (offset || lives_room())) {
         b->alloc_count++;
         b->alloc_bytes += (int64_t)size;
         b->est_alloc_objs += weight;
         b->est_alloc_bytes += weight * (double)size;
-        live_insert_raw(lives, n_lives_cap, (live){p, b, weight, offset});
-        n_lives++;
-        if (page_aligned(p))
+        if (!offset) {
+            live_insert_raw(lives, n_lives_cap, (live){p, b, weight});
+            n_lives++;
             filter_add(p, 1);
+        }
+    } else {
+        b = NULL;
     }
     tab_unlock();
+    if (offset)
+        write_header(p, offset, b ? b->id : 0, weight); /* always: free needs the offset */
 }
 
 /* Removes slot i keeping every other entry reachable from its home slot (no tombstones). */
@@ -309,15 +417,6 @@ static void live_delete(size_t i)
     lives[i].b = NULL;
 }
 
-static void count_free(bucket *b, double w)
-{
-    b->free_count++;
-    b->free_bytes += (int64_t)b->size;
-    b->est_free_objs += w;
-    b->est_free_bytes += w * (double)b->size;
-}
-
-/* Takes p out of the live sampled objects, if it is one; the caller holds the lock. */
 /* p's slot in the live table, or SIZE_MAX; the caller holds the lock. */
 static size_t find_live(const void *p)
 {
@@ -329,20 +428,20 @@ static size_t find_live(const void *p)
     return lives[i].p == p ? i : SIZE_MAX;
 }
 
+/* Takes the page-aligned p out of the live table, if it is there; the caller holds the lock. */
 static bool take_live(void *p, np_heap_taken *t)
 {
     size_t i = find_live(p);
     if (i == SIZE_MAX)
         return false;
-    *t = (np_heap_taken){p, lives[i].b, lives[i].weight, lives[i].offset};
+    *t = (np_heap_taken){p, lives[i].b, lives[i].weight, 0, false};
     live_delete(i);
     n_lives--;
-    if (page_aligned(p))
-        filter_remove(p);
+    filter_remove(p);
     return true;
 }
 
-/* Matches the free of p against the live sampled objects; the caller holds the lock. */
+/* Matches the free of p against the live table; the caller holds the lock. */
 static void remove_live(void *p)
 {
     np_heap_taken t;
@@ -350,27 +449,18 @@ static void remove_live(void *p)
         count_free(t.bucket, t.weight);
 }
 
-/* A signal handler's view of p while its thread holds the lock: the live table cannot be
- * read, so the block's offset comes from its header. Sampled objects at page-aligned addresses
- * have none (offset 0); the tag on others was checked by np_heap_maybe_sampled, and with glibc
- * only sampled objects carry it. Another allocator could leave the tag's value in front of
- * one of its blocks by chance, so the offset must also be one the collector writes. */
-static size_t header_offset(const void *p)
-{
-    if (page_aligned(p))
-        return 0;
-    size_t off = ((const np_heap_word *)p)[-2];
-    bool plausible = off >= 16 && off <= 2 * NP_PAGE && (off & (off - 1)) == 0;
-    return plausible ? off : 0;
-}
-
 bool np_heaptab_take(void *p, np_heap_taken *t)
 {
+    if (!page_aligned(p)) {
+        if (!read_header(p, t))
+            return false;
+        __atomic_store_n(&((np_heap_word *)p)[-1], 0, __ATOMIC_RELAXED); /* no stale tag left */
+        return true;
+    }
     if (held) {
         /* A signal handler inside the lock: counted as freed, whatever realloc does. */
         park(p);
-        *t = (np_heap_taken){p, NULL, 0, header_offset(p)};
-        return true;
+        return false;
     }
     tab_lock();
     bool found = take_live(p, t);
@@ -380,44 +470,36 @@ bool np_heaptab_take(void *p, np_heap_taken *t)
 
 void np_heaptab_settle(const np_heap_taken *t, bool freed)
 {
-    if (!t->bucket)
-        return; /* parked */
-    tab_lock();
-    if (!freed && (n_lives + 1 < n_lives_cap / 2 || grow_lives())) {
-        live_insert_raw(lives, n_lives_cap, (live){t->p, t->bucket, t->weight, t->offset});
-        n_lives++;
-        if (page_aligned(t->p))
-            filter_add(t->p, 1);
-    } else {
+    if (freed) {
         count_free(t->bucket, t->weight);
+    } else if (t->header) {
+        ((np_heap_word *)t->p)[-1] = np_heap_tag(t->p);
+    } else {
+        tab_lock();
+        if (lives_room()) {
+            live_insert_raw(lives, n_lives_cap, (live){t->p, t->bucket, t->weight});
+            n_lives++;
+            filter_add(t->p, 1);
+        } else {
+            count_free(t->bucket, t->weight);
+        }
+        tab_unlock();
     }
-    tab_unlock();
 }
 
 size_t np_heaptab_free_slow(void *p)
 {
-    if (held) {
-        park(p); /* a signal handler on a thread that holds the lock */
-        return header_offset(p);
-    }
     np_heap_taken t;
-    tab_lock();
-    bool found = take_live(p, &t);
-    if (found)
-        count_free(t.bucket, t.weight);
-    tab_unlock();
-    return found ? t.offset : 0;
+    if (!np_heaptab_take(p, &t))
+        return 0;
+    np_heaptab_settle(&t, true);
+    return t.offset;
 }
 
 size_t np_heaptab_offset(void *p)
 {
-    if (held)
-        return header_offset(p);
-    tab_lock();
-    size_t i = find_live(p);
-    size_t off = i == SIZE_MAX ? 0 : lives[i].offset;
-    tab_unlock();
-    return off;
+    np_heap_taken t;
+    return !page_aligned(p) && read_header(p, &t) ? t.offset : 0;
 }
 
 size_t np_heaptab_snapshot(np_heap_rec **out)
@@ -442,12 +524,12 @@ size_t np_heaptab_snapshot(np_heap_rec **out)
     return recs ? k : 0;
 }
 
-void np_heaptab_stats(size_t *live_count, size_t *buckets)
+size_t np_heaptab_buckets(void)
 {
     tab_lock();
-    *live_count = n_lives;
-    *buckets = n_buckets;
+    size_t n = n_buckets;
     tab_unlock();
+    return n;
 }
 
 void np_heaptab_lock(void)

@@ -19,44 +19,56 @@ typedef struct np_heap_rec {
 /* Sets up the tables (mmap only). Returns false if memory could not be mapped. */
 bool np_heaptab_init(void);
 /* Records a sampled allocation of size bytes at p (offset bytes into its block) with its stack and
- * unbiasing weight. */
+ * unbiasing weight, and writes its header when offset > 0. */
 void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs, int n, double weight);
 
 /* How free tells a sampled object from the others without a lock, and almost always without
  * touching a cache line the allocator does not touch anyway.
  *
  * A sampled block is allocated a little larger than asked and the program gets a pointer
- * `offset` bytes in (16 or 32; for an alignment A below a page, A or 2A), never page-aligned:
- * the word before that pointer holds NP_HEAP_TAG and the word before it the offset. In front of
- * any block glibc hands out lies its chunk size, which cannot have the tag's value (a size above
- * 2^63), and glibc's free reads that word anyway. Another allocator may leave anything there,
- * so the tag only sends free to the slow path, where the live table decides.
+ * `offset` bytes in (16 or 32; for an alignment A below a page, A or 2A), never page-aligned.
+ * The 16 bytes before that pointer are a header: the bucket's id, the offset and the sample's
+ * weight, then the tag, p XOR a secret drawn at start-up. In front of a block glibc hands out
+ * lies its chunk size instead, and glibc's free reads that word anyway. Another allocator may
+ * leave any bytes there, but not the tag of that very address without knowing the secret;
+ * and a sampled object's tag is cleared before its block goes back, so none is left behind in
+ * memory that is handed out again. A free whose tag matches then needs no table: the header
+ * names the bucket, whose counters are atomic.
  *
  * A page-aligned pointer is not read in front of (the page before may be unmapped: NULL, big
  * blocks of jemalloc, memalign of a page or more). Sampled objects at such addresses have
- * offset 0 and a bit in a bitmap indexed by page number modulo 2^NP_FILTER_BITS pages, set
- * while a live sampled object starts on such a page; a clear bit proves p was not sampled. */
-#define NP_HEAP_TAG 0xd1f7a9c3b5e48a61ULL
+ * offset 0, no header, and an entry in a live table under the lock, and a bit in a bitmap
+ * indexed by page number modulo 2^NP_FILTER_BITS pages, set while a live sampled object
+ * starts on such a page; a clear bit proves p was not sampled. */
 enum { NP_FILTER_BITS = 15, NP_PAGE = 4096 };
 extern uint64_t np_heap_filter[(size_t)1 << (NP_FILTER_BITS - 6)];
+extern uintptr_t np_heap_secret;
 typedef uint64_t __attribute__((may_alias)) np_heap_word;
+
+/* Draws the secret; called before the first block is marked (the first allocation). */
+void np_heap_secret_init(void);
+
+static inline uint64_t np_heap_tag(const void *p)
+{
+    return (uintptr_t)p ^ __atomic_load_n(&np_heap_secret, __ATOMIC_RELAXED);
+}
 
 static inline bool np_heap_maybe_sampled(const void *p)
 {
     uintptr_t a = (uintptr_t)p;
     if (__builtin_expect(a & (NP_PAGE - 1), 1))
-        return __builtin_expect(((const np_heap_word *)p)[-1] == NP_HEAP_TAG, 0);
+        return __builtin_expect(((const np_heap_word *)p)[-1] == np_heap_tag(p), 0);
     uintptr_t page = a / NP_PAGE;
     uint64_t word = __atomic_load_n(&np_heap_filter[page >> 6 & (((size_t)1 << (NP_FILTER_BITS - 6)) - 1)],
                                     __ATOMIC_RELAXED);
     return word >> (page & 63) & 1;
 }
 
-/* Writes the header in front of p (offset > 0, p not page-aligned). */
-static inline void np_heap_set_header(void *p, size_t offset)
+/* Writes a header in front of p (not page-aligned) with `first` as its first word. */
+static inline void np_heap_mark(void *p, uint64_t first)
 {
-    ((np_heap_word *)p)[-2] = offset;
-    ((np_heap_word *)p)[-1] = NP_HEAP_TAG;
+    ((np_heap_word *)p)[-2] = first;
+    ((np_heap_word *)p)[-1] = np_heap_tag(p);
 }
 
 /* Marks the page-aligned p as "maybe sampled" for good (an early-buffer block, which free must
@@ -70,22 +82,23 @@ size_t np_heaptab_free_slow(void *p);
 /* The offset of p's block if p is a live sampled object, else 0. */
 size_t np_heaptab_offset(void *p);
 
-/* realloc's view of a sampled block: it leaves the live set before the call (its address may
- * be reused as soon as realloc returns) and is settled after it: counted as freed, or put
- * back when realloc failed and the block is still the program's. */
+/* realloc's view of a sampled block: it stops being recognised before the call (its address
+ * may be reused as soon as realloc returns) and is settled after it: counted as freed, or
+ * recognised again when realloc failed and the block is still the program's. */
 typedef struct np_heap_taken {
     void *p;
-    struct bucket *bucket; /* NULL: the free is parked, counted by the thread holding the lock */
+    struct bucket *bucket; /* NULL: not recorded */
     double weight;
     size_t offset;
+    bool header;           /* found by its header, not in the live table */
 } np_heap_taken;
 bool np_heaptab_take(void *p, np_heap_taken *t);
 void np_heaptab_settle(const np_heap_taken *t, bool freed);
 
 /* Copies every bucket's values; *out is malloc'd (the caller is a collector thread). */
 size_t np_heaptab_snapshot(np_heap_rec **out);
-/* Number of live sampled objects and of buckets (for tests and self-monitoring). */
-void np_heaptab_stats(size_t *live, size_t *buckets);
+/* Number of buckets (for the index page). */
+size_t np_heaptab_buckets(void);
 /* Fork handlers: the child inherits the tables with the lock released. */
 void np_heaptab_lock(void);
 void np_heaptab_unlock(void);

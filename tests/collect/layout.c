@@ -2,12 +2,11 @@
  * and shrunk by realloc (through the sampled and the plain layout as the sampler decides):
  * alignment kept, malloc_usable_size at least the size, calloc's memory zero, contents kept
  * across realloc, every free accepted. Then blocks that follow, in memory, a block whose last
- * word is the collector's tag (possible when the next allocator is not glibc) are measured and
- * freed: that must not disturb them. Keeps KEEP blocks of 7777 bytes live, prints
+ * words are a copy of a sampled block's header (possible when the next allocator is not glibc)
+ * are measured and freed: that must not disturb them. Keeps KEEP blocks of 7777 bytes live, prints
  * "layout: ok CHECKED ADJACENT", waits for GOFILE, exits 0; any failure exits 1. */
 #include <malloc.h>
 
-#include "../../src/collect/heaptab.h"
 #include "common.h"
 
 enum { KEEP = 5, NEIGHBOURS = 512 };
@@ -96,12 +95,19 @@ __attribute__((noinline)) static long exercise(int kind, size_t align, size_t n,
     return 1;
 }
 
-/* Blocks that directly follow another block in memory, with the tag (and a plausible offset)
- * planted in that block's last words: the collector must treat them as the plain blocks they
- * are, and not free the block in front (the allocator would hand that one out next). glibc
- * never puts blocks there (its chunk header is in between); jemalloc does. */
+/* Blocks that directly follow another block in memory, with the header of a sampled block (a
+ * block of 1 MiB is sampled at any rate up to the default) copied into that block's last words:
+ * the collector must treat them as the plain blocks they are (a header names the address it is
+ * in front of), and not free the block in front (the allocator would hand that one out next).
+ * glibc never puts blocks there (its chunk header is in between); jemalloc does. */
 static long tag_neighbours(void)
 {
+    char *sampled = malloc(1 << 20);
+    if (!sampled)
+        die("layout: malloc(1 MiB) failed");
+    uint64_t header[2] = {0, 0};
+    if ((uintptr_t)sampled % 4096) /* else it has no header, and the page before is not ours */
+        memcpy(header, sampled - sizeof header, sizeof header);
     static char *blk[NEIGHBOURS];
     for (int i = 0; i < NEIGHBOURS; i++)
         if (!(blk[i] = malloc(48)))
@@ -112,11 +118,10 @@ static long tag_neighbours(void)
         for (int j = 0; j < NEIGHBOURS; j++) {
             if (j == i || !blk[j] || blk[j] != blk[i] + used || used < 32)
                 continue;
-            uint64_t words[2] = {16, NP_HEAP_TAG};
             fill((unsigned char *)blk[i], used - 16, (unsigned)i);
-            memcpy(blk[i] + used - 16, words, sizeof words);
+            memcpy(blk[i] + used - 16, header, sizeof header);
             if (do_usable(blk[j]) < 48)
-                die("layout: a block behind a planted tag measures %zu bytes", do_usable(blk[j]));
+                die("layout: a block behind a copied header measures %zu bytes", do_usable(blk[j]));
             memset(blk[j], 0x5a, 48);
             do_free(blk[j]);
             char *again = malloc(48);
@@ -125,8 +130,8 @@ static long tag_neighbours(void)
             memset(again, 0xa5, 48);
             bool overlaps = again < blk[i] + used && again + 48 > blk[i];
             if (overlaps || !holds((unsigned char *)blk[i], used - 16, (unsigned)i) ||
-                memcmp(blk[i] + used - 16, words, sizeof words) != 0)
-                die("layout: freeing the block behind a planted tag freed the one in front");
+                memcmp(blk[i] + used - 16, header, sizeof header) != 0)
+                die("layout: freeing the block behind a copied header freed the one in front");
             blk[j] = again; /* freed with the others; not adjacent to anything tested again */
             adjacent++;
             break;
@@ -134,7 +139,8 @@ static long tag_neighbours(void)
     }
     for (int i = 0; i < NEIGHBOURS; i++)
         do_free(blk[i]);
-    return adjacent;
+    do_free(sampled);
+    return header[1] ? adjacent : 0; /* nothing was tested without a header to copy */
 }
 
 int main(int argc, char **argv)
