@@ -2,7 +2,8 @@
 # overhead.sh -- the collector's cost, side by side in one run:
 #   1. two malloc-heavy multithreaded workloads -- mallocbench (pure allocator churn: the worst
 #      case for any interposer) and appbench (C++ strings, vectors and maps, as in a server) --
-#      under glibc, nprof at the default rate, jemalloc, jemalloc's sampling profiler
+#      under glibc, nprof at the default rate (and with sampling off: the interposition alone),
+#      jemalloc, jemalloc's sampling profiler
 #      (prof:true,lg_prof_sample:19), tcmalloc, gperftools' heap profiler and heaptrack; wall
 #      times in interleaved rounds (bench/interleave.py: medians, ratios to glibc, and each
 #      profiler's cost over its own allocator);
@@ -45,6 +46,7 @@ walltable() {
   python3 "$repo/bench/interleave.py" --rounds "$runs" --slow-rounds 3 \
     "glibc=$bench" \
     "nprof=env LD_PRELOAD=$nprof $bench" \
+    "nprof-rate0=env LD_PRELOAD=$nprof NPROF_HEAP_RATE=0 $bench" \
     "jemalloc=env LD_PRELOAD=$je $bench" \
     "jemalloc-prof=env LD_PRELOAD=$je MALLOC_CONF=prof:true,lg_prof_sample:19 $bench" \
     "tcmalloc=env LD_PRELOAD=$tc $bench" \

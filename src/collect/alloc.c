@@ -62,6 +62,7 @@ static bool in_boot(const void *p)
 
 static void *boot_alloc(size_t n, size_t align)
 {
+    np_heap_secret_init(); /* set once, before the first tag */
     if (align < 16)
         align = 16;
     size_t need = n + align + 16;
@@ -94,10 +95,10 @@ static void *sym(const char *name, void *fallback)
 
 static void resolve(void)
 {
+    np_heap_secret_init(); /* before dlsym allocates from the boot buffer, which is tagged */
     int expect = 0;
     if (!atomic_compare_exchange_strong(&resolve_state, &expect, 1))
         return;
-    np_heap_secret_init(); /* before dlsym allocates from the boot buffer, which is tagged */
     SET_NEXT(posix_memalign, sym("posix_memalign", NULL));
     SET_NEXT(aligned_alloc, sym("aligned_alloc", NULL));
     SET_NEXT(usable_size, sym("malloc_usable_size", NULL));
@@ -267,7 +268,6 @@ static COLD void *realloc_slow(void *old, size_t n, bool due, ORIGIN_PARAMS)
     void *p;
     if (old && in_boot(old)) {
         size_t had = ((size_t *)old)[-2];
-        off = 0;
         p = w > 0 ? record_block(NEXT(malloc)(padded(n, unit)), unit, n, w, &o) : NEXT(malloc)(n);
         if (p)
             memcpy(p, old, had < n ? had : n);

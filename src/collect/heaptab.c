@@ -313,14 +313,15 @@ uintptr_t np_heap_secret;
 
 void np_heap_secret_init(void)
 {
-    if (np_heap_secret)
+    if (__atomic_load_n(&np_heap_secret, __ATOMIC_ACQUIRE))
         return;
     uint64_t r = 0;
     const void *random16 = (const void *)getauxval(AT_RANDOM); /* the kernel's, at exec */
     if (random16)
         memcpy(&r, random16, sizeof r);
     r ^= mix((uintptr_t)&r); /* and the stack's random placement */
-    __atomic_store_n(&np_heap_secret, r | 1, __ATOMIC_RELAXED);
+    uintptr_t unset = 0; /* the first of racing threads sets it, for good */
+    __atomic_compare_exchange_n(&np_heap_secret, &unset, r | 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 /* The header's first word: the bucket id (24 bits), log2 of the offset (8) and the weight as
@@ -514,9 +515,13 @@ size_t np_heaptab_snapshot(np_heap_rec **out)
     size_t k = 0;
     for (size_t i = 0; recs && i < n_heads; i++) {
         for (bucket *b = heads[i]; b && k < n; b = b->next) {
-            recs[k++] = (np_heap_rec){b->pcs, b->n_pcs, b->size, b->alloc_count, b->alloc_bytes,
-                                      b->free_count, b->free_bytes, b->est_alloc_objs,
-                                      b->est_alloc_bytes, b->est_free_objs, b->est_free_bytes};
+            np_heap_rec *r = &recs[k++];
+            *r = (np_heap_rec){b->pcs, b->n_pcs, b->size, b->alloc_count, b->alloc_bytes, 0, 0,
+                               b->est_alloc_objs, b->est_alloc_bytes, 0, 0};
+            r->free_count = __atomic_load_n(&b->free_count, __ATOMIC_RELAXED); /* frees go on */
+            r->free_bytes = __atomic_load_n(&b->free_bytes, __ATOMIC_RELAXED);
+            __atomic_load(&b->est_free_objs, &r->est_free_objs, __ATOMIC_RELAXED);
+            __atomic_load(&b->est_free_bytes, &r->est_free_bytes, __ATOMIC_RELAXED);
         }
     }
     tab_unlock();
