@@ -377,6 +377,9 @@ static bool lives_room(void)
 
 void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs, int n, double weight)
 {
+    /* The header keeps the weight as a float: allocation and free must add the same value, or
+     * a bucket whose objects are all freed would keep a residue of estimated bytes in use. */
+    weight = (float)weight;
     tab_lock();
     bucket *b = find_bucket(pcs, n, size);
     if (b && (offset || lives_room())) {
