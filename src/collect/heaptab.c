@@ -37,12 +37,22 @@ typedef struct live {
  * second of two sampling threads to sleep in the kernel (a futex wait and a context switch,
  * tens of microseconds) where waiting out the holder costs a fraction of that. A waiter that
  * spins for long (the holder was preempted) yields the CPU between tries. */
-static atomic_int lock;
+/* What the lock guards, with the lock, in cache lines of their own: a sample moves them to
+ * its thread's core in one go, and nothing that other threads only read (the sampling rate,
+ * the tag's secret, the unwinder's table) shares their lines and pays for that move. */
+static struct {
+    atomic_int lock;
+    uint32_t n_ids;           /* bucket ids handed out; 0 is none */
+    struct bucket **heads;    /* the bucket hash table's chains */
+    size_t n_heads, n_buckets;
+    struct live *lives;       /* sampled objects at page-aligned addresses */
+    size_t n_lives_cap, n_lives;
+} __attribute__((aligned(64))) tables = {.n_ids = 1};
 
 static void spin_lock(void)
 {
-    for (unsigned spins = 0; atomic_exchange_explicit(&lock, 1, memory_order_acquire); ) {
-        while (atomic_load_explicit(&lock, memory_order_relaxed)) {
+    for (unsigned spins = 0; atomic_exchange_explicit(&tables.lock, 1, memory_order_acquire); ) {
+        while (atomic_load_explicit(&tables.lock, memory_order_relaxed)) {
             if (++spins < 2000)
                 __builtin_ia32_pause();
             else
@@ -53,7 +63,7 @@ static void spin_lock(void)
 
 static void spin_unlock(void)
 {
-    atomic_store_explicit(&lock, 0, memory_order_release);
+    atomic_store_explicit(&tables.lock, 0, memory_order_release);
 }
 
 /* The page filter's bits (read by free without the lock) and, per bit, how many live sampled
@@ -171,10 +181,6 @@ static void park(void *p)
     parked[n] = p;
 }
 
-static bucket **heads;
-static size_t n_heads, n_buckets;
-static live *lives;
-static size_t n_lives_cap, n_lives;
 
 static uint64_t mix(uint64_t h)
 {
@@ -188,11 +194,10 @@ static uint64_t mix(uint64_t h)
  * without the lock. Id 0 names no bucket (a sample that could not be recorded). */
 enum { ID_BITS = 24, ID_LEAF = 1 << 12 };
 static bucket **id_dir[(1 << ID_BITS) / ID_LEAF];
-static _Atomic uint32_t n_ids = 1;
 
 static bool assign_id(bucket *b)
 {
-    uint32_t id = atomic_load_explicit(&n_ids, memory_order_relaxed);
+    uint32_t id = tables.n_ids;
     if (id >= 1u << ID_BITS)
         return false;
     bucket **leaf = id_dir[id / ID_LEAF];
@@ -203,30 +208,31 @@ static bool assign_id(bucket *b)
         __atomic_store_n(&id_dir[id / ID_LEAF], leaf, __ATOMIC_RELEASE);
     }
     b->id = id;
-    leaf[id % ID_LEAF] = b;
-    atomic_store_explicit(&n_ids, id + 1, memory_order_release); /* publishes leaf[id] */
+    __atomic_store_n(&leaf[id % ID_LEAF], b, __ATOMIC_RELEASE);
+    tables.n_ids = id + 1;
     return true;
 }
 
 static bucket *bucket_by_id(uint32_t id)
 {
-    if (id == 0 || id >= atomic_load_explicit(&n_ids, memory_order_acquire))
-        return NULL;
-    return __atomic_load_n(&id_dir[id / ID_LEAF], __ATOMIC_ACQUIRE)[id % ID_LEAF];
+    /* Without the lock, and without reading the lock's line: an id never handed out finds no
+     * leaf or an empty slot (mappings start zeroed). */
+    bucket **leaf = __atomic_load_n(&id_dir[id / ID_LEAF], __ATOMIC_ACQUIRE);
+    return leaf ? __atomic_load_n(&leaf[id % ID_LEAF], __ATOMIC_ACQUIRE) : NULL;
 }
 
 bool np_heaptab_init(void)
 {
     tab_lock();
-    if (!heads) {
-        n_heads = 1 << 14;
-        heads = np_cmem_map(n_heads * sizeof *heads);
+    if (!tables.heads) {
+        tables.n_heads = 1 << 14;
+        tables.heads = np_cmem_map(tables.n_heads * sizeof *tables.heads);
     }
-    if (!lives) {
-        n_lives_cap = 1 << 12;
-        lives = np_cmem_map(n_lives_cap * sizeof *lives);
+    if (!tables.lives) {
+        tables.n_lives_cap = 1 << 12;
+        tables.lives = np_cmem_map(tables.n_lives_cap * sizeof *tables.lives);
     }
-    bool ok = heads && lives;
+    bool ok = tables.heads && tables.lives;
     tab_unlock();
     return ok;
 }
@@ -241,30 +247,30 @@ static uint64_t stack_hash(const uintptr_t *pcs, int n, size_t size)
 
 static void rehash_buckets(void)
 {
-    size_t nn = n_heads * 4;
+    size_t nn = tables.n_heads * 4;
     bucket **nh = np_cmem_map(nn * sizeof *nh);
     if (!nh)
         return; /* keep the longer chains */
-    for (size_t i = 0; i < n_heads; i++) {
-        for (bucket *b = heads[i], *next; b; b = next) {
+    for (size_t i = 0; i < tables.n_heads; i++) {
+        for (bucket *b = tables.heads[i], *next; b; b = next) {
             next = b->next;
             size_t j = b->hash & (nn - 1);
             b->next = nh[j];
             nh[j] = b;
         }
     }
-    np_cmem_unmap(heads, n_heads * sizeof *heads);
-    heads = nh;
-    n_heads = nn;
+    np_cmem_unmap(tables.heads, tables.n_heads * sizeof *tables.heads);
+    tables.heads = nh;
+    tables.n_heads = nn;
 }
 
 static bucket *find_bucket(const uintptr_t *pcs, int n, size_t size)
 {
     uint64_t h = stack_hash(pcs, n, size);
-    for (bucket *b = heads[h & (n_heads - 1)]; b; b = b->next)
+    for (bucket *b = tables.heads[h & (tables.n_heads - 1)]; b; b = b->next)
         if (b->hash == h && b->size == size && b->n_pcs == n && memcmp(b->pcs, pcs, (size_t)n * sizeof *pcs) == 0)
             return b;
-    if (atomic_load_explicit(&n_ids, memory_order_relaxed) >= 1u << ID_BITS)
+    if (tables.n_ids >= 1u << ID_BITS)
         return NULL; /* 16 M buckets: new stacks are no longer recorded */
     bucket *b = np_cmem_alloc(sizeof *b + (size_t)n * sizeof *pcs);
     if (!b || !assign_id(b))
@@ -273,10 +279,10 @@ static bucket *find_bucket(const uintptr_t *pcs, int n, size_t size)
     b->size = size;
     b->n_pcs = n;
     memcpy(b->pcs, pcs, (size_t)n * sizeof *pcs);
-    size_t i = h & (n_heads - 1);
-    b->next = heads[i];
-    heads[i] = b;
-    if (++n_buckets > n_heads * 2)
+    size_t i = h & (tables.n_heads - 1);
+    b->next = tables.heads[i];
+    tables.heads[i] = b;
+    if (++tables.n_buckets > tables.n_heads * 2)
         rehash_buckets();
     return b;
 }
@@ -296,16 +302,16 @@ static void live_insert_raw(live *tab, size_t cap, live e)
 
 static bool grow_lives(void)
 {
-    size_t nc = n_lives_cap * 2;
+    size_t nc = tables.n_lives_cap * 2;
     live *nt = np_cmem_map(nc * sizeof *nt);
     if (!nt)
         return false;
-    for (size_t i = 0; i < n_lives_cap; i++)
-        if (lives[i].p)
-            live_insert_raw(nt, nc, lives[i]);
-    np_cmem_unmap(lives, n_lives_cap * sizeof *lives);
-    lives = nt;
-    n_lives_cap = nc;
+    for (size_t i = 0; i < tables.n_lives_cap; i++)
+        if (tables.lives[i].p)
+            live_insert_raw(nt, nc, tables.lives[i]);
+    np_cmem_unmap(tables.lives, tables.n_lives_cap * sizeof *tables.lives);
+    tables.lives = nt;
+    tables.n_lives_cap = nc;
     return true;
 }
 
@@ -372,7 +378,7 @@ static void count_free(bucket *b, double w)
 
 static bool lives_room(void)
 {
-    return n_lives + 1 < n_lives_cap / 2 || grow_lives();
+    return tables.n_lives + 1 < tables.n_lives_cap / 2 || grow_lives();
 }
 
 void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs, int n, double weight)
@@ -388,8 +394,8 @@ void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs,
         b->est_alloc_objs += weight;
         b->est_alloc_bytes += weight * (double)size;
         if (!offset) {
-            live_insert_raw(lives, n_lives_cap, (live){p, b, weight});
-            n_lives++;
+            live_insert_raw(tables.lives, tables.n_lives_cap, (live){p, b, weight});
+            tables.n_lives++;
             filter_add(p, 1);
         }
     } else {
@@ -403,33 +409,33 @@ void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs,
 /* Removes slot i keeping every other entry reachable from its home slot (no tombstones). */
 static void live_delete(size_t i)
 {
-    size_t mask = n_lives_cap - 1;
+    size_t mask = tables.n_lives_cap - 1;
     size_t j = i;
     for (;;) {
         j = (j + 1) & mask;
-        if (!lives[j].p)
+        if (!tables.lives[j].p)
             break;
-        size_t home = live_slot(lives[j].p, n_lives_cap);
+        size_t home = live_slot(tables.lives[j].p, tables.n_lives_cap);
         /* Move j back into the hole when its home is not between the hole and j. */
         bool between = i <= j ? (i < home && home <= j) : (i < home || home <= j);
         if (!between) {
-            lives[i] = lives[j];
+            tables.lives[i] = tables.lives[j];
             i = j;
         }
     }
-    lives[i].p = NULL;
-    lives[i].b = NULL;
+    tables.lives[i].p = NULL;
+    tables.lives[i].b = NULL;
 }
 
 /* p's slot in the live table, or SIZE_MAX; the caller holds the lock. */
 static size_t find_live(const void *p)
 {
-    if (!lives || !p)
+    if (!tables.lives || !p)
         return SIZE_MAX; /* nothing sampled yet (a pinned slot's neighbour), or free(NULL) */
-    size_t i = live_slot(p, n_lives_cap);
-    while (lives[i].p && lives[i].p != p)
-        i = (i + 1) & (n_lives_cap - 1);
-    return lives[i].p == p ? i : SIZE_MAX;
+    size_t i = live_slot(p, tables.n_lives_cap);
+    while (tables.lives[i].p && tables.lives[i].p != p)
+        i = (i + 1) & (tables.n_lives_cap - 1);
+    return tables.lives[i].p == p ? i : SIZE_MAX;
 }
 
 /* Takes the page-aligned p out of the live table, if it is there; the caller holds the lock. */
@@ -438,9 +444,9 @@ static bool take_live(void *p, np_heap_taken *t)
     size_t i = find_live(p);
     if (i == SIZE_MAX)
         return false;
-    *t = (np_heap_taken){p, lives[i].b, lives[i].weight, 0, false};
+    *t = (np_heap_taken){p, tables.lives[i].b, tables.lives[i].weight, 0, false};
     live_delete(i);
-    n_lives--;
+    tables.n_lives--;
     filter_remove(p);
     return true;
 }
@@ -481,8 +487,8 @@ void np_heaptab_settle(const np_heap_taken *t, bool freed)
     } else {
         tab_lock();
         if (lives_room()) {
-            live_insert_raw(lives, n_lives_cap, (live){t->p, t->bucket, t->weight});
-            n_lives++;
+            live_insert_raw(tables.lives, tables.n_lives_cap, (live){t->p, t->bucket, t->weight});
+            tables.n_lives++;
             filter_add(t->p, 1);
         } else {
             count_free(t->bucket, t->weight);
@@ -511,13 +517,13 @@ size_t np_heaptab_snapshot(np_heap_rec **out)
     /* malloc may sample (and so take the lock) in a thread without the collector's guard:
      * size the copy first, allocate unlocked, then copy what fits. */
     tab_lock();
-    size_t n = n_buckets + 64;
+    size_t n = tables.n_buckets + 64;
     tab_unlock();
     np_heap_rec *recs = malloc(n * sizeof *recs);
     tab_lock();
     size_t k = 0;
-    for (size_t i = 0; recs && i < n_heads; i++) {
-        for (bucket *b = heads[i]; b && k < n; b = b->next) {
+    for (size_t i = 0; recs && i < tables.n_heads; i++) {
+        for (bucket *b = tables.heads[i]; b && k < n; b = b->next) {
             np_heap_rec *r = &recs[k++];
             *r = (np_heap_rec){b->pcs, b->n_pcs, b->size, b->alloc_count, b->alloc_bytes, 0, 0,
                                b->est_alloc_objs, b->est_alloc_bytes, 0, 0};
@@ -535,7 +541,7 @@ size_t np_heaptab_snapshot(np_heap_rec **out)
 size_t np_heaptab_buckets(void)
 {
     tab_lock();
-    size_t n = n_buckets;
+    size_t n = tables.n_buckets;
     tab_unlock();
     return n;
 }
@@ -554,7 +560,7 @@ void np_heaptab_unlock(void)
  * made fresh and taken again, so that frees parked during fork are matched by tab_unlock. */
 void np_heaptab_child_reset(void)
 {
-    atomic_store(&lock, 0);
+    atomic_store(&tables.lock, 0);
     spin_lock();
     tab_unlock();
 }
