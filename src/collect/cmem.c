@@ -15,18 +15,13 @@ static struct {
     _Atomic size_t used;
 } __attribute__((aligned(64))) chunk;
 
-static void *map(size_t n, int extra_flags)
+void *np_cmem_map(size_t n)
 {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | extra_flags, -1, 0);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
     atomic_fetch_add(&mapped, n);
     return p;
-}
-
-void *np_cmem_map(size_t n)
-{
-    return map(n, 0);
 }
 
 void np_cmem_unmap(void *p, size_t n)
@@ -50,9 +45,7 @@ void *np_cmem_alloc(size_t n)
     char *base = atomic_load(&chunk.base);
     size_t used = atomic_load(&chunk.used);
     if (!base || used + n > CHUNK) {
-        /* Bump memory is used up front to back: one populating mmap instead of a page fault
-         * every few buckets, each taken inside the collector's lock. */
-        base = map(CHUNK, MAP_POPULATE);
+        base = np_cmem_map(CHUNK);
         if (!base)
             return NULL;
         atomic_store(&chunk.base, base);
