@@ -1,6 +1,6 @@
 /* The heap profile's data: one bucket per (stack, object size) with the sampled allocations and
- * frees, and the set of live sampled objects so a free can be matched to its bucket. The free
- * path consults a lock-free filter and takes the lock only for (probably) sampled objects. */
+ * frees, and how a free is matched to its bucket: by a header in front of the sampled object,
+ * without a lock (or, for the rare page-aligned ones, in a live table under the lock). */
 #ifndef NP_HEAPTAB_H
 #define NP_HEAPTAB_H
 

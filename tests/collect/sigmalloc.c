@@ -4,7 +4,7 @@
  *
  * malloc is not async-signal-safe, so the test keeps glibc out of the way: the handler's size
  * (808 bytes) is one the main loop never uses, and its tcache bins are warmed first, so in the
- * handler glibc only touches that bin and takes no lock. What is left to deadlock or corrupt
+ * handler glibc only touches those bins and takes no lock. What is left to deadlock or corrupt
  * is the collector. Prints "sigmalloc: ok N handled" and, with GOFILE, waits for it (the test
  * script checks that no object of the handler's size is left counted as live), then exits 0. */
 #include <pthread.h>
