@@ -41,8 +41,8 @@ void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs,
  * indexed by page number modulo 2^NP_FILTER_BITS pages, set while a live sampled object
  * starts on such a page; a clear bit proves p was not sampled. */
 enum { NP_FILTER_BITS = 15, NP_PAGE = 4096 };
-extern uint64_t np_heap_filter[(size_t)1 << (NP_FILTER_BITS - 6)];
-extern uintptr_t np_heap_secret;
+extern uint64_t np_heap_filter[(size_t)1 << (NP_FILTER_BITS - 6)] __attribute__((visibility("hidden")));
+extern uintptr_t np_heap_secret __attribute__((visibility("hidden")));
 typedef uint64_t __attribute__((may_alias)) np_heap_word;
 
 /* Draws the secret; called before the first block is marked (the first allocation). */
