@@ -449,6 +449,16 @@ for rate in 1 ""; do
   check_profiles "$n" "$tmp/$n" 1
 done
 
+# operator new is libnprof's: a request it cannot satisfy must still run the new-handler and
+# throw std::bad_alloc, on the fast path (rate 0) and the sampled one (rate 1).
+for rate in 0 1 ""; do
+  n=newdelete-oom-rate${rate:-default}
+  out=$(timeout 30 env LD_PRELOAD="$lib" ${rate:+NPROF_HEAP_RATE=$rate} "$bins/newdelete" oom 2>&1); rc=$?
+  check "$n: failed new runs the new-handler and throws bad_alloc (exit $rc)" \
+    bash -c "[ $rc = 0 ] && [ '$out' = 'newdelete: oom ok' ]"
+  [ $rc = 0 ] || echo "$out" | head -n 5 | sed 's/^/     | /'
+done
+
 # Steady state: a fixed working set for 24 s at rate 1 with 3 scrape loops. The process's RSS
 # and open fds are read every 2 s; once warmed up (after 6 s) they must not keep growing.
 n=steady

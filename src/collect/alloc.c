@@ -7,6 +7,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "heaptab.h"
@@ -47,7 +49,8 @@ static struct {
     int (*posix_memalign)(void **, size_t, size_t);
     void *(*aligned_alloc)(size_t, size_t);
     size_t (*usable_size)(void *);
-} next = {first_malloc, first_free, first_calloc, first_realloc, first_memalign, NULL, NULL, NULL};
+} next __asm__("np_alloc_next") __attribute__((used)) = {first_malloc, first_free, first_calloc, first_realloc,
+                                                          first_memalign, NULL, NULL, NULL};
 
 static _Atomic int resolve_state; /* 0 not yet, 1 resolving, 2 done */
 
@@ -211,6 +214,66 @@ static COLD void free_marked(void *p)
 }
 
 EXPORT void free(void *p)
+{
+    if (np_heap_maybe_sampled(p))
+        return free_marked(p);
+    NEXT(free)(p);
+}
+
+/* C++'s `operator new(size_t)` and `operator delete(void *)` (the other forms in libstdc++ call
+ * these two, or malloc and free). Taken here, a C++ allocation skips libstdc++'s hop to malloc,
+ * which costs about what the sampling check does, and its recorded leaf is the code that
+ * called `new`. A program that defines them itself keeps its own (the executable comes first
+ * in symbol lookup). Only a failed allocation goes to libstdc++'s operator new, which runs the
+ * new-handler loop and throws std::bad_alloc. */
+static COLD __attribute__((used)) void *cxx_new_failed(size_t n) __asm__("np_cxx_new_failed");
+static COLD __attribute__((used)) void *cxx_new_failed(size_t n)
+{
+    void *(*real)(size_t) = (void *(*)(size_t))dlsym(RTLD_NEXT, "_Znwm");
+    if (!real)
+        abort(); /* operator new without libstdc++: nothing can throw bad_alloc */
+    return real(n);
+}
+
+static COLD __attribute__((used)) void *cxx_new_sampled(size_t n, ORIGIN_PARAMS) __asm__("np_cxx_new_sampled");
+static COLD __attribute__((used)) void *cxx_new_sampled(size_t n, ORIGIN_PARAMS)
+{
+    void *p = malloc_sampled(n, pc, sp, bp);
+    return p ? p : cxx_new_failed(n);
+}
+
+/* operator new's fast path, in assembly because it must see the result (never NULL) and C
+ * would keep a frame and a saved register for that: charge the countdown (np_ts.countdown, at
+ * offset 0), call the next malloc with n kept on the stack, return a block or go to the
+ * failure path with n. A run-out countdown goes to the sampled path with the origin the
+ * other entry points take from their frame record: return address, the stack pointer after
+ * the return, the caller's rbp. */
+_Static_assert(offsetof(np_tstate, countdown) == 0, "operator new charges offset 0 of np_ts");
+__asm__(".text\n"
+        ".globl _Znwm\n"
+        ".type _Znwm, @function\n"
+        "_Znwm:\n"
+        ".cfi_startproc\n"
+        "    movq np_ts@gottpoff(%rip), %rdx\n"
+        "    subq %rdi, %fs:(%rdx)\n"
+        "    js 2f\n"
+        "    pushq %rdi\n"
+        ".cfi_adjust_cfa_offset 8\n"
+        "    call *np_alloc_next(%rip)\n"
+        "    popq %rdi\n"
+        ".cfi_adjust_cfa_offset -8\n"
+        "    testq %rax, %rax\n"
+        "    je 1f\n"
+        "    ret\n"
+        "1:  jmp np_cxx_new_failed\n"
+        "2:  movq (%rsp), %rsi\n"
+        "    leaq 8(%rsp), %rdx\n"
+        "    movq %rbp, %rcx\n"
+        "    jmp np_cxx_new_sampled\n"
+        ".cfi_endproc\n"
+        ".size _Znwm, .-_Znwm\n");
+
+EXPORT void _ZdlPv(void *p)
 {
     if (np_heap_maybe_sampled(p))
         return free_marked(p);

@@ -2,6 +2,8 @@
 // over-aligned new, nothrow new, sized delete, and the containers (string, vector, map,
 // unordered_map) from THREADS threads; objects made in one thread are destroyed in another.
 // Prints a checksum that must not depend on the collector, and exits 1 on a wrong value.
+// newdelete oom -- new that cannot be satisfied, huge and (under an address-space limit)
+// small: the new-handler must run once and std::bad_alloc arrive. Prints "newdelete: oom ok".
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -9,7 +11,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <malloc.h>
 #include <new>
+#include <sys/resource.h>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -104,10 +108,70 @@ void work(int self, int rounds, std::vector<Handoff> &boxes)
     total += sum;
 }
 
+int handler_calls;
+
+void on_no_memory()
+{
+    handler_calls++;
+    std::set_new_handler(nullptr); // the next failure throws
+}
+
+// One failing allocation through `make`: the handler must run once, then bad_alloc arrive.
+template <typename F> void expect_bad_alloc(const char *what, F make)
+{
+    handler_calls = 0;
+    std::set_new_handler(on_no_memory);
+    try {
+        void *volatile p = make();
+        std::printf("newdelete: %s succeeded\n", what);
+        errors++;
+        (void)p;
+    } catch (const std::bad_alloc &) {
+        if (handler_calls != 1) {
+            std::printf("newdelete: %s: new-handler ran %d times\n", what, handler_calls);
+            errors++;
+        }
+    }
+    std::set_new_handler(nullptr);
+}
+
+// Small requests fail only when the address space is full: in a fresh process, with glibc
+// mmapping every request from 64 KiB on, a limit just above what the process maps makes a
+// 300 KB new (below the sampling rate) fail.
+void failing_news()
+{
+    mallopt(M_MMAP_THRESHOLD, 64 << 10);
+    volatile size_t huge = SIZE_MAX / 4, small = 300000;
+    expect_bad_alloc("new of SIZE_MAX/4 bytes", [&] { return ::operator new(huge); });
+    expect_bad_alloc("new[] of SIZE_MAX/4 bytes", [&] { return static_cast<void *>(new char[huge]); });
+    struct rlimit old;
+    if (getrlimit(RLIMIT_AS, &old) != 0)
+        return;
+    FILE *f = std::fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (!f || std::fscanf(f, "%lu", &pages) != 1) {
+        if (f)
+            std::fclose(f);
+        return;
+    }
+    std::fclose(f);
+    struct rlimit tight = old;
+    tight.rlim_cur = pages * 4096 + (64 << 10);
+    if (setrlimit(RLIMIT_AS, &tight) == 0) {
+        expect_bad_alloc("new of 300 KB at the address-space limit", [&] { return ::operator new(small); });
+        setrlimit(RLIMIT_AS, &old);
+    }
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && std::string(argv[1]) == "oom") {
+        failing_news();
+        std::printf("newdelete: oom %s\n", errors.load() ? "failed" : "ok");
+        return errors.load() ? 1 : 0;
+    }
     int nthreads = argc > 1 ? std::atoi(argv[1]) : 16;
     int rounds = argc > 2 ? std::atoi(argv[2]) : 2000;
     std::vector<Handoff> boxes(static_cast<size_t>(nthreads));
