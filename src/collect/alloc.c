@@ -220,6 +220,9 @@ EXPORT void free(void *p)
     NEXT(free)(p);
 }
 
+/* C++'s operator delete(void *) is free (see operator new below). */
+EXPORT void _ZdlPv(void *p) __attribute__((alias("free"), copy(free)));
+
 /* C++'s `operator new(size_t)` and `operator delete(void *)` (the other forms in libstdc++ call
  * these two, or malloc and free). Taken here, a C++ allocation skips libstdc++'s hop to malloc,
  * which costs about what the sampling check does, and its recorded leaf is the code that
@@ -273,12 +276,6 @@ __asm__(".text\n"
         ".cfi_endproc\n"
         ".size _Znwm, .-_Znwm\n");
 
-EXPORT void _ZdlPv(void *p)
-{
-    if (np_heap_maybe_sampled(p))
-        return free_marked(p);
-    NEXT(free)(p);
-}
 
 static COLD void *calloc_sampled(size_t n, size_t size, size_t total, ORIGIN_PARAMS)
 {
