@@ -65,7 +65,6 @@ static bool in_boot(const void *p)
 
 static void *boot_alloc(size_t n, size_t align)
 {
-    np_heap_secret_init(); /* set once, before the first tag */
     if (align < 16)
         align = 16;
     size_t need = n + align + 16;
@@ -80,7 +79,7 @@ static void *boot_alloc(size_t n, size_t align)
     /* A sampled object's header, with n (for realloc out of the buffer) in place of the offset:
      * free and realloc then take their slow path for it, which knows the buffer. */
     np_heap_mark((void *)p, n);
-    if (p % NP_PAGE == 0)
+    if (np_heap_page_aligned((void *)p))
         np_heaptab_pin((void *)p);
     return (void *)p;
 }
@@ -98,7 +97,9 @@ static void *sym(const char *name, void *fallback)
 
 static void resolve(void)
 {
-    np_heap_secret_init(); /* before dlsym allocates from the boot buffer, which is tagged */
+    /* Before the CAS: a thread that finds another resolving goes on to the boot buffer, whose
+     * blocks are tagged. */
+    np_heap_secret_init();
     int expect = 0;
     if (!atomic_compare_exchange_strong(&resolve_state, &expect, 1))
         return;
@@ -176,7 +177,7 @@ static size_t padded(size_t n, size_t unit)
 
 static size_t offset_in(const char *q, size_t unit)
 {
-    return !unit || (uintptr_t)(q + unit) % NP_PAGE ? unit : 2 * unit;
+    return unit && np_heap_page_aligned(q + unit) ? 2 * unit : unit;
 }
 
 /* Records the new block q (NULL: the allocation failed) as the sample it was decided to be. */

@@ -33,10 +33,6 @@ typedef struct live {
     double weight;
 } live;
 
-/* A spinlock, not a mutex: it is held for a few hundred nanoseconds, and a mutex sends the
- * second of two sampling threads to sleep in the kernel (a futex wait and a context switch,
- * tens of microseconds) where waiting out the holder costs a fraction of that. A waiter that
- * spins for long (the holder was preempted) yields the CPU between tries. */
 /* What the lock guards, with the lock, in cache lines of their own: a sample moves them to
  * its thread's core in one go, and nothing that other threads only read (the sampling rate,
  * the tag's secret, the unwinder's table) shares their lines and pays for that move. */
@@ -49,6 +45,10 @@ static struct {
     size_t n_lives_cap, n_lives;
 } __attribute__((aligned(64))) tables = {.n_ids = 1};
 
+/* A spinlock, not a mutex: it is held for a few hundred nanoseconds, and a mutex sends the
+ * second of two sampling threads to sleep in the kernel (a futex wait and a context switch,
+ * tens of microseconds) where waiting out the holder costs a fraction of that. A waiter that
+ * spins for long (the holder was preempted) yields the CPU between tries. */
 static void spin_lock(void)
 {
     for (unsigned spins = 0; atomic_exchange_explicit(&tables.lock, 1, memory_order_acquire); ) {
@@ -93,11 +93,6 @@ static void filter_add(const void *p, uint16_t how_many)
     } while (!__atomic_compare_exchange_n(&filter_count[slot], &c, want, false, __ATOMIC_RELAXED,
                                           __ATOMIC_RELAXED));
     filter_set(slot);
-}
-
-static bool page_aligned(const void *p)
-{
-    return ((uintptr_t)p & (NP_PAGE - 1)) == 0;
 }
 
 static void filter_remove(const void *p)
@@ -181,7 +176,6 @@ static void park(void *p)
     parked[n] = p;
 }
 
-
 static uint64_t mix(uint64_t h)
 {
     h ^= h >> 33;
@@ -197,9 +191,7 @@ static bucket **id_dir[(1 << ID_BITS) / ID_LEAF];
 
 static bool assign_id(bucket *b)
 {
-    uint32_t id = tables.n_ids;
-    if (id >= 1u << ID_BITS)
-        return false;
+    uint32_t id = tables.n_ids; /* below 1 << ID_BITS: find_bucket checked */
     bucket **leaf = id_dir[id / ID_LEAF];
     if (!leaf) {
         leaf = np_cmem_map(ID_LEAF * sizeof *leaf);
@@ -353,7 +345,7 @@ static bool read_header(void *p, np_heap_taken *t)
     bucket *b = bucket_by_id(id);
     if (shift < 4 || shift > 12 || (id && !b) || !(w >= 1 && w < 1e30f))
         return false;
-    *t = (np_heap_taken){p, b, w, (size_t)1 << shift, true};
+    *t = (np_heap_taken){p, b, w, (size_t)1 << shift};
     return true;
 }
 
@@ -376,9 +368,15 @@ static void count_free(bucket *b, double w)
     atomic_add_double(&b->est_free_bytes, w * (double)b->size);
 }
 
-static bool lives_room(void)
+/* Enters the page-aligned p in the live table; false if the table could not grow. */
+static bool add_live(void *p, bucket *b, double weight)
 {
-    return tables.n_lives + 1 < tables.n_lives_cap / 2 || grow_lives();
+    if (tables.n_lives + 1 >= tables.n_lives_cap / 2 && !grow_lives())
+        return false;
+    live_insert_raw(tables.lives, tables.n_lives_cap, (live){p, b, weight});
+    tables.n_lives++;
+    filter_add(p, 1);
+    return true;
 }
 
 void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs, int n, double weight)
@@ -388,18 +386,13 @@ void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs,
     weight = (float)weight;
     tab_lock();
     bucket *b = find_bucket(pcs, n, size);
-    if (b && (offset || lives_room())) {
+    if (b && !offset && !add_live(p, b, weight))
+        b = NULL;
+    if (b) {
         b->alloc_count++;
         b->alloc_bytes += (int64_t)size;
         b->est_alloc_objs += weight;
         b->est_alloc_bytes += weight * (double)size;
-        if (!offset) {
-            live_insert_raw(tables.lives, tables.n_lives_cap, (live){p, b, weight});
-            tables.n_lives++;
-            filter_add(p, 1);
-        }
-    } else {
-        b = NULL;
     }
     tab_unlock();
     if (offset)
@@ -444,7 +437,7 @@ static bool take_live(void *p, np_heap_taken *t)
     size_t i = find_live(p);
     if (i == SIZE_MAX)
         return false;
-    *t = (np_heap_taken){p, tables.lives[i].b, tables.lives[i].weight, 0, false};
+    *t = (np_heap_taken){p, tables.lives[i].b, tables.lives[i].weight, 0};
     live_delete(i);
     tables.n_lives--;
     filter_remove(p);
@@ -461,7 +454,7 @@ static void remove_live(void *p)
 
 bool np_heaptab_take(void *p, np_heap_taken *t)
 {
-    if (!page_aligned(p)) {
+    if (!np_heap_page_aligned(p)) {
         if (!read_header(p, t))
             return false;
         __atomic_store_n(&((np_heap_word *)p)[-1], 0, __ATOMIC_RELAXED); /* no stale tag left */
@@ -482,17 +475,12 @@ void np_heaptab_settle(const np_heap_taken *t, bool freed)
 {
     if (freed) {
         count_free(t->bucket, t->weight);
-    } else if (t->header) {
-        ((np_heap_word *)t->p)[-1] = np_heap_tag(t->p);
+    } else if (t->offset) {
+        ((np_heap_word *)t->p)[-1] = np_heap_tag(t->p); /* recognised again */
     } else {
         tab_lock();
-        if (lives_room()) {
-            live_insert_raw(tables.lives, tables.n_lives_cap, (live){t->p, t->bucket, t->weight});
-            tables.n_lives++;
-            filter_add(t->p, 1);
-        } else {
+        if (!add_live(t->p, t->bucket, t->weight))
             count_free(t->bucket, t->weight);
-        }
         tab_unlock();
     }
 }
@@ -509,7 +497,7 @@ size_t np_heaptab_free_slow(void *p)
 size_t np_heaptab_offset(void *p)
 {
     np_heap_taken t;
-    return !page_aligned(p) && read_header(p, &t) ? t.offset : 0;
+    return !np_heap_page_aligned(p) && read_header(p, &t) ? t.offset : 0;
 }
 
 size_t np_heaptab_snapshot(np_heap_rec **out)

@@ -53,12 +53,16 @@ static inline uint64_t np_heap_tag(const void *p)
     return (uintptr_t)p ^ __atomic_load_n(&np_heap_secret, __ATOMIC_RELAXED);
 }
 
+static inline bool np_heap_page_aligned(const void *p)
+{
+    return ((uintptr_t)p & (NP_PAGE - 1)) == 0;
+}
+
 static inline bool np_heap_maybe_sampled(const void *p)
 {
-    uintptr_t a = (uintptr_t)p;
-    if (__builtin_expect(a & (NP_PAGE - 1), 1))
+    if (__builtin_expect(!np_heap_page_aligned(p), 1))
         return __builtin_expect(((const np_heap_word *)p)[-1] == np_heap_tag(p), 0);
-    uintptr_t page = a / NP_PAGE;
+    uintptr_t page = (uintptr_t)p / NP_PAGE;
     uint64_t word = __atomic_load_n(&np_heap_filter[page >> 6 & (((size_t)1 << (NP_FILTER_BITS - 6)) - 1)],
                                     __ATOMIC_RELAXED);
     return word >> (page & 63) & 1;
@@ -89,8 +93,7 @@ typedef struct np_heap_taken {
     void *p;
     struct bucket *bucket; /* NULL: not recorded */
     double weight;
-    size_t offset;
-    bool header;           /* found by its header, not in the live table */
+    size_t offset;         /* 0: in the live table (page-aligned), else it has a header */
 } np_heap_taken;
 bool np_heaptab_take(void *p, np_heap_taken *t);
 void np_heaptab_settle(const np_heap_taken *t, bool freed);
