@@ -10,11 +10,6 @@
 
 enum { WINDOW = 128 << 20, SIZE = 100, PAIRS = 8 };
 
-/* Called through volatile pointers: the compiler would otherwise drop malloc/free pairs and
- * free(NULL) as dead code, and those calls are what is tested. */
-static void *(*volatile do_malloc)(size_t) = malloc;
-static void *(*volatile do_realloc)(void *, size_t) = realloc;
-static void (*volatile do_free)(void *) = free;
 
 __attribute__((noinline)) static void *aliased_block(void)
 {

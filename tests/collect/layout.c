@@ -38,10 +38,7 @@ static const struct {
 static const size_t aligns[] = {8, 16, 32, 64, 256, 2048, 4096, 8192, 65536};
 static const size_t sizes[] = {0, 1, 15, 16, 17, 100, 4000, 4096, 70000, 600000};
 
-/* Volatile: the compiler may not pair up and drop these calls. */
-static void *(*volatile do_realloc)(void *, size_t) = realloc;
-static void (*volatile do_free)(void *) = free;
-static size_t (*volatile do_usable)(void *) = malloc_usable_size;
+static size_t (*volatile do_usable)(void *) = malloc_usable_size; /* see do_malloc */
 
 static void fill(unsigned char *p, size_t n, unsigned seed)
 {
