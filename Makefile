@@ -82,7 +82,7 @@ $(BUILD)/nprof: $(BUILD)/obj/src/analyze/main.o $(BUILD)/libnpcore.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnpcore.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_NP) -iquote tests/unit $(CFLAGS) $(WARN) -o $@ $< $(BUILD)/libnpcore.a $(LIBS_ANALYZE)
+	$(CC) $(CPPFLAGS_NP) -iquote tests/unit $(CFLAGS) $(WARN) -MMD -MP -o $@ $< $(BUILD)/libnpcore.a $(LIBS_ANALYZE)
 
 unit: $(UNIT_BIN) $(BUILD)/nprof
 	@tests/run-unit.sh $(BUILD)
@@ -109,4 +109,4 @@ bench: all
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null) $(wildcard $(BUILD)/tests/*.d)

@@ -2,12 +2,12 @@
  * allocation of s bytes is sampled with probability 1-exp(-s/rate) and weighted by its inverse. */
 #include "sampler.h"
 
-#include <math.h>
 #include <stdatomic.h>
 #include <time.h>
 
 #include "cconfig.h"
 #include "heaptab.h"
+#include "npmath.h"
 
 __thread np_tstate np_ts __attribute__((tls_model("initial-exec")));
 
@@ -34,7 +34,7 @@ double np_sample_weight(size_t size, int64_t r)
 {
     if (r <= 1 || size == 0)
         return 1;
-    return 1 / (1 - exp(-(double)size / (double)r));
+    return 1 / np_one_minus_exp_neg((double)size / (double)r);
 }
 
 static uint64_t next_random(void)
@@ -61,7 +61,7 @@ static int64_t next_gap(int64_t r, bool on)
     if (r == 1)
         return 0;
     double u = (double)((next_random() >> 11) + 1) * (1.0 / 9007199254740992.0); /* (0, 1] */
-    double gap = -log(u) * (double)r;
+    double gap = -np_log(u) * (double)r;
     return gap > 9e18 ? INT64_MAX / 2 : (int64_t)gap;
 }
 

@@ -7,6 +7,7 @@
 #include "gofmt.h"
 #include "gz.h"
 #include "hmap.h"
+#include "npmath.h"
 #include "merge.h"
 #include "pathutil.h"
 #include "pb.h"
@@ -347,4 +348,37 @@ TEST(real_profiles_round_trip)
         n += round_trip_dir(dirs[i]);
     if (n == 0)
         SKIP("no real profiles found (run tests/go/make-profiles.sh build/profiles)");
+}
+
+/* Relative error of a against libm's b. */
+static double rel_err(double a, double b)
+{
+    return b == 0 ? fabs(a) : fabs(a - b) / fabs(b);
+}
+
+TEST(table_free_log_matches_libm)
+{
+    double worst = 0;
+    for (int i = 1; i <= 200000; i++) {
+        double u = (double)i / 200000;                   /* the sampler's (0, 1] */
+        double w = 1e-300 * (1 + i) * (double)(1u << (i % 31)); /* far from 1, both sides */
+        worst = fmax(worst, rel_err(np_log(u), log(u)));
+        worst = fmax(worst, rel_err(np_log(w), log(w)));
+        worst = fmax(worst, rel_err(np_log(1 / u), log(1 / u)));
+    }
+    CHECK(np_log(1) == 0);
+    CHECK(np_log(0x1p-53) == log(0x1p-53));
+    CHECK(worst < 1e-14);
+}
+
+TEST(table_free_sampling_probability_matches_libm)
+{
+    double worst = 0;
+    for (int i = 0; i <= 400000; i++) {
+        double x = i < 200000 ? i * 1e-10 + 1e-300 : (i - 200000) * 2.5e-4; /* tiny and 0..50 */
+        worst = fmax(worst, rel_err(np_one_minus_exp_neg(x), -expm1(-x)));
+    }
+    CHECK(np_one_minus_exp_neg(0) == 0);
+    CHECK(np_one_minus_exp_neg(1e6) == 1);
+    CHECK(worst < 1e-14);
 }
