@@ -14,18 +14,36 @@
 #include "cmem.h"
 #include "sampler.h"
 
+/* A call stack, stored once however many object sizes are allocated from it. */
+typedef struct stack {
+    int n_pcs;
+    uintptr_t pcs[];
+} stack;
+
+/* The counters of one (stack, size). The fields a sample writes fill the first cache line;
+ * the free counters, which other threads update, sit apart. */
 typedef struct bucket {
-    struct bucket *next;
-    uint64_t hash;
+    const stack *st;
     size_t size;
     int64_t alloc_count, alloc_bytes;                 /* under the lock */
     double est_alloc_objs, est_alloc_bytes;
+    uint32_t id;                                      /* what headers name it by */
     int64_t free_count, free_bytes;                   /* atomic: frees take no lock */
     double est_free_objs, est_free_bytes;
-    uint32_t id;                                      /* what headers name it by */
-    int n_pcs;
-    uintptr_t pcs[];
 } bucket;
+
+/* An open-addressed hash index of records (stacks or buckets) that keeps each record's full
+ * hash beside it: a lookup reads one line of slots and only the record that matches, and
+ * growing never touches the records. */
+typedef struct slot {
+    uint64_t hash;
+    void *rec;      /* NULL = empty */
+} slot;
+
+typedef struct hindex {
+    slot *slots;
+    size_t cap, n;  /* cap is a power of two; n stays at most cap / 2 */
+} hindex;
 
 typedef struct live {
     void *p;        /* NULL = empty slot */
@@ -39,8 +57,7 @@ typedef struct live {
 static struct {
     atomic_int lock;
     uint32_t n_ids;           /* bucket ids handed out; 0 is none */
-    struct bucket **heads;    /* the bucket hash table's chains */
-    size_t n_heads, n_buckets;
+    hindex stacks, buckets;
     struct live *lives;       /* sampled objects at page-aligned addresses */
     size_t n_lives_cap, n_lives;
 } __attribute__((aligned(64))) tables = {.n_ids = 1};
@@ -213,70 +230,134 @@ static bucket *bucket_by_id(uint32_t id)
     return leaf ? __atomic_load_n(&leaf[id % ID_LEAF], __ATOMIC_ACQUIRE) : NULL;
 }
 
-bool np_heaptab_init(void)
+static void hindex_init(hindex *x, size_t cap)
 {
-    tab_lock();
-    if (!tables.heads) {
-        tables.n_heads = 1 << 14;
-        tables.heads = np_cmem_map(tables.n_heads * sizeof *tables.heads);
-    }
-    if (!tables.lives) {
-        tables.n_lives_cap = 1 << 12;
-        tables.lives = np_cmem_map(tables.n_lives_cap * sizeof *tables.lives);
-    }
-    bool ok = tables.heads && tables.lives;
-    tab_unlock();
-    return ok;
+    if (!x->slots && (x->slots = np_cmem_map(cap * sizeof *x->slots)))
+        x->cap = cap;
 }
 
-static uint64_t stack_hash(const uintptr_t *pcs, int n, size_t size)
+/* The slot holding the record with hash h for which same(rec, key), or the empty slot where it
+ * belongs. The index is never full, so the probe ends. */
+static slot *hindex_probe(const hindex *x, uint64_t h, bool (*same)(const void *rec, const void *key),
+                          const void *key)
 {
-    uint64_t h = mix(size + 0x9e3779b97f4a7c15ULL);
+    size_t mask = x->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        slot *s = &x->slots[i];
+        if (!s->rec || (s->hash == h && same(s->rec, key)))
+            return s;
+    }
+}
+
+static void hindex_grow(hindex *x)
+{
+    size_t nc = x->cap * 2;
+    slot *ns = np_cmem_map(nc * sizeof *ns);
+    if (!ns)
+        return; /* keep the fuller index */
+    for (size_t i = 0; i < x->cap; i++) {
+        if (!x->slots[i].rec)
+            continue;
+        size_t j = x->slots[i].hash & (nc - 1);
+        while (ns[j].rec)
+            j = (j + 1) & (nc - 1);
+        ns[j] = x->slots[i];
+    }
+    np_cmem_unmap(x->slots, x->cap * sizeof *x->slots);
+    x->slots = ns;
+    x->cap = nc;
+}
+
+/* Fills the empty slot s (from hindex_probe) with rec; false when the index could not grow
+ * and is too full to take it. */
+static bool hindex_insert(hindex *x, slot *s, uint64_t h, void *rec)
+{
+    if (x->n + 1 >= x->cap - x->cap / 4)
+        return false;
+    s->hash = h;
+    s->rec = rec;
+    if (++x->n > x->cap / 2)
+        hindex_grow(x);
+    return true;
+}
+
+typedef struct stack_key {
+    const uintptr_t *pcs;
+    int n;
+} stack_key;
+
+static bool same_stack(const void *rec, const void *key)
+{
+    const stack *st = rec;
+    const stack_key *k = key;
+    return st->n_pcs == k->n && memcmp(st->pcs, k->pcs, (size_t)k->n * sizeof *k->pcs) == 0;
+}
+
+static uint64_t stack_hash(const uintptr_t *pcs, int n)
+{
+    uint64_t h = mix((uint64_t)n + 0x9e3779b97f4a7c15ULL);
     for (int i = 0; i < n; i++)
         h = mix(h ^ pcs[i]);
     return h;
 }
 
-static void rehash_buckets(void)
+static const stack *find_stack(const stack_key *key, uint64_t h)
 {
-    size_t nn = tables.n_heads * 4;
-    bucket **nh = np_cmem_map(nn * sizeof *nh);
-    if (!nh)
-        return; /* keep the longer chains */
-    for (size_t i = 0; i < tables.n_heads; i++) {
-        for (bucket *b = tables.heads[i], *next; b; b = next) {
-            next = b->next;
-            size_t j = b->hash & (nn - 1);
-            b->next = nh[j];
-            nh[j] = b;
-        }
-    }
-    np_cmem_unmap(tables.heads, tables.n_heads * sizeof *tables.heads);
-    tables.heads = nh;
-    tables.n_heads = nn;
+    slot *s = hindex_probe(&tables.stacks, h, same_stack, key);
+    if (s->rec)
+        return s->rec;
+    size_t bytes = (size_t)key->n * sizeof *key->pcs;
+    stack *st = np_cmem_alloc(sizeof *st + bytes);
+    if (!st)
+        return NULL;
+    st->n_pcs = key->n;
+    memcpy(st->pcs, key->pcs, bytes);
+    return hindex_insert(&tables.stacks, s, h, st) ? st : NULL;
+}
+
+typedef struct bucket_key {
+    stack_key stack;
+    size_t size;
+} bucket_key;
+
+static bool same_bucket(const void *rec, const void *key)
+{
+    const bucket *b = rec;
+    const bucket_key *k = key;
+    return b->size == k->size && same_stack(b->st, &k->stack);
 }
 
 static bucket *find_bucket(const uintptr_t *pcs, int n, size_t size)
 {
-    uint64_t h = stack_hash(pcs, n, size);
-    for (bucket *b = tables.heads[h & (tables.n_heads - 1)]; b; b = b->next)
-        if (b->hash == h && b->size == size && b->n_pcs == n && memcmp(b->pcs, pcs, (size_t)n * sizeof *pcs) == 0)
-            return b;
+    uint64_t sh = stack_hash(pcs, n);
+    uint64_t h = mix(sh ^ mix(size + 0x632be59bd9b4e019ULL));
+    bucket_key key = {{pcs, n}, size};
+    slot *s = hindex_probe(&tables.buckets, h, same_bucket, &key);
+    if (s->rec)
+        return s->rec;
     if (tables.n_ids >= 1u << ID_BITS)
         return NULL; /* 16 M buckets: new stacks are no longer recorded */
-    bucket *b = np_cmem_alloc(sizeof *b + (size_t)n * sizeof *pcs);
-    if (!b || !assign_id(b))
+    const stack *st = find_stack(&key.stack, sh);
+    bucket *b = st ? np_cmem_alloc(sizeof *b) : NULL;
+    if (!b)
         return NULL;
-    b->hash = h;
+    b->st = st;
     b->size = size;
-    b->n_pcs = n;
-    memcpy(b->pcs, pcs, (size_t)n * sizeof *pcs);
-    size_t i = h & (tables.n_heads - 1);
-    b->next = tables.heads[i];
-    tables.heads[i] = b;
-    if (++tables.n_buckets > tables.n_heads * 2)
-        rehash_buckets();
-    return b;
+    return assign_id(b) && hindex_insert(&tables.buckets, s, h, b) ? b : NULL;
+}
+
+bool np_heaptab_init(void)
+{
+    tab_lock();
+    hindex_init(&tables.stacks, 1 << 12);
+    hindex_init(&tables.buckets, 1 << 14);
+    if (!tables.lives) {
+        tables.n_lives_cap = 1 << 12;
+        tables.lives = np_cmem_map(tables.n_lives_cap * sizeof *tables.lives);
+    }
+    bool ok = tables.stacks.slots && tables.buckets.slots && tables.lives;
+    tab_unlock();
+    return ok;
 }
 
 static size_t live_slot(const void *p, size_t cap)
@@ -505,21 +586,22 @@ size_t np_heaptab_snapshot(np_heap_rec **out)
     /* malloc may sample (and so take the lock) in a thread without the collector's guard:
      * size the copy first, allocate unlocked, then copy what fits. */
     tab_lock();
-    size_t n = tables.n_buckets + 64;
+    size_t n = tables.buckets.n + 64;
     tab_unlock();
     np_heap_rec *recs = malloc(n * sizeof *recs);
     tab_lock();
     size_t k = 0;
-    for (size_t i = 0; recs && i < tables.n_heads; i++) {
-        for (bucket *b = tables.heads[i]; b && k < n; b = b->next) {
-            np_heap_rec *r = &recs[k++];
-            *r = (np_heap_rec){b->pcs, b->n_pcs, b->size, b->alloc_count, b->alloc_bytes, 0, 0,
-                               b->est_alloc_objs, b->est_alloc_bytes, 0, 0};
-            r->free_count = __atomic_load_n(&b->free_count, __ATOMIC_RELAXED); /* frees go on */
-            r->free_bytes = __atomic_load_n(&b->free_bytes, __ATOMIC_RELAXED);
-            __atomic_load(&b->est_free_objs, &r->est_free_objs, __ATOMIC_RELAXED);
-            __atomic_load(&b->est_free_bytes, &r->est_free_bytes, __ATOMIC_RELAXED);
-        }
+    for (size_t i = 0; recs && i < tables.buckets.cap && k < n; i++) {
+        const bucket *b = tables.buckets.slots[i].rec;
+        if (!b)
+            continue;
+        np_heap_rec *r = &recs[k++];
+        *r = (np_heap_rec){b->st->pcs, b->st->n_pcs, b->size, b->alloc_count, b->alloc_bytes, 0, 0,
+                           b->est_alloc_objs, b->est_alloc_bytes, 0, 0};
+        r->free_count = __atomic_load_n(&b->free_count, __ATOMIC_RELAXED); /* frees go on */
+        r->free_bytes = __atomic_load_n(&b->free_bytes, __ATOMIC_RELAXED);
+        __atomic_load(&b->est_free_objs, &r->est_free_objs, __ATOMIC_RELAXED);
+        __atomic_load(&b->est_free_bytes, &r->est_free_bytes, __ATOMIC_RELAXED);
     }
     tab_unlock();
     *out = recs;
@@ -529,7 +611,7 @@ size_t np_heaptab_snapshot(np_heap_rec **out)
 size_t np_heaptab_buckets(void)
 {
     tab_lock();
-    size_t n = tables.n_buckets;
+    size_t n = tables.buckets.n;
     tab_unlock();
     return n;
 }
