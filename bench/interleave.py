@@ -58,7 +58,7 @@ def main(argv):
         v = times[name]
         print(f"| {name} | {len(v)} | {med[name]:.3f} s | {min(v):.3f} s | {med[name] / med[base]:.3f}x |")
     costs = []
-    for prof, alloc in (("nprof", "glibc"), ("nprof-rate0", "glibc"), ("jemalloc-prof", "jemalloc"),
+    for prof, alloc in (("interpose-only", "glibc"), ("nprof", "glibc"), ("nprof-rate0", "glibc"), ("jemalloc-prof", "jemalloc"),
                         ("gperftools-heapprof", "tcmalloc")):
         if prof in med and alloc in med:
             costs.append(f"{prof} {100 * (med[prof] / med[alloc] - 1):+.1f}% (over {alloc})")

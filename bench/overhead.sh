@@ -2,7 +2,8 @@
 # overhead.sh -- the collector's cost, side by side in one run:
 #   1. two malloc-heavy multithreaded workloads -- mallocbench (pure allocator churn: the worst
 #      case for any interposer) and appbench (C++ strings, vectors and maps, as in a server) --
-#      under glibc, nprof at the default rate (and with sampling off: the interposition alone),
+#      under glibc, the thinnest possible interposer (bench/floor.c: the floor for any
+#      LD_PRELOAD profiler), nprof at the default rate (and with sampling off),
 #      jemalloc, jemalloc's sampling profiler
 #      (prof:true,lg_prof_sample:19), tcmalloc, gperftools' heap profiler and heaptrack; wall
 #      times in interleaved rounds (bench/interleave.py: medians, ratios to glibc, and each
@@ -29,6 +30,7 @@ make -C "$repo" -s all >/dev/null || exit 1
 cc -O2 -o "$out/mallocbench" "$repo/bench/mallocbench.c" -lpthread || exit 1
 c++ -O2 -o "$out/appbench" "$repo/bench/appbench.cc" -lpthread || exit 1
 cc -O2 -o "$out/pairbench" "$repo/bench/pairbench.c" || exit 1
+cc -O2 -shared -fPIC -o "$out/floor.so" "$repo/bench/floor.c" || exit 1
 
 lib=/usr/lib/x86_64-linux-gnu
 nprof=$build/libnprof.so
@@ -44,7 +46,8 @@ walltable() {
   echo
   rm -rf "$out"/heaptrack.* "$hp".*
   python3 "$repo/bench/interleave.py" --rounds "$runs" --slow-rounds 3 \
-    "glibc=$bench" \
+    "glibc=env $bench" \
+    "interpose-only=env LD_PRELOAD=$out/floor.so $bench" \
     "nprof=env LD_PRELOAD=$nprof $bench" \
     "nprof-rate0=env LD_PRELOAD=$nprof NPROF_HEAP_RATE=0 $bench" \
     "jemalloc=env LD_PRELOAD=$je $bench" \
