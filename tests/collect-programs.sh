@@ -560,6 +560,33 @@ check "aliasfree: frees of objects sharing a filter bit, free(NULL) while it is 
 check "aliasfree: every aliased object's free was matched ($live100 left live)" test "$live100" = 0
 check "aliasfree: a block whose realloc failed is still counted as live ($live333)" test "$live333" = 1
 
+# Threads recording into the same buckets at once while the bucket index grows: at rate 1 every
+# allocation is a sample, so each of counted_alloc's 20,000 sizes must have exactly 24
+# allocations, 8 of them live for the multiples of 1,000 (tests/collect/counts.c).
+d=$tmp/counts
+mkdir -p "$d"
+timeout -k 2 60 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$d/port" \
+  "$bins/counts" "$d/go" >"$d/out" 2>"$d/err" &
+tpid=$!
+if wait_for 300 grep -q '^counts: ready' "$d/out"; then
+  curl -s --max-time 20 -o "$d/heap.pb.gz" "http://$(head -n1 "$d/port")/debug/pprof/heap"
+  "$nprof" -raw -focus=counted_alloc "$d/heap.pb.gz" >"$d/raw" 2>&1
+fi
+touch "$d/go"
+wait $tpid
+rc=$?
+check "counts: 8 threads sampling every allocation ran to the end (exit $rc)" test $rc = 0
+[ $rc = 0 ] || show "$d/err"
+verdict=$(awk '/^ *[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+:/ { a = $1 + 0; ab = $2 + 0; l = $3 + 0; lb = $4 + 0; next }
+  /bytes:\[[0-9]+\]/ { b = $0; sub(/.*bytes:\[/, "", b); sub(/\].*/, "", b); b += 0
+    n++; seen[b]++
+    want = b % 1000 == 0 ? 8 : 0
+    if (a != 24 || ab != 24 * b || l != want || lb != want * b) { bad++; if (!ex) ex = $0 " " a " " ab " " l " " lb } }
+  END { d = 0; for (k in seen) d++
+    printf "%d samples, %d sizes, %d wrong%s", n, d, bad, ex ? " (" ex ")" : "" }' "$d/raw" 2>/dev/null)
+check "counts: one sample per size, every allocation and free counted ($verdict)" \
+  bash -c "[ '${verdict%%,*}' = '20000 samples' ] && grep -q '20000 sizes, 0 wrong' <<<'$verdict'"
+
 # Every entry point at many sizes and alignments through realloc, at rates where every, some
 # and no allocation is sampled (a sampled block is laid out with a header, heaptab.h), and with
 # jemalloc as the next allocator, which may put any bytes in front of a block, a sampled

@@ -15,18 +15,36 @@ static struct {
     _Atomic size_t used;
 } __attribute__((aligned(64))) chunk;
 
-void *np_cmem_map(size_t n)
+static void *map(size_t n, int flags)
 {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | flags, -1, 0);
     if (p == MAP_FAILED)
         return NULL;
     atomic_fetch_add(&mapped, n);
     return p;
 }
 
+void *np_cmem_map(size_t n)
+{
+    return map(n, 0);
+}
+
+/* Faulting the pages in one call costs a fraction of faulting them one by one, and it happens
+ * before the lock holder needs them. */
+void *np_cmem_map_populated(size_t n)
+{
+    return map(n, MAP_POPULATE);
+}
+
 void np_cmem_unmap(void *p, size_t n)
 {
     if (p && munmap(p, n) == 0)
+        atomic_fetch_sub(&mapped, n);
+}
+
+void np_cmem_retire(void *p, size_t n)
+{
+    if (p && madvise(p, n, MADV_DONTNEED) == 0)
         atomic_fetch_sub(&mapped, n);
 }
 

@@ -1,8 +1,8 @@
-/* The buckets (one per stack and object size) behind a spinlock that sampled allocations and
- * snapshots take. A free finds its sampled object's bucket in the header in front of the
- * object, without the lock; only sampled objects at page-aligned addresses (which have no
- * header) are kept in a live table under the lock. All memory comes from the collector's own
- * mappings. */
+/* The buckets (one per stack and object size) with atomic counters. A sample whose bucket
+ * exists finds it without a lock; new buckets, and snapshots, take a spinlock. A free finds its
+ * sampled object's bucket in the header in front of the object, without the lock; only sampled
+ * objects at page-aligned addresses (which have no header) are kept in a live table under the
+ * lock. All memory comes from the collector's own mappings. */
 #include "heaptab.h"
 
 #include <sched.h>
@@ -20,29 +20,36 @@ typedef struct stack {
     uintptr_t pcs[];
 } stack;
 
-/* The counters of one (stack, size). The fields a sample writes fill the first cache line;
- * the free counters, which other threads update, sit apart. */
+/* The counters of one (stack, size), in a cache line of its own. Its bytes are its counts
+ * times its size. All counters are atomic: neither a sample that finds its bucket nor a free
+ * takes the lock. */
 typedef struct bucket {
-    const stack *st;
+    const stack *st;          /* NULL: never handed out; set before publication, then constant */
     size_t size;
-    int64_t alloc_count, alloc_bytes;                 /* under the lock */
-    double est_alloc_objs, est_alloc_bytes;
-    uint32_t id;                                      /* what headers name it by */
-    int64_t free_count, free_bytes;                   /* atomic: frees take no lock */
-    double est_free_objs, est_free_bytes;
-} bucket;
+    int64_t alloc_count, free_count;
+    double est_alloc_objs, est_free_objs; /* sums of the samples' weights */
+    uint32_t id;              /* what headers name it by */
+} __attribute__((aligned(64))) bucket;
 
 /* An open-addressed hash index of records (stacks or buckets) that keeps each record's full
  * hash beside it: a lookup reads one line of slots and only the record that matches, and
- * growing never touches the records. */
+ * growing never touches the records. Only the lock holder changes an index; the bucket index
+ * is also read without the lock (see find_bucket_unlocked), so slots are written hash first,
+ * record last, and a replaced array is not unmapped but emptied (MADV_DONTNEED, it then reads
+ * as zeros: "not found", and the reader takes the lock). */
 typedef struct slot {
     uint64_t hash;
     void *rec;      /* NULL = empty */
 } slot;
 
+typedef struct slots {
+    size_t cap;     /* a power of two */
+    slot s[];
+} slots;
+
 typedef struct hindex {
-    slot *slots;
-    size_t cap, n;  /* cap is a power of two; n stays at most cap / 2 */
+    slots *arr;     /* replaced whole when it grows */
+    size_t n;       /* records; at most half of cap */
 } hindex;
 
 typedef struct live {
@@ -57,10 +64,16 @@ typedef struct live {
 static struct {
     atomic_int lock;
     uint32_t n_ids;           /* bucket ids handed out; 0 is none */
-    hindex stacks, buckets;
+    hindex stacks;
     struct live *lives;       /* sampled objects at page-aligned addresses */
     size_t n_lives_cap, n_lives;
 } __attribute__((aligned(64))) tables = {.n_ids = 1};
+
+/* The bucket index, apart from the lock's line: samples that find their bucket read it without
+ * the lock. Its count is the lock holder's. */
+static struct {
+    hindex x;
+} __attribute__((aligned(64))) buckets;
 
 /* A spinlock, not a mutex: it is held for a few hundred nanoseconds, and a mutex sends the
  * second of two sampling threads to sleep in the kernel (a futex wait and a context switch,
@@ -201,82 +214,100 @@ static uint64_t mix(uint64_t h)
     return h;
 }
 
-/* Buckets by id, for headers: a two-level directory that never moves, so frees read it
- * without the lock. Id 0 names no bucket (a sample that could not be recorded). */
-enum { ID_BITS = 24, ID_LEAF = 1 << 12 };
-static bucket **id_dir[(1 << ID_BITS) / ID_LEAF];
-
-static bool assign_id(bucket *b)
-{
-    uint32_t id = tables.n_ids; /* below 1 << ID_BITS: find_bucket checked */
-    bucket **leaf = id_dir[id / ID_LEAF];
-    if (!leaf) {
-        leaf = np_cmem_map(ID_LEAF * sizeof *leaf);
-        if (!leaf)
-            return false;
-        __atomic_store_n(&id_dir[id / ID_LEAF], leaf, __ATOMIC_RELEASE);
-    }
-    b->id = id;
-    __atomic_store_n(&leaf[id % ID_LEAF], b, __ATOMIC_RELEASE);
-    tables.n_ids = id + 1;
-    return true;
-}
+/* Buckets by id, for headers: bucket i is slot i % REGION_BUCKETS of region i / REGION_BUCKETS,
+ * regions mapped as ids reach them and never moved, so a free finds its bucket from the id with
+ * one load of a (hot) region pointer and no lock. Id 0 names no bucket (a sample that could not
+ * be recorded). */
+enum { ID_BITS = 24, REGION_BITS = 12, REGION_BUCKETS = 1 << REGION_BITS };
+static bucket *regions[1 << (ID_BITS - REGION_BITS)];
 
 static bucket *bucket_by_id(uint32_t id)
 {
-    /* Without the lock, and without reading the lock's line: an id never handed out finds no
-     * leaf or an empty slot (mappings start zeroed). */
-    bucket **leaf = __atomic_load_n(&id_dir[id / ID_LEAF], __ATOMIC_ACQUIRE);
-    return leaf ? __atomic_load_n(&leaf[id % ID_LEAF], __ATOMIC_ACQUIRE) : NULL;
+    bucket *r = __atomic_load_n(&regions[id >> REGION_BITS], __ATOMIC_ACQUIRE);
+    return r ? &r[id & (REGION_BUCKETS - 1)] : NULL;
+}
+
+/* A fresh bucket with the next id; NULL when out of ids (16 M buckets) or memory. */
+static bucket *new_bucket(const stack *st, size_t size)
+{
+    uint32_t id = tables.n_ids;
+    if (id >= 1u << ID_BITS)
+        return NULL;
+    bucket *r = regions[id >> REGION_BITS];
+    if (!r) {
+        r = np_cmem_map(REGION_BUCKETS * sizeof *r); /* backed as it fills */
+        if (!r)
+            return NULL;
+        __atomic_store_n(&regions[id >> REGION_BITS], r, __ATOMIC_RELEASE);
+    }
+    bucket *b = &r[id & (REGION_BUCKETS - 1)];
+    b->id = id;
+    b->size = size;
+    __atomic_store_n(&b->st, st, __ATOMIC_RELEASE);
+    tables.n_ids = id + 1;
+    return b;
 }
 
 static void hindex_init(hindex *x, size_t cap)
 {
-    if (!x->slots && (x->slots = np_cmem_map(cap * sizeof *x->slots)))
-        x->cap = cap;
+    if (x->arr)
+        return;
+    slots *a = np_cmem_map(sizeof *a + cap * sizeof *a->s);
+    if (a)
+        a->cap = cap;
+    __atomic_store_n(&x->arr, a, __ATOMIC_RELEASE);
 }
 
-/* The slot holding the record with hash h for which same(rec, key), or the empty slot where it
- * belongs. The index is never full, so the probe ends. */
-static slot *hindex_probe(const hindex *x, uint64_t h, bool (*same)(const void *rec, const void *key),
-                          const void *key)
+/* The slot of a (of capacity cap, as read once) holding the record with hash h for which
+ * same(rec, key), or the empty slot where it belongs. An array is never full, so the probe
+ * ends; a retired one reads as empty. */
+static slot *slots_probe(slots *a, size_t cap, uint64_t h, bool (*same)(const void *rec, const void *key),
+                         const void *key)
 {
-    size_t mask = x->cap - 1;
+    size_t mask = cap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-        slot *s = &x->slots[i];
-        if (!s->rec || (s->hash == h && same(s->rec, key)))
+        slot *s = &a->s[i];
+        void *rec = __atomic_load_n(&s->rec, __ATOMIC_ACQUIRE);
+        if (!rec || (__atomic_load_n(&s->hash, __ATOMIC_RELAXED) == h && same(rec, key)))
             return s;
     }
 }
 
-static void hindex_grow(hindex *x)
+static void slot_fill(slot *s, uint64_t h, void *rec)
 {
-    size_t nc = x->cap * 2;
-    slot *ns = np_cmem_map(nc * sizeof *ns);
-    if (!ns)
-        return; /* keep the fuller index */
-    for (size_t i = 0; i < x->cap; i++) {
-        if (!x->slots[i].rec)
-            continue;
-        size_t j = x->slots[i].hash & (nc - 1);
-        while (ns[j].rec)
-            j = (j + 1) & (nc - 1);
-        ns[j] = x->slots[i];
-    }
-    np_cmem_unmap(x->slots, x->cap * sizeof *x->slots);
-    x->slots = ns;
-    x->cap = nc;
+    __atomic_store_n(&s->hash, h, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->rec, rec, __ATOMIC_RELEASE);
 }
 
-/* Fills the empty slot s (from hindex_probe) with rec; false when the index could not grow
- * and is too full to take it. */
+static void hindex_grow(hindex *x)
+{
+    slots *old = x->arr;
+    size_t nc = old->cap * 2, bytes = sizeof *old + old->cap * sizeof *old->s;
+    slots *a = np_cmem_map_populated(sizeof *a + nc * sizeof *a->s); /* rehashing writes all over it */
+    if (!a)
+        return; /* keep the fuller array */
+    a->cap = nc;
+    for (size_t i = 0; i < old->cap; i++) {
+        if (!old->s[i].rec)
+            continue;
+        size_t j = old->s[i].hash & (nc - 1);
+        while (a->s[j].rec)
+            j = (j + 1) & (nc - 1);
+        a->s[j] = old->s[i];
+    }
+    __atomic_store_n(&x->arr, a, __ATOMIC_RELEASE);
+    np_cmem_retire(old, bytes);
+}
+
+/* Fills the empty slot s (from slots_probe on x's array) with rec; false when the index could
+ * not grow and is too full to take it. */
 static bool hindex_insert(hindex *x, slot *s, uint64_t h, void *rec)
 {
-    if (x->n + 1 >= x->cap - x->cap / 4)
+    size_t cap = x->arr->cap;
+    if (x->n + 1 >= cap - cap / 4)
         return false;
-    s->hash = h;
-    s->rec = rec;
-    if (++x->n > x->cap / 2)
+    slot_fill(s, h, rec);
+    if (++x->n > cap / 2)
         hindex_grow(x);
     return true;
 }
@@ -303,7 +334,7 @@ static uint64_t stack_hash(const uintptr_t *pcs, int n)
 
 static const stack *find_stack(const stack_key *key, uint64_t h)
 {
-    slot *s = hindex_probe(&tables.stacks, h, same_stack, key);
+    slot *s = slots_probe(tables.stacks.arr, tables.stacks.arr->cap, h, same_stack, key);
     if (s->rec)
         return s->rec;
     size_t bytes = (size_t)key->n * sizeof *key->pcs;
@@ -315,10 +346,18 @@ static const stack *find_stack(const stack_key *key, uint64_t h)
     return hindex_insert(&tables.stacks, s, h, st) ? st : NULL;
 }
 
+/* What a sample looks its bucket up by. */
 typedef struct bucket_key {
     stack_key stack;
     size_t size;
+    uint64_t stack_hash, hash;
 } bucket_key;
+
+static bucket_key sample_key(const uintptr_t *pcs, int n, size_t size)
+{
+    uint64_t sh = stack_hash(pcs, n);
+    return (bucket_key){{pcs, n}, size, sh, mix(sh ^ mix(size + 0x632be59bd9b4e019ULL))};
+}
 
 static bool same_bucket(const void *rec, const void *key)
 {
@@ -327,35 +366,36 @@ static bool same_bucket(const void *rec, const void *key)
     return b->size == k->size && same_stack(b->st, &k->stack);
 }
 
-static bucket *find_bucket(const uintptr_t *pcs, int n, size_t size)
+/* Without the lock: the bucket if it exists (a miss may be a bucket being added right now;
+ * the caller then looks again under the lock). */
+static bucket *find_bucket_unlocked(const bucket_key *k)
 {
-    uint64_t sh = stack_hash(pcs, n);
-    uint64_t h = mix(sh ^ mix(size + 0x632be59bd9b4e019ULL));
-    bucket_key key = {{pcs, n}, size};
-    slot *s = hindex_probe(&tables.buckets, h, same_bucket, &key);
+    slots *a = __atomic_load_n(&buckets.x.arr, __ATOMIC_ACQUIRE);
+    size_t cap = a ? __atomic_load_n(&a->cap, __ATOMIC_RELAXED) : 0; /* 0: retired meanwhile */
+    return cap ? slots_probe(a, cap, k->hash, same_bucket, k)->rec : NULL;
+}
+
+/* Under the lock: the bucket, made if it is new; NULL when out of memory or ids. */
+static bucket *find_bucket(const bucket_key *k)
+{
+    slot *s = slots_probe(buckets.x.arr, buckets.x.arr->cap, k->hash, same_bucket, k);
     if (s->rec)
         return s->rec;
-    if (tables.n_ids >= 1u << ID_BITS)
-        return NULL; /* 16 M buckets: new stacks are no longer recorded */
-    const stack *st = find_stack(&key.stack, sh);
-    bucket *b = st ? np_cmem_alloc(sizeof *b) : NULL;
-    if (!b)
-        return NULL;
-    b->st = st;
-    b->size = size;
-    return assign_id(b) && hindex_insert(&tables.buckets, s, h, b) ? b : NULL;
+    const stack *st = find_stack(&k->stack, k->stack_hash);
+    bucket *b = st ? new_bucket(st, k->size) : NULL;
+    return b && hindex_insert(&buckets.x, s, k->hash, b) ? b : NULL;
 }
 
 bool np_heaptab_init(void)
 {
     tab_lock();
     hindex_init(&tables.stacks, 1 << 12);
-    hindex_init(&tables.buckets, 1 << 14);
+    hindex_init(&buckets.x, 1 << 14);
     if (!tables.lives) {
         tables.n_lives_cap = 1 << 12;
         tables.lives = np_cmem_map(tables.n_lives_cap * sizeof *tables.lives);
     }
-    bool ok = tables.stacks.slots && tables.buckets.slots && tables.lives;
+    bool ok = tables.stacks.arr && buckets.x.arr && tables.lives;
     tab_unlock();
     return ok;
 }
@@ -424,7 +464,7 @@ static bool read_header(void *p, np_heap_taken *t)
     float w;
     memcpy(&w, &wbits, sizeof w);
     bucket *b = bucket_by_id(id);
-    if (shift < 4 || shift > 12 || (id && !b) || !(w >= 1 && w < 1e30f))
+    if (shift < 4 || shift > 12 || (id && (!b || !__atomic_load_n(&b->st, __ATOMIC_ACQUIRE))) || !(w >= 1 && w < 1e30f))
         return false;
     *t = (np_heap_taken){p, b, w, (size_t)1 << shift};
     return true;
@@ -444,9 +484,7 @@ static void count_free(bucket *b, double w)
     if (!b)
         return;
     __atomic_fetch_add(&b->free_count, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&b->free_bytes, (int64_t)b->size, __ATOMIC_RELAXED);
     atomic_add_double(&b->est_free_objs, w);
-    atomic_add_double(&b->est_free_bytes, w * (double)b->size);
 }
 
 /* Enters the page-aligned p in the live table; false if the table could not grow. */
@@ -465,17 +503,21 @@ void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs,
     /* The header keeps the weight as a float: allocation and free must add the same value, or
      * a bucket whose objects are all freed would keep a residue of estimated bytes in use. */
     weight = (float)weight;
-    tab_lock();
-    bucket *b = find_bucket(pcs, n, size);
-    if (b && !offset && !add_live(p, b, weight))
-        b = NULL;
-    if (b) {
-        b->alloc_count++;
-        b->alloc_bytes += (int64_t)size;
-        b->est_alloc_objs += weight;
-        b->est_alloc_bytes += weight * (double)size;
+    bucket_key k = sample_key(pcs, n, size);
+    /* A sample whose bucket exists and that gets a header needs no lock. */
+    bucket *b = offset ? find_bucket_unlocked(&k) : NULL;
+    if (!b) {
+        tab_lock();
+        b = find_bucket(&k);
+        if (b && !offset && !add_live(p, b, weight))
+            b = NULL;
+        tab_unlock();
     }
-    tab_unlock();
+    if (b) {
+        /* Counted before the program has p, so before its free. */
+        __atomic_fetch_add(&b->alloc_count, 1, __ATOMIC_RELAXED);
+        atomic_add_double(&b->est_alloc_objs, weight);
+    }
     if (offset)
         write_header(p, offset, b ? b->id : 0, weight); /* always: free needs the offset */
 }
@@ -586,22 +628,22 @@ size_t np_heaptab_snapshot(np_heap_rec **out)
     /* malloc may sample (and so take the lock) in a thread without the collector's guard:
      * size the copy first, allocate unlocked, then copy what fits. */
     tab_lock();
-    size_t n = tables.buckets.n + 64;
+    size_t n = tables.n_ids + 64;
     tab_unlock();
     np_heap_rec *recs = malloc(n * sizeof *recs);
     tab_lock();
     size_t k = 0;
-    for (size_t i = 0; recs && i < tables.buckets.cap && k < n; i++) {
-        const bucket *b = tables.buckets.slots[i].rec;
-        if (!b)
-            continue;
-        np_heap_rec *r = &recs[k++];
-        *r = (np_heap_rec){b->st->pcs, b->st->n_pcs, b->size, b->alloc_count, b->alloc_bytes, 0, 0,
-                           b->est_alloc_objs, b->est_alloc_bytes, 0, 0};
-        r->free_count = __atomic_load_n(&b->free_count, __ATOMIC_RELAXED); /* frees go on */
-        r->free_bytes = __atomic_load_n(&b->free_bytes, __ATOMIC_RELAXED);
-        __atomic_load(&b->est_free_objs, &r->est_free_objs, __ATOMIC_RELAXED);
-        __atomic_load(&b->est_free_bytes, &r->est_free_bytes, __ATOMIC_RELAXED);
+    for (uint32_t id = 1; recs && id < tables.n_ids && k < n; id++) {
+        const bucket *b = &regions[id >> REGION_BITS][id & (REGION_BUCKETS - 1)]; /* mapped */
+        int64_t allocs = __atomic_load_n(&b->alloc_count, __ATOMIC_RELAXED);
+        int64_t frees = __atomic_load_n(&b->free_count, __ATOMIC_RELAXED);
+        double est_allocs, est_frees;
+        __atomic_load(&b->est_alloc_objs, &est_allocs, __ATOMIC_RELAXED);
+        __atomic_load(&b->est_free_objs, &est_frees, __ATOMIC_RELAXED);
+        double size = (double)b->size;
+        recs[k++] = (np_heap_rec){b->st->pcs, b->st->n_pcs, b->size,
+                                  allocs, allocs * (int64_t)b->size, frees, frees * (int64_t)b->size,
+                                  est_allocs, est_allocs * size, est_frees, est_frees * size};
     }
     tab_unlock();
     *out = recs;
@@ -611,7 +653,7 @@ size_t np_heaptab_snapshot(np_heap_rec **out)
 size_t np_heaptab_buckets(void)
 {
     tab_lock();
-    size_t n = tables.buckets.n;
+    size_t n = tables.n_ids - 1;
     tab_unlock();
     return n;
 }
