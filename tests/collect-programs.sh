@@ -435,7 +435,7 @@ done
 # ---- 4. allocator stress ---------------------------------------------------------------------
 section "4. 16-thread allocator stress, 3 scrape loops"
 plain stress "$bins/stress" ops 20000
-plain newdelete1 "$bins/newdelete" 16 1500
+plain newdelete1 "$bins/newdelete" 16 6000
 plain newdelete20 "$bins/newdelete" 16 20000
 for rate in 1 ""; do
   n=stress-rate${rate:-default}
@@ -443,7 +443,7 @@ for rate in 1 ""; do
   same "$n" stress
   check_profiles "$n" "$tmp/$n" 3
   n=newdelete-rate${rate:-default}
-  if [ "$rate" = 1 ]; then rounds=1500 ref=newdelete1; else rounds=20000 ref=newdelete20; fi  # ~1 s
+  if [ "$rate" = 1 ]; then rounds=6000 ref=newdelete1; else rounds=20000 ref=newdelete20; fi  # ~1 s
   under "$n" "$rate" 3 90 "$bins/newdelete" 16 $rounds
   same "$n" $ref
   check_profiles "$n" "$tmp/$n" 1
@@ -571,8 +571,14 @@ tpid=$!
 if wait_for 300 grep -q '^counts: ready' "$d/out"; then
   curl -s --max-time 20 -o "$d/heap.pb.gz" "http://$(head -n1 "$d/port")/debug/pprof/heap"
   "$nprof" -raw -focus=counted_alloc "$d/heap.pb.gz" >"$d/raw" 2>&1
+  curl -s --max-time 20 -o "$d/delta.pb.gz" "http://$(head -n1 "$d/port")/debug/pprof/heap?seconds=2" &
+  cpid=$!
+  sleep 0.5
+  touch "$d/go.more"
+  wait_for 100 grep -q '^counts: more' "$d/out"
+  wait $cpid
 fi
-touch "$d/go"
+touch "$d/go.more" "$d/go"
 wait $tpid
 rc=$?
 check "counts: 8 threads sampling every allocation ran to the end (exit $rc)" test $rc = 0
@@ -586,6 +592,14 @@ verdict=$(awk '/^ *[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+:/ { a = $1 + 0; ab = $2 + 0; l
     printf "%d samples, %d sizes, %d wrong%s", n, d, bad, ex ? " (" ex ")" : "" }' "$d/raw" 2>/dev/null)
 check "counts: one sample per size, every allocation and free counted ($verdict)" \
   bash -c "[ '${verdict%%,*}' = '20000 samples' ] && grep -q '20000 sizes, 0 wrong' <<<'$verdict'"
+# The 2-second delta covers only the 10 blocks of 25,000 bytes allocated during it, on a stack
+# whose 20,000 other sizes did not change.
+delta=$("$nprof" -raw -focus=counted_alloc "$d/delta.pb.gz" 2>/dev/null |
+  awk '/^ *-?[0-9]+ +-?[0-9]+ +-?[0-9]+ +-?[0-9]+:/ { v = $1 " " $2 " " $3 " " $4 + 0; next }
+       /bytes:\[[0-9]+\]/ { if (v != "0 0 0 0" && n++ < 3) printf "%s%s=%s", (n > 1 ? "; " : ""), $1, v }
+       END { if (n > 3) printf "; %d more", n - 3 }')
+check "counts: ?seconds=2 shows only the new size's allocations (${delta:-nothing})" \
+  test "$delta" = "bytes:[25000]=10 250000 10 250000"
 
 # Every entry point at many sizes and alignments through realloc, at rates where every, some
 # and no allocation is sampled (a sampled block is laid out with a header, heaptab.h), and with

@@ -39,15 +39,24 @@ void np_heap_snap_free(np_heap_snap *s)
     s->n = 0;
 }
 
+/* What identifies a bucket across snapshots: stacks are immutable and never freed, so the same
+ * stack has the same pcs pointer (shared by its buckets of every size). */
+typedef struct rec_key {
+    const uintptr_t *pcs;
+    size_t size;
+} rec_key;
+
 void np_heap_snap_subtract(np_heap_snap *s, const np_heap_snap *base)
 {
-    /* Buckets are immutable and never freed: the same bucket has the same pcs pointer. */
     np_hmap m;
     np_hmap_init(&m, base->n);
-    for (size_t i = 0; i < base->n; i++)
-        np_hmap_intern(&m, &base->recs[i].pcs, sizeof base->recs[i].pcs, (uint32_t)i, NULL);
+    for (size_t i = 0; i < base->n; i++) {
+        rec_key k = {base->recs[i].pcs, base->recs[i].size};
+        np_hmap_intern(&m, &k, sizeof k, (uint32_t)i, NULL);
+    }
     for (size_t i = 0; i < s->n; i++) {
-        uint32_t j = np_hmap_get(&m, &s->recs[i].pcs, sizeof s->recs[i].pcs);
+        rec_key k = {s->recs[i].pcs, s->recs[i].size};
+        uint32_t j = np_hmap_get(&m, &k, sizeof k);
         if (j == UINT32_MAX)
             continue;
         np_heap_rec *r = &s->recs[i];

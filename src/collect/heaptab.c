@@ -299,17 +299,20 @@ static void hindex_grow(hindex *x)
     np_cmem_retire(old, bytes);
 }
 
-/* Fills the empty slot s (from slots_probe on x's array) with rec; false when the index could
- * not grow and is too full to take it. */
-static bool hindex_insert(hindex *x, slot *s, uint64_t h, void *rec)
+/* False when the index could not grow and is too full to take another record. */
+static bool hindex_has_room(const hindex *x)
 {
     size_t cap = x->arr->cap;
-    if (x->n + 1 >= cap - cap / 4)
-        return false;
+    return x->n + 1 < cap - cap / 4;
+}
+
+/* Fills the empty slot s (from slots_probe on x's array) with rec; hindex_has_room said yes. */
+static void hindex_insert(hindex *x, slot *s, uint64_t h, void *rec)
+{
+    size_t cap = x->arr->cap;
     slot_fill(s, h, rec);
     if (++x->n > cap / 2)
         hindex_grow(x);
-    return true;
 }
 
 typedef struct stack_key {
@@ -338,12 +341,13 @@ static const stack *find_stack(const stack_key *key, uint64_t h)
     if (s->rec)
         return s->rec;
     size_t bytes = (size_t)key->n * sizeof *key->pcs;
-    stack *st = np_cmem_alloc(sizeof *st + bytes);
+    stack *st = hindex_has_room(&tables.stacks) ? np_cmem_alloc(sizeof *st + bytes) : NULL;
     if (!st)
         return NULL;
     st->n_pcs = key->n;
     memcpy(st->pcs, key->pcs, bytes);
-    return hindex_insert(&tables.stacks, s, h, st) ? st : NULL;
+    hindex_insert(&tables.stacks, s, h, st);
+    return st;
 }
 
 /* What a sample looks its bucket up by. */
@@ -381,9 +385,13 @@ static bucket *find_bucket(const bucket_key *k)
     slot *s = slots_probe(buckets.x.arr, buckets.x.arr->cap, k->hash, same_bucket, k);
     if (s->rec)
         return s->rec;
+    if (!hindex_has_room(&buckets.x))
+        return NULL;
     const stack *st = find_stack(&k->stack, k->stack_hash);
     bucket *b = st ? new_bucket(st, k->size) : NULL;
-    return b && hindex_insert(&buckets.x, s, k->hash, b) ? b : NULL;
+    if (b)
+        hindex_insert(&buckets.x, s, k->hash, b);
+    return b;
 }
 
 bool np_heaptab_init(void)
@@ -636,6 +644,8 @@ size_t np_heaptab_snapshot(np_heap_rec **out)
     for (uint32_t id = 1; recs && id < tables.n_ids && k < n; id++) {
         const bucket *b = &regions[id >> REGION_BITS][id & (REGION_BUCKETS - 1)]; /* mapped */
         int64_t allocs = __atomic_load_n(&b->alloc_count, __ATOMIC_RELAXED);
+        if (!allocs)
+            continue; /* made for a sample that is being counted right now */
         int64_t frees = __atomic_load_n(&b->free_count, __ATOMIC_RELAXED);
         double est_allocs, est_frees;
         __atomic_load(&b->est_alloc_objs, &est_allocs, __ATOMIC_RELAXED);

@@ -5,7 +5,10 @@
  * under counted_alloc, one per size, each with 24 allocations, 8 of them live for the 20 kept
  * sizes and none for the others: threads recording into the same buckets at once (without the
  * lock when a bucket exists), while the bucket index grows under them, lose no count.
- * Prints "counts: ready", then waits for GOFILE (at most 30 s). */
+ * Prints "counts: ready", waits for GOFILE.more, allocates 10 blocks of 25,000 bytes from
+ * counted_alloc (a delta profile over that moment must show them and none of the 20,000
+ * sizes, whose buckets share one stack: buckets are told apart by stack and size), prints
+ * "counts: more" and waits for GOFILE (each wait at most 30 s). */
 #include <pthread.h>
 
 #include "common.h"
@@ -13,6 +16,7 @@
 enum { THREADS = 8, SIZES = 20000, ROUNDS = 3, KEEP_EVERY = 1000 };
 
 static void *kept[THREADS][SIZES / KEEP_EVERY];
+static void *more[10];
 
 __attribute__((noinline)) static void *counted_alloc(size_t n)
 {
@@ -60,9 +64,18 @@ int main(int argc, char **argv)
         pthread_join(th[t], NULL);
     printf("counts: ready\n");
     fflush(stdout);
-    int go = wait_file(argv[1], 30);
+    char more_file[4096];
+    snprintf(more_file, sizeof more_file, "%s.more", argv[1]);
+    int go = wait_file(more_file, 30);
+    for (int i = 0; i < 10; i++)
+        more[i] = counted_alloc(25000);
+    printf("counts: more\n");
+    fflush(stdout);
+    go = go && wait_file(argv[1], 30);
     for (int t = 0; t < THREADS; t++)
         for (int i = 0; i < SIZES / KEEP_EVERY; i++)
             do_free(kept[t][i]);
+    for (int i = 0; i < 10; i++)
+        do_free(more[i]);
     return go ? 0 : 1;
 }
