@@ -24,12 +24,11 @@ COLLECT_CORE_SRC := $(CORE_SRC)
 PIC_OBJ     := $(COLLECT_SRC:%.c=$(BUILD)/pic/%.o) $(COLLECT_CORE_SRC:%.c=$(BUILD)/pic/%.o)
 LIBS_COLLECT := -lz -ldl -lpthread -lm -lgcc_s
 EXAMPLES    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
-# Programs run by tests/collect-programs.sh: lib*.c become shared libraries, static_*.c static
-# executables, the other .c and .cc files ordinary executables.
-CT_SRC      := $(wildcard tests/collect/*.c)
-COLLECT_TESTS := $(patsubst tests/collect/%.c,$(BUILD)/tests/collect/%.so,$(filter tests/collect/lib%,$(CT_SRC))) \
-  $(patsubst tests/collect/%.c,$(BUILD)/tests/collect/%,$(filter-out tests/collect/lib%,$(CT_SRC))) \
-  $(patsubst tests/collect/%.cc,$(BUILD)/tests/collect/%,$(wildcard tests/collect/*.cc))
+# Programs run by tests/collect-programs.sh: lib*.c and lib*.cc become shared libraries,
+# static_*.c static executables, the other .c and .cc files ordinary executables.
+CT_SRC      := $(wildcard tests/collect/*.c tests/collect/*.cc)
+COLLECT_TESTS := $(patsubst tests/collect/%,$(BUILD)/tests/collect/%.so,$(basename $(filter tests/collect/lib%,$(CT_SRC)))) \
+  $(patsubst tests/collect/%,$(BUILD)/tests/collect/%,$(basename $(filter-out tests/collect/lib%,$(CT_SRC))))
 
 .PHONY: all deps check unit asan fuzz demo bench clean collect-tests
 all: $(BUILD)/nprof $(BUILD)/libnprof.so $(BUILD)/libnprof.a $(BUILD)/nprof.pc $(EXAMPLES) $(COLLECT_TESTS)
@@ -59,6 +58,9 @@ CT_FLAGS := -D_GNU_SOURCE -O1 -g $(WARN)
 $(BUILD)/tests/collect/lib%.so: tests/collect/lib%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(CT_FLAGS) -fPIC -shared -o $@ $<
+$(BUILD)/tests/collect/lib%.so: tests/collect/lib%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(CT_FLAGS) -fPIC -shared -o $@ $<
 $(BUILD)/tests/collect/static_%: tests/collect/static_%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(CT_FLAGS) -static -o $@ $<

@@ -459,6 +459,16 @@ for rate in 0 1 ""; do
   [ $rc = 0 ] || echo "$out" | head -n 5 | sed 's/^/     | /'
 done
 
+# A C program with a C++ plugin loaded RTLD_LOCAL: libstdc++ is not in the global scope, and a
+# failed new in the plugin must still run its new-handler and throw bad_alloc.
+for rate in 0 1 ""; do
+  n=cxxplugin-rate${rate:-default}
+  out=$(timeout 30 env LD_PRELOAD="$lib" ${rate:+NPROF_HEAP_RATE=$rate} "$bins/cxxplugin" "$bins/libcxxplugin.so" 2>&1); rc=$?
+  check "$n: failed new in an RTLD_LOCAL C++ plugin of a C program throws bad_alloc (exit $rc)" \
+    bash -c "[ $rc = 0 ] && [ '$out' = 'cxxplugin: bad_alloc caught' ]"
+  [ $rc = 0 ] || echo "$out" | head -n 5 | sed 's/^/     | /'
+done
+
 # Steady state: a fixed working set for 24 s at rate 1 with 3 scrape loops. The process's RSS
 # and open fds are read every 2 s; once warmed up (after 6 s) they must not keep growing.
 n=steady

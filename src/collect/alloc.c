@@ -234,6 +234,13 @@ static COLD __attribute__((used)) void *cxx_new_failed(size_t n) __asm__("np_cxx
 static COLD __attribute__((used)) void *cxx_new_failed(size_t n)
 {
     void *(*real)(size_t) = (void *(*)(size_t))dlsym(RTLD_NEXT, "_Znwm");
+    if (!real) {
+        /* A C program whose C++ plugin came with RTLD_LOCAL: its libstdc++ is loaded but not
+         * in the global scope, and the plugin expects its bad_alloc. (The reference taken is
+         * kept: the exception leaves through here.) */
+        void *cxx = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_NOLOAD);
+        real = cxx ? (void *(*)(size_t))dlsym(cxx, "_Znwm") : NULL;
+    }
     if (!real)
         abort(); /* operator new without libstdc++: nothing can throw bad_alloc */
     return real(n);
