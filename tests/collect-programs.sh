@@ -469,6 +469,25 @@ for rate in 0 1 ""; do
   [ $rc = 0 ] || echo "$out" | head -n 5 | sed 's/^/     | /'
 done
 
+# Every form of operator new: the recorded leaf is the function that called new (not one of
+# libstdc++'s forms, nor libnprof's), and the failure behaviour is C++'s. A program with its
+# own operator new keeps the standard's forms calling it.
+for rate in 1 ""; do
+  n=cxxforms-rate${rate:-default}
+  d=$tmp/$n
+  mkdir -p "$d"
+  out=$(timeout 30 env LD_PRELOAD="$lib" ${rate:+NPROF_HEAP_RATE=$rate} NPROF_QUIET=1 NPROF_HEAP_DUMP="$d" "$bins/cxxforms" 2>&1); rc=$?
+  check "$n: nothrow and aligned forms run the new-handler, then return NULL or throw (exit $rc)" \
+    bash -c "[ $rc = 0 ] && [ '$out' = 'cxxforms: ok' ]"
+  f=$(ls "$d"/*.heap.pb.gz 2>/dev/null | tail -n1)
+  leaves=$("$nprof" -top -nodecount=100 "$f" 2>/dev/null |
+    awk '$1 == "8MB" && $6 ~ /^leak_/ {n++} $1 != "0" && /operator new/ {bad = bad " " $0} END {printf "%d leak_* leaves of 8MB%s", n, bad ? "; leaf:" bad : ""}')
+  check "$n: each form's leaf is the allocating function ($leaves)" test "$leaves" = "8 leak_* leaves of 8MB"
+done
+out=$(timeout 30 env LD_PRELOAD="$lib" "$bins/cxxreplaced" 2>&1); rc=$?
+check "cxxreplaced: the nothrow and array forms call the program's own operator new ($out)" \
+  bash -c "[ $rc = 0 ] && [[ '$out' == 'cxxreplaced: ok'* ]]"
+
 # Steady state: a fixed working set for 24 s at rate 1 with 3 scrape loops. The process's RSS
 # and open fds are read every 2 s; once warmed up (after 6 s) they must not keep growing.
 n=steady
@@ -722,13 +741,16 @@ trace_set() { # profile -> its -traces blocks, sorted, one stack per line
     awk '/^-----------\+/ { if (b != "") print b; b = ""; next } /^(File|Build ID|Type|Time|Duration):/ { next }
          { gsub(/^ +/, ""); b = b "|" $0 } END { if (b != "") print b }' | sort
 }
-cat >"$tmp/walk.py" <<'PY'
+# The script sits in a directory of its own: python lists the directory of its script, which
+# must be the same for both runs.
+mkdir -p "$tmp/walk-src"
+cat >"$tmp/walk-src/walk.py" <<'PY'
 import json
 rows = [{"k%d" % i: [i, str(i), {"x": i}]} for i in range(2000)]
 text = json.dumps(rows)
 print(len(json.loads(text)))
 PY
-for prog in "python3 $tmp/walk.py" "sqlite3 $tmp/walk.db -cmd .read\ $tmp/work.sql .quit"; do
+for prog in "python3 $tmp/walk-src/walk.py" "sqlite3 $tmp/walk.db -cmd .read\ $tmp/work.sql .quit"; do
   name=${prog%% *}
   for mode in unwind libgcc; do
     d=$tmp/walk-$name-$mode

@@ -11,17 +11,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "heaptab.h"
 #include "sampler.h"
-
-#define EXPORT __attribute__((visibility("default")))
-/* Where the allocating code's frame will be once this function returns, read from this
- * function's own frame record (__builtin_frame_address gives the slow paths one): the return
- * address, the stack pointer just above it, and the caller's rbp saved below it. Three words,
- * passed in registers to the cold functions, which rebuild the np_origin. */
-#define FRAME ((uintptr_t *)__builtin_frame_address(0))
-#define ORIGIN FRAME[1], (uintptr_t)(FRAME + 2), FRAME[0]
-#define ORIGIN_PARAMS uintptr_t pc, uintptr_t sp, uintptr_t bp
 
 /* glibc's own entry points, exported for exactly this use: the fallback when RTLD_NEXT finds
  * nothing (a static link of libnprof into a program without another allocator still works). */
@@ -40,7 +32,8 @@ static void *first_calloc(size_t, size_t);
 static void *first_realloc(void *, size_t);
 static void *first_memalign(size_t, size_t);
 
-static struct {
+/* Global (hidden) for operator new's assembly in cxxnew.c, which calls next.malloc. */
+struct {
     void *(*malloc)(size_t);
     void (*free)(void *);
     void *(*calloc)(size_t, size_t);
@@ -49,7 +42,7 @@ static struct {
     int (*posix_memalign)(void **, size_t, size_t);
     void *(*aligned_alloc)(size_t, size_t);
     size_t (*usable_size)(void *);
-} next __asm__("np_alloc_next") __attribute__((used)) = {first_malloc, first_free, first_calloc, first_realloc,
+} next __asm__("np_alloc_next") __attribute__((used, visibility("hidden"))) = {first_malloc, first_free, first_calloc, first_realloc,
                                                           first_memalign, NULL, NULL, NULL};
 
 static _Atomic int resolve_state; /* 0 not yet, 1 resolving, 2 done */
@@ -153,8 +146,7 @@ static void *first_memalign(size_t align, size_t n)
 
 /* The entry points' fast paths charge the sampler and call the next allocator in tail
  * position; everything else (sampling, frees of sampled or boot blocks) is in the cold
- * functions below, kept out of line so the fast paths need no stack frame. */
-#define COLD __attribute__((noinline, cold))
+ * functions below. */
 
 /* A sampled block is 2*unit bytes larger than asked; the program's pointer is unit or 2*unit
  * bytes in, whichever is not page-aligned, behind the header (heaptab.h). unit is 16, or the
@@ -190,7 +182,7 @@ static void *record_block(char *q, size_t unit, size_t n, double weight, const n
     return q + off;
 }
 
-static COLD void *malloc_sampled(size_t n, ORIGIN_PARAMS)
+COLD void *np_alloc_sampled(size_t n, ORIGIN_PARAMS)
 {
     double w = np_sample_decide(n);
     if (w == 0)
@@ -202,7 +194,14 @@ static COLD void *malloc_sampled(size_t n, ORIGIN_PARAMS)
 EXPORT void *malloc(size_t n)
 {
     if (np_sample_due(n))
-        return malloc_sampled(n, ORIGIN);
+        return np_alloc_sampled(n, ORIGIN);
+    return NEXT(malloc)(n);
+}
+
+void *np_alloc_malloc(size_t n, ORIGIN_PARAMS)
+{
+    if (np_sample_due(n))
+        return np_alloc_sampled(n, pc, sp, bp);
     return NEXT(malloc)(n);
 }
 
@@ -221,69 +220,8 @@ EXPORT void free(void *p)
     NEXT(free)(p);
 }
 
-/* C++'s operator delete(void *) is free (see operator new below). */
+/* C++'s operator delete(void *) is free (see operator new in cxxnew.c). */
 EXPORT void _ZdlPv(void *p) __attribute__((alias("free"), copy(free)));
-
-/* C++'s `operator new(size_t)` and `operator delete(void *)` (the other forms in libstdc++ call
- * these two, or malloc and free). Taken here, a C++ allocation skips libstdc++'s hop to malloc,
- * which costs about what the sampling check does, and its recorded leaf is the code that
- * called `new`. A program that defines them itself keeps its own (the executable comes first
- * in symbol lookup). Only a failed allocation goes to libstdc++'s operator new, which runs the
- * new-handler loop and throws std::bad_alloc. */
-static COLD __attribute__((used)) void *cxx_new_failed(size_t n) __asm__("np_cxx_new_failed");
-static COLD __attribute__((used)) void *cxx_new_failed(size_t n)
-{
-    void *(*real)(size_t) = (void *(*)(size_t))dlsym(RTLD_NEXT, "_Znwm");
-    if (!real) {
-        /* A C program whose C++ plugin came with RTLD_LOCAL: its libstdc++ is loaded but not
-         * in the global scope, and the plugin expects its bad_alloc. (The reference taken is
-         * kept: the exception leaves through here.) */
-        void *cxx = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_NOLOAD);
-        real = cxx ? (void *(*)(size_t))dlsym(cxx, "_Znwm") : NULL;
-    }
-    if (!real)
-        abort(); /* operator new without libstdc++: nothing can throw bad_alloc */
-    return real(n);
-}
-
-static COLD __attribute__((used)) void *cxx_new_sampled(size_t n, ORIGIN_PARAMS) __asm__("np_cxx_new_sampled");
-static COLD __attribute__((used)) void *cxx_new_sampled(size_t n, ORIGIN_PARAMS)
-{
-    void *p = malloc_sampled(n, pc, sp, bp);
-    return p ? p : cxx_new_failed(n);
-}
-
-/* operator new's fast path, in assembly because it must see the result (never NULL) and C
- * would keep a frame and a saved register for that: charge the countdown (np_ts.countdown, at
- * offset 0), call the next malloc with n kept on the stack, return a block or go to the
- * failure path with n. A run-out countdown goes to the sampled path with the origin the
- * other entry points take from their frame record: return address, the stack pointer after
- * the return, the caller's rbp. */
-_Static_assert(offsetof(np_tstate, countdown) == 0, "operator new charges offset 0 of np_ts");
-__asm__(".text\n"
-        ".globl _Znwm\n"
-        ".type _Znwm, @function\n"
-        "_Znwm:\n"
-        ".cfi_startproc\n"
-        "    movq np_ts@gottpoff(%rip), %rdx\n"
-        "    subq %rdi, %fs:(%rdx)\n"
-        "    js 2f\n"
-        "    pushq %rdi\n"
-        ".cfi_adjust_cfa_offset 8\n"
-        "    call *np_alloc_next(%rip)\n"
-        "    popq %rdi\n"
-        ".cfi_adjust_cfa_offset -8\n"
-        "    testq %rax, %rax\n"
-        "    je 1f\n"
-        "    ret\n"
-        "1:  jmp np_cxx_new_failed\n"
-        "2:  movq (%rsp), %rsi\n"
-        "    leaq 8(%rsp), %rdx\n"
-        "    movq %rbp, %rcx\n"
-        "    jmp np_cxx_new_sampled\n"
-        ".cfi_endproc\n"
-        ".size _Znwm, .-_Znwm\n");
-
 
 static COLD void *calloc_sampled(size_t n, size_t size, size_t total, ORIGIN_PARAMS)
 {
@@ -428,6 +366,11 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
     if (!ready())
         return boot_alloc(n, align);
     return aligned_any(BY_ALIGNED_ALLOC, align, n, ORIGIN);
+}
+
+void *np_alloc_aligned(size_t align, size_t n, ORIGIN_PARAMS)
+{
+    return aligned_any(BY_ALIGNED_ALLOC, align, n, pc, sp, bp);
 }
 
 /* valloc and pvalloc are glibc's memalign(page, n) and memalign(page, n rounded up to pages,
