@@ -172,13 +172,20 @@ static size_t offset_in(const char *q, size_t unit)
     return unit && np_heap_page_aligned(q + unit) ? 2 * unit : unit;
 }
 
-/* Records the new block q (NULL: the allocation failed) as the sample it was decided to be. */
-static void *record_block(char *q, size_t unit, size_t n, double weight, const np_origin *o)
+/* A sample of n bytes for the code at the origin, begun before its block is allocated. */
+static void begin_sample(np_pending *s, size_t n, double weight, ORIGIN_PARAMS)
+{
+    np_origin o = {pc, sp, bp};
+    np_sample_begin(s, n, weight, &o);
+}
+
+/* Records the new block q (NULL: the allocation failed) as the sample s. */
+static void *record_block(char *q, size_t unit, const np_pending *s)
 {
     if (!q)
         return NULL;
     size_t off = offset_in(q, unit);
-    np_sample_record(q + off, n, off, o, weight); /* writes the header */
+    np_sample_finish(s, q + off, off); /* writes the header */
     return q + off;
 }
 
@@ -187,8 +194,9 @@ COLD void *np_alloc_sampled(size_t n, ORIGIN_PARAMS)
     double w = np_sample_decide(n);
     if (w == 0)
         return NEXT(malloc)(n);
-    np_origin o = {pc, sp, bp};
-    return record_block(NEXT(malloc)(padded(n, UNIT)), UNIT, n, w, &o);
+    np_pending s;
+    begin_sample(&s, n, w, pc, sp, bp);
+    return record_block(NEXT(malloc)(padded(n, UNIT)), UNIT, &s);
 }
 
 EXPORT void *malloc(size_t n)
@@ -228,8 +236,9 @@ static COLD void *calloc_sampled(size_t n, size_t size, size_t total, ORIGIN_PAR
     double w = np_sample_decide(total);
     if (w == 0)
         return NEXT(calloc)(n, size);
-    np_origin o = {pc, sp, bp};
-    return record_block(NEXT(calloc)(1, padded(total, UNIT)), UNIT, total, w, &o);
+    np_pending s;
+    begin_sample(&s, total, w, pc, sp, bp);
+    return record_block(NEXT(calloc)(1, padded(total, UNIT)), UNIT, &s);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
@@ -270,11 +279,13 @@ static COLD void *realloc_slow(void *old, size_t n, bool due, ORIGIN_PARAMS)
 {
     double w = due ? np_sample_decide(n) : 0;
     size_t unit = w > 0 ? UNIT : 0, off;
-    np_origin o = {pc, sp, bp};
+    np_pending s;
+    if (w > 0)
+        begin_sample(&s, n, w, pc, sp, bp);
     void *p;
     if (old && in_boot(old)) {
         size_t had = ((size_t *)old)[-2];
-        p = w > 0 ? record_block(NEXT(malloc)(padded(n, unit)), unit, n, w, &o) : NEXT(malloc)(n);
+        p = w > 0 ? record_block(NEXT(malloc)(padded(n, unit)), unit, &s) : NEXT(malloc)(n);
         if (p)
             memcpy(p, old, had < n ? had : n);
         return p;
@@ -285,7 +296,7 @@ static COLD void *realloc_slow(void *old, size_t n, bool due, ORIGIN_PARAMS)
     if (sampled)
         np_heaptab_settle(&taken, p || n == 0); /* NULL for n > 0: failed, old is kept */
     if (w > 0 && p)
-        np_sample_record(p, n, off, &o, w);
+        np_sample_finish(&s, p, off);
     return p;
 }
 
@@ -336,9 +347,10 @@ static void *aligned_any(enum aligned_kind kind, size_t align, size_t n, ORIGIN_
     if (w == 0)
         return next_aligned(kind, align, n);
     size_t unit = header_unit(align);
-    np_origin o = {pc, sp, bp};
+    np_pending s;
+    begin_sample(&s, n, w, pc, sp, bp);
     char *q = unit ? NEXT(memalign)(unit, padded(n, unit)) : next_aligned(kind, align, n);
-    return record_block(q, unit, n, w, &o);
+    return record_block(q, unit, &s);
 }
 
 EXPORT void *memalign(size_t align, size_t n)

@@ -354,13 +354,18 @@ static const stack *find_stack(const stack_key *key, uint64_t h)
 typedef struct bucket_key {
     stack_key stack;
     size_t size;
-    uint64_t stack_hash, hash;
+    np_heap_key k;
 } bucket_key;
 
-static bucket_key sample_key(const uintptr_t *pcs, int n, size_t size)
+np_heap_key np_heaptab_key(const uintptr_t *pcs, int n, size_t size)
 {
     uint64_t sh = stack_hash(pcs, n);
-    return (bucket_key){{pcs, n}, size, sh, mix(sh ^ mix(size + 0x632be59bd9b4e019ULL))};
+    np_heap_key k = {sh, mix(sh ^ mix(size + 0x632be59bd9b4e019ULL))};
+    slots *a = __atomic_load_n(&buckets.x.arr, __ATOMIC_ACQUIRE);
+    size_t cap = a ? __atomic_load_n(&a->cap, __ATOMIC_RELAXED) : 0;
+    if (cap)
+        __builtin_prefetch(&a->s[k.hash & (cap - 1)]);
+    return k;
 }
 
 static bool same_bucket(const void *rec, const void *key)
@@ -376,21 +381,21 @@ static bucket *find_bucket_unlocked(const bucket_key *k)
 {
     slots *a = __atomic_load_n(&buckets.x.arr, __ATOMIC_ACQUIRE);
     size_t cap = a ? __atomic_load_n(&a->cap, __ATOMIC_RELAXED) : 0; /* 0: retired meanwhile */
-    return cap ? slots_probe(a, cap, k->hash, same_bucket, k)->rec : NULL;
+    return cap ? slots_probe(a, cap, k->k.hash, same_bucket, k)->rec : NULL;
 }
 
 /* Under the lock: the bucket, made if it is new; NULL when out of memory or ids. */
 static bucket *find_bucket(const bucket_key *k)
 {
-    slot *s = slots_probe(buckets.x.arr, buckets.x.arr->cap, k->hash, same_bucket, k);
+    slot *s = slots_probe(buckets.x.arr, buckets.x.arr->cap, k->k.hash, same_bucket, k);
     if (s->rec)
         return s->rec;
     if (!hindex_has_room(&buckets.x))
         return NULL;
-    const stack *st = find_stack(&k->stack, k->stack_hash);
+    const stack *st = find_stack(&k->stack, k->k.stack_hash);
     bucket *b = st ? new_bucket(st, k->size) : NULL;
     if (b)
-        hindex_insert(&buckets.x, s, k->hash, b);
+        hindex_insert(&buckets.x, s, k->k.hash, b);
     return b;
 }
 
@@ -506,12 +511,13 @@ static bool add_live(void *p, bucket *b, double weight)
     return true;
 }
 
-void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs, int n, double weight)
+void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs, int n,
+                      const np_heap_key *key, double weight)
 {
     /* The header keeps the weight as a float: allocation and free must add the same value, or
      * a bucket whose objects are all freed would keep a residue of estimated bytes in use. */
     weight = (float)weight;
-    bucket_key k = sample_key(pcs, n, size);
+    bucket_key k = {{pcs, n}, size, *key};
     /* A sample whose bucket exists and that gets a header needs no lock. */
     bucket *b = offset ? find_bucket_unlocked(&k) : NULL;
     if (!b) {

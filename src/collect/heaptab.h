@@ -18,9 +18,16 @@ typedef struct np_heap_rec {
 
 /* Sets up the tables (mmap only). Returns false if memory could not be mapped. */
 bool np_heaptab_init(void);
-/* Records a sampled allocation of size bytes at p (offset bytes into its block) with its stack and
- * unbiasing weight, and writes its header when offset > 0. */
-void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs, int n, double weight);
+/* What a sample's bucket is found by, made from its stack and size before the allocation; its
+ * index line is fetched into the cache meanwhile, while the allocator runs. */
+typedef struct np_heap_key {
+    uint64_t stack_hash, hash;
+} np_heap_key;
+np_heap_key np_heaptab_key(const uintptr_t *pcs, int n, size_t size);
+/* Records a sampled allocation of size bytes at p (offset bytes into its block) with its stack,
+ * key and unbiasing weight, and writes its header when offset > 0. */
+void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs, int n,
+                      const np_heap_key *key, double weight);
 
 /* How free tells a sampled object from the others without a lock, and almost always without
  * touching a cache line the allocator does not touch anyway.

@@ -121,11 +121,19 @@ double np_sample_decide(size_t size)
     return weight;
 }
 
-void np_sample_record(void *p, size_t size, size_t offset, const np_origin *o, double weight)
+void np_sample_begin(np_pending *s, size_t size, double weight, const np_origin *o)
 {
     np_ts.busy++;
-    uintptr_t pcs[NP_MAX_FRAMES];
-    int n = np_stack_capture(o, pcs, np_cfg.max_frames);
-    np_heaptab_alloc(p, size, offset, pcs, n, weight);
+    s->n = np_stack_capture(o, s->pcs, np_cfg.max_frames);
+    s->size = size;
+    s->weight = weight;
+    s->key = np_heaptab_key(s->pcs, s->n, size);
+    np_ts.busy--;
+}
+
+void np_sample_finish(const np_pending *s, void *p, size_t offset)
+{
+    np_ts.busy++;
+    np_heaptab_alloc(p, s->size, offset, s->pcs, s->n, &s->key, s->weight);
     np_ts.busy--;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "heaptab.h"
 #include "stack.h"
 
 typedef struct np_tstate {
@@ -40,9 +41,19 @@ static inline bool np_sample_due(size_t size)
  * at least the rate are always recorded, with weight 1, so big leaks are exact; the collector's
  * own allocations never are. */
 double np_sample_decide(size_t size);
-/* Records a sampled allocation: p is the program's pointer, offset bytes past the start of the
- * block the next allocator returned (see heaptab.h). */
-void np_sample_record(void *p, size_t size, size_t offset, const np_origin *o, double weight);
+/* A sample in the making: its stack is taken and its bucket looked for before the allocation
+ * is made (the allocator's work then hides the wait for the bucket index), and it is recorded
+ * once the block exists: p is the program's pointer, offset bytes past the start of the block
+ * the next allocator returned (see heaptab.h). */
+typedef struct np_pending {
+    uintptr_t pcs[NP_MAX_FRAMES];
+    int n;
+    size_t size;
+    double weight;
+    np_heap_key key;
+} np_pending;
+void np_sample_begin(np_pending *s, size_t size, double weight, const np_origin *o);
+void np_sample_finish(const np_pending *s, void *p, size_t offset);
 
 /* Sampling on/off and the rate, for the API and tests. */
 void np_sampler_set_rate(int64_t rate);
