@@ -8,7 +8,7 @@ WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS_NP := -std=c11 -D_GNU_SOURCE -iquote include -iquote src/core -iquote src/analyze
 # libcurl is not linked: src/analyze/curl_dl.c opens it when a profile is first fetched over
 # HTTP, so that other runs do not load it and its thirty dependencies (its headers are needed).
-LIBS_ANALYZE := -ldl -ledit -lz -lm -lstdc++
+LIBS_ANALYZE := -ldl -ledit -lz -lm
 
 CORE_SRC    := $(wildcard src/core/*.c)
 ANALYZE_SRC := $(filter-out src/analyze/main.c,$(wildcard src/analyze/*.c))
@@ -28,7 +28,8 @@ EXAMPLES    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*
 # static_*.c static executables, the other .c and .cc files ordinary executables.
 CT_SRC      := $(wildcard tests/collect/*.c tests/collect/*.cc)
 COLLECT_TESTS := $(patsubst tests/collect/%,$(BUILD)/tests/collect/%.so,$(basename $(filter tests/collect/lib%,$(CT_SRC)))) \
-  $(patsubst tests/collect/%,$(BUILD)/tests/collect/%,$(basename $(filter-out tests/collect/lib%,$(CT_SRC))))
+  $(patsubst tests/collect/%,$(BUILD)/tests/collect/%,$(basename $(filter-out tests/collect/lib%,$(CT_SRC)))) \
+  $(BUILD)/tests/collect/cxxforms-static
 
 .PHONY: all deps check unit asan fuzz demo bench clean collect-tests
 all: $(BUILD)/nprof $(BUILD)/libnprof.so $(BUILD)/libnprof.a $(BUILD)/nprof.pc $(EXAMPLES) $(COLLECT_TESTS)
@@ -61,6 +62,11 @@ $(BUILD)/tests/collect/lib%.so: tests/collect/lib%.c
 $(BUILD)/tests/collect/lib%.so: tests/collect/lib%.cc
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(CT_FLAGS) -fPIC -shared -o $@ $<
+# cxxforms once more with libstdc++ linked in: its operators and its demangler are not the
+# process's shared ones, so its profile keeps mangled names for the analyzer to demangle.
+$(BUILD)/tests/collect/cxxforms-static: tests/collect/cxxforms.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(CT_FLAGS) -static-libstdc++ -o $@ $<
 $(BUILD)/tests/collect/static_%: tests/collect/static_%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(CT_FLAGS) -static -o $@ $<

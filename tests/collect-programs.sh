@@ -484,6 +484,23 @@ for rate in 1 ""; do
     awk '$1 == "8MB" && $6 ~ /^leak_/ {n++} $1 != "0" && /operator new/ {bad = bad " " $0} END {printf "%d leak_* leaves of 8MB%s", n, bad ? "; leaf:" bad : ""}')
   check "$n: each form's leaf is the allocating function ($leaves)" test "$leaves" = "8 leak_* leaves of 8MB"
 done
+# The same program with libstdc++ linked in: its own operator new is used, names stay mangled
+# in the profile (the process has no shared demangler), and nprof demangles them as go tool
+# pprof does.
+d=$tmp/cxxforms-static
+mkdir -p "$d"
+out=$(timeout 30 env LD_PRELOAD="$lib" NPROF_QUIET=1 NPROF_HEAP_DUMP="$d" "$bins/cxxforms-static" 2>&1); rc=$?
+check "cxxforms-static: runs as without the collector (exit $rc)" bash -c "[ $rc = 0 ] && [ '$out' = 'cxxforms: ok' ]"
+f=$(ls "$d"/*.heap.pb.gz 2>/dev/null | tail -n1)
+mangled=$("$nprof" -raw -symbolize=none "$f" 2>/dev/null | grep -c ' _Z[0-9A-Za-z_]* ')
+"$nprof" -top "$f" >"$d/nprof.top" 2>&1
+check "cxxforms-static: nprof -top demangles the profile's mangled names ($mangled locations)" \
+  bash -c "[ '$mangled' -gt 0 ] && grep -q 'leak_new_nothrow' '$d/nprof.top' && ! grep -q ' _Z' '$d/nprof.top'"
+if [ $have_go = 1 ]; then
+  go tool pprof -top "$f" >"$d/go.top" 2>/dev/null
+  check "cxxforms-static: nprof -top is go tool pprof -top" cmp -s "$d/nprof.top" "$d/go.top"
+  cmp -s "$d/nprof.top" "$d/go.top" || diff "$d/go.top" "$d/nprof.top" | head -n 6 | sed 's/^/     | /'
+fi
 out=$(timeout 30 env LD_PRELOAD="$lib" "$bins/cxxreplaced" 2>&1); rc=$?
 check "cxxreplaced: the nothrow and array forms call the program's own operator new ($out)" \
   bash -c "[ $rc = 0 ] && [[ '$out' == 'cxxreplaced: ok'* ]]"

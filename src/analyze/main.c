@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "demangle.h"
 #include "driver.h"
 #include "shell.h"
 
@@ -61,6 +62,7 @@ int main(int argc, char **argv)
      * page: a tenth of the time of a large report, for a few MB more at the peak. */
     mallopt(M_MMAP_THRESHOLD, 256 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    np_demangle_may_load_runtime();
     np_cli cli;
     np_err err;
     bool usage_error;

@@ -141,10 +141,12 @@ EXPORT void *cxx_new_aligned(size_t n, size_t align)
 
 /* The nothrow forms: allocated here when the operators they are defined to call are the
  * default ones; a failure (for the new-handler, and NULL) or a program's own operators go to
- * libstdc++'s form, which calls them. */
+ * libstdc++'s form, which calls them. Without one (no libstdc++ to be found), here it is. */
 static void *nothrow_new(size_t n, bool default_ops, nothrow_fn std_form, const void *tag, ORIGIN_PARAMS)
 {
-    void *p = default_ops ? np_alloc_malloc(n ? n : 1, pc, sp, bp) : NULL;
+    if (!default_ops && std_form)
+        return std_form(n, tag);
+    void *p = np_alloc_malloc(n ? n : 1, pc, sp, bp);
     return p || !std_form ? p : std_form(n, tag);
 }
 
@@ -165,9 +167,11 @@ EXPORT void *cxx_new_array_nothrow(size_t n, const void *tag)
 static void *aligned_nothrow_new(size_t n, size_t align, aligned_nothrow_fn std_form, const void *tag,
                                  ORIGIN_PARAMS)
 {
+    if (!std_forms.aligned_default && std_form)
+        return std_form(n, align, tag);
     size_t rounded;
     void *p = NULL;
-    if (std_forms.aligned_default && !__builtin_add_overflow(n ? n : 1, align - 1, &rounded))
+    if (!__builtin_add_overflow(n ? n : 1, align - 1, &rounded))
         p = np_alloc_aligned(align, rounded & ~(align - 1), pc, sp, bp);
     return p || !std_form ? p : std_form(n, align, tag);
 }

@@ -9,8 +9,11 @@
 
 /* mode: "" (pprof's default: no parameters, no templates), "templates" (keep templates),
  * "full" (keep both) or "none". Appends the result to out and returns true when it differs
- * from name. Mangled names need libstdc++'s demangler to be loaded in the process (it is
- * looked up at run time, so C programs do not pull libstdc++ in). */
+ * from name. Mangled names need libstdc++'s demangler, looked up at run time in the process
+ * (a C program profiled by the collector does not get libstdc++ pulled in). */
 bool np_demangle_simplified(const char *name, const char *mode, np_buf *out);
+/* Lets the demangler load libstdc++ when the process has none (the analyzer: it only needs
+ * it for profiles with mangled names). */
+void np_demangle_may_load_runtime(void);
 
 #endif
