@@ -505,6 +505,30 @@ out=$(timeout 30 env LD_PRELOAD="$lib" "$bins/cxxreplaced" 2>&1); rc=$?
 check "cxxreplaced: the nothrow and array forms call the program's own operator new ($out)" \
   bash -c "[ $rc = 0 ] && [[ '$out' == 'cxxreplaced: ok'* ]]"
 
+# C++ with another allocator loaded after libnprof: jemalloc and tcmalloc define every form of
+# operator new and delete, and free through their own internals. libnprof's forms must be the
+# ones reached, or a sampled block (laid out with a header) reaches those internals: that
+# crashed before every form was libnprof's.
+ref=$("$bins/newdelete" 16 2000 2>&1)
+for next in libjemalloc.so.2 libtcmalloc.so.4; do
+  so=$(ldconfig -p | awk -v n="$next" '$1 == n {print $NF; exit}')
+  [ -n "$so" ] || { bad "$next not installed (tools/install-deps.sh)"; continue; }
+  for rate in 1 ""; do
+    n=cxx-${next%%.so*}-rate${rate:-default}
+    out=$(timeout 60 env LD_PRELOAD="$lib $so" ${rate:+NPROF_HEAP_RATE=$rate} "$bins/newdelete" 16 2000 2>&1); rc=$?
+    check "$n: new and delete of every kind from 16 threads, as without the collector (exit $rc)" \
+      bash -c "[ $rc = 0 ] && [ '$out' = '$ref' ]"
+    d=$tmp/$n
+    mkdir -p "$d"
+    out=$(timeout 30 env LD_PRELOAD="$lib $so" ${rate:+NPROF_HEAP_RATE=$rate} NPROF_QUIET=1 NPROF_HEAP_DUMP="$d" "$bins/cxxforms" 2>&1); rc=$?
+    f=$(ls "$d"/*.heap.pb.gz 2>/dev/null | tail -n1)
+    leaves=$("$nprof" -top -nodecount=100 "$f" 2>/dev/null |
+      awk '$1 == "8MB" && $6 ~ /^leak_/ {n++} END {print n + 0}')
+    check "$n: every form of new seen, with its caller as the leaf ($leaves of 8; exit $rc)" \
+      bash -c "[ $rc = 0 ] && [ '$leaves' = 8 ]"
+  done
+done
+
 # Steady state: a fixed working set for 24 s at rate 1 with 3 scrape loops. The process's RSS
 # and open fds are read every 2 s; once warmed up (after 6 s) they must not keep growing.
 n=steady

@@ -26,13 +26,14 @@ pkgs=(
   sqlite3                        # real programs under the collector (tests/collect-programs.sh)
   redis-server redis-tools       # redis-server + redis-benchmark under the collector (same)
   libjemalloc2                   # the collector in front of another allocator (same)
+  libgoogle-perftools4           # tcmalloc: the collector in front of it too (same)
   git
 )
 
 # `install-deps.sh bench` adds what the overhead benchmark compares against.
 if [ "${1:-}" = bench ]; then
   pkgs+=(
-    libgoogle-perftools4    # tcmalloc and gperftools' heap profiler (HEAPPROFILE)
+    # libgoogle-perftools4 (above) also brings gperftools' heap profiler (HEAPPROFILE)
     heaptrack               # heaptrack
     valgrind                # callgrind instruction counts
   )

@@ -228,8 +228,10 @@ EXPORT void free(void *p)
     NEXT(free)(p);
 }
 
-/* C++'s operator delete(void *) is free (see operator new in cxxnew.c). */
+/* C++'s operator delete(void *) and operator delete(void *, align_val_t) are free (the other
+ * forms forward to these: cxxnew.c). */
 EXPORT void _ZdlPv(void *p) __attribute__((alias("free"), copy(free)));
+EXPORT void _ZdlPvSt11align_val_t(void *p) __attribute__((alias("free"), copy(free))); /* alignment unused */
 
 static COLD void *calloc_sampled(size_t n, size_t size, size_t total, ORIGIN_PARAMS)
 {

@@ -1,9 +1,11 @@
-/* C++'s replaceable operator new, in its plain, array-nothrow and aligned forms, taken from
- * libstdc++ so that a C++ allocation's recorded leaf is the code that called `new` (libstdc++'s
- * forms would otherwise be the leaf, as callers of malloc) and skips libstdc++'s hop. Failures
- * go to libstdc++'s own form, which runs the new-handler loop and throws std::bad_alloc or
- * returns NULL. A program that defines operator new itself keeps its own (the executable comes
- * first in symbol lookup), and the nothrow forms then call it, as the standard's do. */
+/* C++'s replaceable operator new and delete, every form, taken from libstdc++ so that a C++
+ * allocation's recorded leaf is the code that called `new` (libstdc++'s forms would otherwise
+ * be the leaf, as callers of malloc) and skips libstdc++'s hop, and from an allocator loaded
+ * after libnprof (jemalloc and tcmalloc define them all, and free through their own internals,
+ * which must never see a block libnprof laid out with a header). Failures go to libstdc++'s
+ * own form, which runs the new-handler loop and throws std::bad_alloc or returns NULL. A
+ * program that defines operator new or delete itself keeps its own (the executable comes
+ * first in symbol lookup), and the forms the standard defines by calling it still do. */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -12,17 +14,16 @@
 #include "alloc.h"
 #include "sampler.h"
 
-/* libstdc++'s definition of name, or NULL. A C program's C++ plugin loaded with RTLD_LOCAL has
- * its libstdc++ outside the global scope: it is found by name (the reference is kept, as the
- * exceptions thrown through here need it). */
+/* libstdc++'s definition of name (not that of an allocator loaded after libnprof: jemalloc's
+ * forms neither call a program's own operator new nor free through libnprof), else the next
+ * one, or NULL. Found by name, so a C program's C++ plugin whose libstdc++ came with
+ * RTLD_LOCAL is served too; the reference taken is kept, as exceptions thrown through here
+ * need the library. */
 static void *libstdcxx(const char *name)
 {
-    void *f = dlsym(RTLD_NEXT, name);
-    if (!f) {
-        void *cxx = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_NOLOAD);
-        f = cxx ? dlsym(cxx, name) : NULL;
-    }
-    return f;
+    void *cxx = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    void *f = cxx ? dlsym(cxx, name) : NULL;
+    return f ? f : dlsym(RTLD_NEXT, name);
 }
 
 /* operator new(size_t)'s fast path, in assembly because it must see the result (never NULL)
@@ -59,6 +60,30 @@ __asm__(".text\n"
         ".cfi_endproc\n"
         ".size _Znwm, .-_Znwm\n");
 extern char np_cxx_new[];
+
+/* The forms the standard defines as calls of another form: a jump through the PLT, so that a
+ * program's own operator is the one reached, with the arguments the callee takes (the aligned
+ * sized deletes drop the size: the alignment moves from the third register to the second). */
+#define FORWARD(from, to, fixup)                                                                   \
+    ".globl " from "\n.type " from ", @function\n" from ":\n" fixup "    jmp " to "@PLT\n"         \
+    ".size " from ", .-" from "\n"
+#define ALIGN_FROM_RDX "    movq %rdx, %rsi\n"
+__asm__(".text\n"
+        ".globl np_cxx_new_array\n.hidden np_cxx_new_array\nnp_cxx_new_array:\n"
+        FORWARD("_Znam", "_Znwm", "")
+        ".globl np_cxx_new_aligned_array\n.hidden np_cxx_new_aligned_array\nnp_cxx_new_aligned_array:\n"
+        FORWARD("_ZnamSt11align_val_t", "_ZnwmSt11align_val_t", "")
+        FORWARD("_ZdaPv", "_ZdlPv", "")
+        FORWARD("_ZdlPvm", "_ZdlPv", "")
+        FORWARD("_ZdaPvm", "_ZdaPv", "")
+        FORWARD("_ZdlPvRKSt9nothrow_t", "_ZdlPv", "")
+        FORWARD("_ZdaPvRKSt9nothrow_t", "_ZdaPv", "")
+        FORWARD("_ZdaPvSt11align_val_t", "_ZdlPvSt11align_val_t", "")
+        FORWARD("_ZdlPvmSt11align_val_t", "_ZdlPvSt11align_val_t", ALIGN_FROM_RDX)
+        FORWARD("_ZdaPvmSt11align_val_t", "_ZdaPvSt11align_val_t", ALIGN_FROM_RDX)
+        FORWARD("_ZdlPvSt11align_val_tRKSt9nothrow_t", "_ZdlPvSt11align_val_t", "")
+        FORWARD("_ZdaPvSt11align_val_tRKSt9nothrow_t", "_ZdaPvSt11align_val_t", ""));
+extern char np_cxx_new_array[], np_cxx_new_aligned_array[];
 
 static COLD __attribute__((used)) void *cxx_new_failed(size_t n) __asm__("np_cxx_new_failed");
 static COLD __attribute__((used)) void *cxx_new_failed(size_t n)
@@ -111,9 +136,9 @@ static void find_std_forms(void)
     std_forms.new_aligned_array_nothrow = (aligned_nothrow_fn)libstdcxx("_ZnamSt11align_val_tRKSt9nothrow_t");
     /* In a program linked with libnprof.a, dlsym(RTLD_DEFAULT) finds these in the executable,
      * which then is ours. */
-    std_forms.new_default = is_default("_Znwm", np_cxx_new) && is_default("_Znam", NULL);
+    std_forms.new_default = is_default("_Znwm", np_cxx_new) && is_default("_Znam", np_cxx_new_array);
     std_forms.aligned_default = is_default("_ZnwmSt11align_val_t", np_cxx_new_aligned) &&
-                                is_default("_ZnamSt11align_val_t", NULL);
+                                is_default("_ZnamSt11align_val_t", np_cxx_new_aligned_array);
 }
 
 static void std_forms_init(void)
