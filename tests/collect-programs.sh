@@ -529,6 +529,18 @@ for next in libjemalloc.so.2 libtcmalloc.so.4; do
   done
 done
 
+# Another allocator preloaded before libnprof: its malloc and free are the program's, and the
+# entry points it lacks reach libnprof, which must forward them to it and sample nothing (a
+# block with a header would reach that allocator's free). It crashed before.
+for first in libjemalloc.so.2 libtcmalloc.so.4; do
+  so=$(ldconfig -p | awk -v n="$first" '$1 == n {print $NF; exit}')
+  [ -n "$so" ] || { bad "$first not installed (tools/install-deps.sh)"; continue; }
+  n=${first%%.so*}-first
+  out=$(timeout 60 env LD_PRELOAD="$so $lib" NPROF_HEAP_RATE=1 "$bins/otherfirst" 2>"$tmp/$n.err"); rc=$?
+  check "$n: every entry point works, profiling off with a warning (exit $rc)" \
+    bash -c "[ $rc = 0 ] && [ '$out' = 'otherfirst: ok' ] && grep -q 'heap profiling is off' '$tmp/$n.err'"
+done
+
 # Steady state: a fixed working set for 24 s at rate 1 with 3 scrape loops. The process's RSS
 # and open fds are read every 2 s; once warmed up (after 6 s) they must not keep growing.
 n=steady

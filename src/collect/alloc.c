@@ -4,6 +4,7 @@
  * static buffer serves the loader's own early requests. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -115,6 +116,55 @@ static bool ready(void)
         return true;
     resolve();
     return atomic_load(&resolve_state) == 2;
+}
+
+/* A library preloaded before libnprof that defines malloc (jemalloc or tcmalloc first in
+ * LD_PRELOAD): its malloc and free are the program's, and only the entry points it lacks reach
+ * libnprof. Returns its handle and sets *path, or NULL. The executable is not looked at. */
+static void *earlier_allocator(const char **path)
+{
+    Dl_info self;
+    if (!dladdr((void *)earlier_allocator, &self))
+        return NULL;
+    for (struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
+        if ((void *)l->l_addr == self.dli_fbase)
+            break; /* libnprof: what follows comes after it */
+        if (l == _r_debug.r_map || !l->l_name || !l->l_name[0])
+            continue;
+        void *h = dlopen(l->l_name, RTLD_LAZY | RTLD_NOLOAD);
+        void *f = h ? dlsym(h, "malloc") : NULL;
+        Dl_info where;
+        if (f && dladdr(f, &where) && where.dli_fbase == (void *)l->l_addr) {
+            *path = l->l_name;
+            return h; /* the reference is kept: its functions are used from now on */
+        }
+        if (h)
+            dlclose(h);
+    }
+    return NULL;
+}
+
+const char *np_alloc_check_order(void)
+{
+    ready();
+    const char *path = NULL;
+    void *h = earlier_allocator(&path);
+    if (!h)
+        return NULL;
+    /* Everything goes to that allocator, and nothing is sampled: a block laid out with a header
+     * would reach its free. */
+    np_sampler_block();
+#define FROM(field, name) do { void *f = dlsym(h, name); if (f) SET_NEXT(field, f); } while (0)
+    FROM(malloc, "malloc");
+    FROM(free, "free");
+    FROM(calloc, "calloc");
+    FROM(realloc, "realloc");
+    FROM(memalign, "memalign");
+    FROM(posix_memalign, "posix_memalign");
+    FROM(aligned_alloc, "aligned_alloc");
+    FROM(usable_size, "malloc_usable_size");
+#undef FROM
+    return path;
 }
 
 static void *first_malloc(size_t n)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "cconfig.h"
 #include "cmem.h"
 #include "endpoints.h"
@@ -222,6 +223,10 @@ __attribute__((constructor)) static void np_collector_init(void)
     np_enter();
     np_cconfig_load();
     np_sampler_set_rate(np_cfg.heap_rate);
+    const char *first = np_alloc_check_order();
+    if (first)
+        np_cmsg("%s comes before libnprof in LD_PRELOAD and has the program's malloc: heap "
+                "profiling is off", first);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     if (np_cfg.http[0])
         http_start(np_cfg.http, NULL, 0);

@@ -30,6 +30,13 @@ void np_sampler_enable(bool on)
     atomic_store(&enabled, on);
 }
 
+static _Atomic bool blocked;
+
+void np_sampler_block(void)
+{
+    atomic_store(&blocked, true);
+}
+
 double np_sample_weight(size_t size, int64_t r)
 {
     if (r <= 1 || size == 0)
@@ -95,7 +102,7 @@ double np_sample_decide(size_t size)
         else
             r = 0;
     }
-    bool on = r > 0 && atomic_load(&enabled);
+    bool on = r > 0 && atomic_load(&enabled) && !atomic_load(&blocked);
     int64_t drawn = on ? r : -1;
     /* Bytes that were left before this allocation (the charge undone). */
     int64_t left = (int64_t)((uint64_t)np_ts.countdown + size) + np_ts.rest;

@@ -59,6 +59,8 @@ void np_sample_finish(const np_pending *s, void *p, size_t offset);
 void np_sampler_set_rate(int64_t rate);
 int64_t np_sampler_rate(void);
 void np_sampler_enable(bool on);
+/* Sampling off for good, whatever the API asks later (see np_alloc_check_order). */
+void np_sampler_block(void);
 /* Go's unbiasing weight for an object of this size at this rate. */
 double np_sample_weight(size_t size, int64_t rate);
 
