@@ -531,7 +531,8 @@ done
 
 # Another allocator preloaded before libnprof: its malloc and free are the program's, and the
 # entry points it lacks reach libnprof, which must forward them to it and sample nothing (a
-# block with a header would reach that allocator's free). It crashed before.
+# block with a header would reach that allocator's free). It crashed before; so did a program
+# with its own malloc.
 for first in libjemalloc.so.2 libtcmalloc.so.4; do
   so=$(ldconfig -p | awk -v n="$first" '$1 == n {print $NF; exit}')
   [ -n "$so" ] || { bad "$first not installed (tools/install-deps.sh)"; continue; }
@@ -540,6 +541,11 @@ for first in libjemalloc.so.2 libtcmalloc.so.4; do
   check "$n: every entry point works, profiling off with a warning (exit $rc)" \
     bash -c "[ $rc = 0 ] && [ '$out' = 'otherfirst: ok' ] && grep -q 'heap profiling is off' '$tmp/$n.err'"
 done
+# The same with the allocator in the executable itself.
+out=$(timeout 60 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 "$bins/ownmalloc" 2>"$tmp/ownmalloc.err"); rc=$?
+check "ownmalloc: a program's own malloc serves what reaches libnprof, profiling off with a warning (exit $rc)" \
+  bash -c "[ $rc = 0 ] && [ '$out' = 'ownmalloc: ok' ] && grep -q 'heap profiling is off' '$tmp/ownmalloc.err'"
+[ $rc = 0 ] || show "$tmp/ownmalloc.err"
 
 # Steady state: a fixed working set for 24 s at rate 1 with 3 scrape loops. The process's RSS
 # and open fds are read every 2 s; once warmed up (after 6 s) they must not keep growing.

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -118,43 +119,66 @@ static bool ready(void)
     return atomic_load(&resolve_state) == 2;
 }
 
-/* A library preloaded before libnprof that defines malloc (jemalloc or tcmalloc first in
- * LD_PRELOAD): its malloc and free are the program's, and only the entry points it lacks reach
- * libnprof. Returns its handle and sets *path, or NULL. The executable is not looked at. */
-static void *earlier_allocator(const char **path)
+/* Whether f is defined in the object loaded at base: not a canonical PLT entry, which a
+ * non-PIE executable that takes malloc's address has, and dlsym returns, for a function it
+ * does not define. */
+static bool defined_in(const void *f, const void *base)
 {
-    Dl_info self;
-    if (!dladdr((void *)earlier_allocator, &self))
-        return NULL;
+    Dl_info info;
+    const ElfW(Sym) *sym = NULL;
+    return f && dladdr1(f, &info, (void **)&sym, RTLD_DL_SYMENT) && info.dli_fbase == base && sym &&
+           sym->st_shndx != SHN_UNDEF;
+}
+
+/* Where the program's malloc is when it is not libnprof's: the executable's own (an allocator
+ * linked in) or a library preloaded before libnprof (jemalloc or tcmalloc first in LD_PRELOAD).
+ * Then only the entry points that allocator lacks reach libnprof. */
+typedef struct allocator {
+    void *handle;     /* to look its functions up with */
+    const void *base; /* where they must be defined */
+    const char *path;
+} allocator;
+
+static bool earlier_allocator(allocator *a)
+{
+    Dl_info self, exe;
+    if (!dladdr((void *)earlier_allocator, &self) || !dladdr((void *)getauxval(AT_PHDR), &exe))
+        return false;
+    if (defined_in(dlsym(RTLD_DEFAULT, "malloc"), exe.dli_fbase)) {
+        *a = (allocator){RTLD_DEFAULT, exe.dli_fbase, "the program itself"};
+        return true;
+    }
     for (struct link_map *l = _r_debug.r_map; l; l = l->l_next) {
         if ((void *)l->l_addr == self.dli_fbase)
             break; /* libnprof: what follows comes after it */
         if (l == _r_debug.r_map || !l->l_name || !l->l_name[0])
             continue;
         void *h = dlopen(l->l_name, RTLD_LAZY | RTLD_NOLOAD);
-        void *f = h ? dlsym(h, "malloc") : NULL;
-        Dl_info where;
-        if (f && dladdr(f, &where) && where.dli_fbase == (void *)l->l_addr) {
-            *path = l->l_name;
-            return h; /* the reference is kept: its functions are used from now on */
+        if (h && defined_in(dlsym(h, "malloc"), (void *)l->l_addr)) {
+            *a = (allocator){h, (void *)l->l_addr, l->l_name}; /* the reference is kept */
+            return true;
         }
         if (h)
             dlclose(h);
     }
-    return NULL;
+    return false;
 }
 
 const char *np_alloc_check_order(void)
 {
     ready();
-    const char *path = NULL;
-    void *h = earlier_allocator(&path);
-    if (!h)
+    allocator a;
+    if (!earlier_allocator(&a))
         return NULL;
     /* Everything goes to that allocator, and nothing is sampled: a block laid out with a header
      * would reach its free. */
     np_sampler_block();
-#define FROM(field, name) do { void *f = dlsym(h, name); if (f) SET_NEXT(field, f); } while (0)
+#define FROM(field, name)                                                                          \
+    do {                                                                                           \
+        void *f = dlsym(a.handle, name);                                                           \
+        if (defined_in(f, a.base))                                                                 \
+            SET_NEXT(field, f);                                                                    \
+    } while (0)
     FROM(malloc, "malloc");
     FROM(free, "free");
     FROM(calloc, "calloc");
@@ -164,7 +188,7 @@ const char *np_alloc_check_order(void)
     FROM(aligned_alloc, "aligned_alloc");
     FROM(usable_size, "malloc_usable_size");
 #undef FROM
-    return path;
+    return a.path;
 }
 
 static void *first_malloc(size_t n)

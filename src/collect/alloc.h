@@ -26,9 +26,10 @@ void *np_alloc_malloc(size_t n, ORIGIN_PARAMS);
 /* aligned_alloc(align, n) likewise. */
 void *np_alloc_aligned(size_t align, size_t n, ORIGIN_PARAMS);
 
-/* Called once at start-up: when a library preloaded before libnprof defines malloc (it then has
- * the program's malloc and free), returns its path, and libnprof forwards what still reaches it
- * to that allocator and samples nothing from then on; otherwise NULL. */
+/* Called once at start-up: when the program's malloc and free are not libnprof's (the
+ * executable defines them, or a library preloaded before libnprof does), returns where they
+ * come from, and libnprof forwards what still reaches it to that allocator and samples nothing
+ * from then on; otherwise NULL. */
 const char *np_alloc_check_order(void);
 
 #endif

@@ -225,8 +225,7 @@ __attribute__((constructor)) static void np_collector_init(void)
     np_sampler_set_rate(np_cfg.heap_rate);
     const char *first = np_alloc_check_order();
     if (first)
-        np_cmsg("%s comes before libnprof in LD_PRELOAD and has the program's malloc: heap "
-                "profiling is off", first);
+        np_cmsg("the program's malloc comes from %s, not libnprof: heap profiling is off", first);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     if (np_cfg.http[0])
         http_start(np_cfg.http, NULL, 0);
