@@ -26,10 +26,10 @@ LIBS_COLLECT := -lz -ldl -lpthread -lm -lgcc_s
 EXAMPLES    := $(patsubst examples/%.c,$(BUILD)/examples/%,$(wildcard examples/*.c))
 # Programs run by tests/collect-programs.sh: lib*.c and lib*.cc become shared libraries,
 # static_*.c static executables, the other .c and .cc files ordinary executables.
-CT_SRC      := $(wildcard tests/collect/*.c tests/collect/*.cc)
+CT_SRC      := $(filter-out tests/collect/linked.c,$(wildcard tests/collect/*.c tests/collect/*.cc))
 COLLECT_TESTS := $(patsubst tests/collect/%,$(BUILD)/tests/collect/%.so,$(basename $(filter tests/collect/lib%,$(CT_SRC)))) \
   $(patsubst tests/collect/%,$(BUILD)/tests/collect/%,$(basename $(filter-out tests/collect/lib%,$(CT_SRC)))) \
-  $(BUILD)/tests/collect/cxxforms-static
+  $(BUILD)/tests/collect/cxxforms-static $(BUILD)/tests/collect/linked
 
 .PHONY: all deps check unit asan fuzz demo bench clean collect-tests
 all: $(BUILD)/nprof $(BUILD)/libnprof.so $(BUILD)/libnprof.a $(BUILD)/nprof.pc $(EXAMPLES) $(COLLECT_TESTS)
@@ -67,6 +67,10 @@ $(BUILD)/tests/collect/lib%.so: tests/collect/lib%.cc
 $(BUILD)/tests/collect/cxxforms-static: tests/collect/cxxforms.cc
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 $(CT_FLAGS) -static-libstdc++ -o $@ $<
+# A program with libnprof.a linked in instead of preloaded, as docs/COLLECTOR.md describes.
+$(BUILD)/tests/collect/linked: tests/collect/linked.c tests/collect/common.h $(BUILD)/libnprof.a
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(CT_FLAGS) -Iinclude -o $@ $< $(BUILD)/libnprof.a $(LIBS_COLLECT)
 $(BUILD)/tests/collect/static_%: tests/collect/static_%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(CT_FLAGS) -static -o $@ $<

@@ -541,6 +541,12 @@ for first in libjemalloc.so.2 libtcmalloc.so.4; do
   check "$n: every entry point works, profiling off with a warning (exit $rc)" \
     bash -c "[ $rc = 0 ] && [ '$out' = 'otherfirst: ok' ] && grep -q 'heap profiling is off' '$tmp/$n.err'"
 done
+# libnprof.a linked into the program: its malloc is the executable's, and libnprof's.
+out=$(timeout 60 "$bins/linked" "$tmp/linked.pb.gz" 2>"$tmp/linked.err"); rc=$?
+top=$("$nprof" -top "$tmp/linked.pb.gz" 2>/dev/null | awk '/^ *flat  flat%/ {getline; print $1, $6; exit}')
+check "linked: libnprof.a in the program profiles it (top: ${top:-none}; exit $rc)" \
+  bash -c "[ $rc = 0 ] && [ '$out' = 'linked: ok' ] && [ '$top' = '64MB linked_leak' ] && ! grep -q 'profiling is off' '$tmp/linked.err'"
+[ $rc = 0 ] || show "$tmp/linked.err"
 # The same with the allocator in the executable itself.
 out=$(timeout 60 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 "$bins/ownmalloc" 2>"$tmp/ownmalloc.err"); rc=$?
 check "ownmalloc: a program's own malloc serves what reaches libnprof, profiling off with a warning (exit $rc)" \

@@ -144,7 +144,8 @@ static bool earlier_allocator(allocator *a)
     Dl_info self, exe;
     if (!dladdr((void *)earlier_allocator, &self) || !dladdr((void *)getauxval(AT_PHDR), &exe))
         return false;
-    if (defined_in(dlsym(RTLD_DEFAULT, "malloc"), exe.dli_fbase)) {
+    /* libnprof.a linked into the program: the executable's malloc is libnprof's. */
+    if (exe.dli_fbase != self.dli_fbase && defined_in(dlsym(RTLD_DEFAULT, "malloc"), exe.dli_fbase)) {
         *a = (allocator){RTLD_DEFAULT, exe.dli_fbase, "the program itself"};
         return true;
     }
