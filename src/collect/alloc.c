@@ -8,7 +8,6 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <sys/auxv.h>
 #include <unistd.h>

@@ -9,7 +9,7 @@ enum { CHUNK = 1 << 20 };
 
 static _Atomic size_t mapped;
 /* The current chunk; allocation is a bump, and a new chunk is swapped in when full. Written at
- * every new bucket: a cache line of its own, away from what other threads only read. */
+ * every new stack: a cache line of its own, away from what other threads only read. */
 static struct {
     _Atomic(char *) base;
     _Atomic size_t used;

@@ -1,5 +1,5 @@
 /* Collector-internal memory: mmap-backed bump arenas that never call malloc, for everything the
- * sampling path touches (buckets, stacks, the table of live sampled objects). */
+ * sampling path touches (buckets, stacks, their indexes, the table of live sampled objects). */
 #ifndef NP_CMEM_H
 #define NP_CMEM_H
 

@@ -12,17 +12,15 @@
 #include <stdlib.h>
 
 #include "alloc.h"
+#include "demangle.h"
 #include "sampler.h"
 
 /* libstdc++'s definition of name (not that of an allocator loaded after libnprof: jemalloc's
  * forms neither call a program's own operator new nor free through libnprof), else the next
- * one, or NULL. Found by name, so a C program's C++ plugin whose libstdc++ came with
- * RTLD_LOCAL is served too; the reference taken is kept, as exceptions thrown through here
- * need the library. */
+ * one, or NULL. */
 static void *libstdcxx(const char *name)
 {
-    void *cxx = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_NOLOAD);
-    void *f = cxx ? dlsym(cxx, name) : NULL;
+    void *f = np_libstdcxx_sym(name, false);
     return f ? f : dlsym(RTLD_NEXT, name);
 }
 
@@ -112,7 +110,7 @@ static struct {
     nothrow_fn new_nothrow, new_array_nothrow;
     aligned_fn new_aligned;
     aligned_nothrow_fn new_aligned_nothrow, new_aligned_array_nothrow;
-    bool new_default;          /* operator new(size_t) is ours, new[] libstdc++'s (it calls new) */
+    bool new_default;          /* operator new(size_t) and new[] are ours, not a program's */
     bool aligned_default;      /* likewise for the aligned forms */
 } std_forms;
 static pthread_once_t std_forms_once = PTHREAD_ONCE_INIT;
@@ -146,16 +144,22 @@ static void std_forms_init(void)
     pthread_once(&std_forms_once, find_std_forms);
 }
 
-/* operator new(size_t, align_val_t): libstdc++ rounds the size up to a multiple of the
- * alignment (as aligned_alloc requires) and allocates with aligned_alloc. */
+/* An aligned form's block as libstdc++ makes it: the size rounded up to a multiple of the
+ * alignment (as aligned_alloc requires), from aligned_alloc; NULL when that fails. */
+static void *aligned_block(size_t n, size_t align, ORIGIN_PARAMS)
+{
+    size_t rounded;
+    if (__builtin_add_overflow(n ? n : 1, align - 1, &rounded))
+        return NULL;
+    return np_alloc_aligned(align, rounded & ~(align - 1), pc, sp, bp);
+}
+
+/* operator new(size_t, align_val_t). */
 EXPORT void *cxx_new_aligned(size_t n, size_t align) __asm__("_ZnwmSt11align_val_t");
 __asm__(".globl np_cxx_new_aligned\n.hidden np_cxx_new_aligned\n.set np_cxx_new_aligned, _ZnwmSt11align_val_t");
 EXPORT void *cxx_new_aligned(size_t n, size_t align)
 {
-    size_t rounded;
-    void *p = NULL;
-    if (!__builtin_add_overflow(n ? n : 1, align - 1, &rounded))
-        p = np_alloc_aligned(align, rounded & ~(align - 1), ORIGIN);
+    void *p = aligned_block(n, align, ORIGIN);
     if (p)
         return p;
     std_forms_init();
@@ -194,10 +198,7 @@ static void *aligned_nothrow_new(size_t n, size_t align, aligned_nothrow_fn std_
 {
     if (!std_forms.aligned_default && std_form)
         return std_form(n, align, tag);
-    size_t rounded;
-    void *p = NULL;
-    if (!__builtin_add_overflow(n ? n : 1, align - 1, &rounded))
-        p = np_alloc_aligned(align, rounded & ~(align - 1), pc, sp, bp);
+    void *p = aligned_block(n, align, pc, sp, bp);
     return p || !std_form ? p : std_form(n, align, tag);
 }
 

@@ -61,14 +61,8 @@ void np_heap_snap_subtract(np_heap_snap *s, const np_heap_snap *base)
             continue;
         np_heap_rec *r = &s->recs[i];
         const np_heap_rec *b = &base->recs[j];
-        r->alloc_count -= b->alloc_count;
-        r->alloc_bytes -= b->alloc_bytes;
-        r->free_count -= b->free_count;
-        r->free_bytes -= b->free_bytes;
         r->est_alloc_objs -= b->est_alloc_objs;
-        r->est_alloc_bytes -= b->est_alloc_bytes;
         r->est_free_objs -= b->est_free_objs;
-        r->est_free_bytes -= b->est_free_bytes;
     }
     np_hmap_free(&m);
 }
@@ -239,10 +233,11 @@ np_profile *np_heap_profile(const np_heap_snap *s, bool allocs, int64_t duration
             smp->loc[k] = location_for(&b, r->pcs[k]);
         smp = &b.p->sample[b.p->n_sample - 1];
         smp->value = np_arena_alloc(&b.p->arena, 4 * sizeof *smp->value);
+        double size = (double)r->size;
         smp->value[0] = round_est(r->est_alloc_objs);
-        smp->value[1] = round_est(r->est_alloc_bytes);
+        smp->value[1] = round_est(r->est_alloc_objs * size);
         smp->value[2] = round_est(r->est_alloc_objs - r->est_free_objs);
-        smp->value[3] = round_est(r->est_alloc_bytes - r->est_free_bytes);
+        smp->value[3] = round_est((r->est_alloc_objs - r->est_free_objs) * size);
         smp->n_label = 1;
         smp->label = np_arena_alloc(&b.p->arena, sizeof *smp->label);
         smp->label[0] = (np_label){"bytes", "", "", (int64_t)r->size};

@@ -20,13 +20,12 @@ typedef struct stack {
     uintptr_t pcs[];
 } stack;
 
-/* The counters of one (stack, size), in a cache line of its own. Its bytes are its counts
- * times its size. All counters are atomic: neither a sample that finds its bucket nor a free
+/* The counters of one (stack, size), in a cache line of its own. Its bytes are its objects
+ * times its size. The counters are atomic: neither a sample that finds its bucket nor a free
  * takes the lock. */
 typedef struct bucket {
     const stack *st;          /* NULL: never handed out; set before publication, then constant */
     size_t size;
-    int64_t alloc_count, free_count;
     double est_alloc_objs, est_free_objs; /* sums of the samples' weights */
     uint32_t id;              /* what headers name it by */
 } __attribute__((aligned(64))) bucket;
@@ -58,8 +57,8 @@ typedef struct live {
     double weight;
 } live;
 
-/* What the lock guards, with the lock, in cache lines of their own: a sample moves them to
- * its thread's core in one go, and nothing that other threads only read (the sampling rate,
+/* What the lock guards, with the lock, in cache lines of their own: a sample that makes a
+ * bucket moves them to its thread's core in one go, and nothing that other threads only read (the sampling rate,
  * the tag's secret, the unwinder's table) shares their lines and pays for that move. */
 static struct {
     atomic_int lock;
@@ -71,9 +70,7 @@ static struct {
 
 /* The bucket index, apart from the lock's line: samples that find their bucket read it without
  * the lock. Its count is the lock holder's. */
-static struct {
-    hindex x;
-} __attribute__((aligned(64))) buckets;
+static hindex buckets __attribute__((aligned(64)));
 
 /* A spinlock, not a mutex: it is held for a few hundred nanoseconds, and a mutex sends the
  * second of two sampling threads to sleep in the kernel (a futex wait and a context switch,
@@ -273,6 +270,13 @@ static slot *slots_probe(slots *a, size_t cap, uint64_t h, bool (*same)(const vo
     }
 }
 
+/* The same for the lock holder. */
+static slot *hindex_probe(const hindex *x, uint64_t h, bool (*same)(const void *rec, const void *key),
+                          const void *key)
+{
+    return slots_probe(x->arr, x->arr->cap, h, same, key);
+}
+
 static void slot_fill(slot *s, uint64_t h, void *rec)
 {
     __atomic_store_n(&s->hash, h, __ATOMIC_RELAXED);
@@ -337,7 +341,7 @@ static uint64_t stack_hash(const uintptr_t *pcs, int n)
 
 static const stack *find_stack(const stack_key *key, uint64_t h)
 {
-    slot *s = slots_probe(tables.stacks.arr, tables.stacks.arr->cap, h, same_stack, key);
+    slot *s = hindex_probe(&tables.stacks, h, same_stack, key);
     if (s->rec)
         return s->rec;
     size_t bytes = (size_t)key->n * sizeof *key->pcs;
@@ -357,12 +361,21 @@ typedef struct bucket_key {
     np_heap_key k;
 } bucket_key;
 
+/* The bucket index's array for a reader without the lock, and its capacity as read once: 0
+ * when there is none yet, or it was retired meanwhile. */
+static slots *buckets_unlocked(size_t *cap)
+{
+    slots *a = __atomic_load_n(&buckets.arr, __ATOMIC_ACQUIRE);
+    *cap = a ? __atomic_load_n(&a->cap, __ATOMIC_RELAXED) : 0;
+    return a;
+}
+
 np_heap_key np_heaptab_key(const uintptr_t *pcs, int n, size_t size)
 {
     uint64_t sh = stack_hash(pcs, n);
     np_heap_key k = {sh, mix(sh ^ mix(size + 0x632be59bd9b4e019ULL))};
-    slots *a = __atomic_load_n(&buckets.x.arr, __ATOMIC_ACQUIRE);
-    size_t cap = a ? __atomic_load_n(&a->cap, __ATOMIC_RELAXED) : 0;
+    size_t cap;
+    slots *a = buckets_unlocked(&cap);
     if (cap)
         __builtin_prefetch(&a->s[k.hash & (cap - 1)]);
     return k;
@@ -379,23 +392,23 @@ static bool same_bucket(const void *rec, const void *key)
  * the caller then looks again under the lock). */
 static bucket *find_bucket_unlocked(const bucket_key *k)
 {
-    slots *a = __atomic_load_n(&buckets.x.arr, __ATOMIC_ACQUIRE);
-    size_t cap = a ? __atomic_load_n(&a->cap, __ATOMIC_RELAXED) : 0; /* 0: retired meanwhile */
+    size_t cap;
+    slots *a = buckets_unlocked(&cap);
     return cap ? slots_probe(a, cap, k->k.hash, same_bucket, k)->rec : NULL;
 }
 
 /* Under the lock: the bucket, made if it is new; NULL when out of memory or ids. */
 static bucket *find_bucket(const bucket_key *k)
 {
-    slot *s = slots_probe(buckets.x.arr, buckets.x.arr->cap, k->k.hash, same_bucket, k);
+    slot *s = hindex_probe(&buckets, k->k.hash, same_bucket, k);
     if (s->rec)
         return s->rec;
-    if (!hindex_has_room(&buckets.x))
+    if (!hindex_has_room(&buckets))
         return NULL;
     const stack *st = find_stack(&k->stack, k->k.stack_hash);
     bucket *b = st ? new_bucket(st, k->size) : NULL;
     if (b)
-        hindex_insert(&buckets.x, s, k->k.hash, b);
+        hindex_insert(&buckets, s, k->k.hash, b);
     return b;
 }
 
@@ -403,12 +416,12 @@ bool np_heaptab_init(void)
 {
     tab_lock();
     hindex_init(&tables.stacks, 1 << 12);
-    hindex_init(&buckets.x, 1 << 14);
+    hindex_init(&buckets, 1 << 14);
     if (!tables.lives) {
         tables.n_lives_cap = 1 << 12;
         tables.lives = np_cmem_map(tables.n_lives_cap * sizeof *tables.lives);
     }
-    bool ok = tables.stacks.arr && buckets.x.arr && tables.lives;
+    bool ok = tables.stacks.arr && buckets.arr && tables.lives;
     tab_unlock();
     return ok;
 }
@@ -494,10 +507,8 @@ static void atomic_add_double(double *d, double v)
 
 static void count_free(bucket *b, double w)
 {
-    if (!b)
-        return;
-    __atomic_fetch_add(&b->free_count, 1, __ATOMIC_RELAXED);
-    atomic_add_double(&b->est_free_objs, w);
+    if (b)
+        atomic_add_double(&b->est_free_objs, w);
 }
 
 /* Enters the page-aligned p in the live table; false if the table could not grow. */
@@ -529,7 +540,6 @@ void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs,
     }
     if (b) {
         /* Counted before the program has p, so before its free. */
-        __atomic_fetch_add(&b->alloc_count, 1, __ATOMIC_RELAXED);
         atomic_add_double(&b->est_alloc_objs, weight);
     }
     if (offset)
@@ -649,17 +659,12 @@ size_t np_heaptab_snapshot(np_heap_rec **out)
     size_t k = 0;
     for (uint32_t id = 1; recs && id < tables.n_ids && k < n; id++) {
         const bucket *b = &regions[id >> REGION_BITS][id & (REGION_BUCKETS - 1)]; /* mapped */
-        int64_t allocs = __atomic_load_n(&b->alloc_count, __ATOMIC_RELAXED);
-        if (!allocs)
-            continue; /* made for a sample that is being counted right now */
-        int64_t frees = __atomic_load_n(&b->free_count, __ATOMIC_RELAXED);
-        double est_allocs, est_frees;
-        __atomic_load(&b->est_alloc_objs, &est_allocs, __ATOMIC_RELAXED);
-        __atomic_load(&b->est_free_objs, &est_frees, __ATOMIC_RELAXED);
-        double size = (double)b->size;
-        recs[k++] = (np_heap_rec){b->st->pcs, b->st->n_pcs, b->size,
-                                  allocs, allocs * (int64_t)b->size, frees, frees * (int64_t)b->size,
-                                  est_allocs, est_allocs * size, est_frees, est_frees * size};
+        double allocs, frees;
+        __atomic_load(&b->est_alloc_objs, &allocs, __ATOMIC_RELAXED);
+        __atomic_load(&b->est_free_objs, &frees, __ATOMIC_RELAXED);
+        if (allocs == 0)
+            continue; /* made for a sample that is being counted right now, or was not */
+        recs[k++] = (np_heap_rec){b->st->pcs, b->st->n_pcs, b->size, allocs, frees};
     }
     tab_unlock();
     *out = recs;

@@ -11,9 +11,8 @@
 typedef struct np_heap_rec {
     const uintptr_t *pcs; /* return addresses, innermost first; immutable for the process life */
     int n_pcs;
-    size_t size;          /* object size of this bucket */
-    int64_t alloc_count, alloc_bytes, free_count, free_bytes;        /* as sampled */
-    double est_alloc_objs, est_alloc_bytes, est_free_objs, est_free_bytes; /* unbiased */
+    size_t size;          /* object size of this bucket; its bytes are its objects times this */
+    double est_alloc_objs, est_free_objs; /* unbiased: sums of the samples' weights */
 } np_heap_rec;
 
 /* Sets up the tables (mmap only). Returns false if memory could not be mapped. */

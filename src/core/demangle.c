@@ -15,18 +15,20 @@ void np_demangle_may_load_runtime(void)
     may_load = true;
 }
 
+void *np_libstdcxx_sym(const char *name, bool load)
+{
+    void *cxx = dlopen("libstdc++.so.6", RTLD_LAZY | (load ? 0 : RTLD_NOLOAD));
+    return cxx ? dlsym(cxx, name) : NULL;
+}
+
 static cxa_demangle_fn find_demangler(void)
 {
     static cxa_demangle_fn fn;
     static bool looked;
     if (!looked) {
         fn = (cxa_demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
-        if (!fn) {
-            /* Loaded but not global (a C program's C++ plugin came with RTLD_LOCAL), or, where
-             * allowed, not loaded yet. */
-            void *cxx = dlopen("libstdc++.so.6", RTLD_LAZY | (may_load ? 0 : RTLD_NOLOAD));
-            fn = cxx ? (cxa_demangle_fn)dlsym(cxx, "__cxa_demangle") : NULL;
-        }
+        if (!fn)
+            fn = (cxa_demangle_fn)np_libstdcxx_sym("__cxa_demangle", may_load);
         looked = true;
     }
     return fn;

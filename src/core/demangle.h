@@ -15,5 +15,9 @@ bool np_demangle_simplified(const char *name, const char *mode, np_buf *out);
 /* Lets the demangler load libstdc++ when the process has none (the analyzer: it only needs
  * it for profiles with mangled names). */
 void np_demangle_may_load_runtime(void);
+/* libstdc++'s own definition of name, also when it is loaded but not in the global scope (a C
+ * program's C++ plugin came with RTLD_LOCAL); with load, libstdc++ is loaded if it is not yet.
+ * NULL without libstdc++. The reference taken is kept. */
+void *np_libstdcxx_sym(const char *name, bool load);
 
 #endif
