@@ -52,6 +52,14 @@ ok() { pass=$((pass + 1)); echo "ok   $1"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1${2:+: $2}"; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 show() { sed -n '1,15p' "$1" | sed 's/^/     | /'; }   # the head of a log, for failures
+system_lib() { ldconfig -p | awk -v n="$1" '$1 == n {print $NF; exit}'; }   # SONAME -> its path
+# cxx_leaves PROFILE -- how many of cxxforms' leak_* functions are the leaf of their 8 MiB, and
+# any operator new that is a leaf instead.
+cxx_leaves() {
+  "$nprof" -top -nodecount=100 "$1" 2>/dev/null |
+    awk '$1 == "8MB" && $6 ~ /^leak_/ {n++} $1 != "0" && /operator new/ {bad = bad " " $0}
+         END {printf "%d leak_* leaves of 8MB%s", n, bad ? "; leaf:" bad : ""}'
+}
 
 for f in "$lib" "$nprof"; do
   if [ ! -e "$f" ]; then echo "missing $f (make first)"; echo "0 passed, 1 failed"; exit 1; fi
@@ -479,9 +487,7 @@ for rate in 1 ""; do
   out=$(timeout 30 env LD_PRELOAD="$lib" ${rate:+NPROF_HEAP_RATE=$rate} NPROF_QUIET=1 NPROF_HEAP_DUMP="$d" "$bins/cxxforms" 2>&1); rc=$?
   check "$n: nothrow and aligned forms run the new-handler, then return NULL or throw (exit $rc)" \
     bash -c "[ $rc = 0 ] && [ '$out' = 'cxxforms: ok' ]"
-  f=$(ls "$d"/*.heap.pb.gz 2>/dev/null | tail -n1)
-  leaves=$("$nprof" -top -nodecount=100 "$f" 2>/dev/null |
-    awk '$1 == "8MB" && $6 ~ /^leak_/ {n++} $1 != "0" && /operator new/ {bad = bad " " $0} END {printf "%d leak_* leaves of 8MB%s", n, bad ? "; leaf:" bad : ""}')
+  leaves=$(cxx_leaves "$(ls "$d"/*.heap.pb.gz 2>/dev/null | tail -n1)")
   check "$n: each form's leaf is the allocating function ($leaves)" test "$leaves" = "8 leak_* leaves of 8MB"
 done
 # The same program with libstdc++ linked in: its own operator new is used, names stay mangled
@@ -511,7 +517,7 @@ check "cxxreplaced: the nothrow and array forms call the program's own operator 
 # crashed before every form was libnprof's.
 ref=$("$bins/newdelete" 16 2000 2>&1)
 for next in libjemalloc.so.2 libtcmalloc.so.4; do
-  so=$(ldconfig -p | awk -v n="$next" '$1 == n {print $NF; exit}')
+  so=$(system_lib "$next")
   [ -n "$so" ] || { bad "$next not installed (tools/install-deps.sh)"; continue; }
   for rate in 1 ""; do
     n=cxx-${next%%.so*}-rate${rate:-default}
@@ -521,11 +527,9 @@ for next in libjemalloc.so.2 libtcmalloc.so.4; do
     d=$tmp/$n
     mkdir -p "$d"
     out=$(timeout 30 env LD_PRELOAD="$lib $so" ${rate:+NPROF_HEAP_RATE=$rate} NPROF_QUIET=1 NPROF_HEAP_DUMP="$d" "$bins/cxxforms" 2>&1); rc=$?
-    f=$(ls "$d"/*.heap.pb.gz 2>/dev/null | tail -n1)
-    leaves=$("$nprof" -top -nodecount=100 "$f" 2>/dev/null |
-      awk '$1 == "8MB" && $6 ~ /^leak_/ {n++} END {print n + 0}')
-    check "$n: every form of new seen, with its caller as the leaf ($leaves of 8; exit $rc)" \
-      bash -c "[ $rc = 0 ] && [ '$leaves' = 8 ]"
+    leaves=$(cxx_leaves "$(ls "$d"/*.heap.pb.gz 2>/dev/null | tail -n1)")
+    check "$n: every form of new seen, with its caller as the leaf ($leaves; exit $rc)" \
+      bash -c "[ $rc = 0 ] && [ '$leaves' = '8 leak_* leaves of 8MB' ]"
   done
 done
 
@@ -534,7 +538,7 @@ done
 # block with a header would reach that allocator's free). It crashed before; so did a program
 # with its own malloc.
 for first in libjemalloc.so.2 libtcmalloc.so.4; do
-  so=$(ldconfig -p | awk -v n="$first" '$1 == n {print $NF; exit}')
+  so=$(system_lib "$first")
   [ -n "$so" ] || { bad "$first not installed (tools/install-deps.sh)"; continue; }
   n=${first%%.so*}-first
   out=$(timeout 60 env LD_PRELOAD="$so $lib" NPROF_HEAP_RATE=1 "$bins/otherfirst" 2>"$tmp/$n.err"); rc=$?
@@ -699,7 +703,7 @@ check "counts: ?seconds=2 shows only the new size's allocations (${delta:-nothin
 # and no allocation is sampled (a sampled block is laid out with a header, heaptab.h), and with
 # jemalloc as the next allocator, which may put any bytes in front of a block, a sampled
 # block's header among them: layout copies one there and the neighbour must stay plain.
-jemalloc=$(ldconfig -p | awk '/libjemalloc\.so\.2 / {print $NF; exit}')
+jemalloc=$(system_lib libjemalloc.so.2)
 for cfg in rate1: rate3000: ratedefault: rate0: jemalloc-ratedefault:j jemalloc-rate3000:j; do
   n=layout-${cfg%%:*}
   rate=${n##*rate}; [ "$rate" = default ] && rate=
