@@ -17,6 +17,8 @@
 #   collect-e2e  tests/collect-e2e.sh build (libnprof on the leaky-server example)
 #   collect   tests/collect-programs.sh build (libnprof in real programs, fork,
 #             dlopen, threads, signals, dumps; about 2 minutes)
+#   truth     tests/collect-truth.sh build (libnprof's figures against what programs
+#             observe and count themselves: usable sizes, realloc rules, redis)
 # A stage that cannot run, or that fails without printing its count, counts
 # as one failure. The last line is exactly "P passed, F failed", the sums;
 # the exit status is non-zero if anything failed.
@@ -138,9 +140,11 @@ fi
 if [ $built = 1 ]; then
   stage collect-e2e counted tests/collect-e2e.sh build
   stage collect counted tests/collect-programs.sh build
+  stage truth counted tests/collect-truth.sh build
 else
   cannot collect-e2e "needs make all"
   cannot collect "needs make all"
+  cannot truth "needs make all"
 fi
 
 echo "==== summary"

@@ -17,42 +17,7 @@
 # The programs are built by `make` (build/tests/collect/). Every run is bounded by timeout(1),
 # every loop by a count, all HTTP goes to 127.0.0.1, and every process started here is killed
 # on exit. Runs in about a minute and a half.
-set -u
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=$(cd "${1:-$repo/build}" && pwd) || exit 2
-lib=$build/libnprof.so
-nprof=$build/nprof
-bins=$build/tests/collect
-export TZ=UTC PPROF_TMPDIR
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/collect-programs.XXXXXX")
-PPROF_TMPDIR=$tmp/pprof
-mkdir -p "$PPROF_TMPDIR"
-pass=0 fail=0
-t_start=$SECONDS
-
-# kill_tree PID -- PID and its descendants (deepest first), by id.
-kill_tree() {
-  local p=$1 c
-  for c in $(ps -o pid= --ppid "$p" 2>/dev/null); do kill_tree "$c"; done
-  kill -KILL "$p" 2>/dev/null
-}
-# Only this shell's background jobs still running (not every pid ever started: those that ended
-# may have been reused), with their descendants.
-cleanup() {
-  local p
-  for p in $(jobs -pr); do kill_tree "$p"; done
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-section() { echo "== $* (at $((SECONDS - t_start))s)"; }
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1${2:+: $2}"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-show() { sed -n '1,15p' "$1" | sed 's/^/     | /'; }   # the head of a log, for failures
-system_lib() { ldconfig -p | awk -v n="$1" '$1 == n {print $NF; exit}'; }   # SONAME -> its path
+source "$(dirname "${BASH_SOURCE[0]}")/collect-common.sh" "${1:-}"
 # cxx_leaves PROFILE -- how many of cxxforms' leak_* functions are the leaf of their 8 MiB, and
 # any operator new that is a leaf instead.
 cxx_leaves() {
@@ -61,15 +26,7 @@ cxx_leaves() {
          END {printf "%d leak_* leaves of 8MB%s", n, bad ? "; leaf:" bad : ""}'
 }
 
-for f in "$lib" "$nprof"; do
-  if [ ! -e "$f" ]; then echo "missing $f (make first)"; echo "0 passed, 1 failed"; exit 1; fi
-done
-# Private copies, so that a rebuild while the tests run does not pull them from under us.
-cp "$lib" "$tmp/libnprof.so" && cp "$nprof" "$tmp/nprof" || exit 2
-lib=$tmp/libnprof.so nprof=$tmp/nprof
-if ! make -s -C "$repo" BUILD="$build" collect-tests >"$tmp/make.log" 2>&1; then
-  cat "$tmp/make.log"; echo "0 passed, 1 failed"; exit 1
-fi
+use_private_copies
 have_go=0
 command -v go >/dev/null && go tool pprof -h >/dev/null 2>&1 && have_go=1
 python=/usr/bin/python3
@@ -185,13 +142,6 @@ same() {
 
 # child_of PID -- the process timeout(1) started.
 child_of() { ps -o pid= --ppid "$1" 2>/dev/null | head -n1 | tr -d ' '; }
-
-# wait_for LIMIT_TENTHS CMD... -- poll CMD every 0.1 s until it succeeds or the limit passes.
-wait_for() {
-  local n=$1 i; shift
-  for ((i = 0; i < n; i++)); do "$@" 2>/dev/null && return 0; sleep 0.1; done
-  return 1
-}
 
 # ---- 1. real programs -----------------------------------------------------------------------
 section "1. real programs under the collector, scraped"
@@ -837,6 +787,4 @@ for prog in "python3 $tmp/walk-src/walk.py" "sqlite3 $tmp/walk.db -cmd .read\ $t
   cmp -s "$a" "$b" || diff "$a" "$b" | head -n 4 | cut -c1-200 | sed 's/^/     | /'
 done
 
-echo "runtime $((SECONDS - t_start))s"
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -43,8 +43,16 @@ struct {
     int (*posix_memalign)(void **, size_t, size_t);
     void *(*aligned_alloc)(size_t, size_t);
     size_t (*usable_size)(void *);
-} next __asm__("np_alloc_next") __attribute__((used, visibility("hidden"))) = {first_malloc, first_free, first_calloc, first_realloc,
-                                                          first_memalign, NULL, NULL, NULL};
+    /* Set by np_alloc_check_order: the next allocator's nallocx (the usable size of a request)
+     * and the size queries and frees of jemalloc's and tcmalloc's own APIs. */
+    size_t (*nallocx)(size_t, int);
+    size_t (*sallocx)(const void *, int);
+    void (*dallocx)(void *, int);
+    void (*sdallocx)(void *, size_t, int);
+    size_t (*tc_malloc_size)(void *);
+} next __asm__("np_alloc_next") __attribute__((used, visibility("hidden"))) = {
+    .malloc = first_malloc, .free = first_free, .calloc = first_calloc, .realloc = first_realloc,
+    .memalign = first_memalign};
 
 static _Atomic int resolve_state; /* 0 not yet, 1 resolving, 2 done */
 
@@ -164,9 +172,23 @@ static bool earlier_allocator(allocator *a)
     return false;
 }
 
+/* nallocx, when the next malloc's library has one: it answers for that allocator only. */
+static void find_nallocx(void)
+{
+    Dl_info m;
+    void *f = dlsym(RTLD_NEXT, "nallocx");
+    if (f && dladdr((void *)NEXT(malloc), &m) && defined_in(f, m.dli_fbase))
+        SET_NEXT(nallocx, f);
+    SET_NEXT(sallocx, sym("sallocx", NULL));
+    SET_NEXT(dallocx, sym("dallocx", NULL));
+    SET_NEXT(sdallocx, sym("sdallocx", NULL));
+    SET_NEXT(tc_malloc_size, sym("tc_malloc_size", NULL));
+}
+
 const char *np_alloc_check_order(void)
 {
     ready();
+    find_nallocx();
     allocator a;
     if (!earlier_allocator(&a))
         return NULL;
@@ -222,28 +244,104 @@ static void *first_memalign(size_t align, size_t n)
  * position; everything else (sampling, frees of sampled or boot blocks) is in the cold
  * functions below. */
 
-/* A sampled block is 2*unit bytes larger than asked; the program's pointer is unit or 2*unit
- * bytes in, whichever is not page-aligned, behind the header (heaptab.h). unit is 16, or the
- * alignment asked for; 0 (no header) from a page of alignment on. */
-enum { UNIT = 16 };
+/* A sampled block must look to the program like the block it asked for: the same
+ * malloc_usable_size (a program that compares it with nallocx, or grows into it, treats a
+ * sampled object as any other, so sampling stays unbiased), at least the alignment it asked for
+ * and the natural alignment of that size, and room for every usable byte. It is allocated
+ * larger, with the program's pointer `offset` bytes in behind a header (heaptab.h); from a page
+ * of alignment on, it is the program's own block with no header. */
+typedef enum request_kind { PLAIN, BY_MEMALIGN, BY_POSIX_MEMALIGN, BY_ALIGNED_ALLOC } request_kind;
 
-static size_t header_unit(size_t align)
+typedef struct request {
+    request_kind kind;
+    size_t align; /* asked for by an aligned kind; 0 for PLAIN */
+    size_t n;
+    bool zero;    /* calloc */
+} request;
+
+/* The block the program asked for, made as it asked. */
+static void *plain_block(const request *r)
 {
-    size_t unit = UNIT;
-    while (unit < align)
-        unit *= 2;
-    return unit < NP_PAGE ? unit : 0;
+    void *p = NULL;
+    switch (r->kind) {
+    case PLAIN:
+        return r->zero ? NEXT(calloc)(1, r->n) : NEXT(malloc)(r->n);
+    case BY_POSIX_MEMALIGN:
+        if (NEXT(posix_memalign)) {
+            int rc = NEXT(posix_memalign)(&p, r->align, r->n);
+            return rc == 0 ? p : NULL;
+        }
+        break;
+    case BY_ALIGNED_ALLOC:
+        if (NEXT(aligned_alloc))
+            return NEXT(aligned_alloc)(r->align, r->n);
+        break;
+    case BY_MEMALIGN:
+        break;
+    }
+    return NEXT(memalign)(r->align, r->n);
 }
 
-static size_t padded(size_t n, size_t unit)
+/* The next allocator's usable size of the block p (n when it cannot say), asked with the
+ * collector's guard up: the allocator may allocate on the way (tcmalloc's malloc_usable_size
+ * makes its extension object with new), and that allocation must not be sampled in turn. */
+static size_t next_usable(void *p, size_t n)
+{
+    if (!NEXT(usable_size))
+        return n;
+    np_enter();
+    size_t usable = NEXT(usable_size)(p);
+    np_leave();
+    return usable;
+}
+
+/* What the next allocator's malloc_usable_size answers for the block of r; 0 when r fails.
+ * nallocx says it without allocating, where the next allocator has one (jemalloc, tcmalloc);
+ * otherwise such a block is made and given back (with the guard up, as in next_usable). */
+static size_t usable_for(const request *r)
+{
+    if (!NEXT(usable_size))
+        return r->n ? r->n : 1;
+    size_t (*nallocx)(size_t, int) = NEXT(nallocx);
+    if (nallocx && r->n)
+        return nallocx(r->n, r->align > 16 ? __builtin_ctzll(r->align) : 0); /* MALLOCX_LG_ALIGN */
+    request probe = *r;
+    probe.zero = false;
+    np_enter();
+    void *q = plain_block(&probe);
+    size_t usable = q ? NEXT(usable_size)(q) : 0;
+    NEXT(free)(q);
+    np_leave();
+    return usable;
+}
+
+/* What the program's pointer is aligned to: what it asked for, the natural alignment of its
+ * usable size (jemalloc and tcmalloc place a block of 64 bytes at a multiple of 64), and at
+ * least the header's size; a power of two. From NP_PAGE on, a block has no header. */
+static size_t unit_for(size_t usable, size_t align)
+{
+    size_t unit = NP_HEAP_HEADER, natural = usable & -usable;
+    while (unit < align || unit < natural)
+        unit *= 2;
+    return unit;
+}
+
+/* A block with room for usable bytes at a unit-aligned offset behind the header (SIZE_MAX,
+ * which fails, on overflow). */
+static size_t block_size(size_t usable, size_t unit)
 {
     size_t total;
-    return __builtin_add_overflow(n, 2 * unit, &total) ? SIZE_MAX : total; /* SIZE_MAX fails */
+    return __builtin_add_overflow(usable, 2 * unit + NP_HEAP_HEADER, &total) ? SIZE_MAX : total;
 }
 
-static size_t offset_in(const char *q, size_t unit)
+/* The offset of the program's pointer in the block q: the first unit-aligned address past the
+ * header that is not page-aligned (free reads in front of it). */
+static size_t place(const char *q, size_t unit)
 {
-    return unit && np_heap_page_aligned(q + unit) ? 2 * unit : unit;
+    uintptr_t p = ((uintptr_t)q + NP_HEAP_HEADER + unit - 1) & ~(uintptr_t)(unit - 1);
+    if (np_heap_page_aligned((void *)p))
+        p += unit;
+    return p - (uintptr_t)q;
 }
 
 /* A sample of n bytes for the code at the origin, begun before its block is allocated. */
@@ -253,14 +351,51 @@ static void begin_sample(np_pending *s, size_t n, double weight, ORIGIN_PARAMS)
     np_sample_begin(s, n, weight, &o);
 }
 
-/* Records the new block q (NULL: the allocation failed) as the sample s. */
-static void *record_block(char *q, size_t unit, const np_pending *s)
+/* Records the block q (NULL: the allocation failed) as the sample s, the program's pointer at
+ * blk->offset, and returns that pointer. */
+static void *record(char *q, np_heap_block blk, const np_pending *s)
 {
     if (!q)
         return NULL;
-    size_t off = offset_in(q, unit);
-    np_sample_finish(s, q + off, off); /* writes the header */
-    return q + off;
+    np_sample_finish(s, q + blk.offset, &blk); /* writes the header */
+    return q + blk.offset;
+}
+
+/* The sampled block for r (whose usable size is known), recorded as s; NULL when it fails. */
+static void *make_sampled_sized(const request *r, size_t usable, const np_pending *s)
+{
+    size_t unit = unit_for(usable, r->align);
+    if (unit >= NP_PAGE) {
+        char *q = plain_block(r);
+        if (!q || np_heap_page_aligned(q))
+            return record(q, (np_heap_block){0, usable}, s);
+        NEXT(free)(q); /* a page-sized block that is not page-aligned: laid out with a header */
+        unit = NP_PAGE / 2;
+    }
+    size_t size = block_size(usable, unit);
+    char *q = r->zero ? NEXT(calloc)(1, size) : NEXT(malloc)(size);
+    return q ? record(q, (np_heap_block){place(q, unit), usable}, s) : NULL;
+}
+
+static void *make_sampled(const request *r, const np_pending *s)
+{
+    size_t usable = usable_for(r);
+    if (!usable) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return make_sampled_sized(r, usable, s);
+}
+
+/* The block for r on behalf of the code at the origin, sampled if the sampler says so. */
+static void *make_any(const request *r, ORIGIN_PARAMS)
+{
+    double w = np_sample_due(r->n) ? np_sample_decide(r->n) : 0;
+    if (w == 0)
+        return plain_block(r);
+    np_pending s;
+    begin_sample(&s, r->n, w, pc, sp, bp);
+    return make_sampled(r, &s);
 }
 
 COLD void *np_alloc_sampled(size_t n, ORIGIN_PARAMS)
@@ -270,7 +405,7 @@ COLD void *np_alloc_sampled(size_t n, ORIGIN_PARAMS)
         return NEXT(malloc)(n);
     np_pending s;
     begin_sample(&s, n, w, pc, sp, bp);
-    return record_block(NEXT(malloc)(padded(n, UNIT)), UNIT, &s);
+    return make_sampled(&(request){PLAIN, 0, n, false}, &s);
 }
 
 EXPORT void *malloc(size_t n)
@@ -314,7 +449,7 @@ static COLD void *calloc_sampled(size_t n, size_t size, size_t total, ORIGIN_PAR
         return NEXT(calloc)(n, size);
     np_pending s;
     begin_sample(&s, total, w, pc, sp, bp);
-    return record_block(NEXT(calloc)(1, padded(total, UNIT)), UNIT, &s);
+    return make_sampled(&(request){PLAIN, 0, total, true}, &s);
 }
 
 EXPORT void *calloc(size_t n, size_t size)
@@ -329,50 +464,114 @@ EXPORT void *calloc(size_t n, size_t size)
     return NEXT(calloc)(n, size);
 }
 
-/* Resizes the block that holds the program's `old`, old_off bytes in, to hold n bytes unit-laid
- * out (unit 0: a plain block); *off is where the program's bytes are in the result. The data
- * moves inside the block when the two layouts differ. */
-static void *resize(void *old, size_t old_off, size_t n, size_t unit, size_t *off)
+/* The plain block p, holding n bytes, laid out as the sampled block s with this usable size;
+ * if that fails, p as it is (the sample is lost, the bytes are not). */
+static void *relay(char *p, size_t usable, size_t n, const np_pending *s)
 {
-    *off = 0;
-    if (!old_off && !unit)
-        return NEXT(realloc)(old, n);
-    char *q_old = old_off ? (char *)old - old_off : old;
-    if (!unit && n == 0)
-        return NEXT(realloc)(q_old, 0); /* whatever the allocator does for realloc(p, 0) */
-    char *q = NEXT(realloc)(q_old, padded(n, old_off > unit ? old_off : unit));
+    size_t unit = unit_for(usable, 0);
+    if (unit >= NP_PAGE) {
+        if (np_heap_page_aligned(p))
+            return record(p, (np_heap_block){0, usable}, s);
+        unit = NP_PAGE / 2;
+    }
+    char *q = NEXT(realloc)(p, block_size(usable, unit));
+    if (!q)
+        return p;
+    np_heap_block blk = {place(q, unit), usable};
+    memmove(q + blk.offset, q, n);
+    return record(q, blk, s);
+}
+
+/* realloc of a plain block (old, which may be NULL) into the sampled block s: the next realloc
+ * makes the block it would give the program, whose usable size the sampled one takes. */
+static void *realloc_into_sampled(void *old, const request *r, const np_pending *s)
+{
+    char *p = NEXT(realloc)(old, r->n);
+    if (!p)
+        return NULL;
+    return relay(p, next_usable(p, r->n), r->n, s);
+}
+
+/* Between sizes of a mebibyte or more the block itself is realloc'd (the allocator may remap it
+ * rather than copy), and the program's bytes move only if their offset changes. */
+enum { BIG = 1 << 20 };
+
+static void *realloc_big(char *q_old, const np_heap_block *old, const request *r, const np_pending *s)
+{
+    size_t usable = usable_for(r), unit = unit_for(usable, 0);
+    if (!usable)
+        return NULL;
+    if (unit >= NP_PAGE)
+        unit = NP_PAGE / 2;
+    char *q = NEXT(realloc)(q_old, block_size(usable, unit));
     if (!q)
         return NULL;
-    *off = offset_in(q, unit);
-    if (old && *off != old_off)
-        memmove(q + *off, q + old_off, n);
-    return q + *off; /* the caller records a sample here, which writes its header */
+    np_heap_block blk = {place(q, unit), usable};
+    if (blk.offset != old->offset)
+        memmove(q + blk.offset, q + old->offset, r->n < old->usable ? r->n : old->usable);
+    return record(q, blk, s);
+}
+
+/* realloc of a sampled block with a header (old, laid out as blk) into a sampled block (s) or
+ * a plain one (s NULL). What the allocator would make of it is asked of a stand-in, a plain
+ * block of the old usable size with the program's bytes: realloc'd, it is the new plain block,
+ * or tells the sampled one its usable size; the sampled block stays in place when that is
+ * unchanged, as the allocator keeps a block it need not move. */
+static void *realloc_from_header(void *old, const np_heap_block *blk, const request *r, const np_pending *s)
+{
+    char *q_old = (char *)old - blk->offset;
+    if (!s && r->n == 0)
+        return NEXT(realloc)(q_old, 0); /* whatever the allocator does for realloc(p, 0) */
+    if (s && blk->usable >= BIG && r->n >= BIG)
+        return realloc_big(q_old, blk, r, s);
+    char *stand_in = NEXT(malloc)(blk->usable);
+    if (!stand_in)
+        return NULL;
+    memcpy(stand_in, old, blk->usable < r->n ? blk->usable : r->n);
+    char *p = NEXT(realloc)(stand_in, r->n);
+    if (!p) {
+        NEXT(free)(stand_in);
+        return NULL;
+    }
+    if (s) {
+        size_t usable = next_usable(p, r->n);
+        if (usable == blk->usable) {
+            NEXT(free)(p);
+            return record(q_old, *blk, s);
+        }
+        p = relay(p, usable, r->n, s);
+    }
+    NEXT(free)(q_old);
+    return p;
 }
 
 /* realloc of a block that may be sampled or from the boot buffer, or whose size ran out the
- * countdown (then `due` is true and the charge is made). */
+ * countdown (then `due` is true and the charge is made). As for the sampler, a realloc is a
+ * free of the old object and an allocation of the new one: the new one is sampled (or not)
+ * whatever the old one was. */
 static COLD void *realloc_slow(void *old, size_t n, bool due, ORIGIN_PARAMS)
 {
     double w = due ? np_sample_decide(n) : 0;
-    size_t unit = w > 0 ? UNIT : 0, off;
     np_pending s;
     if (w > 0)
         begin_sample(&s, n, w, pc, sp, bp);
-    void *p;
+    const request r = {PLAIN, 0, n, false};
     if (old && in_boot(old)) {
         size_t had = ((size_t *)old)[-2];
-        p = w > 0 ? record_block(NEXT(malloc)(padded(n, unit)), unit, &s) : NEXT(malloc)(n);
+        void *p = w > 0 ? make_sampled(&r, &s) : NEXT(malloc)(n);
         if (p)
             memcpy(p, old, had < n ? had : n);
         return p;
     }
-    np_heap_taken taken = {.offset = 0};
+    np_heap_taken taken = {.blk = {0, 0}};
     bool sampled = old && np_heap_maybe_sampled(old) && np_heaptab_take(old, &taken);
-    p = resize(old, taken.offset, n, unit, &off);
+    void *p;
+    if (taken.blk.offset)
+        p = realloc_from_header(old, &taken.blk, &r, w > 0 ? &s : NULL);
+    else /* a plain block: unsampled, or sampled at a page-aligned address */
+        p = w > 0 ? realloc_into_sampled(old, &r, &s) : NEXT(realloc)(old, n);
     if (sampled)
         np_heaptab_settle(&taken, p || n == 0); /* NULL for n > 0: failed, old is kept */
-    if (w > 0 && p)
-        np_sample_finish(&s, p, off);
     return p;
 }
 
@@ -394,44 +593,10 @@ EXPORT void *reallocarray(void *old, size_t n, size_t size)
     return realloc_slow(old, total, np_sample_due(total), ORIGIN);
 }
 
-/* The aligned entry points are rare: one function makes their allocations. A sampled one with
- * less than a page of alignment gets its header through memalign; otherwise the program's own
- * request is passed on. */
-enum aligned_kind { BY_MEMALIGN, BY_POSIX_MEMALIGN, BY_ALIGNED_ALLOC };
-
-static void *next_aligned(enum aligned_kind kind, size_t align, size_t n)
-{
-    void *p = NULL;
-    switch (kind) {
-    case BY_POSIX_MEMALIGN:
-        if (NEXT(posix_memalign)) {
-            int rc = NEXT(posix_memalign)(&p, align, n);
-            return rc == 0 ? p : NULL;
-        }
-        return NEXT(memalign)(align, n);
-    case BY_ALIGNED_ALLOC:
-        return NEXT(aligned_alloc) ? NEXT(aligned_alloc)(align, n) : NEXT(memalign)(align, n);
-    case BY_MEMALIGN:
-        break;
-    }
-    return NEXT(memalign)(align, n);
-}
-
-static void *aligned_any(enum aligned_kind kind, size_t align, size_t n, ORIGIN_PARAMS)
-{
-    double w = np_sample_due(n) ? np_sample_decide(n) : 0;
-    if (w == 0)
-        return next_aligned(kind, align, n);
-    size_t unit = header_unit(align);
-    np_pending s;
-    begin_sample(&s, n, w, pc, sp, bp);
-    char *q = unit ? NEXT(memalign)(unit, padded(n, unit)) : next_aligned(kind, align, n);
-    return record_block(q, unit, &s);
-}
-
+/* The aligned entry points are rare and share one path. */
 EXPORT void *memalign(size_t align, size_t n)
 {
-    return aligned_any(BY_MEMALIGN, align, n, ORIGIN);
+    return make_any(&(request){BY_MEMALIGN, align, n, false}, ORIGIN);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -442,7 +607,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
         *out = boot_alloc(n, align);
         return *out ? 0 : ENOMEM;
     }
-    void *p = aligned_any(BY_POSIX_MEMALIGN, align, n, ORIGIN);
+    void *p = make_any(&(request){BY_POSIX_MEMALIGN, align, n, false}, ORIGIN);
     if (!p)
         return ENOMEM;
     *out = p;
@@ -453,12 +618,12 @@ EXPORT void *aligned_alloc(size_t align, size_t n)
 {
     if (!ready())
         return boot_alloc(n, align);
-    return aligned_any(BY_ALIGNED_ALLOC, align, n, ORIGIN);
+    return make_any(&(request){BY_ALIGNED_ALLOC, align, n, false}, ORIGIN);
 }
 
 void *np_alloc_aligned(size_t align, size_t n, ORIGIN_PARAMS)
 {
-    return aligned_any(BY_ALIGNED_ALLOC, align, n, pc, sp, bp);
+    return make_any(&(request){BY_ALIGNED_ALLOC, align, n, false}, pc, sp, bp);
 }
 
 /* valloc and pvalloc are glibc's memalign(page, n) and memalign(page, n rounded up to pages,
@@ -469,7 +634,7 @@ EXPORT void *valloc(size_t n)
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     if (!ready())
         return boot_alloc(n, page);
-    return aligned_any(BY_MEMALIGN, page, n, ORIGIN);
+    return make_any(&(request){BY_MEMALIGN, page, n, false}, ORIGIN);
 }
 
 EXPORT void *pvalloc(size_t n)
@@ -482,7 +647,17 @@ EXPORT void *pvalloc(size_t n)
     pages = pages / page ? pages / page : 1;
     if (!ready())
         return boot_alloc(pages * page, page);
-    return aligned_any(BY_MEMALIGN, page, pages * page, ORIGIN);
+    return make_any(&(request){BY_MEMALIGN, page, pages * page, false}, ORIGIN);
+}
+
+/* The usable size of a sampled block with a header, from it; of any other, the allocator's. */
+static bool sampled_usable(const void *p, size_t *usable)
+{
+    np_heap_block blk;
+    if (!np_heap_maybe_sampled(p) || !np_heaptab_block(p, &blk))
+        return false;
+    *usable = blk.usable;
+    return true;
 }
 
 EXPORT size_t malloc_usable_size(void *p)
@@ -491,8 +666,40 @@ EXPORT size_t malloc_usable_size(void *p)
         return 0;
     if (in_boot(p))
         return ((size_t *)p)[-2];
-    if (!ready() || !NEXT(usable_size))
-        return 0;
-    size_t off = np_heap_maybe_sampled(p) ? np_heaptab_offset(p) : 0;
-    return off ? NEXT(usable_size)((char *)p - off) - off : NEXT(usable_size)(p);
+    size_t usable;
+    if (sampled_usable(p, &usable))
+        return usable;
+    return ready() && NEXT(usable_size) ? NEXT(usable_size)(p) : 0;
+}
+
+/* jemalloc's and tcmalloc's own size queries and frees, for a program that links one and mixes
+ * them with malloc: a sampled block is answered or freed here, any other goes on to them. */
+EXPORT size_t sallocx(const void *p, int flags)
+{
+    size_t usable;
+    if (sampled_usable(p, &usable))
+        return usable;
+    return NEXT(sallocx) ? NEXT(sallocx)(p, flags) : malloc_usable_size((void *)p);
+}
+
+EXPORT size_t tc_malloc_size(void *p)
+{
+    size_t usable;
+    if (sampled_usable(p, &usable))
+        return usable;
+    return NEXT(tc_malloc_size) ? NEXT(tc_malloc_size)(p) : malloc_usable_size(p);
+}
+
+EXPORT void dallocx(void *p, int flags)
+{
+    if (np_heap_maybe_sampled(p) || !NEXT(dallocx))
+        return free(p);
+    NEXT(dallocx)(p, flags);
+}
+
+EXPORT void sdallocx(void *p, size_t size, int flags)
+{
+    if (np_heap_maybe_sampled(p) || !NEXT(sdallocx))
+        return free(p);
+    NEXT(sdallocx)(p, size, flags);
 }

@@ -1,7 +1,9 @@
 /* Parsing of the NPROF_* environment and the collector's stderr messages. */
 #include "cconfig.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,22 +16,51 @@ np_cconfig np_cfg = {
     .stack = NP_STACK_UNWIND,
 };
 
+/* The environment, as the program started with it: environ may not be set yet when the first
+ * allocation comes (from the dynamic loader, or another library's constructor), and then the
+ * settings are read from /proc/self/environ, with no allocation. */
+static char boot_env[64 * 1024];
+static size_t boot_env_len;
+
+static void read_boot_env(void)
+{
+    int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n;
+    while (boot_env_len < sizeof boot_env - 1 &&
+           (n = read(fd, boot_env + boot_env_len, sizeof boot_env - 1 - boot_env_len)) > 0)
+        boot_env_len += (size_t)n;
+    close(fd);
+}
+
+static const char *env_get(const char *name)
+{
+    if (environ)
+        return getenv(name);
+    size_t len = strlen(name);
+    for (size_t i = 0; i < boot_env_len; i += strlen(boot_env + i) + 1)
+        if (strncmp(boot_env + i, name, len) == 0 && boot_env[i + len] == '=')
+            return boot_env + i + len + 1;
+    return NULL;
+}
+
 static void copy_env(char *dst, size_t cap, const char *name)
 {
-    const char *v = getenv(name);
+    const char *v = env_get(name);
     if (v)
         snprintf(dst, cap, "%s", v);
 }
 
 static bool env_true(const char *name)
 {
-    const char *v = getenv(name);
+    const char *v = env_get(name);
     return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0);
 }
 
 static bool env_int(const char *name, long long lo, long long hi, long long *out)
 {
-    const char *v = getenv(name);
+    const char *v = env_get(name);
     if (!v || !*v)
         return false;
     char *end;
@@ -58,15 +89,22 @@ static int signal_by_name(const char *v)
     return *end == 0 && n >= 0 && n < 65 ? (int)n : -1;
 }
 
-void np_cconfig_load(void)
+static _Atomic int load_state; /* 0 not yet, 1 loading, 2 loaded */
+
+bool np_cconfig_load(void)
 {
+    int expect = 0;
+    if (!atomic_compare_exchange_strong(&load_state, &expect, 1))
+        return false;
+    if (!environ)
+        read_boot_env();
     long long x;
     np_cfg.quiet = env_true("NPROF_QUIET");
     if (env_int("NPROF_HEAP_RATE", 0, (1LL << 40), &x))
         np_cfg.heap_rate = x;
     if (env_int("NPROF_STACK_DEPTH", 1, 256, &x))
         np_cfg.max_frames = (int)x;
-    const char *stack = getenv("NPROF_STACK");
+    const char *stack = env_get("NPROF_STACK");
     if (stack && strcmp(stack, "fp") == 0)
         np_cfg.stack = NP_STACK_FP;
     else if (stack && strcmp(stack, "libgcc") == 0)
@@ -81,7 +119,7 @@ void np_cconfig_load(void)
     if (env_int("NPROF_HEAP_DUMP_INTERVAL", 0, 86400 * 365, &x))
         np_cfg.dump_interval = (int)x;
     np_cfg.dump_signal = np_cfg.dump_dir[0] ? SIGUSR2 : 0;
-    const char *sig = getenv("NPROF_HEAP_DUMP_SIGNAL");
+    const char *sig = env_get("NPROF_HEAP_DUMP_SIGNAL");
     if (sig && *sig) {
         int s = signal_by_name(sig);
         if (s < 0)
@@ -89,6 +127,8 @@ void np_cconfig_load(void)
         else
             np_cfg.dump_signal = s;
     }
+    atomic_store(&load_state, 2);
+    return true;
 }
 
 void np_cmsg(const char *fmt, ...)

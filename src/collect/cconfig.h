@@ -25,8 +25,10 @@ typedef struct np_cconfig {
 
 extern np_cconfig np_cfg;
 
-/* Reads the environment (getenv only: safe before malloc works). */
-void np_cconfig_load(void);
+/* Reads the environment once, at the first call: the first sampling decision or the library's
+ * constructor, whichever comes first, so that settings hold from the first allocation. True for
+ * that call. Allocates nothing. */
+bool np_cconfig_load(void);
 /* One line on stderr prefixed "nprof: ", unless quiet. Uses no malloc. */
 void np_cmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -469,30 +469,34 @@ void np_heap_secret_init(void)
     __atomic_compare_exchange_n(&np_heap_secret, &unset, r | 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-/* The header's first word: the bucket id (24 bits), log2 of the offset (8) and the weight as
- * a float (32). The second word is the tag. */
-static void write_header(void *p, size_t offset, uint32_t id, double weight)
+/* The header, from the program's pointer down: the tag; the bucket id (24 bits), a marker byte
+ * and the weight as a float (32); the usable size (48 bits) and the offset (16). */
+enum { HEADER_MARK = 0xa7 };
+
+static void write_header(void *p, const np_heap_block *blk, uint32_t id, double weight)
 {
     float w = (float)weight;
     uint32_t wbits;
     memcpy(&wbits, &w, sizeof wbits);
-    uint64_t first = id | (uint64_t)__builtin_ctzll(offset) << ID_BITS | (uint64_t)wbits << 32;
-    np_heap_mark(p, first);
+    ((np_heap_word *)p)[-3] = blk->usable | (uint64_t)blk->offset << 48;
+    np_heap_mark(p, id | (uint64_t)HEADER_MARK << ID_BITS | (uint64_t)wbits << 32);
 }
 
-/* Reads the header of p (its tag matched) into t; false if its first word is not one
- * write_header makes, which only a program overwriting its own heap can cause. */
-static bool read_header(void *p, np_heap_taken *t)
+/* Reads the header of p (its tag matched) into t; false if it is not one write_header makes,
+ * which only a program overwriting its own heap can cause. */
+static bool read_header(const void *p, np_heap_taken *t)
 {
-    uint64_t first = ((const np_heap_word *)p)[-2];
-    uint32_t id = (uint32_t)first & ((1u << ID_BITS) - 1), shift = (first >> ID_BITS) & 0xff;
+    uint64_t first = ((const np_heap_word *)p)[-2], layout = ((const np_heap_word *)p)[-3];
+    uint32_t id = (uint32_t)first & ((1u << ID_BITS) - 1), mark = (first >> ID_BITS) & 0xff;
     uint32_t wbits = (uint32_t)(first >> 32);
+    size_t offset = (size_t)(layout >> 48);
     float w;
     memcpy(&w, &wbits, sizeof w);
     bucket *b = bucket_by_id(id);
-    if (shift < 4 || shift > 12 || (id && (!b || !__atomic_load_n(&b->st, __ATOMIC_ACQUIRE))) || !(w >= 1 && w < 1e30f))
+    if (mark != HEADER_MARK || offset < NP_HEAP_HEADER || offset % 16 ||
+        (id && (!b || !__atomic_load_n(&b->st, __ATOMIC_ACQUIRE))) || !(w >= 1 && w < 1e30f))
         return false;
-    *t = (np_heap_taken){p, b, w, (size_t)1 << shift};
+    *t = (np_heap_taken){(void *)p, b, w, {offset, (size_t)(layout & (((uint64_t)1 << 48) - 1))}};
     return true;
 }
 
@@ -522,7 +526,7 @@ static bool add_live(void *p, bucket *b, double weight)
     return true;
 }
 
-void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs, int n,
+void np_heaptab_alloc(void *p, size_t size, const np_heap_block *blk, const uintptr_t *pcs, int n,
                       const np_heap_key *key, double weight)
 {
     /* The header keeps the weight as a float: allocation and free must add the same value, or
@@ -530,11 +534,11 @@ void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs,
     weight = (float)weight;
     bucket_key k = {{pcs, n}, size, *key};
     /* A sample whose bucket exists and that gets a header needs no lock. */
-    bucket *b = offset ? find_bucket_unlocked(&k) : NULL;
+    bucket *b = blk->offset ? find_bucket_unlocked(&k) : NULL;
     if (!b) {
         tab_lock();
         b = find_bucket(&k);
-        if (b && !offset && !add_live(p, b, weight))
+        if (b && !blk->offset && !add_live(p, b, weight))
             b = NULL;
         tab_unlock();
     }
@@ -542,8 +546,8 @@ void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs,
         /* Counted before the program has p, so before its free. */
         atomic_add_double(&b->est_alloc_objs, weight);
     }
-    if (offset)
-        write_header(p, offset, b ? b->id : 0, weight); /* always: free needs the offset */
+    if (blk->offset)
+        write_header(p, blk, b ? b->id : 0, weight); /* always: free needs the offset */
 }
 
 /* Removes slot i keeping every other entry reachable from its home slot (no tombstones). */
@@ -584,7 +588,7 @@ static bool take_live(void *p, np_heap_taken *t)
     size_t i = find_live(p);
     if (i == SIZE_MAX)
         return false;
-    *t = (np_heap_taken){p, tables.lives[i].b, tables.lives[i].weight, 0};
+    *t = (np_heap_taken){p, tables.lives[i].b, tables.lives[i].weight, {0, 0}};
     live_delete(i);
     tables.n_lives--;
     filter_remove(p);
@@ -622,7 +626,7 @@ void np_heaptab_settle(const np_heap_taken *t, bool freed)
 {
     if (freed) {
         count_free(t->bucket, t->weight);
-    } else if (t->offset) {
+    } else if (t->blk.offset) {
         ((np_heap_word *)t->p)[-1] = np_heap_tag(t->p); /* recognised again */
     } else {
         tab_lock();
@@ -638,13 +642,16 @@ size_t np_heaptab_free_slow(void *p)
     if (!np_heaptab_take(p, &t))
         return 0;
     np_heaptab_settle(&t, true);
-    return t.offset;
+    return t.blk.offset;
 }
 
-size_t np_heaptab_offset(void *p)
+bool np_heaptab_block(const void *p, np_heap_block *blk)
 {
     np_heap_taken t;
-    return !np_heap_page_aligned(p) && read_header(p, &t) ? t.offset : 0;
+    if (np_heap_page_aligned(p) || !read_header(p, &t))
+        return false;
+    *blk = t.blk;
+    return true;
 }
 
 size_t np_heaptab_snapshot(np_heap_rec **out)

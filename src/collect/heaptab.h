@@ -23,18 +23,24 @@ typedef struct np_heap_key {
     uint64_t stack_hash, hash;
 } np_heap_key;
 np_heap_key np_heaptab_key(const uintptr_t *pcs, int n, size_t size);
-/* Records a sampled allocation of size bytes at p (offset bytes into its block) with its stack,
- * key and unbiasing weight, and writes its header when offset > 0. */
-void np_heaptab_alloc(void *p, size_t size, size_t offset, const uintptr_t *pcs, int n,
+/* A sampled block as the program sees it: its pointer is `offset` bytes into the block the next
+ * allocator returned (0: the block itself, page-aligned, with no header), and it answers
+ * malloc_usable_size with `usable`, what the next allocator answers for the same request. */
+typedef struct np_heap_block {
+    size_t offset, usable;
+} np_heap_block;
+/* Records a sampled allocation of size bytes at p (laid out as blk) with its stack, key and
+ * unbiasing weight, and writes its header when blk->offset > 0. */
+void np_heaptab_alloc(void *p, size_t size, const np_heap_block *blk, const uintptr_t *pcs, int n,
                       const np_heap_key *key, double weight);
 
 /* How free tells a sampled object from the others without a lock, and almost always without
  * touching a cache line the allocator does not touch anyway.
  *
- * A sampled block is allocated a little larger than asked and the program gets a pointer
- * `offset` bytes in (16 or 32; for an alignment A below a page, A or 2A), never page-aligned.
- * The 16 bytes before that pointer are a header: the bucket's id, the offset and the sample's
- * weight, then the tag, p XOR a secret drawn at start-up. In front of a block glibc hands out
+ * A sampled block is allocated larger than asked and the program gets a pointer `offset` bytes
+ * in (alloc.c places it), never page-aligned. The 24 bytes before that pointer are a header:
+ * the usable size and the offset, the bucket's id and the sample's weight, then the tag, p XOR
+ * a secret drawn at start-up. In front of a block glibc hands out
  * lies its chunk size instead, and glibc's free reads that word anyway. Another allocator may
  * leave any bytes there, but not the tag of that very address without knowing the secret;
  * and a sampled object's tag is cleared before its block goes back, so none is left behind in
@@ -74,7 +80,11 @@ static inline bool np_heap_maybe_sampled(const void *p)
     return word >> (page & 63) & 1;
 }
 
-/* Writes a header in front of p (not page-aligned) with `first` as its first word. */
+/* Bytes a header takes in front of the program's pointer (the 8 below the last three words are
+ * not used, and keep the pointer 16-aligned). */
+enum { NP_HEAP_HEADER = 32 };
+
+/* Writes the tag in front of p (not page-aligned) with `first` as the word before it. */
 static inline void np_heap_mark(void *p, uint64_t first)
 {
     ((np_heap_word *)p)[-2] = first;
@@ -89,8 +99,8 @@ void np_heaptab_pin(const void *p);
  * forgets p if it is a live sampled object. Returns its offset (0 if it is none): the block
  * to give back starts that many bytes before p. */
 size_t np_heaptab_free_slow(void *p);
-/* The offset of p's block if p is a live sampled object, else 0. */
-size_t np_heaptab_offset(void *p);
+/* True if p is a live sampled object with a header, whose layout is then in *blk. */
+bool np_heaptab_block(const void *p, np_heap_block *blk);
 
 /* realloc's view of a sampled block: it stops being recognised before the call (its address
  * may be reused as soon as realloc returns) and is settled after it: counted as freed, or
@@ -99,7 +109,7 @@ typedef struct np_heap_taken {
     void *p;
     struct bucket *bucket; /* NULL: not recorded */
     double weight;
-    size_t offset;         /* 0: in the live table (page-aligned), else it has a header */
+    np_heap_block blk;     /* offset 0: in the live table (page-aligned), else it has a header */
 } np_heap_taken;
 bool np_heaptab_take(void *p, np_heap_taken *t);
 void np_heaptab_settle(const np_heap_taken *t, bool freed);

@@ -221,8 +221,7 @@ static void fork_child(void)
 __attribute__((constructor)) static void np_collector_init(void)
 {
     np_enter();
-    np_cconfig_load();
-    np_sampler_set_rate(np_cfg.heap_rate);
+    np_sampler_init();
     const char *first = np_alloc_check_order();
     if (first)
         np_cmsg("the program's malloc comes from %s, not libnprof: heap profiling is off", first);

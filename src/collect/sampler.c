@@ -37,6 +37,12 @@ void np_sampler_block(void)
     atomic_store(&blocked, true);
 }
 
+void np_sampler_init(void)
+{
+    if (np_cconfig_load())
+        np_sampler_set_rate(np_cfg.heap_rate);
+}
+
 double np_sample_weight(size_t size, int64_t r)
 {
     if (r <= 1 || size == 0)
@@ -95,6 +101,8 @@ double np_sample_decide(size_t size)
         return 0;
     }
     np_ts.busy++;
+    if (!atomic_load(&tables_ready))
+        np_sampler_init();
     int64_t r = atomic_load(&rate);
     if (!atomic_load(&tables_ready)) {
         if (np_heaptab_init())
@@ -138,9 +146,9 @@ void np_sample_begin(np_pending *s, size_t size, double weight, const np_origin 
     np_ts.busy--;
 }
 
-void np_sample_finish(const np_pending *s, void *p, size_t offset)
+void np_sample_finish(const np_pending *s, void *p, const np_heap_block *blk)
 {
     np_ts.busy++;
-    np_heaptab_alloc(p, s->size, offset, s->pcs, s->n, &s->key, s->weight);
+    np_heaptab_alloc(p, s->size, blk, s->pcs, s->n, &s->key, s->weight);
     np_ts.busy--;
 }

@@ -43,8 +43,8 @@ static inline bool np_sample_due(size_t size)
 double np_sample_decide(size_t size);
 /* A sample in the making: its stack is taken and its bucket looked for before the allocation
  * is made (the allocator's work then hides the wait for the bucket index), and it is recorded
- * once the block exists: p is the program's pointer, offset bytes past the start of the block
- * the next allocator returned (see heaptab.h). */
+ * once the block exists: p is the program's pointer, laid out in its block as blk says (see
+ * heaptab.h). */
 typedef struct np_pending {
     uintptr_t pcs[NP_MAX_FRAMES];
     int n;
@@ -53,8 +53,11 @@ typedef struct np_pending {
     np_heap_key key;
 } np_pending;
 void np_sample_begin(np_pending *s, size_t size, double weight, const np_origin *o);
-void np_sample_finish(const np_pending *s, void *p, size_t offset);
+void np_sample_finish(const np_pending *s, void *p, const np_heap_block *blk);
 
+/* Reads the settings, if that was not done yet, and takes the rate from them: before the first
+ * sampling decision, which may come before the library's constructor runs. */
+void np_sampler_init(void);
 /* Sampling on/off and the rate, for the API and tests. */
 void np_sampler_set_rate(int64_t rate);
 int64_t np_sampler_rate(void);
