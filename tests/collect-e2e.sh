@@ -89,6 +89,19 @@ go tool pprof -top "$tmp/heap.txt" >"$tmp/top.txt" 2>/dev/null
 go tool pprof -top "$tmp/b.pb.gz" >"$tmp/top.pb" 2>/dev/null
 check "go tool pprof reads debug=1 with the same top entry" \
   test "$(top_row "$tmp/top.txt" | awk '{print $6}')" = "$(top_row "$tmp/top.pb" | awk '{print $6}')"
+# Go's frame lines, "#\t0xPC\tfunc+0xOFF\tfile:line": OFF is PC's distance from the start of the
+# function it lies in, never 0 for the call instruction before a return address.
+check "debug=1 frames give the offset in their function" awk -F'\t' '
+  $1 == "#" && NF >= 4 { n++; if ($3 !~ /\+0x[0-9a-f]+$/ || $3 ~ /\+0x0+$/) bad++ }
+  END { exit !(n > 0 && bad == 0) }' "$tmp/heap.txt"
+# and the leaf's is the distance from leaky_handler's symbol, loaded where the map says
+read -r pc off < <(awk -F'\t' '$1 == "#" && $3 ~ /^leaky_handler\+/ {print $2, substr($3, index($3, "+") + 1); exit}' "$tmp/heap.txt")
+load=$(awk '/^MAPPED_LIBRARIES:/ {m = 1; next} m && $NF ~ /\/leaky-server$/ && $3 == "00000000" {print $1; exit}' "$tmp/heap.txt")
+load=0x${load%%-*}
+readelf -h "$build/examples/leaky-server" | grep -q 'Type: *EXEC' && load=0
+sym=0x$(nm "$build/examples/leaky-server" | awk '$3 == "leaky_handler" {print $1; exit}')
+check "debug=1 leaky_handler+${off:-?} is its PC minus the symbol's start" \
+  bash -c "[ -n '${pc:-}' ] && [ -n '${off:-}' ] && [ \$(($pc - $off)) -eq \$(($load + $sym)) ]"
 
 code=$(curl -s -o "$tmp/nf" -w '%{http_code}' "$base/nosuchprofile")
 check "unknown profile: 404 Unknown profile" bash -c "[ $code = 404 ] && grep -qx 'Unknown profile' '$tmp/nf'"

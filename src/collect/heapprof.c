@@ -85,6 +85,10 @@ typedef struct builder {
     np_buf key, name;
     elf_cache_entry *elves;
     size_t n_elves;
+    /* location index -> runtime address of its function's start, for the legacy text's
+     * "func+0xoff" (profile.proto has no field for it); 0 where unknown. */
+    uint64_t *func_start;
+    size_t func_start_cap;
 } builder;
 
 static np_elf *elf_for(builder *b, const char *path)
@@ -114,6 +118,7 @@ static void builder_release(builder *b)
     for (size_t i = 0; i < b->n_elves; i++)
         np_elf_close(b->elves[i].elf);
     free(b->elves);
+    free(b->func_start);
     np_hmap_free(&b->locs);
     np_hmap_free(&b->funcs);
     np_buf_free(&b->key);
@@ -158,6 +163,16 @@ static uint32_t function_for(builder *b, const np_sym_frame *f)
     return ix;
 }
 
+/* The symbol's start moved by the same load bias as the address, so the legacy text can print
+ * the offset in the runtime addresses it shows. */
+static void remember_func_start(builder *b, uint32_t ix, uint64_t addr, uint64_t file_addr, uint64_t func_start)
+{
+    if (!func_start)
+        return;
+    np_grow(&b->func_start, &b->func_start_cap, (size_t)ix + 1, sizeof *b->func_start);
+    b->func_start[ix] = addr - (file_addr - func_start);
+}
+
 /* One location per distinct return address; the address recorded is the call instruction's
  * (return address - 1), which is also what symbolization looks up. */
 static uint32_t location_for(builder *b, uintptr_t ret)
@@ -177,8 +192,11 @@ static uint32_t location_for(builder *b, uintptr_t ret)
     l = &b->p->location[ix];
     l->mapping = mi;
     np_elf *e = elf_for(b, seg->path);
+    if (!e)
+        return ix;
+    uint64_t file_addr = np_elf_file_address(e, addr, seg->start, seg->offset);
     np_sym_frame frames[MAX_INLINE];
-    int nf = e ? np_elf_symbolize(e, np_elf_file_address(e, addr, seg->start, seg->offset), frames, MAX_INLINE) : 0;
+    int nf = np_elf_symbolize(e, file_addr, frames, MAX_INLINE);
     if (nf > 0) {
         np_mapping *m = &b->p->mapping[mi];
         l->line = np_arena_alloc(&b->p->arena, (size_t)nf * sizeof *l->line);
@@ -191,6 +209,7 @@ static uint32_t location_for(builder *b, uintptr_t ret)
             m->has_line_numbers = m->has_line_numbers || frames[i].line;
         }
         m->has_inline_frames = m->has_inline_frames || nf > 1 || np_elf_has_lines(e);
+        remember_func_start(b, ix, addr, file_addr, frames[0].func_start);
     }
     return ix;
 }
@@ -284,7 +303,10 @@ static int by_inuse_desc(const void *a, const void *b)
     return x->inuse_bytes > y->inuse_bytes ? -1 : x->inuse_bytes < y->inuse_bytes;
 }
 
-/* The "#\t0x...\tfunc+0xoff\tfile:line" lines under a record, as Go prints them. */
+/* The "#\t0x...\tfunc+0xoff\tfile:line" lines under a record, as Go prints them: the offset is
+ * from the start of the function symbol holding the address, the outermost function when the
+ * frame was inlined, as Go counts from the entry of the function the code was compiled into.
+ * Without a symbol there is no offset to give, and "+0x0" would claim one: it is left out. */
 static void text_frames(np_buf *out, builder *b, const np_heap_rec *r)
 {
     for (int k = 0; k < r->n_pcs; k++) {
@@ -296,8 +318,11 @@ static void text_frames(np_buf *out, builder *b, const np_heap_rec *r)
         }
         const np_line *ln = &l->line[l->n_line - 1];
         const np_function *f = &b->p->function[ln->func];
-        np_buf_printf(out, "#\t%#" PRIx64 "\t%s+%#x\t%s:%" PRId64 "\n", l->address, f->name, 0u,
-                      f->filename[0] ? f->filename : "?", ln->line);
+        np_buf_printf(out, "#\t%#" PRIx64 "\t%s", l->address, f->name);
+        uint64_t start = li < b->func_start_cap ? b->func_start[li] : 0;
+        if (start)
+            np_buf_printf(out, "+%#" PRIx64, l->address - start);
+        np_buf_printf(out, "\t%s:%" PRId64 "\n", f->filename[0] ? f->filename : "?", ln->line);
     }
 }
 

@@ -143,14 +143,17 @@ int np_elf_symbolize(np_elf *e, uint64_t file_addr, np_sym_frame *frames, int ma
     int n = dwarf_symbolize(e->dw, file_addr, frames, max);
     if (n > 0) {
         /* DWARF without a function here (assembly with line info): the symbol names it. */
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             if (!frames[i].function && sym)
                 frames[i].function = sym->name;
+            frames[i].func_start = sym ? sym->start : 0;
+        }
         return n;
     }
     if (!sym)
         return 0;
     memset(&frames[0], 0, sizeof frames[0]);
     frames[0].function = sym->name;
+    frames[0].func_start = sym->start;
     return 1;
 }

@@ -24,6 +24,9 @@ typedef struct np_sym_frame {
     const char *file;      /* source file, or NULL */
     int64_t line;          /* 0 if unknown */
     int64_t start_line;    /* line of the function's declaration, 0 if unknown */
+    /* File address where the ELF function symbol holding the address starts, 0 if no symbol
+     * does; the same for every frame of one address, as inlined code lies inside its caller. */
+    uint64_t func_start;
 } np_sym_frame;
 
 /* Opens an ELF file (64-bit little-endian) for symbolization. Debug info is looked up lazily,

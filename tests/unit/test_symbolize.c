@@ -1042,6 +1042,120 @@ TEST(file_address_pie_and_fixed)
     }
 }
 
+/* ---- function starts (the legacy heap text's "func+0xoff") ---- */
+
+/* nm -S's start and size of a function symbol of path; false if there is none. */
+static bool nm_range(const char *path, const char *sym, uint64_t *start, uint64_t *size)
+{
+    char f[256];
+    snprintf(f, sizeof f, "%s/nmr.txt", workdir());
+    if (sh("nm -S --defined-only '%s' 2>/dev/null | awk '$4 == \"%s\" {print $1, $2; exit}' > '%s'", path, sym, f) != 0)
+        return false;
+    char *t = slurp(f);
+    unsigned long long v, n;
+    bool ok = t && sscanf(t, "%llx %llx", &v, &n) == 2 && n > 0;
+    free(t);
+    if (ok) {
+        *start = v;
+        *size = n;
+    }
+    return ok;
+}
+
+/* Every byte of each named function symbolizes with every frame, inlined ones included,
+ * starting where nm says the symbol starts. Returns how many bytes had inlined frames. */
+static size_t check_func_starts(const char *bin, const char *const *names, size_t nnames)
+{
+    np_elf *e;
+    np_err err;
+    if (np_elf_open_with_debug_root(bin, "/nonexistent", &e, &err) < 0) {
+        CHECK(!"open");
+        return 0;
+    }
+    size_t inlined = 0, bad = 0;
+    for (size_t i = 0; i < nnames; i++) {
+        uint64_t start, size;
+        if (!nm_range(bin, names[i], &start, &size)) {
+            fprintf(stderr, "  %s: no symbol %s\n", bin, names[i]);
+            CHECK(!"symbol");
+            continue;
+        }
+        for (uint64_t a = start; a < start + size; a++) {
+            np_sym_frame fr[64];
+            int n = np_elf_symbolize(e, a, fr, 64);
+            bool ok = n >= 1;
+            for (int k = 0; k < n; k++)
+                ok = ok && fr[k].func_start == start;
+            inlined += n > 1;
+            if (!ok && ++bad <= 3)
+                fprintf(stderr, "  %s 0x%" PRIx64 " in %s: %d frames, start 0x%" PRIx64 ", want 0x%" PRIx64 "\n", bin,
+                        a, names[i], n, n > 0 ? fr[n - 1].func_start : 0, start);
+        }
+    }
+    CHECK(bad == 0);
+    np_elf_close(e);
+    return inlined;
+}
+
+TEST(func_start_with_and_without_dwarf)
+{
+    static const char *const names[] = {"work", "build", "dispatch", "mix", "main"};
+    char dbg[256], nodbg[256];
+    if (!compile(dbg, sizeof dbg, "fs_dbg", "cc", "-g -O2 -fPIE -pie", false) ||
+        !compile(nodbg, sizeof nodbg, "fs_nodbg", "cc", "-O2", false)) {
+        CHECK(!"compile");
+        return;
+    }
+    /* With DWARF, work's inlined add_sq/sq/clamp_add frames count from work's start too. */
+    CHECK(check_func_starts(dbg, names, sizeof names / sizeof names[0]) > 0);
+    /* Symbol table only: one frame, the symbol itself. */
+    CHECK(check_func_starts(nodbg, names, sizeof names / sizeof names[0]) == 0);
+    /* Outside every function symbol there is no start to give. */
+    np_elf *e;
+    np_err err;
+    if (np_elf_open_with_debug_root(nodbg, "/nonexistent", &e, &err) == 0) {
+        np_sym_frame fr[4];
+        CHECK(np_elf_symbolize(e, 0x10, fr, 4) == 0);
+        np_elf_close(e);
+    }
+}
+
+/* What the heap text prints for a return address of this process: its distance from the start
+ * of the function, the same whether counted in file or in runtime addresses. */
+TEST(func_start_in_this_process)
+{
+    int (*volatile fp)(int) = np_symtest_marker;
+    CHECK(fp(2) == 7);
+    int (*volatile gp)(void) = getpid;
+    const struct {
+        uintptr_t addr;
+        const char *name;
+        bool dyn;
+    } cases[] = {{(uintptr_t)fp, "np_symtest_marker", false}, {(uintptr_t)gp, "getpid", true}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t start, offset;
+        char path[512];
+        np_elf *e;
+        np_err err;
+        if (!mapping_of(cases[i].addr, &start, &offset, path, sizeof path) || np_elf_open(path, &e, &err) < 0) {
+            CHECK(!"mapping");
+            continue;
+        }
+        uint64_t want = nm_value(path, cases[i].name, cases[i].dyn);
+        uint64_t runtime = cases[i].addr + 3; /* inside: both are longer than 3 bytes */
+        uint64_t fa = np_elf_file_address(e, runtime, start, offset);
+        np_sym_frame fr[8];
+        int n = np_elf_symbolize(e, fa, fr, 8);
+        CHECK(want != 0 && n >= 1);
+        if (n >= 1) {
+            CHECK(fr[n - 1].func_start == want);
+            CHECK(fa - fr[n - 1].func_start == 3);
+            CHECK(runtime - (fa - fr[n - 1].func_start) == cases[i].addr);
+        }
+        np_elf_close(e);
+    }
+}
+
 /* ---- bad input ---- */
 
 TEST(bad_files)
@@ -1107,6 +1221,7 @@ static void poke(const char *path, const uint64_t *addrs, size_t n)
     for (size_t i = 0; i < n; i++) {
         int k = np_elf_symbolize(e, addrs[i], fr, 16);
         for (int j = 0; j < k; j++) {
+            CHECK(fr[j].func_start <= addrs[i]); /* a start above the address would wrap offsets */
             if (fr[j].function)
                 (void)strlen(fr[j].function);
             if (fr[j].file)
