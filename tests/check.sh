@@ -19,6 +19,8 @@
 #             dlopen, threads, signals, dumps; about 2 minutes)
 #   truth     tests/collect-truth.sh build (libnprof's figures against what programs
 #             observe and count themselves: usable sizes, realloc rules, redis)
+#   tree      tests/collect-tree.sh build (forking servers: a prefork test program,
+#             Debian's nginx and postgres, reached through one address)
 # A stage that cannot run, or that fails without printing its count, counts
 # as one failure. The last line is exactly "P passed, F failed", the sums;
 # the exit status is non-zero if anything failed.
@@ -141,10 +143,12 @@ if [ $built = 1 ]; then
   stage collect-e2e counted tests/collect-e2e.sh build
   stage collect counted tests/collect-programs.sh build
   stage truth counted tests/collect-truth.sh build
+  stage tree counted tests/collect-tree.sh build
 else
   cannot collect-e2e "needs make all"
   cannot collect "needs make all"
   cannot truth "needs make all"
+  cannot tree "needs make all"
 fi
 
 echo "==== summary"

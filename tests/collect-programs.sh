@@ -12,7 +12,10 @@
 #      own memory flat (and RSS, within glibc's arena swings)
 #   5. edge cases: TSD destructor calling free, malloc in a signal handler, fork from a thread,
 #      bootstrap in trivial programs, ldd, a static program
-#   6. NPROF_HEAP_DUMP: periodic files, one on SIGUSR2, one at exit, all valid profiles
+#   6. NPROF_HEAP_DUMP: periodic files, one on a signal, one at exit, all valid profiles
+#   7. stack walks: both unwinders give the same stacks in python3 and sqlite3
+#   8. ./configure of a small autoconf project: its output unchanged with dumps on, and every
+#      dump named after the program that wrote it
 #
 # The programs are built by `make` (build/tests/collect/). Every run is bounded by timeout(1),
 # every loop by a count, all HTTP goes to 127.0.0.1, and every process started here is killed
@@ -717,26 +720,28 @@ same static static
 check "static: the preload is ignored (no server started)" test ! -e "$tmp/static/port"
 
 # ---- 6. heap dumps ---------------------------------------------------------------------------
-section "6. NPROF_HEAP_DUMP with NPROF_HEAP_DUMP_INTERVAL=1, SIGUSR2, at exit"
+section "6. NPROF_HEAP_DUMP with NPROF_HEAP_DUMP_INTERVAL=1, a signal (USR2), at exit"
 d=$tmp/dumps
 mkdir -p "$d/dir"
-timeout -k 2 40 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 NPROF_HEAP_DUMP="$d/dir" \
-  NPROF_HEAP_DUMP_INTERVAL=1 "$bins/dumper" "$d/go" >"$d/out" 2>"$d/err" &
+timeout -k 2 40 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 NPROF_HEAP_DUMP="$d/dir" NPROF_HEAP_DUMP_SIGNAL=USR2 \
+  NPROF_HEAP_DUMP_INTERVAL=1 NPROF_LOG="$d/log" "$bins/dumper" "$d/go" >"$d/out" 2>"$d/err" &
 tpid=$!
 wait_for 50 grep -q ready "$d/out"
 dpid=$(child_of $tpid)
-ndumps() { ls "$d/dir" | grep -c '^nprof\.[0-9]*\.[0-9]*\.heap\.pb\.gz$'; }
+ndumps() { ls "$d/dir" | grep -c '^nprof\.dumper\.[0-9]*\.[0-9]*\.heap\.pb\.gz$'; }
 wait_for 60 bash -c "[ \$(ls '$d/dir' | grep -c 'heap.pb.gz$') -ge 2 ]"
 periodic=$(ndumps)
 check "dumps: periodic files appear ($periodic after ~2 s)" test "$periodic" -ge 2
 [ -n "$dpid" ] && kill -USR2 "$dpid"
-wait_for 50 grep -q '(signal)' "$d/err"
-check "dumps: SIGUSR2 writes one (the process lives on)" bash -c "grep -q 'wrote .*(signal)' '$d/err' && kill -0 $dpid"
+wait_for 50 grep -q '(signal)' "$d/log"
+check "dumps: SIGUSR2 writes one (the process lives on)" bash -c "grep -q 'wrote .*(signal)' '$d/log' && kill -0 $dpid"
 touch "$d/go"
 wait $tpid
 rc=$?
-final=$(sed -n 's/^nprof: wrote \(.*\) (exit)$/\1/p' "$d/err")
-check "dumps: exit 0 and a final dump at exit (${final##*/})" bash -c "[ $rc = 0 ] && [ -s '$final' ]"
+final=$(sed -n 's/^nprof\[[0-9]* dumper\]: wrote \(.*\) (exit)$/\1/p' "$d/log")
+check "dumps: exit 0 and a final dump at exit (${final##*/}), named after the program" \
+  bash -c "[ $rc = 0 ] && [ -s '$final' ] && [ \$(ls '$d/dir' | grep -vc '^nprof\.dumper\.$dpid\.') = 0 ]"
+check "dumps: nothing on stderr with NPROF_LOG set ($(wc -c <"$d/err") bytes)" test ! -s "$d/err"
 unread=0 ndump=0
 for f in "$d/dir"/*.heap.pb.gz; do
   ndump=$((ndump + 1))
@@ -750,6 +755,28 @@ if [ -n "$final" ] && [ -s "$final" ]; then
   check "dumps: the final dump holds the 8 MiB in leak_for_dump (${total:-?} MB)" \
     bash -c "awk -v t='${total:-0}' 'BEGIN { exit !(t >= 8 && t < 8.5) }' && grep -q leak_for_dump '$d/final.top'"
 fi
+
+# A program that installs its own handler for the dump signal keeps it, and hears of it once.
+d=$tmp/sigtaken
+mkdir -p "$d"
+timeout 20 env LD_PRELOAD="$lib" NPROF_HEAP_DUMP="$d" NPROF_HEAP_DUMP_SIGNAL=USR1 "$python" -c '
+import os, signal, time
+got = []
+time.sleep(1.2)
+signal.signal(signal.SIGUSR1, lambda *a: got.append(1))
+time.sleep(1.5)
+os.kill(os.getpid(), signal.SIGUSR1)
+time.sleep(0.2)
+print("handled", len(got))' >"$d/out" 2>"$d/err"
+check "dumps: a program that takes the dump signal keeps it and is told once ($(cat "$d/out"); $(grep -c 'own handler of signal' "$d/err") notice)" \
+  bash -c "grep -qx 'handled 1' '$d/out' && [ \$(grep -c 'own handler of signal 10' '$d/err') = 1 ]"
+# Without NPROF_HEAP_DUMP_SIGNAL no signal is taken: USR2 stays the program's (here: fatal).
+timeout 20 env LD_PRELOAD="$lib" NPROF_HEAP_DUMP="$d" "$python" -c '
+import os, signal, time
+os.kill(os.getpid(), signal.SIGUSR2)
+time.sleep(1)' >/dev/null 2>&1
+rc=$?
+check "dumps: no dump signal unless asked (SIGUSR2 kills a program that did not handle it: exit $rc)" test $rc = $((128 + 12))
 
 # ---- 7. stack walks ---------------------------------------------------------------------------
 section "7. the caching unwinder (NPROF_STACK=unwind) records the stacks libgcc's unwinder does"
@@ -786,5 +813,36 @@ for prog in "python3 $tmp/walk-src/walk.py" "sqlite3 $tmp/walk.db -cmd .read\ $t
     bash -c "[ '$n' -gt 100 ] && cmp -s '$a' '$b'"
   cmp -s "$a" "$b" || diff "$a" "$b" | head -n 4 | cut -c1-200 | sed 's/^/     | /'
 done
+
+# ---- 8. a build's own output ------------------------------------------------------------------
+section "8. ./configure under the library, with dumps on"
+if command -v autoconf >/dev/null; then
+  d=$tmp/configure
+  mkdir -p "$d/src" "$d/dumps"
+  cat >"$d/src/configure.ac" <<'EOF'
+AC_INIT([tiny], [1.0])
+AC_PROG_CC
+AC_CHECK_HEADERS([stdlib.h string.h unistd.h sys/mman.h])
+AC_CHECK_FUNCS([malloc_usable_size mmap strdup])
+AC_CHECK_LIB([m], [cos])
+AC_CONFIG_FILES([tiny.h])
+AC_OUTPUT
+EOF
+  echo 'int tiny_version = 1;' >"$d/src/tiny.h.in"
+  (cd "$d/src" && autoconf) >"$d/autoconf.log" 2>&1
+  cp -r "$d/src" "$d/plain" && cp -r "$d/src" "$d/profiled"
+  (cd "$d/plain" && timeout 120 ./configure) >"$d/plain.out" 2>&1
+  (cd "$d/profiled" && timeout 120 env LD_PRELOAD="$lib" NPROF_HEAP_DUMP="$d/dumps" ./configure) >"$d/profiled.out" 2>&1
+  ndumps=$(ls "$d/dumps" | wc -l)
+  check "configure: its output with the library is byte-identical to without ($(wc -l <"$d/plain.out") lines; $ndumps dumps)" \
+    bash -c "[ -s '$d/plain.out' ] && cmp -s '$d/plain.out' '$d/profiled.out' && [ $ndumps -gt 10 ]"
+  cmp -s "$d/plain.out" "$d/profiled.out" || diff "$d/plain.out" "$d/profiled.out" | head -n 5 | sed 's/^/     | /'
+  named=$(ls "$d/dumps" | grep -Ec '^nprof\.[A-Za-z0-9._-]+\.[0-9]+\.[0-9]{4}\.heap\.pb\.gz$')
+  programs=$(ls "$d/dumps" | sed -n 's/^nprof\.\(.*\)\.[0-9]*\.[0-9]*\.heap\.pb\.gz$/\1/p' | sort -u | tr '\n' ' ')
+  check "configure: every dump's name says which program wrote it ($named of $ndumps: $programs)" \
+    bash -c "[ $named = $ndumps ] && ! ls '$d/dumps' | grep -q '^nprof\.unknown\.'"
+else
+  bad "configure: autoconf not installed (tools/install-deps.sh)"
+fi
 
 finish

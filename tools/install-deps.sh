@@ -27,6 +27,8 @@ pkgs=(
   redis-server redis-tools       # redis-server + redis-benchmark under the collector (same)
   libjemalloc2                   # the collector in front of another allocator (same)
   libgoogle-perftools4           # tcmalloc: the collector in front of it too (same)
+  nginx postgresql               # forking servers under the collector (tests/collect-tree.sh)
+  autoconf                       # a ./configure run under the collector (tests/collect-programs.sh)
   git
 )
 
@@ -60,6 +62,14 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# The servers installed for the tests (nginx, postgresql, redis) are not started: the tests run
+# their own, on ports of their own.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && own_policy=1
+fi
+trap '[ $own_policy = 1 ] && rm -f "$policy"' EXIT
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
 # check again: a package that apt could not provide must fail here, not later

@@ -81,12 +81,30 @@ static int signal_by_name(const char *v)
     } names[] = {{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"HUP", SIGHUP}, {"URG", SIGURG}};
     if (strncmp(v, "SIG", 3) == 0)
         v += 3;
+    char *end;
+    if (strncmp(v, "RTMIN", 5) == 0 || strncmp(v, "RTMAX", 5) == 0) {
+        long k = v[5] ? strtol(v + 5, &end, 10) : 0;
+        int sig = (v[3] == 'I' ? SIGRTMIN : SIGRTMAX) + (int)k;
+        return (!v[5] || (!*end && (v[5] == '+' || v[5] == '-'))) && sig >= SIGRTMIN && sig <= SIGRTMAX ? sig : -1;
+    }
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(v, names[i].name) == 0)
             return names[i].sig;
-    char *end;
     long n = strtol(v, &end, 10);
     return *end == 0 && n >= 0 && n < 65 ? (int)n : -1;
+}
+
+/* Where messages go: NPROF_LOG=off|stderr|PATH; NPROF_QUIET=1 is off. */
+static void load_log(void)
+{
+    const char *v = env_get("NPROF_LOG");
+    np_cfg.log = NP_LOG_STDERR;
+    if (env_true("NPROF_QUIET") || (v && strcmp(v, "off") == 0)) {
+        np_cfg.log = NP_LOG_OFF;
+    } else if (v && *v && strcmp(v, "stderr") != 0) {
+        np_cfg.log = NP_LOG_FILE;
+        snprintf(np_cfg.log_file, sizeof np_cfg.log_file, "%s", v);
+    }
 }
 
 static _Atomic int load_state; /* 0 not yet, 1 loading, 2 loaded */
@@ -99,7 +117,12 @@ bool np_cconfig_load(void)
     if (!environ)
         read_boot_env();
     long long x;
-    np_cfg.quiet = env_true("NPROF_QUIET");
+    load_log();
+    const char *root = env_get("NPROF_ROOT_PID");
+    np_cfg.root = !root || atoll(root) == (long long)getpid();
+    np_cfg.follow_exec = true;
+    if (env_int("NPROF_FOLLOW_EXEC", 0, 1, &x))
+        np_cfg.follow_exec = x;
     if (env_int("NPROF_HEAP_RATE", 0, (1LL << 40), &x))
         np_cfg.heap_rate = x;
     if (env_int("NPROF_STACK_DEPTH", 1, 256, &x))
@@ -118,12 +141,11 @@ bool np_cconfig_load(void)
     copy_env(np_cfg.dump_dir, sizeof np_cfg.dump_dir, "NPROF_HEAP_DUMP");
     if (env_int("NPROF_HEAP_DUMP_INTERVAL", 0, 86400 * 365, &x))
         np_cfg.dump_interval = (int)x;
-    np_cfg.dump_signal = np_cfg.dump_dir[0] ? SIGUSR2 : 0;
     const char *sig = env_get("NPROF_HEAP_DUMP_SIGNAL");
     if (sig && *sig) {
         int s = signal_by_name(sig);
         if (s < 0)
-            np_cmsg("ignoring NPROF_HEAP_DUMP_SIGNAL=%s: want USR1, USR2, HUP or a number", sig);
+            np_cmsg("ignoring NPROF_HEAP_DUMP_SIGNAL=%s: want USR1, USR2, HUP, RTMIN+N, RTMAX-N or a number", sig);
         else
             np_cfg.dump_signal = s;
     }
@@ -131,20 +153,97 @@ bool np_cconfig_load(void)
     return true;
 }
 
-void np_cmsg(const char *fmt, ...)
+/* Removes the entries naming libnprof (self_path, or its file name) from LD_PRELOAD. */
+static void leave_preload(const char *self_path)
 {
-    if (np_cfg.quiet)
+    const char *pre = getenv("LD_PRELOAD"), *base = strrchr(self_path, '/');
+    base = base ? base + 1 : self_path;
+    if (!pre)
         return;
-    char line[512];
-    int n = snprintf(line, sizeof line, "nprof: ");
-    va_list ap;
-    va_start(ap, fmt);
+    char kept[4096] = "";
+    size_t n = 0;
+    for (const char *p = pre; *p;) {
+        size_t len = strcspn(p, " :");
+        const char *slash = memrchr(p, '/', len);
+        const char *name = slash ? slash + 1 : p;
+        size_t name_len = len - (size_t)(name - p);
+        bool self = (len == strlen(self_path) && strncmp(p, self_path, len) == 0) ||
+                    (name_len == strlen(base) && strncmp(name, base, name_len) == 0);
+        if (len && !self && n + len + 2 < sizeof kept)
+            n += (size_t)snprintf(kept + n, sizeof kept - n, "%s%.*s", n ? " " : "", (int)len, p);
+        p += len + (p[len] != 0);
+    }
+    if (n)
+        setenv("LD_PRELOAD", kept, 1);
+    else
+        unsetenv("LD_PRELOAD");
+}
+
+void np_cconfig_mark_root(const char *self_path)
+{
+    if (!np_cfg.root)
+        return;
+    char pid[32];
+    snprintf(pid, sizeof pid, "%d", (int)getpid());
+    setenv("NPROF_ROOT_PID", pid, 1);
+    if (!np_cfg.follow_exec && self_path)
+        leave_preload(self_path);
+}
+
+enum { TO_STDERR = 1, TO_FILE = 2 };
+
+static void vlog(int where, const char *fmt, va_list ap)
+{
+    if (np_cfg.log == NP_LOG_OFF || !(where & (np_cfg.log == NP_LOG_FILE ? TO_FILE : TO_STDERR)))
+        return;
+    char line[768], comm[32] = "";
+    int n;
+    if (np_cfg.root && np_cfg.log == NP_LOG_STDERR) {
+        n = snprintf(line, sizeof line, "nprof: ");
+    } else {
+        int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+        ssize_t k = fd >= 0 ? read(fd, comm, sizeof comm - 1) : 0;
+        if (fd >= 0)
+            close(fd);
+        comm[k > 0 ? k : 0] = 0;
+        comm[strcspn(comm, "\n")] = 0;
+        n = snprintf(line, sizeof line, "nprof[%d %s]: ", (int)getpid(), comm);
+    }
     int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-    va_end(ap);
     size_t len = (size_t)n + (m > 0 ? (size_t)m : 0);
     if (len > sizeof line - 2)
         len = sizeof line - 2;
     line[len++] = '\n';
-    ssize_t w = write(STDERR_FILENO, line, len);
+    int fd = np_cfg.log == NP_LOG_FILE ? open(np_cfg.log_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)
+                                       : STDERR_FILENO;
+    if (fd < 0)
+        return;
+    ssize_t w = write(fd, line, len); /* one write: lines of several processes do not mix */
     (void)w;
+    if (fd != STDERR_FILENO)
+        close(fd);
+}
+
+void np_cmsg(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(TO_STDERR | TO_FILE, fmt, ap);
+    va_end(ap);
+}
+
+void np_cinfo(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog((np_cfg.root ? TO_STDERR : 0) | TO_FILE, fmt, ap);
+    va_end(ap);
+}
+
+void np_cnote(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(TO_FILE, fmt, ap);
+    va_end(ap);
 }

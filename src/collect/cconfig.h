@@ -18,9 +18,14 @@ typedef struct np_cconfig {
     char token[256];            /* NPROF_HTTP_TOKEN */
     char dump_dir[1024];        /* NPROF_HEAP_DUMP: directory for heap profile files */
     int dump_interval;          /* NPROF_HEAP_DUMP_INTERVAL: seconds between dumps (0 = none) */
-    int dump_signal;            /* NPROF_HEAP_DUMP_SIGNAL: signal number or 0 (default SIGUSR2
-                                   when NPROF_HEAP_DUMP is set) */
-    bool quiet;                 /* NPROF_QUIET=1: no messages on stderr */
+    int dump_signal;            /* NPROF_HEAP_DUMP_SIGNAL: signal number, 0 for none (default) */
+    enum { NP_LOG_STDERR, NP_LOG_OFF, NP_LOG_FILE } log; /* NPROF_LOG (NPROF_QUIET=1 is off) */
+    char log_file[1024];        /* NPROF_LOG=PATH: messages appended there */
+    bool follow_exec;           /* NPROF_FOLLOW_EXEC (default 1): programs this one execs are
+                                   profiled too */
+    bool root;                  /* the process the user started: not a forked child, nor a
+                                   program exec'd by a profiled one (NPROF_ROOT_PID says which
+                                   pid that is); only it prints notices on stderr */
 } np_cconfig;
 
 extern np_cconfig np_cfg;
@@ -29,7 +34,16 @@ extern np_cconfig np_cfg;
  * constructor, whichever comes first, so that settings hold from the first allocation. True for
  * that call. Allocates nothing. */
 bool np_cconfig_load(void);
-/* One line on stderr prefixed "nprof: ", unless quiet. Uses no malloc. */
+/* A warning or error: one line prefixed "nprof: " (with the pid and program outside the root
+ * process) to the log, from any process. Uses no malloc. */
 void np_cmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A notice (a server bound, a dump written on request): to the log file from any process, on
+ * stderr only from the root process, so that a build's exec'd tools stay silent. */
+void np_cinfo(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A record for the log file only (dumps written at exit or periodically). */
+void np_cnote(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Marks the root process (called by its constructor, once environ is there): NPROF_ROOT_PID is
+ * set for the programs it execs; with NPROF_FOLLOW_EXEC=0 libnprof leaves their LD_PRELOAD. */
+void np_cconfig_mark_root(const char *self_path);
 
 #endif

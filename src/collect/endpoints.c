@@ -9,13 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "fanout.h"
 #include "gz.h"
 #include "heapprof.h"
 #include "merge.h"
 #include "modules.h"
 #include "sampler.h"
 #include "symbolize.h"
+#include "tree.h"
 
 static const char prefix[] = "/debug/pprof/";
 
@@ -38,6 +41,65 @@ static const profile_desc profiles[] = {
     {"heap", "A sampling of memory allocations of live objects. You can specify the gc GET parameter to run GC before taking the heap sample."},
 };
 
+enum { MAX_PROCS = 4096 };
+
+/* The processes of the tree (tree.h), or NULL: *n of them, this one first. */
+static np_tree_proc *tree_procs(size_t *n)
+{
+    np_tree_proc *list = malloc(MAX_PROCS * sizeof *list);
+    *n = list ? np_tree_list(list, MAX_PROCS) : 0;
+    return list;
+}
+
+/* After the index: the tree, when this process has forked served children. */
+static void serve_tree_index(np_http_response *resp)
+{
+    size_t n;
+    np_tree_proc *list = tree_procs(&n);
+    if (n > 1) {
+        np_http_printf(resp, "<p>\nProcesses of this tree (<a href='processes'>processes</a>, "
+                             "<a href='heap?pid=all'>heap?pid=all</a>):\n<table>\n"
+                             "<thead><td>PID</td><td>Parent</td><td>Program</td><td>Profiles</td></thead>\n");
+        for (size_t i = 0; i < n; i++)
+            np_http_printf(resp, "<tr><td>%d</td><td>%d</td><td>%s</td><td><a href='heap?pid=%d'>heap</a> "
+                                 "<a href='allocs?pid=%d'>allocs</a></td></tr>\n",
+                           (int)list[i].pid, (int)list[i].ppid, list[i].program, (int)list[i].pid,
+                           (int)list[i].pid);
+        np_http_printf(resp, "</table>\n</p>\n");
+    }
+    free(list);
+}
+
+/* /debug/pprof/processes: one line per process of the tree, tab-separated, this one first. */
+static void serve_processes(np_http_response *resp)
+{
+    size_t n;
+    np_tree_proc *list = tree_procs(&n);
+    np_http_add_header(resp, "Content-Type", "text/plain; charset=utf-8");
+    np_http_printf(resp, "pid\tppid\taddress\tprogram\tcommand line\n");
+    if (n == 0) /* not serving as part of a tree: this process alone */
+        np_http_printf(resp, "%d\t%d\t-\t-\t", (int)getpid(), (int)getppid());
+    for (size_t i = 0; i < n; i++) {
+        np_http_printf(resp, "%d\t%d\t%s\t%s\t", (int)list[i].pid, (int)list[i].ppid, list[i].addr,
+                       list[i].program);
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)list[i].pid);
+        np_buf cmd = {0};
+        np_err err;
+        if (np_read_file(path, &cmd, &err) == 0) {
+            for (size_t k = 0; k < cmd.len; k++)
+                if (cmd.data[k] == 0 || cmd.data[k] == '\t' || cmd.data[k] == '\n')
+                    cmd.data[k] = ' ';
+            while (cmd.len && cmd.data[cmd.len - 1] == ' ')
+                cmd.len--;
+            np_http_write(resp, cmd.data, cmd.len);
+        }
+        np_buf_free(&cmd);
+        np_http_printf(resp, "\n");
+    }
+    free(list);
+}
+
 static void serve_index(np_http_response *resp)
 {
     size_t buckets = np_heaptab_buckets();
@@ -55,7 +117,9 @@ static void serve_index(np_http_response *resp)
     for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++)
         np_http_printf(resp, "<li><div class=profile-name>%s: </div> %s</li>\n", profiles[i].name,
                        profiles[i].description);
-    np_http_printf(resp, "</ul>\n</p>\n</body>\n</html>");
+    np_http_printf(resp, "</ul>\n</p>\n");
+    serve_tree_index(resp);
+    np_http_printf(resp, "</body>\n</html>");
 }
 
 static void serve_cmdline(np_http_response *resp)
@@ -152,20 +216,21 @@ static void send_proto(np_http_response *resp, np_profile *p, const char *filena
     np_buf_free(&gz);
 }
 
-/* ?seconds=N: the difference between two snapshots N seconds apart, as Go's delta profiles. */
-static void serve_delta(const np_http_request *req, np_http_response *resp, const char *name,
-                        long long sec, bool sec_ok)
+/* ?seconds=N: the difference between two snapshots N seconds apart, as Go's delta profiles;
+ * NULL (the answer made) when the request is wrong or the client left. */
+static np_profile *delta_profile(const np_http_request *req, np_http_response *resp, const char *name,
+                                 long long sec, bool sec_ok)
 {
     if (!sec_ok || sec <= 0) {
         serve_error(resp, 400, "invalid value for \"seconds\" - must be a positive integer");
-        return;
+        return NULL;
     }
     long long debug;
     bool has_debug;
     param_int(req, "debug", &debug, &has_debug);
     if (debug != 0) {
         serve_error(resp, 400, "seconds and debug params are incompatible");
-        return;
+        return NULL;
     }
     np_heap_snap s0, s1;
     np_heap_snap_take(&s0);
@@ -173,7 +238,7 @@ static void serve_delta(const np_http_request *req, np_http_response *resp, cons
         if (np_http_client_gone(resp)) {
             np_heap_snap_free(&s0);
             serve_error(resp, 500, "context canceled");
-            return;
+            return NULL;
         }
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -185,28 +250,26 @@ static void serve_delta(const np_http_request *req, np_http_response *resp, cons
     p = np_profile_compact(p); /* drops the stacks that did not change */
     p->time_nanos = t;
     p->duration_nanos = d;
-    char filename[64];
-    snprintf(filename, sizeof filename, "%s-delta", name);
-    send_proto(resp, p, filename);
-    np_profile_free(p);
     np_heap_snap_free(&s0);
     np_heap_snap_free(&s1);
+    return p;
 }
 
-static void serve_heap(const np_http_request *req, np_http_response *resp, const char *name)
+/* heap and allocs, of this process or (all) merged over the tree. */
+static void serve_heap(const np_http_request *req, np_http_response *resp, const char *name, bool all)
 {
     long long sec, debug;
     bool has_sec, has_debug;
     bool sec_ok = param_int(req, "seconds", &sec, &has_sec);
     np_buf v = {0};
-    if (has_sec && np_http_query_param(req, "seconds", &v) && v.len > 0) {
-        np_buf_free(&v);
-        serve_delta(req, resp, name, sec, sec_ok);
-        return;
-    }
+    bool delta = has_sec && np_http_query_param(req, "seconds", &v) && v.len > 0;
     np_buf_free(&v);
     param_int(req, "debug", &debug, &has_debug); /* like Go's Atoi: a bad value means 0 */
-    if (debug != 0) {
+    if (debug != 0 && !delta) {
+        if (all) {
+            serve_error(resp, 400, "pid=all merges profiles: it needs debug=0");
+            return;
+        }
         np_http_add_header(resp, "Content-Type", "text/plain; charset=utf-8");
         np_buf text = {0};
         np_heap_write_text(&text);
@@ -214,12 +277,82 @@ static void serve_heap(const np_http_request *req, np_http_response *resp, const
         np_buf_free(&text);
         return;
     }
-    np_heap_snap s;
-    np_heap_snap_take(&s);
-    np_profile *p = np_heap_profile(&s, strcmp(name, "allocs") == 0, 0);
-    send_proto(resp, p, name);
+    np_fanout *f = all ? np_fanout_start(req) : NULL;
+    np_profile *p;
+    if (delta) {
+        p = delta_profile(req, resp, name, sec, sec_ok);
+    } else {
+        np_heap_snap s;
+        np_heap_snap_take(&s);
+        p = np_heap_profile(&s, strcmp(name, "allocs") == 0, 0);
+        np_heap_snap_free(&s);
+    }
+    np_err err;
+    if (f) {
+        bool answered = p == NULL;
+        p = np_fanout_finish(f, p ? p : np_profile_new(), &err);
+        if (answered) {
+            np_profile_free(p);
+            return;
+        }
+        if (!p) {
+            serve_error(resp, 500, err.msg);
+            return;
+        }
+    }
+    if (!p)
+        return;
+    char filename[64];
+    snprintf(filename, sizeof filename, "%s%s", name, delta ? "-delta" : "");
+    send_proto(resp, p, filename);
     np_profile_free(p);
-    np_heap_snap_free(&s);
+}
+
+/* ?pid=N for another process of the tree: passed on to it. False when pid names this process
+ * (or none), which answers as usual. */
+static bool serve_other(const np_http_request *req, np_http_response *resp, const char *pid)
+{
+    char *end;
+    long n = strtol(pid, &end, 10);
+    if (*end || n <= 0) {
+        serve_error(resp, 400, "invalid value for \"pid\" - must be a process id or all");
+        return true;
+    }
+    if (n == (long)getpid())
+        return false;
+    np_tree_proc p;
+    if (!np_tree_find((pid_t)n, &p)) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "no process %ld in this tree (see /debug/pprof/processes)", n);
+        serve_error(resp, 404, msg);
+        return true;
+    }
+    np_fanout_proxy(req, &p, resp);
+    return true;
+}
+
+static void serve_profile(const np_http_request *req, np_http_response *resp, const char *name)
+{
+    np_buf pid = {0};
+    bool all = np_http_query_param(req, "pid", &pid) && strcmp(np_buf_cstr(&pid), "all") == 0;
+    bool other = pid.len && !all && serve_other(req, resp, np_buf_cstr(&pid));
+    np_buf_free(&pid);
+    if (other)
+        return;
+    if (!*name)
+        serve_index(resp);
+    else if (strcmp(name, "processes") == 0)
+        serve_processes(resp);
+    else if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0)
+        serve_heap(req, resp, name, all);
+    else if (all)
+        serve_error(resp, 400, "pid=all is for the heap and allocs profiles");
+    else if (strcmp(name, "cmdline") == 0)
+        serve_cmdline(resp);
+    else if (strcmp(name, "symbol") == 0)
+        serve_symbol(req, resp);
+    else
+        serve_error(resp, 404, "Unknown profile");
 }
 
 void np_endpoints_handle(const np_http_request *req, np_http_response *resp, void *ctx)
@@ -231,17 +364,7 @@ void np_endpoints_handle(const np_http_request *req, np_http_response *resp, voi
         np_http_set_status(resp, 404);
         np_http_printf(resp, "404 page not found\n");
     } else {
-        const char *name = req->path + sizeof prefix - 1;
-        if (!*name)
-            serve_index(resp);
-        else if (strcmp(name, "cmdline") == 0)
-            serve_cmdline(resp);
-        else if (strcmp(name, "symbol") == 0)
-            serve_symbol(req, resp);
-        else if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0)
-            serve_heap(req, resp, name);
-        else
-            serve_error(resp, 404, "Unknown profile");
+        serve_profile(req, resp, req->path + sizeof prefix - 1);
     }
     /* Building a profile churns megabytes (symbol tables, the profile, its encoding) that
      * glibc would otherwise keep in its arenas: give them back to the system. */

@@ -1,5 +1,7 @@
 /* Start-up and shut-down of the collector: settings, fork handlers, the HTTP server, heap
  * profile files (periodic, on a signal, and at exit), and the public C API. */
+#include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -23,6 +25,7 @@
 #include "modules.h"
 #include "nprof.h"
 #include "sampler.h"
+#include "tree.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -49,22 +52,45 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* DIR/nprof.PID.SEQ.heap.pb.gz, written via a temporary name so readers never see half. */
+/* The program's name for file names: /proc/self/comm (what ps shows), with anything but
+ * letters, digits, '.', '_' and '-' made '_'. */
+static void program_name(char *out, size_t cap)
+{
+    snprintf(out, cap, "unknown");
+    int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, out, cap - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    out[n] = 0;
+    out[strcspn(out, "\n")] = 0;
+    for (char *c = out; *c; c++)
+        if (!(isalnum((unsigned char)*c) || *c == '.' || *c == '_' || *c == '-'))
+            *c = '_';
+}
+
+/* DIR/nprof.PROGRAM.PID.SEQ.heap.pb.gz, written via a temporary name so readers never see
+ * half. why: "signal", "exit" or NULL (periodic). */
 static void dump_heap(const char *why)
 {
     np_enter();
     np_buf out = {0};
     np_err err;
     if (np_heap_write_proto(&out, false, &err) == 0) {
-        char path[1200], tmp[1300];
+        char path[1300], tmp[1400], prog[32];
         int seq = atomic_fetch_add(&dump_seq, 1);
-        snprintf(path, sizeof path, "%s/nprof.%d.%04d.heap.pb.gz", np_cfg.dump_dir, (int)getpid(), seq);
+        program_name(prog, sizeof prog);
+        snprintf(path, sizeof path, "%s/nprof.%s.%d.%04d.heap.pb.gz", np_cfg.dump_dir, prog, (int)getpid(), seq);
         snprintf(tmp, sizeof tmp, "%s.tmp", path);
         int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0 || write_all(fd, out.data, out.len) < 0 || close(fd) < 0 || rename(tmp, path) < 0)
             np_cmsg("cannot write %s: %s", path, strerror(errno));
-        else if (why)
-            np_cmsg("wrote %s (%s)", path, why);
+        else if (why && strcmp(why, "signal") == 0)
+            np_cinfo("wrote %s (%s)", path, why);
+        else
+            np_cnote("wrote %s (%s)", path, why ? why : "periodic");
     }
     np_buf_free(&out);
     malloc_trim(0); /* as after a scrape: the profile's working memory goes back */
@@ -79,23 +105,47 @@ static void on_dump_signal(int sig)
     errno = saved;
 }
 
+/* Whether the dump signal's handler is still ours; says so, once, when the program has
+ * installed its own (it wins: its signal, its handler). */
+static void check_handler(void)
+{
+    static bool told;
+    struct sigaction cur;
+    if (told || np_cfg.dump_signal <= 0 || sigaction(np_cfg.dump_signal, NULL, &cur) != 0)
+        return;
+    if (!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == on_dump_signal)
+        return;
+    told = true;
+    np_cmsg("the program has its own handler of signal %d (NPROF_HEAP_DUMP_SIGNAL): heap dumps on that "
+            "signal are off; choose another one", np_cfg.dump_signal);
+}
+
+/* Waits for the signal or the next periodic dump, looking at the handler every second. */
 static void *dump_loop(void *arg)
 {
     (void)arg;
     np_enter();
+    struct timespec next;
+    clock_gettime(CLOCK_REALTIME, &next);
+    next.tv_sec += np_cfg.dump_interval;
     for (;;) {
-        int rc;
-        if (np_cfg.dump_interval > 0) {
-            struct timespec t;
-            clock_gettime(CLOCK_REALTIME, &t);
-            t.tv_sec += np_cfg.dump_interval;
-            rc = sem_timedwait(&dump_sem, &t);
-        } else {
-            rc = sem_wait(&dump_sem);
-        }
-        if (rc < 0 && errno == EINTR)
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_sec += 1;
+        if (np_cfg.dump_interval > 0 && (next.tv_sec < t.tv_sec || (next.tv_sec == t.tv_sec && next.tv_nsec < t.tv_nsec)))
+            t = next;
+        int rc = sem_timedwait(&dump_sem, &t);
+        check_handler();
+        if (rc == 0) {
+            dump_heap("signal");
             continue;
-        dump_heap(rc == 0 ? "signal" : NULL);
+        }
+        clock_gettime(CLOCK_REALTIME, &t);
+        if (np_cfg.dump_interval > 0 && (t.tv_sec > next.tv_sec || (t.tv_sec == next.tv_sec && t.tv_nsec >= next.tv_nsec))) {
+            dump_heap(NULL);
+            next = t;
+            next.tv_sec += np_cfg.dump_interval;
+        }
     }
     return NULL;
 }
@@ -119,16 +169,21 @@ static void at_exit_dump(void)
         dump_heap("exit");
 }
 
-static void start_dumps(void)
+static bool start_dump_thread(void)
 {
-    if (!np_cfg.dump_dir[0])
-        return;
     sem_init(&dump_sem, 0, 0);
     if (start_thread(&dump_thread, dump_loop) != 0) {
         np_cmsg("cannot start the heap dump thread");
-        return;
+        return false;
     }
     dump_running = true;
+    return true;
+}
+
+static void start_dumps(void)
+{
+    if (!np_cfg.dump_dir[0] || !start_dump_thread())
+        return;
     if (np_cfg.dump_signal > 0) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
@@ -158,7 +213,37 @@ static void collector_thread(void)
     np_enter();
 }
 
-static int http_start(const char *addr, char *bound_out, size_t cap)
+/* How a server is started: by the configuration or the API (announced on stderr and in the port
+ * file), or in a forked child of a served process (on a loopback port of its own, found through
+ * the tree's registry). */
+enum server_role { SERVE_CONFIGURED, SERVE_CHILD };
+
+static void unregister_at_exit(void)
+{
+    np_tree_unregister();
+}
+
+/* Lists this process, serving at bound, in the tree's registry. */
+static void join_tree(const char *bound)
+{
+    static bool hooked;
+    if (!np_tree_init())
+        return;
+    np_tree_register(bound);
+    if (!hooked) {
+        hooked = true; /* the hook is inherited by forks, which unregister their own slot */
+        atexit(unregister_at_exit);
+    }
+}
+
+/* The process serving the configured address (inherited by forks); a child takes the address
+ * over when that process is gone. */
+static pid_t owner_pid;
+static char owner_addr[256]; /* the address it bound (the real port when :0 was asked) */
+static np_http_server *took_over;
+static void child_tick(void);
+
+static int http_start_as(const char *addr, enum server_role role, char *bound_out, size_t cap)
 {
     np_enter();
     pthread_mutex_lock(&http_lock);
@@ -173,6 +258,7 @@ static int http_start(const char *addr, char *bound_out, size_t cap)
         o.allow_remote = np_cfg.allow_remote;
         o.bearer_token = np_cfg.token[0] ? np_cfg.token : NULL;
         o.thread_start = collector_thread;
+        o.tick = role == SERVE_CHILD ? child_tick : NULL;
         char bound[256];
         np_err err;
         if (np_http_start(&o, np_endpoints_handle, NULL, &server, bound, sizeof bound, &err) < 0) {
@@ -181,8 +267,13 @@ static int http_start(const char *addr, char *bound_out, size_t cap)
             rc = -1;
         } else {
             server_pid = getpid();
-            np_cmsg("serving /debug/pprof/ on http://%s", bound);
-            write_port_file(bound);
+            if (role == SERVE_CONFIGURED) {
+                owner_pid = getpid();
+                snprintf(owner_addr, sizeof owner_addr, "%s", bound);
+                np_cinfo("serving /debug/pprof/ on http://%s", bound);
+                write_port_file(bound);
+            }
+            join_tree(bound);
             if (bound_out && cap)
                 snprintf(bound_out, cap, "%s", bound);
         }
@@ -192,8 +283,51 @@ static int http_start(const char *addr, char *bound_out, size_t cap)
     return rc;
 }
 
+static int http_start(const char *addr, char *bound_out, size_t cap)
+{
+    return http_start_as(addr, SERVE_CONFIGURED, bound_out, cap);
+}
+
+/* A forked child's upkeep, on its server's thread once a second: when the process serving the
+ * configured address is gone (a daemon's parent exits once it has forked the daemon), the first
+ * child to see it takes the address over, so the tree stays reachable where the user asked. */
+static void child_tick(void)
+{
+    np_tree_proc owner;
+    if (took_over || !owner_addr[0] || owner_pid == getpid() || np_tree_find(owner_pid, &owner))
+        return;
+    np_http_options o;
+    memset(&o, 0, sizeof o);
+    o.addr = owner_addr;
+    o.allow_remote = np_cfg.allow_remote;
+    o.bearer_token = np_cfg.token[0] ? np_cfg.token : NULL;
+    o.thread_start = collector_thread;
+    char bound[256];
+    np_err err;
+    if (np_http_start(&o, np_endpoints_handle, NULL, &took_over, bound, sizeof bound, &err) < 0)
+        return; /* another child was first, or the address is taken: looked at again next time */
+    np_cinfo("serving /debug/pprof/ on http://%s (process %d, which served it, is gone)", bound, (int)owner_pid);
+    owner_pid = getpid();
+    write_port_file(bound);
+}
+
+/* What a forked child starts again, at its first allocation: its own server, if its parent
+ * served, and the dump thread, if its parent had one. */
+static bool child_serves, child_dumps;
+
+static void start_child(void)
+{
+    if (child_serves && http_start_as("127.0.0.1:0", SERVE_CHILD, NULL, 0) < 0)
+        np_cmsg("forked process %d cannot serve /debug/pprof", (int)getpid());
+    if (child_dumps)
+        start_dump_thread();
+}
+
 static void fork_prepare(void)
 {
+    /* A forked child that forks before it ever allocated (a daemon's master) starts what it
+     * owes now, while no lock is held, so that its own children inherit a serving parent. */
+    np_sampler_run_deferred();
     np_modules_fork_lock();
     np_heaptab_lock();
 }
@@ -206,22 +340,33 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+    np_cfg.root = false;
     /* Only the forking thread survives: the tables stay, their lock is fresh, and the server
      * and dump threads belong to the parent. */
     np_heaptab_child_reset();
     np_modules_fork_child();
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     memcpy(&http_lock, &fresh, sizeof fresh);
+    child_serves = server != NULL || took_over != NULL || child_serves;
+    if (took_over)
+        np_http_forget_in_child(took_over);
+    took_over = NULL;
     if (server)
         np_http_forget_in_child(server); /* release the parent's port and connections here */
     server = NULL;
+    child_dumps = dump_running || child_dumps;
     dump_running = false;
+    /* Threads cannot be started here: the allocator's own fork handlers may not have run yet. */
+    if (child_serves || child_dumps)
+        np_sampler_defer(start_child);
 }
 
 __attribute__((constructor)) static void np_collector_init(void)
 {
     np_enter();
     np_sampler_init();
+    Dl_info self;
+    np_cconfig_mark_root(dladdr((void *)np_collector_init, &self) ? self.dli_fname : NULL);
     const char *first = np_alloc_check_order();
     if (first)
         np_cmsg("the program's malloc comes from %s, not libnprof: heap profiling is off", first);

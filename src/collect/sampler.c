@@ -93,6 +93,32 @@ static void set_left(int64_t left, int64_t r, bool on)
     np_ts.rest = left - c;
 }
 
+static void (*_Atomic deferred)(void);
+
+void np_sampler_defer(void (*fn)(void))
+{
+    atomic_store(&deferred, fn);
+    np_ts.rest += np_ts.countdown; /* the bytes left stay the same: sampling is not disturbed */
+    np_ts.countdown = 0;
+}
+
+/* Runs the deferred function, if one is waiting; the caller is marked busy. */
+static void run_deferred(void)
+{
+    if (__builtin_expect(atomic_load_explicit(&deferred, memory_order_relaxed) != NULL, 0)) {
+        void (*fn)(void) = atomic_exchange(&deferred, NULL);
+        if (fn)
+            fn();
+    }
+}
+
+void np_sampler_run_deferred(void)
+{
+    np_ts.busy++;
+    run_deferred();
+    np_ts.busy--;
+}
+
 double np_sample_decide(size_t size)
 {
     if (np_ts.busy) {
@@ -101,6 +127,7 @@ double np_sample_decide(size_t size)
         return 0;
     }
     np_ts.busy++;
+    run_deferred();
     if (!atomic_load(&tables_ready))
         np_sampler_init();
     int64_t r = atomic_load(&rate);

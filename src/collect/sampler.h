@@ -58,6 +58,13 @@ void np_sample_finish(const np_pending *s, void *p, const np_heap_block *blk);
 /* Reads the settings, if that was not done yet, and takes the rate from them: before the first
  * sampling decision, which may come before the library's constructor runs. */
 void np_sampler_init(void);
+/* Runs fn once, at the calling thread's next allocation (its next sampling decision, which that
+ * allocation is made to reach), as the collector's own work: for what cannot be done where the
+ * need arises, such as starting threads in a fork handler, before the allocator's own fork
+ * handlers have run. */
+void np_sampler_defer(void (*fn)(void));
+/* Runs it now if it is still waiting (a process about to fork that has not allocated yet). */
+void np_sampler_run_deferred(void);
 /* Sampling on/off and the rate, for the API and tests. */
 void np_sampler_set_rate(int64_t rate);
 int64_t np_sampler_rate(void);

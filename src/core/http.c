@@ -1019,10 +1019,15 @@ static void *acceptor_main(void *arg)
     if (s->opt.thread_start)
         s->opt.thread_start();
     pthread_setname_np(pthread_self(), "nprof-http-acc");
+    int64_t last_tick = now_ms();
     while (!stopping(s)) {
         struct pollfd p[2 + REJECT_SLOTS];
         int map[REJECT_SLOTS], np = 2;
         int64_t now = now_ms(), timeout = ACCEPT_POLL_MS;
+        if (s->opt.tick && now - last_tick >= 1000) {
+            last_tick = now;
+            s->opt.tick();
+        }
         bool backoff = s->backoff_until > now;
         /* poll ignores negative fds: during a backoff the full backlog must not wake us. */
         p[0] = (struct pollfd){.fd = backoff ? -1 : s->lfd, .events = POLLIN};

@@ -71,6 +71,8 @@ typedef struct np_http_options {
     int stop_timeout_ms;       /* how long np_http_stop waits for handlers (default 2000) */
     void (*thread_start)(void);/* called first in every server thread (the collector marks
                                   them as its own so their allocations are not sampled) */
+    void (*tick)(void);        /* if set, called about once a second on the accepting thread
+                                  (the collector's upkeep of its process tree) */
     size_t max_header_bytes;   /* request line + headers, default 16 KiB (256 B..1 MiB); 431 */
     size_t max_body_bytes;     /* default 1 MiB; larger gets 413 before the body is read */
 } np_http_options;

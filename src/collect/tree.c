@@ -1,0 +1,150 @@
+/* The tree's registry: a table of slots in a MAP_SHARED anonymous mapping, so that entries
+ * written by any process of the tree are seen by all, whatever user each runs as. A slot is
+ * claimed by a compare-and-swap of its pid; a process that died without clearing its slot is
+ * told from a live one by its start time in /proc. */
+#include "tree.h"
+
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+enum { SLOTS = 4096 };
+
+typedef struct slot {
+    _Atomic int32_t pid;  /* 0: free; written last, when the rest is in place */
+    int32_t ppid;
+    uint64_t start;       /* start time in clock ticks since boot, /proc/PID/stat field 22 */
+    char addr[48];
+    char program[48];
+} slot;
+
+static slot *table;       /* shared by the tree */
+static slot *mine;        /* this process's slot, NULL before it registers */
+static pid_t mine_pid;    /* whose `mine` it is: a fork inherits the parent's */
+
+bool np_tree_init(void)
+{
+    if (table)
+        return true;
+    void *m = mmap(NULL, SLOTS * sizeof(slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return false;
+    table = m;
+    return true;
+}
+
+size_t np_tree_bytes(void)
+{
+    return table ? SLOTS * sizeof(slot) : 0;
+}
+
+/* Reads a small /proc file into buf (NUL-terminated); its length, or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, cap - 1);
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = 0;
+    return n;
+}
+
+/* The start time of a live (not zombie) process pid, 0 if it is gone. */
+static uint64_t start_time(pid_t pid)
+{
+    char path[64], stat[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (read_small(path, stat, sizeof stat) < 0)
+        return 0;
+    const char *p = strrchr(stat, ')'); /* the name may hold spaces and parentheses */
+    char state;
+    unsigned long long start;
+    if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                     &state, &start) != 2 || state == 'Z' || state == 'X')
+        return 0;
+    return start;
+}
+
+void np_tree_register(const char *addr)
+{
+    if (!table)
+        return;
+    pid_t self = getpid();
+    if (mine && mine_pid == self) {
+        snprintf(mine->addr, sizeof mine->addr, "%s", addr);
+        return;
+    }
+    mine = NULL;
+    for (size_t i = 0; i < SLOTS && !mine; i++) {
+        int32_t free_pid = 0;
+        if (atomic_compare_exchange_strong(&table[i].pid, &free_pid, -1))
+            mine = &table[i];
+    }
+    if (!mine)
+        return; /* the tree has more served processes than slots: this one is not listed */
+    mine_pid = self;
+    mine->ppid = getppid();
+    mine->start = start_time(self);
+    snprintf(mine->addr, sizeof mine->addr, "%s", addr);
+    char comm[64] = "?";
+    if (read_small("/proc/self/comm", comm, sizeof comm) > 0)
+        comm[strcspn(comm, "\n")] = 0;
+    snprintf(mine->program, sizeof mine->program, "%s", comm);
+    atomic_store(&mine->pid, self);
+}
+
+void np_tree_unregister(void)
+{
+    if (mine && mine_pid == getpid())
+        atomic_store(&mine->pid, 0);
+    mine = NULL;
+}
+
+/* Copies slot s if its process is alive; clears it if that process is gone. */
+static bool live(slot *s, np_tree_proc *out)
+{
+    int32_t pid = atomic_load(&s->pid);
+    if (pid <= 0)
+        return false;
+    uint64_t start = start_time(pid);
+    if (!start || start != s->start) {
+        atomic_compare_exchange_strong(&s->pid, &pid, 0);
+        return false;
+    }
+    *out = (np_tree_proc){.pid = pid, .ppid = s->ppid};
+    snprintf(out->addr, sizeof out->addr, "%s", s->addr);
+    snprintf(out->program, sizeof out->program, "%s", s->program);
+    return true;
+}
+
+size_t np_tree_list(np_tree_proc *out, size_t cap)
+{
+    size_t n = 0;
+    pid_t self = getpid();
+    for (size_t i = 0; table && i < SLOTS && n < cap; i++) {
+        if (!live(&table[i], &out[n]))
+            continue;
+        if (out[n].pid == self && n > 0) { /* this process first */
+            np_tree_proc t = out[0];
+            out[0] = out[n];
+            out[n] = t;
+        }
+        n++;
+    }
+    return n;
+}
+
+bool np_tree_find(pid_t pid, np_tree_proc *out)
+{
+    for (size_t i = 0; table && i < SLOTS; i++)
+        if (atomic_load(&table[i].pid) == pid && live(&table[i], out))
+            return true;
+    return false;
+}
