@@ -1,5 +1,5 @@
 /* The collector's settings: NPROF_* environment variables read once at start, adjustable later
- * through the C API. Every setting is documented in docs/SETTINGS.md. */
+ * through the C API. Every setting is documented in docs/COLLECTOR.md. */
 #ifndef NP_CCONFIG_H
 #define NP_CCONFIG_H
 

@@ -106,7 +106,27 @@ static void *ask_one(void *arg)
     return NULL;
 }
 
-enum { MAX_PROCS = 4096 };
+/* At most this many processes are asked at once: a tree of hundreds (postgres' backends) is
+ * asked in rounds, not with hundreds of threads. */
+enum { MAX_PROCS = 4096, AT_ONCE = 32 };
+
+/* Asks procs [from, to) on threads of their own. */
+static void ask_range(np_fanout *f, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        asked *a = &f->procs[i];
+        a->started = pthread_create(&a->thread, NULL, ask_one, a) == 0;
+        if (!a->started)
+            np_fail(&a->err, "cannot start a thread to ask it");
+    }
+}
+
+static void wait_range(np_fanout *f, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        if (f->procs[i].started)
+            pthread_join(f->procs[i].thread, NULL);
+}
 
 np_fanout *np_fanout_start(const np_http_request *req)
 {
@@ -124,11 +144,9 @@ np_fanout *np_fanout_start(const np_http_request *req)
         asked *a = &f->procs[f->n++];
         a->req = req;
         a->proc = list[i];
-        a->started = pthread_create(&a->thread, NULL, ask_one, a) == 0;
-        if (!a->started)
-            np_fail(&a->err, "cannot start a thread to ask it");
     }
     free(list);
+    ask_range(f, 0, f->n < AT_ONCE ? f->n : AT_ONCE); /* the rest once these have answered */
     return f;
 }
 
@@ -156,10 +174,14 @@ np_profile *np_fanout_finish(np_fanout *f, np_profile *local, np_err *err)
     label_pid(local, getpid());
     if (all)
         all[k++] = local;
+    wait_range(f, 0, n < AT_ONCE ? n : AT_ONCE);
+    for (size_t from = AT_ONCE; from < n; from += AT_ONCE) {
+        size_t to = from + AT_ONCE < n ? from + AT_ONCE : n;
+        ask_range(f, from, to);
+        wait_range(f, from, to);
+    }
     for (size_t i = 0; i < n; i++) {
         asked *a = &f->procs[i];
-        if (a->started)
-            pthread_join(a->thread, NULL);
         if (a->profile && all && np_profile_compatible(local, a->profile, &a->err) == 0) {
             label_pid(a->profile, a->proc.pid);
             all[k++] = a->profile;
@@ -185,7 +207,9 @@ np_profile *np_fanout_finish(np_fanout *f, np_profile *local, np_err *err)
     if (f)
         free(f->procs);
     free(f);
-    if (!all)
+    if (!all) {
+        np_profile_free(local);
         np_fail(err, "out of memory");
+    }
     return merged;
 }

@@ -78,11 +78,11 @@ int main(int argc, char **argv)
         if (pids[i] == 0)
             worker(i);
     }
+    double end = now_sec() + 60;
     for (int i = 0; i < n; i++)
-        while (!exists("worker", pids[i]))
+        while (!exists("worker", pids[i]) && now_sec() < end)
             sleep_ms(10);
     touch("ready", 0);
-    double end = now_sec() + 60;
     while (!exists("stop", 0) && now_sec() < end)
         sleep_ms(20);
     for (int i = 0; i < n; i++)
