@@ -6,7 +6,8 @@
 #      when started as root): /debug/pprof/processes lists them, heap?pid=N answers for each
 #      worker exactly, heap?pid=all merges them with a pid label, nprof takes such URLs, the
 #      index shows the tree, a worker that exits leaves the list, a worker whose master died
-#      still serves, and the dump signal works in a forked worker
+#      still serves (and one takes the configured address over), the dump signal works in a
+#      forked worker; the same program started by a preloaded wrapper script joins its tree
 #   2. Debian's nginx, master and 2 workers, with only LD_PRELOAD and NPROF_HTTP: the workers
 #      are listed and their allocations are seen by nginx function; USR2 still does what nginx
 #      does (nginx refuses it in the foreground; daemonized, a new master starts), and the
@@ -81,6 +82,26 @@ first() { curl -s --max-time 5 "http://$addr/debug/pprof/processes" | awk 'NR ==
 wait_for 50 bash -c "curl -s --max-time 5 'http://$addr/debug/pprof/processes' | awk 'NR == 2' | grep -Eq '^(${workers[1]}|${workers[2]})	'"
 check "prefork: an orphaned worker takes the configured address over ($(first))" \
   bash -c "[ '$(first)' = ${workers[1]} ] || [ '$(first)' = ${workers[2]} ]"
+touch "$d/stop"
+
+# A wrapper script preloaded in place of the server: the server it starts (fork, then exec)
+# joins the script's tree, and so do the server's workers.
+d=$tmp/wrapper
+mkdir -p "$d"
+chmod 777 "$d"
+printf '#!/bin/sh\n"%s" "%s" 2\necho wrapper done\n' "$bins/prefork" "$d" >"$d/run.sh"
+chmod +x "$d/run.sh"
+timeout -k 2 60 env LD_PRELOAD="$lib" NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$d/port" "$d/run.sh" >"$d/out" 2>"$d/err" &
+wait_for 300 test -e "$d/ready"
+addr=$(head -n1 "$d/port")
+get processes >"$d/processes"
+n_pre=$(awk 'NR > 1 && $4 == "prefork"' "$d/processes" | wc -l)
+w=$(ls "$d" | sed -n 's/^worker\.//p' | head -n1)
+get "heap?pid=$w" >"$d/w.pb.gz"
+mb=$(flat_mb "$d/w.pb.gz" worker_alloc)
+check "wrapper: the server a preloaded script starts, and its workers, join the script's tree ($n_pre prefork processes; worker $w: worker_alloc $mb MB)" \
+  bash -c "[ $n_pre = 3 ] && [ '$mb' = 8 ] && awk 'NR == 2 {exit \$4 != \"run.sh\"}' '$d/processes'"
+show "$d/processes"
 touch "$d/stop"
 
 section "2. Debian's nginx"

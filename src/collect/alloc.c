@@ -503,12 +503,16 @@ static void *realloc_big(char *q_old, const np_heap_block *old, const request *r
         return NULL;
     if (unit >= NP_PAGE)
         unit = NP_PAGE / 2;
-    char *q = NEXT(realloc)(q_old, block_size(usable, unit));
+    /* Room for the bytes where they were, too: they move after the block is resized. */
+    size_t size = block_size(usable, unit), keep = r->n < old->usable ? r->n : old->usable;
+    if (size < old->offset + keep)
+        size = old->offset + keep;
+    char *q = NEXT(realloc)(q_old, size);
     if (!q)
         return NULL;
     np_heap_block blk = {place(q, unit), usable};
     if (blk.offset != old->offset)
-        memmove(q + blk.offset, q + old->offset, r->n < old->usable ? r->n : old->usable);
+        memmove(q + blk.offset, q + old->offset, keep);
     return record(q, blk, s);
 }
 

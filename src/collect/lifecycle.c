@@ -243,6 +243,19 @@ static char owner_addr[256]; /* the address it bound (the real port when :0 was 
 static np_http_server *took_over;
 static void child_tick(void);
 
+/* The server's options from the settings: on addr, tick called once a second if set. */
+static np_http_options server_options(const char *addr, void (*tick)(void))
+{
+    np_http_options o;
+    memset(&o, 0, sizeof o);
+    o.addr = addr;
+    o.allow_remote = np_cfg.allow_remote;
+    o.bearer_token = np_cfg.token[0] ? np_cfg.token : NULL;
+    o.thread_start = collector_thread;
+    o.tick = tick;
+    return o;
+}
+
 static int http_start_as(const char *addr, enum server_role role, char *bound_out, size_t cap)
 {
     np_enter();
@@ -252,13 +265,7 @@ static int http_start_as(const char *addr, enum server_role role, char *bound_ou
         errno = EBUSY;
         rc = -1;
     } else {
-        np_http_options o;
-        memset(&o, 0, sizeof o);
-        o.addr = addr;
-        o.allow_remote = np_cfg.allow_remote;
-        o.bearer_token = np_cfg.token[0] ? np_cfg.token : NULL;
-        o.thread_start = collector_thread;
-        o.tick = role == SERVE_CHILD ? child_tick : NULL;
+        np_http_options o = server_options(addr, role == SERVE_CHILD ? child_tick : NULL);
         char bound[256];
         np_err err;
         if (np_http_start(&o, np_endpoints_handle, NULL, &server, bound, sizeof bound, &err) < 0) {
@@ -296,12 +303,7 @@ static void child_tick(void)
     np_tree_proc owner;
     if (took_over || !owner_addr[0] || owner_pid == getpid() || np_tree_find(owner_pid, &owner))
         return;
-    np_http_options o;
-    memset(&o, 0, sizeof o);
-    o.addr = owner_addr;
-    o.allow_remote = np_cfg.allow_remote;
-    o.bearer_token = np_cfg.token[0] ? np_cfg.token : NULL;
-    o.thread_start = collector_thread;
+    np_http_options o = server_options(owner_addr, NULL);
     char bound[256];
     np_err err;
     if (np_http_start(&o, np_endpoints_handle, NULL, &took_over, bound, sizeof bound, &err) < 0)
@@ -371,7 +373,11 @@ __attribute__((constructor)) static void np_collector_init(void)
     if (first)
         np_cmsg("the program's malloc comes from %s, not libnprof: heap profiling is off", first);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
-    if (np_cfg.http[0])
+    /* A program exec'd in a served tree joins it, as a forked child does; the configured
+     * address stays with the process that bound it. */
+    if (np_cfg.http[0] && np_tree_inherited())
+        http_start_as("127.0.0.1:0", SERVE_CHILD, NULL, 0);
+    else if (np_cfg.http[0])
         http_start(np_cfg.http, NULL, 0);
     start_dumps();
     np_leave();

@@ -1,10 +1,14 @@
-/* The tree's registry: a table of slots in a MAP_SHARED anonymous mapping, so that entries
- * written by any process of the tree are seen by all, whatever user each runs as. A slot is
- * claimed by a compare-and-swap of its pid; a process that died without clearing its slot is
- * told from a live one by its start time in /proc. */
+/* The tree's registry: a table of slots in a shared mapping of a memfd, so that entries written
+ * by any process of the tree are seen by all, whatever user each runs as: forks inherit the
+ * mapping, and programs exec'd in the tree inherit the file (its descriptor is named in
+ * NPROF_TREE_FD). A slot is claimed by a compare-and-swap of its pid; a process that died
+ * without clearing its slot is told from a live one by its start time in /proc. */
 #include "tree.h"
 
+#include "cconfig.h"
+
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,15 +30,64 @@ static slot *table;       /* shared by the tree */
 static slot *mine;        /* this process's slot, NULL before it registers */
 static pid_t mine_pid;    /* whose `mine` it is: a fork inherits the parent's */
 
-bool np_tree_init(void)
+static const char memfd_name[] = "nprof-tree";
+
+/* The registry file an exec'd program inherited, if NPROF_TREE_FD still names one (a program
+ * may have closed it, and the number been reused); -1 otherwise. */
+static int inherited_fd(void)
 {
-    if (table)
-        return true;
-    void *m = mmap(NULL, SLOTS * sizeof(slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    const char *v = getenv("NPROF_TREE_FD");
+    char path[64], target[64];
+    int fd = v ? atoi(v) : -1;
+    if (fd < 0)
+        return -1;
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0)
+        return -1;
+    target[n] = 0;
+    return strncmp(target, "/memfd:", 7) == 0 && strncmp(target + 7, memfd_name, sizeof memfd_name - 1) == 0 ? fd : -1;
+}
+
+/* A new registry file, left open across exec so that programs exec'd in the tree join it
+ * (unless they are not profiled: NPROF_FOLLOW_EXEC=0). */
+static int new_fd(void)
+{
+    int fd = memfd_create(memfd_name, np_cfg.follow_exec ? 0 : MFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (ftruncate(fd, SLOTS * sizeof(slot)) < 0) {
+        close(fd);
+        return -1;
+    }
+    char v[16];
+    snprintf(v, sizeof v, "%d", fd);
+    if (np_cfg.follow_exec)
+        setenv("NPROF_TREE_FD", v, 1);
+    return fd;
+}
+
+static bool map_table(int fd)
+{
+    void *m = mmap(NULL, SLOTS * sizeof(slot), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | (fd < 0 ? MAP_ANONYMOUS : 0), fd, 0);
     if (m == MAP_FAILED)
         return false;
     table = m;
     return true;
+}
+
+bool np_tree_inherited(void)
+{
+    if (table)
+        return true;
+    int fd = inherited_fd();
+    return fd >= 0 && map_table(fd);
+}
+
+bool np_tree_init(void)
+{
+    return np_tree_inherited() || map_table(new_fd()); /* without a memfd: forks only */
 }
 
 size_t np_tree_bytes(void)
@@ -82,6 +135,12 @@ void np_tree_register(const char *addr)
         return;
     }
     mine = NULL;
+    /* This pid's entry from before an exec is this process's now: that server is gone. */
+    for (size_t i = 0; i < SLOTS && !mine; i++) {
+        int32_t had = self;
+        if (atomic_compare_exchange_strong(&table[i].pid, &had, -1))
+            mine = &table[i];
+    }
     for (size_t i = 0; i < SLOTS && !mine; i++) {
         int32_t free_pid = 0;
         if (atomic_compare_exchange_strong(&table[i].pid, &free_pid, -1))

@@ -1,7 +1,7 @@
-/* The process tree of a served program: every process it forks (without exec) serves too, on
- * a loopback port of its own, and writes how to reach it into a registry that the whole tree
- * shares (a shared mapping made before the first fork and inherited by every fork), so that
- * the configured address can answer for each of them. */
+/* The process tree of a served program: every process it forks, and every program exec'd in it,
+ * serves too, on a loopback port of its own, and writes how to reach it into a registry that the
+ * whole tree shares (made by the first served process, inherited by forks and across exec), so
+ * that the configured address can answer for each of them. */
 #ifndef NP_TREE_H
 #define NP_TREE_H
 
@@ -14,9 +14,12 @@ typedef struct np_tree_proc {
     char program[48]; /* its name (/proc/PID/comm at registration) */
 } np_tree_proc;
 
-/* Makes the registry if this process has none yet (the first served process of the tree); false
- * if it cannot be mapped. */
+/* Makes the registry if this process has none yet (the first served process of the tree), or
+ * maps the one it inherited; false if it cannot be mapped. */
 bool np_tree_init(void);
+/* Whether this process belongs to a tree made by another one: forked from it, or exec'd by one
+ * of its processes (then it maps the registry it inherited). */
+bool np_tree_inherited(void);
 /* Writes this process (serving at addr) into the registry, or updates its entry. */
 void np_tree_register(const char *addr);
 /* Takes this process out (at exit). */
