@@ -67,14 +67,25 @@ void np_heap_snap_subtract(np_heap_snap *s, const np_heap_snap *base)
     np_hmap_free(&m);
 }
 
-/* Symbolizers live for one profile: the debug information of a large program can take tens of
- * megabytes once inflated, which the host should not carry between scrapes. */
-typedef struct elf_cache_entry {
-    char path[512];
-    np_elf *elf; /* NULL when the file could not be opened */
-} elf_cache_entry;
+/* Symbolization is deferred until every location of the profile is known, then done one
+ * module at a time: a module's symbol tables and debug information are opened, its locations
+ * looked up in address order, and everything closed before the next module is opened. The
+ * memory that costs at the worst moment (at exit, while the program's own heap is at its
+ * largest) is then that of the largest module, not of all of them. */
 
-enum { MAX_ELF = 256 };
+/* A location whose symbolization is pending, then its frames (first, n in the builder's
+ * frames). */
+typedef struct pending {
+    uint32_t loc, seg;
+    uint32_t first, n;
+} pending;
+
+/* A frame as the symbolizer gave it, its strings copied (ids in the builder's strings, NP_NONE
+ * for NULL) before the module that owned them is closed. */
+typedef struct found_frame {
+    uint32_t function, file;
+    int64_t line, start_line;
+} found_frame;
 
 typedef struct builder {
     np_profile *p;
@@ -83,41 +94,29 @@ typedef struct builder {
     uint32_t *seg_mapping; /* segment index -> mapping index, NP_NONE until used */
     np_hmap locs, funcs;
     np_buf key, name;
-    elf_cache_entry *elves;
-    size_t n_elves;
+    pending *pend;
+    size_t n_pend, cap_pend;
+    found_frame *frames;
+    size_t n_frames, cap_frames;
+    /* Frame strings, each once: id -> offset of a NUL-terminated copy in str_data. */
+    np_hmap str_ids;
+    np_buf str_data;
+    uint32_t *str_off;
+    size_t n_str, cap_str;
     /* location index -> runtime address of its function's start, for the legacy text's
      * "func+0xoff" (profile.proto has no field for it); 0 where unknown. */
     uint64_t *func_start;
     size_t func_start_cap;
 } builder;
 
-static np_elf *elf_for(builder *b, const char *path)
-{
-    for (size_t i = 0; i < b->n_elves; i++)
-        if (strcmp(b->elves[i].path, path) == 0)
-            return b->elves[i].elf;
-    np_elf *e = NULL;
-    np_err err;
-    if (path[0] == '/' && np_elf_open(path, &e, &err) < 0)
-        e = NULL;
-    if (!b->elves)
-        b->elves = calloc(MAX_ELF, sizeof *b->elves);
-    if (b->elves && b->n_elves < MAX_ELF) {
-        snprintf(b->elves[b->n_elves].path, sizeof b->elves[0].path, "%s", path);
-        b->elves[b->n_elves++].elf = e;
-    } else if (e) {
-        np_elf_close(e); /* no room to remember it: symbolize without */
-        e = NULL;
-    }
-    return e;
-}
-
 /* Everything a builder holds besides the profile it made. */
 static void builder_release(builder *b)
 {
-    for (size_t i = 0; i < b->n_elves; i++)
-        np_elf_close(b->elves[i].elf);
-    free(b->elves);
+    free(b->pend);
+    free(b->frames);
+    np_hmap_free(&b->str_ids);
+    np_buf_free(&b->str_data);
+    free(b->str_off);
     free(b->func_start);
     np_hmap_free(&b->locs);
     np_hmap_free(&b->funcs);
@@ -174,7 +173,7 @@ static void remember_func_start(builder *b, uint32_t ix, uint64_t addr, uint64_t
 }
 
 /* One location per distinct return address; the address recorded is the call instruction's
- * (return address - 1), which is also what symbolization looks up. */
+ * (return address - 1), which is also what symbolization looks up, later (symbolize_all). */
 static uint32_t location_for(builder *b, uintptr_t ret)
 {
     bool found;
@@ -188,30 +187,124 @@ static uint32_t location_for(builder *b, uintptr_t ret)
     const np_module_seg *seg = np_modules_find(b->segs, b->n_segs, addr);
     if (!seg)
         return ix;
-    uint32_t mi = mapping_for(b, seg);
-    l = &b->p->location[ix];
-    l->mapping = mi;
-    np_elf *e = elf_for(b, seg->path);
-    if (!e)
-        return ix;
-    uint64_t file_addr = np_elf_file_address(e, addr, seg->start, seg->offset);
+    l->mapping = mapping_for(b, seg);
+    *NP_PUSH(b->pend, b->n_pend, b->cap_pend) = (pending){ix, (uint32_t)(seg - b->segs), 0, 0};
+    return ix;
+}
+
+/* Interns a copy of s among the frame strings; its id, NP_NONE for NULL. */
+static uint32_t str_id(builder *b, const char *s)
+{
+    if (!s)
+        return NP_NONE;
+    size_t len = strlen(s);
+    bool found;
+    uint32_t id = np_hmap_intern(&b->str_ids, s, len, (uint32_t)b->n_str, &found);
+    if (!found) {
+        *NP_PUSH(b->str_off, b->n_str, b->cap_str) = (uint32_t)b->str_data.len;
+        np_buf_add(&b->str_data, s, len + 1);
+    }
+    return id;
+}
+
+static const char *str_at(const builder *b, uint32_t id)
+{
+    return id == NP_NONE ? NULL : b->str_data.data + b->str_off[id];
+}
+
+/* Looks up one pending location in its module, keeping what is found. */
+static void symbolize_one(builder *b, np_elf *e, pending *pd)
+{
+    np_location *l = &b->p->location[pd->loc];
+    const np_module_seg *seg = &b->segs[pd->seg];
+    uint64_t file_addr = np_elf_file_address(e, l->address, seg->start, seg->offset);
     np_sym_frame frames[MAX_INLINE];
     int nf = np_elf_symbolize(e, file_addr, frames, MAX_INLINE);
-    if (nf > 0) {
-        np_mapping *m = &b->p->mapping[mi];
-        l->line = np_arena_alloc(&b->p->arena, (size_t)nf * sizeof *l->line);
-        l->n_line = (uint32_t)nf;
-        for (int i = 0; i < nf; i++) {
-            l->line[i].func = function_for(b, &frames[i]);
-            l->line[i].line = frames[i].line;
-            m->has_functions = m->has_functions || frames[i].function;
-            m->has_filenames = m->has_filenames || frames[i].file;
-            m->has_line_numbers = m->has_line_numbers || frames[i].line;
-        }
-        m->has_inline_frames = m->has_inline_frames || nf > 1 || np_elf_has_lines(e);
-        remember_func_start(b, ix, addr, file_addr, frames[0].func_start);
+    if (nf <= 0)
+        return;
+    pd->first = (uint32_t)b->n_frames;
+    pd->n = (uint32_t)nf;
+    for (int i = 0; i < nf; i++)
+        *NP_PUSH(b->frames, b->n_frames, b->cap_frames) =
+            (found_frame){str_id(b, frames[i].function), str_id(b, frames[i].file), frames[i].line, frames[i].start_line};
+    np_mapping *m = &b->p->mapping[l->mapping];
+    m->has_inline_frames = m->has_inline_frames || nf > 1 || np_elf_has_lines(e);
+    remember_func_start(b, pd->loc, l->address, file_addr, frames[0].func_start);
+}
+
+/* Module, then address: each module's lookups together and in the order of its code. */
+static int by_module(const void *x, const void *y, void *ctx)
+{
+    const builder *b = ctx;
+    const pending *p = x, *q = y;
+    int c = p->seg == q->seg ? 0 : strcmp(b->segs[p->seg].path, b->segs[q->seg].path);
+    if (c)
+        return c;
+    uint64_t a = b->p->location[p->loc].address, d = b->p->location[q->loc].address;
+    return a < d ? -1 : a > d;
+}
+
+static int by_location(const void *x, const void *y)
+{
+    const pending *p = x, *q = y;
+    return p->loc < q->loc ? -1 : p->loc > q->loc;
+}
+
+/* The lines of a symbolized location, functions made in location order (as they would be if
+ * each location were symbolized when first seen). */
+static void add_lines(builder *b, const pending *pd)
+{
+    np_location *l = &b->p->location[pd->loc];
+    l->line = np_arena_alloc(&b->p->arena, (size_t)pd->n * sizeof *l->line);
+    l->n_line = pd->n;
+    for (uint32_t i = 0; i < pd->n; i++) {
+        const found_frame *ff = &b->frames[pd->first + i];
+        np_sym_frame f = {str_at(b, ff->function), str_at(b, ff->file), ff->line, ff->start_line, 0};
+        l->line[i].func = function_for(b, &f);
+        l->line[i].line = f.line;
+        np_mapping *m = &b->p->mapping[l->mapping];
+        m->has_functions = m->has_functions || f.function;
+        m->has_filenames = m->has_filenames || f.file;
+        m->has_line_numbers = m->has_line_numbers || f.line;
     }
-    return ix;
+}
+
+/* Symbolizes every pending location, one module open at a time. */
+static void symbolize_all(builder *b)
+{
+    if (b->n_pend > 1)
+        qsort_r(b->pend, b->n_pend, sizeof *b->pend, by_module, b);
+    np_elf *e = NULL;
+    const char *open_path = NULL;
+    for (size_t i = 0; i < b->n_pend; i++) {
+        const char *path = b->segs[b->pend[i].seg].path;
+        if (!open_path || strcmp(path, open_path) != 0) {
+            np_elf_close(e);
+            e = NULL;
+            open_path = path;
+            np_err err;
+            if (path[0] == '/' && np_elf_open(path, &e, &err) < 0)
+                e = NULL;
+        }
+        if (e)
+            symbolize_one(b, e, &b->pend[i]);
+    }
+    np_elf_close(e);
+    if (b->n_pend > 1)
+        qsort(b->pend, b->n_pend, sizeof *b->pend, by_location);
+    for (size_t i = 0; i < b->n_pend; i++)
+        if (b->pend[i].n)
+            add_lines(b, &b->pend[i]);
+    /* Everything is in the profile now: give the copies back before it is encoded. */
+    b->n_pend = b->n_frames = b->n_str = 0;
+    free(b->frames);
+    free(b->str_off);
+    b->frames = NULL;
+    b->str_off = NULL;
+    b->cap_frames = b->cap_str = 0;
+    np_buf_free(&b->str_data);
+    np_hmap_free(&b->str_ids);
+    np_hmap_init(&b->str_ids, 16);
 }
 
 static int64_t round_est(double v)
@@ -243,6 +336,7 @@ np_profile *np_heap_profile(const np_heap_snap *s, bool allocs, int64_t duration
         mapping_for(&b, &b.segs[0]);
     np_hmap_init(&b.locs, 1024);
     np_hmap_init(&b.funcs, 1024);
+    np_hmap_init(&b.str_ids, 1024);
     for (size_t i = 0; b.seg_mapping && i < s->n; i++) {
         const np_heap_rec *r = &s->recs[i];
         np_sample *smp = np_profile_add_sample(b.p);
@@ -261,6 +355,7 @@ np_profile *np_heap_profile(const np_heap_snap *s, bool allocs, int64_t duration
         smp->label = np_arena_alloc(&b.p->arena, sizeof *smp->label);
         smp->label[0] = (np_label){"bytes", "", "", (int64_t)r->size};
     }
+    symbolize_all(&b);
     builder_release(&b);
     return b.p;
 }
@@ -354,6 +449,12 @@ void np_heap_write_text(np_buf *out)
         b.seg_mapping[i] = NP_NONE;
     np_hmap_init(&b.locs, 1024);
     np_hmap_init(&b.funcs, 1024);
+    np_hmap_init(&b.str_ids, 1024);
+    /* Every location first, so they are symbolized together, module by module. */
+    for (size_t i = 0; tr && b.seg_mapping && i < s.n; i++)
+        for (int k = 0; k < tr[i].r->n_pcs; k++)
+            location_for(&b, tr[i].r->pcs[k]);
+    symbolize_all(&b);
     for (size_t i = 0; tr && b.seg_mapping && i < s.n; i++) {
         const np_heap_rec *r = tr[i].r;
         np_buf_printf(out, "%" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "] @", tr[i].inuse_count,

@@ -71,25 +71,36 @@ char *dw_pool_str(dwarf *d, const char *a, const char *b, const char *c)
 
 /* ---- units ---- */
 
-/* Walks the unit headers of .debug_info once; later lookups are binary searches. */
+/* Longest unit header: 64-bit length (12), version (2), unit type and address size (2),
+ * abbreviation offset (8), then a type signature and offset (16). */
+#define UNIT_HEADER_MAX 48
+
+/* Walks the unit headers of .debug_info once; later lookups are binary searches. The headers
+ * are copied out, not read in place: a section inflated in pieces then keeps nothing of this
+ * pass over all of it. */
 static int scan_units(dwarf *d)
 {
     const dw_sect *info = &d->sec[DS_INFO];
     size_t cap = 0;
     uint64_t off = 0;
+    uint8_t hdr[UNIT_HEADER_MAX];
     while (off < info->len) {
-        dw_cur c = dw_cur_make(info->data, info->len, off);
+        size_t n = info->len - off < sizeof hdr ? (size_t)(info->len - off) : sizeof hdr;
+        if (elf_section_copy(d->f, info->es, off, hdr, n) < 0)
+            break; /* unreadable from here on: nothing after it can be located */
+        dw_cur c = dw_cur_make(hdr, n, 0);
         unsigned off_size;
         uint64_t len = dw_unit_length(&c, &off_size);
-        if (c.bad || len > dw_left(&c))
+        size_t len_size = (size_t)(c.p - hdr);
+        if (c.bad || len > info->len - off - len_size)
             break; /* a truncated unit ends the walk: nothing after it can be located */
-        uint64_t end = (uint64_t)(c.p - info->data) + len;
-        dw_unit u;
+        uint64_t end = off + len_size + len;
+        dw_uhdr u;
         memset(&u, 0, sizeof u);
         u.off = off;
         u.end = end;
         u.off_size = (uint8_t)off_size;
-        dw_cur h = dw_cur_make(info->data, end, (size_t)(c.p - info->data));
+        dw_cur h = dw_cur_make(hdr, end - off < n ? (size_t)(end - off) : n, len_size);
         u.version = dw_u16(&h);
         if (u.version >= 5) {
             u.unit_type = dw_u8(&h);
@@ -104,22 +115,50 @@ static int scan_units(dwarf *d)
             u.abbrev_off = dw_uint(&h, off_size);
             u.addr_size = dw_u8(&h);
         }
-        u.die_off = (uint64_t)(h.p - info->data);
+        u.die_delta = (uint8_t)(h.p - hdr);
         bool usable = !h.bad && u.version >= 2 && u.version <= 5 && (u.addr_size == 4 || u.addr_size == 8);
         if (usable) {
             if (d->nunits == cap) {
                 size_t ncap = cap ? cap * 2 : 64;
-                dw_unit *nu = realloc(d->units, ncap * sizeof *nu);
+                dw_uhdr *nu = realloc(d->hdrs, ncap * sizeof *nu);
                 if (!nu)
                     return -1;
-                d->units = nu;
+                d->hdrs = nu;
                 cap = ncap;
             }
-            d->units[d->nunits++] = u;
+            d->hdrs[d->nunits++] = u;
         }
         off = end;
     }
-    return 0;
+    /* A mapped section's pages, read for the headers, are not needed until units are read. */
+    if (info->es)
+        elf_section_release(d->f, info->es, 0, info->len);
+    dw_uhdr *fit = d->nunits ? realloc(d->hdrs, d->nunits * sizeof *fit) : NULL;
+    if (fit)
+        d->hdrs = fit;
+    d->units = calloc(d->nunits ? d->nunits : 1, sizeof *d->units);
+    return d->units ? 0 : -1;
+}
+
+dw_unit *dw_unit_get(dwarf *d, size_t i)
+{
+    if (!d->units[i]) {
+        const dw_uhdr *h = &d->hdrs[i];
+        dw_unit *u = calloc(1, sizeof *u);
+        if (!u)
+            return NULL;
+        u->off = h->off;
+        u->die_off = h->off + h->die_delta;
+        u->end = h->end;
+        u->version = h->version;
+        u->unit_type = h->unit_type;
+        u->addr_size = h->addr_size;
+        u->off_size = h->off_size;
+        u->abbrev_off = h->abbrev_off;
+        u->whole = !d->sec[DS_INFO].pieces;
+        d->units[i] = u;
+    }
+    return d->units[i];
 }
 
 dw_unit *dw_unit_at(dwarf *d, uint64_t off)
@@ -127,15 +166,15 @@ dw_unit *dw_unit_at(dwarf *d, uint64_t off)
     size_t lo = 0, hi = d->nunits;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (d->units[mid].off <= off)
+        if (d->hdrs[mid].off <= off)
             lo = mid + 1;
         else
             hi = mid;
     }
     if (lo == 0)
         return NULL;
-    dw_unit *u = &d->units[lo - 1];
-    return off >= u->die_off && off < u->end ? u : NULL;
+    const dw_uhdr *h = &d->hdrs[lo - 1];
+    return off >= h->off + h->die_delta && off < h->end ? dw_unit_get(d, lo - 1) : NULL;
 }
 
 /* ---- abbreviations ---- */
@@ -155,17 +194,18 @@ static void abbrevs_free(dw_abbrevs *t)
     }
 }
 
-static dw_abbrevs *parse_abbrevs(dwarf *d, uint64_t off)
+/* Parses the table at off from the bytes before lim; *short_read tells whether it ran into
+ * lim (so a longer read may find more). */
+static dw_abbrevs *parse_abbrevs(dwarf *d, uint64_t off, uint64_t lim, bool *short_read)
 {
     const dw_sect *s = &d->sec[DS_ABBREV];
-    if (off >= s->len)
-        return NULL;
+    *short_read = false;
     dw_abbrevs *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->off = off;
     size_t vcap = 0, scap = 0;
-    dw_cur c = dw_cur_make(s->data, s->len, (size_t)off);
+    dw_cur c = dw_cur_make(s->data, (size_t)lim, (size_t)off);
     for (;;) {
         uint64_t code = dw_uleb(&c);
         if (c.bad || code == 0)
@@ -206,6 +246,14 @@ static dw_abbrevs *parse_abbrevs(dwarf *d, uint64_t off)
         if (c.bad)
             break; /* keep the complete entries of a truncated table */
     }
+    *short_read = c.bad;
+    /* Grown by doubling: give back what the table did not use. */
+    dw_abbrev *fv = t->n ? realloc(t->v, t->n * sizeof *fv) : NULL;
+    if (fv)
+        t->v = fv;
+    dw_attrspec *fs = t->nspecs ? realloc(t->specs, t->nspecs * sizeof *fs) : NULL;
+    if (fs)
+        t->specs = fs;
     t->dense = true;
     for (size_t i = 0; i < t->n && t->dense; i++)
         t->dense = t->v[i].code == i + 1;
@@ -215,6 +263,29 @@ static dw_abbrevs *parse_abbrevs(dwarf *d, uint64_t off)
 fail:
     abbrevs_free(t);
     return NULL;
+}
+
+/* A table's length is only known by reading it: of a section inflated in pieces, a few pages
+ * are asked for, and more when the table runs past them. */
+#define ABBREV_CHUNK 4096
+
+static dw_abbrevs *read_abbrevs(dwarf *d, uint64_t off)
+{
+    const dw_sect *s = &d->sec[DS_ABBREV];
+    if (off >= s->len)
+        return NULL;
+    for (uint64_t want = s->pieces ? ABBREV_CHUNK : s->len - off;; want *= 4) {
+        uint64_t lim = want < s->len - off ? off + want : s->len;
+        if (dw_need(d, DS_ABBREV, off, lim - off) < 0)
+            return NULL;
+        bool short_read;
+        dw_abbrevs *t = parse_abbrevs(d, off, lim, &short_read);
+        if (!t || !short_read || lim == s->len) {
+            dw_read_done(d, DS_ABBREV, off, lim - off); /* all of it is in t now */
+            return t;
+        }
+        abbrevs_free(t);
+    }
 }
 
 /* Abbreviation tables are shared between units that name the same offset (dwz does this). */
@@ -230,7 +301,7 @@ static dw_abbrevs *get_abbrevs(dwarf *d, uint64_t off)
     }
     if (lo < d->nabbrevs && d->abbrevs[lo]->off == off)
         return d->abbrevs[lo];
-    dw_abbrevs *t = parse_abbrevs(d, off);
+    dw_abbrevs *t = read_abbrevs(d, off);
     if (!t)
         return NULL;
     if (d->nabbrevs == d->abbrevs_cap) {
@@ -399,17 +470,19 @@ static int attr_slot(uint32_t attr)
     }
 }
 
-int dw_read_die(dwarf *d, dw_unit *u, uint64_t off, dw_die *die)
+/* Reads the DIE at off from the bytes before lim; *short_read tells whether it ran into lim. */
+static int read_die(dwarf *d, dw_unit *u, uint64_t off, uint64_t lim, dw_die *die, bool *short_read)
 {
-    if (!u->abbrevs || off < u->die_off || off >= u->end)
-        return -1;
     const dw_sect *info = &d->sec[DS_INFO];
-    dw_cur c = dw_cur_make(info->data, (size_t)u->end, (size_t)off);
+    dw_cur c = dw_cur_make(info->data, (size_t)lim, (size_t)off);
     die->off = off;
     die->have = 0;
+    *short_read = false;
     uint64_t code = dw_uleb(&c);
-    if (c.bad)
+    if (c.bad) {
+        *short_read = true;
         return -1;
+    }
     if (code == 0) {
         die->null = true;
         die->children = false;
@@ -426,8 +499,10 @@ int dw_read_die(dwarf *d, dw_unit *u, uint64_t off, dw_die *die)
     const dw_attrspec *spec = a->n ? u->abbrevs->specs + a->first : NULL; /* specs is NULL if no abbrev has any */
     for (uint32_t i = 0; i < a->n; i++) {
         dw_val v;
-        if (!dw_read_form(&c, u, spec[i].form, spec[i].implicit, &v))
+        if (!dw_read_form(&c, u, spec[i].form, spec[i].implicit, &v)) {
+            *short_read = c.bad;
             return -1;
+        }
         int slot = attr_slot(spec[i].attr);
         if (slot >= 0 && !DW_HAS(die, slot)) {
             die->a[slot] = v;
@@ -438,12 +513,60 @@ int dw_read_die(dwarf *d, dw_unit *u, uint64_t off, dw_die *die)
     return 0;
 }
 
-/* A NUL-terminated string at off in a string section, or NULL. */
-static const char *sect_str(const dw_sect *s, uint64_t off)
+/* What one DIE read asks for of a unit not made whole: most DIEs are a few dozen bytes. */
+#define DIE_CHUNK 512
+
+int dw_read_die(dwarf *d, dw_unit *u, uint64_t off, dw_die *die)
 {
-    if (off >= s->len || !memchr(s->data + off, 0, s->len - off))
+    if (!u->abbrevs || off < u->die_off || off >= u->end)
+        return -1;
+    bool short_read;
+    if (u->whole)
+        return read_die(d, u, off, u->end, die, &short_read);
+    /* A DIE's length is only known by reading it: when it runs past what was asked for, ask
+     * for more and read it again. */
+    for (uint64_t want = DIE_CHUNK;; want *= 4) {
+        uint64_t lim = want < u->end - off ? off + want : u->end;
+        if (dw_need(d, DS_INFO, off, lim - off) < 0)
+            return -1;
+        int rc = read_die(d, u, off, lim, die, &short_read);
+        if (rc == 0 || !short_read || lim == u->end)
+            return rc;
+    }
+}
+
+int dw_unit_whole(dwarf *d, dw_unit *u)
+{
+    if (!u->whole) {
+        if (dw_need(d, DS_INFO, u->off, u->end - u->off) < 0)
+            return -1;
+        u->whole = true;
+    }
+    return 0;
+}
+
+/* Of a string section inflated in pieces, a string is asked for a page at a time until its
+ * end is found: strings are short, pages are what memory is counted in. */
+#define STR_CHUNK 4096
+
+/* A NUL-terminated string at off in string section i of d, or NULL. */
+static const char *sect_str(dwarf *d, int i, uint64_t off)
+{
+    const dw_sect *s = &d->sec[i];
+    if (off >= s->len)
         return NULL;
-    return (const char *)s->data + off;
+    uint64_t at = off;
+    while (at < s->len) {
+        uint64_t n = s->pieces ? STR_CHUNK - at % STR_CHUNK : s->len - at;
+        if (n > s->len - at)
+            n = s->len - at;
+        if (dw_need(d, i, at, n) < 0)
+            return NULL;
+        if (memchr(s->data + at, 0, (size_t)n))
+            return (const char *)s->data + off;
+        at += n;
+    }
+    return NULL;
 }
 
 const char *dw_str(dwarf *d, const dw_unit *u, const dw_val *v)
@@ -452,12 +575,12 @@ const char *dw_str(dwarf *d, const dw_unit *u, const dw_val *v)
     case DW_FORM_string:
         return (const char *)v->ptr;
     case DW_FORM_strp:
-        return sect_str(&d->sec[DS_STR], v->u);
+        return sect_str(d, DS_STR, v->u);
     case DW_FORM_line_strp:
-        return sect_str(&d->sec[DS_LINE_STR], v->u);
+        return sect_str(d, DS_LINE_STR, v->u);
     case DW_FORM_strp_sup:
     case DW_FORM_GNU_strp_alt:
-        return d->alt ? sect_str(&d->alt->sec[DS_STR], v->u) : NULL;
+        return d->alt ? sect_str(d->alt, DS_STR, v->u) : NULL;
     case DW_FORM_strx:
     case DW_FORM_strx1:
     case DW_FORM_strx2:
@@ -468,13 +591,14 @@ const char *dw_str(dwarf *d, const dw_unit *u, const dw_val *v)
          * (the DWARF 5 default for a single unit). */
         uint64_t base = u->has_str_offsets_base ? u->str_offsets_base : 8;
         const dw_sect *so = &d->sec[DS_STR_OFFSETS];
-        if (v->u > (UINT64_MAX - base) / u->off_size)
+        if (v->u > (UINT64_MAX - base) / u->off_size ||
+            dw_need(d, DS_STR_OFFSETS, base + v->u * u->off_size, u->off_size) < 0)
             return NULL;
         dw_cur c = dw_cur_make(so->data, so->len, 0);
         if (!dw_skip(&c, base + v->u * u->off_size))
             return NULL;
         uint64_t off = dw_uint(&c, u->off_size);
-        return c.bad ? NULL : sect_str(&d->sec[DS_STR], off);
+        return c.bad ? NULL : sect_str(d, DS_STR, off);
     }
     default:
         return NULL;
@@ -485,7 +609,8 @@ bool dw_addr_index(dwarf *d, const dw_unit *u, uint64_t idx, uint64_t *out)
 {
     uint64_t base = u->has_addr_base ? u->addr_base : 8;
     const dw_sect *s = &d->sec[DS_ADDR];
-    if (idx > (UINT64_MAX - base) / u->addr_size)
+    if (idx > (UINT64_MAX - base) / u->addr_size ||
+        dw_need(d, DS_ADDR, base + idx * u->addr_size, u->addr_size) < 0)
         return false;
     dw_cur c = dw_cur_make(s->data, s->len, 0);
     if (!dw_skip(&c, base + idx * u->addr_size))
@@ -610,8 +735,10 @@ dwarf *dwarf_open(elf_file *f, elf_file *alt)
     d->f = f;
     for (int i = 0; i < DS_COUNT; i++) {
         elf_sec *s = elf_section(f, section_names[i]);
-        if (s)
-            elf_section_data(f, s, &d->sec[i].data, &d->sec[i].len);
+        if (s && elf_section_view(f, s, &d->sec[i].data, &d->sec[i].len) == 0) {
+            d->sec[i].es = s;
+            d->sec[i].pieces = elf_section_piecewise(s);
+        }
     }
     if (!d->sec[DS_INFO].len && !d->sec[DS_LINE].len) {
         free(d);
@@ -630,11 +757,15 @@ void dwarf_close(dwarf *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i < d->nunits; i++) {
-        dw_lines_free(d->units[i].lines);
-        dw_tree_free(d->units[i].tree);
+    for (size_t i = 0; d->units && i < d->nunits; i++) {
+        if (d->units[i]) {
+            dw_lines_free(d->units[i]->lines);
+            dw_tree_free(d->units[i]->tree);
+            free(d->units[i]);
+        }
     }
     free(d->units);
+    free(d->hdrs);
     for (size_t i = 0; i < d->nabbrevs; i++)
         abbrevs_free(d->abbrevs[i]);
     free(d->abbrevs);

@@ -1,14 +1,17 @@
-/* Functions and inlined calls of one unit (DW_TAG_subprogram, DW_TAG_inlined_subroutine) as a
- * tree with address ranges, built on the first lookup in that unit, and the address -> frames
- * query that combines it with the line table. */
+/* Functions and inlined calls of one unit (DW_TAG_subprogram, DW_TAG_inlined_subroutine) as
+ * trees with address ranges, and the address -> frames query that combines them with the line
+ * table. The first lookup in a unit walks its DIEs once for its functions (the roots); the
+ * calls inlined into a function, most of a unit's nodes in optimized code, are read from that
+ * function's DIEs when a lookup first lands in it. */
 #include "dwarf_int.h"
 
 #include <stdlib.h>
 
 typedef struct dw_node {
     uint64_t die_off;
-    int32_t parent; /* for an inlined call, the node it was inlined into; -1 for a function */
-    uint32_t depth; /* 0 for a function, parent's depth + 1 for an inlined call */
+    int32_t parent; /* inlined call: the node of its root's inline tree it was inlined into, or
+                     * -1 for the root itself; a root: -1 */
+    uint32_t depth; /* 0 for a root, parent's depth + 1 for an inlined call */
     uint64_t call_file, call_line;
     const char *name;
     int64_t decl_line;
@@ -20,6 +23,16 @@ typedef struct dw_span {
     uint32_t node;
 } dw_span;
 
+/* Nodes with their address ranges, searchable by address once finished: a unit's roots, or
+ * the calls inlined into one root. */
+typedef struct dw_nodes {
+    dw_node *v;
+    size_t n, cap;
+    dw_span *spans; /* sorted by lo */
+    size_t nspans, spans_cap;
+    uint64_t *maxhi; /* running maximum of hi, as in dwarf_index.c */
+} dw_nodes;
+
 /* A C++ namespace, class, struct or union: the DIE offsets its subtree spans, to qualify names
  * that GCC gives no DW_AT_linkage_name (internal linkage: static functions, anonymous
  * namespaces, templates over local types). */
@@ -29,16 +42,28 @@ typedef struct dw_scope {
     int32_t parent;
 } dw_scope;
 
+/* What a root has besides its node: where its DIE subtree ends, and its inline tree. */
+typedef struct dw_root {
+    uint64_t end;
+    dw_nodes *inl;
+    int8_t inl_state; /* 0 not built, 1 built, -1 failed */
+} dw_root;
+
+/* A root is a function with code (DW_TAG_subprogram, DW_TAG_entry_point), or an inlined call
+ * that is not inside one (as in a function without code of its own). */
 struct dw_tree {
     dw_scope *scopes; /* in DIE order, so sorted by start */
     size_t nscopes, scopes_cap;
-    dw_node *nodes;
-    size_t nnodes, nodes_cap;
-    dw_span *spans; /* sorted by lo */
-    size_t nspans, spans_cap;
-    uint64_t *maxhi; /* running maximum of hi, as in dwarf_index.c */
+    dw_nodes roots;
+    dw_root *root; /* root[i] for roots.v[i] */
+    size_t root_cap;
     bool failed;
 };
+
+/* A node of a tree: a root, or (inl >= 0) a call inlined into it. */
+typedef struct node_ref {
+    int32_t root, inl;
+} node_ref;
 
 /* Deepest DIE nesting we follow; real code nests a few dozen levels at most. */
 #define MAX_DIE_DEPTH 256
@@ -46,55 +71,82 @@ struct dw_tree {
 #define MAX_NAME_CHAIN 16
 /* Most enclosing scopes put into a qualified name. */
 #define MAX_SCOPES 32
-/* Cap on one unit's spans, so a fuzzed unit cannot make us allocate without bound. */
+/* Cap on the spans of one set of nodes, so a fuzzed unit cannot make us allocate without
+ * bound. */
 #define MAX_SPANS (1u << 24)
+
+/* Values of a walk's enclosing[] besides node indexes. */
+enum { NO_NODE = -1, THE_ROOT = -2, UNKEPT_NODE = -3 };
+
+typedef struct span_sink {
+    dw_nodes *ns;
+    bool *failed;
+} span_sink;
 
 static bool add_span(void *ctx, uint64_t lo, uint64_t hi)
 {
-    dw_tree *t = ctx;
+    span_sink *k = ctx;
+    dw_nodes *ns = k->ns;
     if (lo == 0)
         return true; /* discarded by the linker */
-    if (t->nspans == t->spans_cap) {
-        size_t ncap = t->spans_cap ? t->spans_cap * 2 : 256;
-        dw_span *ns = ncap <= MAX_SPANS ? realloc(t->spans, ncap * sizeof *ns) : NULL;
-        if (!ns) {
-            t->failed = true;
+    if (ns->nspans == ns->spans_cap) {
+        size_t ncap = ns->spans_cap ? ns->spans_cap * 2 : 16;
+        dw_span *sp = ncap <= MAX_SPANS ? realloc(ns->spans, ncap * sizeof *sp) : NULL;
+        if (!sp) {
+            *k->failed = true;
             return false;
         }
-        t->spans = ns;
-        t->spans_cap = ncap;
+        ns->spans = sp;
+        ns->spans_cap = ncap;
     }
-    t->spans[t->nspans++] = (dw_span){lo, hi, (uint32_t)(t->nnodes - 1)};
+    ns->spans[ns->nspans++] = (dw_span){lo, hi, (uint32_t)(ns->n - 1)};
     return true;
 }
 
-static int32_t add_node(dw_tree *t, const dw_die *die, int32_t enclosing)
+/* For a call whose node is not kept here: whether it has any code (stops at the first range). */
+static bool note_code(void *ctx, uint64_t lo, uint64_t hi)
 {
-    if (t->nnodes >= INT32_MAX)
-        return -1;
-    if (t->nnodes == t->nodes_cap) {
-        size_t ncap = t->nodes_cap ? t->nodes_cap * 2 : 64;
-        dw_node *nn = realloc(t->nodes, ncap * sizeof *nn);
-        if (!nn) {
-            t->failed = true;
-            return -1;
+    (void)hi;
+    if (lo == 0)
+        return true;
+    *(bool *)ctx = true;
+    return false;
+}
+
+/* Adds a node for the DIE and its ranges; its index, or NO_NODE if it has no code (or on
+ * allocation failure, which sets *failed). */
+static int32_t add_node(dwarf *d, dw_unit *u, dw_nodes *ns, const dw_die *die, int32_t parent, uint32_t depth,
+                        bool *failed)
+{
+    if (ns->n >= INT32_MAX)
+        return NO_NODE;
+    if (ns->n == ns->cap) {
+        size_t ncap = ns->cap ? ns->cap * 2 : 16;
+        dw_node *nv = realloc(ns->v, ncap * sizeof *nv);
+        if (!nv) {
+            *failed = true;
+            return NO_NODE;
         }
-        t->nodes = nn;
-        t->nodes_cap = ncap;
+        ns->v = nv;
+        ns->cap = ncap;
     }
-    dw_node *n = &t->nodes[t->nnodes];
+    dw_node *n = &ns->v[ns->n++];
     memset(n, 0, sizeof *n);
     n->die_off = die->off;
-    n->parent = -1;
-    if (die->tag == DW_TAG_inlined_subroutine && enclosing >= 0) {
-        n->parent = enclosing;
-        n->depth = t->nodes[enclosing].depth + 1;
-    }
+    n->parent = parent;
+    n->depth = depth;
     if (DW_HAS(die, A_CALL_FILE))
         dw_const(&die->a[A_CALL_FILE], &n->call_file);
     if (DW_HAS(die, A_CALL_LINE))
         dw_const(&die->a[A_CALL_LINE], &n->call_line);
-    return (int32_t)t->nnodes++;
+    size_t before = ns->nspans;
+    span_sink k = {ns, failed};
+    dw_die_ranges(d, u, die, add_span, &k);
+    if (ns->nspans == before) { /* no code after all (e.g. only discarded ranges) */
+        ns->n--;
+        return NO_NODE;
+    }
+    return (int32_t)(ns->n - 1);
 }
 
 static int32_t add_scope(dwarf *d, dw_unit *u, dw_tree *t, const dw_die *die, int32_t parent)
@@ -124,6 +176,11 @@ static bool is_scope_tag(uint32_t tag)
            tag == DW_TAG_union_type;
 }
 
+static bool is_code_tag(uint32_t tag)
+{
+    return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine || tag == DW_TAG_entry_point;
+}
+
 /* Subtrees that cannot hold code (types, variables, parameters) are skipped with
  * DW_AT_sibling when the producer wrote it; everything else is walked, since C++ and GNU C
  * put functions inside namespaces, functions and blocks. */
@@ -143,6 +200,17 @@ static bool may_hold_code(uint32_t tag)
     }
 }
 
+/* Where a walk goes after a DIE with children that cannot hold code: past them, when the
+ * producer says where that is (forward only, so a corrupt sibling cannot loop); else 0. */
+static uint64_t sibling_of(dwarf *d, dw_unit *u, const dw_die *die, uint64_t limit)
+{
+    uint64_t sib;
+    if (may_hold_code(die->tag) || !DW_HAS(die, A_SIBLING) || dw_ref(d, u, &die->a[A_SIBLING], &sib) != d ||
+        sib <= die->off || sib >= limit)
+        return 0;
+    return sib;
+}
+
 static int span_cmp(const void *a, const void *b)
 {
     const dw_span *x = a, *y = b;
@@ -151,14 +219,78 @@ static int span_cmp(const void *a, const void *b)
     return x->node < y->node ? -1 : x->node > y->node;
 }
 
+/* Shrinks a grown array to n elements, keeping it as it is if that fails. */
+static void shrink(void **arr, size_t n, size_t size)
+{
+    void *p = n && *arr ? realloc(*arr, n * size) : NULL;
+    if (p)
+        *arr = p;
+}
+
+/* Sorts the spans and makes the running maximum; false on allocation failure. */
+static bool finish_nodes(dw_nodes *ns)
+{
+    if (ns->nspans > 1) /* qsort must not see the NULL of an empty array */
+        qsort(ns->spans, ns->nspans, sizeof *ns->spans, span_cmp);
+    /* The arrays grew by doubling: give back what was not used (up to half). */
+    shrink((void **)&ns->v, ns->n, sizeof *ns->v);
+    shrink((void **)&ns->spans, ns->nspans, sizeof *ns->spans);
+    ns->maxhi = malloc((ns->nspans ? ns->nspans : 1) * sizeof *ns->maxhi);
+    if (!ns->maxhi)
+        return false;
+    for (size_t i = 0; i < ns->nspans; i++)
+        ns->maxhi[i] = i && ns->maxhi[i - 1] > ns->spans[i].hi ? ns->maxhi[i - 1] : ns->spans[i].hi;
+    return true;
+}
+
+static void nodes_free(dw_nodes *ns)
+{
+    free(ns->v);
+    free(ns->spans);
+    free(ns->maxhi);
+}
+
+/* Records where root r's DIE subtree ends. */
+static void end_root(dw_tree *t, int32_t r, uint64_t end)
+{
+    if (r >= 0 && (size_t)r < t->root_cap)
+        t->root[r].end = end;
+}
+
+/* Adds a root for the DIE; its index, or NO_NODE. */
+static int32_t add_root(dwarf *d, dw_unit *u, dw_tree *t, const dw_die *die)
+{
+    int32_t r = add_node(d, u, &t->roots, die, -1, 0, &t->failed);
+    if (r < 0)
+        return r;
+    if ((size_t)r >= t->root_cap) {
+        size_t ncap = t->root_cap ? t->root_cap * 2 : 16;
+        dw_root *nr = realloc(t->root, ncap * sizeof *nr);
+        if (!nr) {
+            t->failed = true;
+            return NO_NODE;
+        }
+        t->root = nr;
+        t->root_cap = ncap;
+    }
+    t->root[r] = (dw_root){u->end, NULL, 0};
+    return r;
+}
+
+/* The walk over all of a unit's DIEs: its roots and, for C++, its scopes. An inlined call in a
+ * root is only noted (its node is made with the root's inline tree), as the calls inlined into
+ * it and any call in a function without code (the roots of their own). */
 static dw_tree *build_tree(dwarf *d, dw_unit *u)
 {
+    if (dw_unit_whole(d, u) < 0) /* every DIE is read: the unit at once, not DIE by DIE */
+        return NULL;
     dw_tree *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    /* enclosing[k]: the innermost function/inlined node around DIEs at nesting level k + 1;
-     * scope_at[k]: the scope opened by the DIE at level k, or -1. */
-    int32_t enclosing[MAX_DIE_DEPTH], scope_at[MAX_DIE_DEPTH];
+    /* enclosing[k]: the innermost function/inlined node around DIEs at nesting level k + 1 (a
+     * root index, UNKEPT_NODE or NO_NODE); scope_at[k], root_at[k]: the scope and root opened
+     * by the DIE at level k, or -1. */
+    int32_t enclosing[MAX_DIE_DEPTH], scope_at[MAX_DIE_DEPTH], root_at[MAX_DIE_DEPTH];
     int32_t scope = -1;
     int level = 0;
     uint64_t off = u->die_off;
@@ -174,39 +306,36 @@ static dw_tree *build_tree(dwarf *d, dw_unit *u)
                 t->scopes[scope_at[level]].end = die.next;
                 scope = t->scopes[scope_at[level]].parent;
             }
+            end_root(t, root_at[level], die.next);
             off = die.next;
             continue;
         }
-        int32_t outer = level > 0 ? enclosing[level - 1] : -1;
-        int32_t node = -1;
-        bool code_tag = die.tag == DW_TAG_subprogram || die.tag == DW_TAG_inlined_subroutine ||
-                        die.tag == DW_TAG_entry_point;
+        int32_t outer = level > 0 ? enclosing[level - 1] : NO_NODE;
+        int32_t node = NO_NODE;
+        bool code_tag = is_code_tag(die.tag);
         if (code_tag && (DW_HAS(&die, A_LOW) || DW_HAS(&die, A_RANGES))) {
-            node = add_node(t, &die, outer);
-            if (node >= 0) {
-                size_t before = t->nspans;
-                dw_die_ranges(d, u, &die, add_span, t);
-                if (t->nspans == before) { /* no code after all (e.g. only discarded ranges) */
-                    t->nnodes--;
-                    node = -1;
-                }
+            if (die.tag == DW_TAG_inlined_subroutine && outer != NO_NODE) {
+                bool has_code = false;
+                dw_die_ranges(d, u, &die, note_code, &has_code);
+                node = has_code ? UNKEPT_NODE : NO_NODE;
+            } else {
+                node = add_root(d, u, t, &die);
             }
         }
         if (die.children) {
             /* A function without code (an abstract instance, a declaration) is walked all the
              * same: GCC nests concrete code in it, e.g. a lambda's operator() in the abstract
              * instance of the function that defines the lambda. */
-            bool skip = !may_hold_code(die.tag);
-            uint64_t sib;
-            if (skip && DW_HAS(&die, A_SIBLING) && dw_ref(d, u, &die.a[A_SIBLING], &sib) == d &&
-                sib > off && sib < u->end) {
-                off = sib; /* forward only, so a corrupt sibling cannot loop */
+            uint64_t sib = sibling_of(d, u, &die, u->end);
+            if (sib) {
+                off = sib;
                 continue;
             }
             if (level >= MAX_DIE_DEPTH)
                 break;
             /* Inside a function without code, nothing is inlined into anything with code. */
-            enclosing[level] = node >= 0 ? node : (code_tag ? -1 : outer);
+            enclosing[level] = node != NO_NODE ? node : (code_tag ? NO_NODE : outer);
+            root_at[level] = node >= 0 ? node : -1;
             scope_at[level] = -1;
             if (u->cplus && is_scope_tag(die.tag)) {
                 int32_t sc = add_scope(d, u, t, &die, scope);
@@ -214,60 +343,189 @@ static dw_tree *build_tree(dwarf *d, dw_unit *u)
                     scope = scope_at[level] = sc;
             }
             level++;
-        } else if (level == 0) {
-            break; /* a unit DIE without children */
+        } else {
+            end_root(t, node, die.next);
+            if (level == 0)
+                break; /* a unit DIE without children */
         }
         off = die.next;
     }
-    if (t->failed) {
+    shrink((void **)&t->scopes, t->nscopes, sizeof *t->scopes);
+    if (t->failed || !finish_nodes(&t->roots)) {
         dw_tree_free(t);
         return NULL;
     }
-    if (t->nspans > 1) /* qsort must not see the NULL of an empty array */
-        qsort(t->spans, t->nspans, sizeof *t->spans, span_cmp);
-    t->maxhi = malloc((t->nspans ? t->nspans : 1) * sizeof *t->maxhi);
-    if (!t->maxhi) {
-        dw_tree_free(t);
-        return NULL;
-    }
-    for (size_t i = 0; i < t->nspans; i++)
-        t->maxhi[i] = i && t->maxhi[i - 1] > t->spans[i].hi ? t->maxhi[i - 1] : t->spans[i].hi;
+    dw_read_done(d, DS_INFO, u->off, u->end - u->off); /* read again where needed */
     return t;
+}
+
+/* The calls inlined into root r: a walk over its DIE subtree like build_tree's, keeping the
+ * inlined calls it only noted there, and passing over the subtrees of other roots (nested
+ * functions, and functions and calls without code, whose calls are roots). The tree owns the
+ * result (dw_tree_free). */
+static dw_nodes *build_inline(dwarf *d, dw_unit *u, dw_tree *t, int32_t r)
+{
+    dw_nodes *ns = calloc(1, sizeof *ns);
+    if (!ns)
+        return NULL;
+    bool failed = false;
+    int32_t enclosing[MAX_DIE_DEPTH];
+    int level = 0, passing = -1; /* passing: the level of the DIE whose subtree is passed over */
+    uint64_t off = t->roots.v[r].die_off, end = t->root[r].end;
+    dw_die die;
+    while (off < end && !failed) {
+        if (dw_read_die(d, u, off, &die) < 0)
+            break;
+        if (die.null) {
+            if (level <= 1)
+                break; /* end of the root's children */
+            level--;
+            if (passing == level)
+                passing = -1;
+            off = die.next;
+            continue;
+        }
+        if (passing >= 0) {
+            if (die.children && level++ >= MAX_DIE_DEPTH)
+                break;
+            off = die.next;
+            continue;
+        }
+        int32_t node = NO_NODE;
+        if (level == 0) {
+            node = THE_ROOT;
+        } else if (is_code_tag(die.tag)) {
+            int32_t outer = enclosing[level - 1];
+            if (die.tag == DW_TAG_inlined_subroutine && (DW_HAS(&die, A_LOW) || DW_HAS(&die, A_RANGES))) {
+                uint32_t depth = outer == THE_ROOT ? 1 : ns->v[outer].depth + 1;
+                node = add_node(d, u, ns, &die, outer == THE_ROOT ? -1 : outer, depth, &failed);
+            }
+            if (node == NO_NODE) { /* another root, or a subtree whose calls are roots */
+                if (die.children) {
+                    if (level >= MAX_DIE_DEPTH)
+                        break;
+                    passing = level++;
+                }
+                off = die.next;
+                continue;
+            }
+        }
+        if (die.children) {
+            uint64_t sib = sibling_of(d, u, &die, end);
+            if (sib) {
+                off = sib;
+                continue;
+            }
+            if (level >= MAX_DIE_DEPTH)
+                break;
+            enclosing[level] = node != NO_NODE ? node : enclosing[level - 1];
+            level++;
+        } else if (level == 0) {
+            break; /* a root without children */
+        }
+        off = die.next;
+    }
+    if (failed || !finish_nodes(ns)) {
+        nodes_free(ns);
+        free(ns);
+        return NULL;
+    }
+    return ns;
 }
 
 void dw_tree_free(dw_tree *t)
 {
     if (t) {
+        for (size_t i = 0; i < t->roots.n && t->root; i++) {
+            if (t->root[i].inl) {
+                nodes_free(t->root[i].inl);
+                free(t->root[i].inl);
+            }
+        }
+        free(t->root);
+        nodes_free(&t->roots);
         free(t->scopes);
-        free(t->nodes);
-        free(t->spans);
-        free(t->maxhi);
         free(t);
     }
 }
 
-/* The deepest node whose ranges contain addr, or -1. */
-static int32_t innermost(const dw_tree *t, uint64_t addr)
+static dw_nodes *root_inline(dwarf *d, dw_unit *u, dw_tree *t, int32_t r)
 {
-    size_t lo = 0, hi = t->nspans;
+    dw_root *rt = &t->root[r];
+    if (rt->inl_state == 0) {
+        rt->inl_state = -1;
+        if ((rt->inl = build_inline(d, u, t, r)) != NULL)
+            rt->inl_state = 1;
+    }
+    return rt->inl;
+}
+
+/* Calls fn for each node of ns whose ranges contain addr. */
+static void nodes_at(const dw_nodes *ns, uint64_t addr, void (*fn)(void *, int32_t), void *ctx)
+{
+    size_t lo = 0, hi = ns->nspans;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (t->spans[mid].lo <= addr)
+        if (ns->spans[mid].lo <= addr)
             lo = mid + 1;
         else
             hi = mid;
     }
-    int32_t best = -1;
-    for (size_t i = lo; i > 0 && t->maxhi[i - 1] > addr; i--) {
-        const dw_span *s = &t->spans[i - 1];
-        if (addr >= s->hi)
-            continue;
-        int32_t n = (int32_t)s->node;
-        if (best < 0 || t->nodes[n].depth > t->nodes[best].depth ||
-            (t->nodes[n].depth == t->nodes[best].depth && n > best))
-            best = n;
+    for (size_t i = lo; i > 0 && ns->maxhi[i - 1] > addr; i--)
+        if (addr < ns->spans[i - 1].hi)
+            fn(ctx, (int32_t)ns->spans[i - 1].node);
+}
+
+typedef struct search {
+    dwarf *d;
+    dw_unit *u;
+    dw_tree *t;
+    uint64_t addr;
+    int32_t root;    /* the root being searched, for found_inline */
+    node_ref best;   /* root -1 until found */
+    uint32_t best_depth;
+    uint64_t best_off;
+} search;
+
+/* The deepest node wins, and of equally deep ones the last in DIE order. */
+static void consider(search *s, node_ref ref, const dw_node *n)
+{
+    if (s->best.root < 0 || n->depth > s->best_depth || (n->depth == s->best_depth && n->die_off > s->best_off)) {
+        s->best = ref;
+        s->best_depth = n->depth;
+        s->best_off = n->die_off;
     }
-    return best;
+}
+
+static void found_inline(void *ctx, int32_t k)
+{
+    search *s = ctx;
+    consider(s, (node_ref){s->root, k}, &s->t->root[s->root].inl->v[k]);
+}
+
+static void found_root(void *ctx, int32_t r)
+{
+    search *s = ctx;
+    consider(s, (node_ref){r, -1}, &s->t->roots.v[r]);
+    dw_nodes *inl = root_inline(s->d, s->u, s->t, r);
+    if (inl) {
+        s->root = r;
+        nodes_at(inl, s->addr, found_inline, s);
+    }
+}
+
+/* The deepest node whose ranges contain addr (root -1 if none): the roots that contain it,
+ * then the calls inlined into those. */
+static node_ref innermost(dwarf *d, dw_unit *u, dw_tree *t, uint64_t addr)
+{
+    search s = {d, u, t, addr, -1, {-1, -1}, 0, 0};
+    nodes_at(&t->roots, addr, found_root, &s);
+    return s.best;
+}
+
+static dw_node *node_at(dw_tree *t, node_ref ref)
+{
+    return ref.inl < 0 ? &t->roots.v[ref.root] : &t->root[ref.root].inl->v[ref.inl];
 }
 
 static dw_tree *unit_tree(dwarf *d, dw_unit *u)
@@ -392,23 +650,24 @@ static int unit_frames(dwarf *d, dw_unit *u, uint64_t addr, np_sym_frame *frames
 {
     dw_lines *l = dw_unit_lines(d, u);
     dw_tree *t = unit_tree(d, u);
-    const dw_row *row = l ? dw_lines_find(l, addr) : NULL;
-    int32_t node = t ? innermost(t, addr) : -1;
-    if (!row && node < 0)
+    dw_row row;
+    bool have_row = l && dw_lines_find(l, addr, &row);
+    node_ref node = t ? innermost(d, u, t, addr) : (node_ref){-1, -1};
+    if (!have_row && node.root < 0)
         return 0;
     np_sym_frame *f = &frames[0];
     memset(f, 0, sizeof *f);
-    if (row) {
-        f->file = dw_lines_path(d, l, row->file);
-        f->line = row->line;
+    if (have_row) {
+        f->file = dw_lines_path(d, l, row.file);
+        f->line = row.line;
     }
-    if (node < 0)
+    if (node.root < 0)
         return 1;
-    f->function = node_name(d, u, &t->nodes[node], &f->start_line);
+    f->function = node_name(d, u, node_at(t, node), &f->start_line);
     int n = 1;
     /* Each inlined call contributes its caller's frame, at the call site it records. */
-    for (int32_t k = node; t->nodes[k].parent >= 0 && n < max; k = t->nodes[k].parent) {
-        dw_node *callee = &t->nodes[k], *caller = &t->nodes[callee->parent];
+    for (node_ref k = node; k.inl >= 0 && n < max; k.inl = node_at(t, k)->parent) {
+        dw_node *callee = node_at(t, k), *caller = node_at(t, (node_ref){k.root, callee->parent});
         f = &frames[n++];
         memset(f, 0, sizeof *f);
         f->function = node_name(d, u, caller, &f->start_line);

@@ -36,17 +36,19 @@ static size_t unit_index(const dwarf *d, uint64_t off)
     size_t lo = 0, hi = d->nunits;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (d->units[mid].off < off)
+        if (d->hdrs[mid].off < off)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < d->nunits && d->units[lo].off == off ? lo : d->nunits;
+    return lo < d->nunits && d->hdrs[lo].off == off ? lo : d->nunits;
 }
 
 static void read_aranges(dwarf *d, index_builder *b, bool *covered)
 {
     const dw_sect *s = &d->sec[DS_ARANGES];
+    if (dw_need(d, DS_ARANGES, 0, s->len) < 0)
+        return;
     uint64_t off = 0;
     while (off < s->len && !b->failed) {
         dw_cur c = dw_cur_make(s->data, s->len, (size_t)off);
@@ -81,27 +83,20 @@ static void read_aranges(dwarf *d, index_builder *b, bool *covered)
 /* A unit that aranges did not describe: its DIE's ranges, else its line table's sequences. */
 static void unit_ranges(dwarf *d, index_builder *b, size_t idx)
 {
-    dw_unit *u = &d->units[idx];
-    if (u->unit_type != DW_UT_compile && u->unit_type != DW_UT_skeleton)
+    uint8_t type = d->hdrs[idx].unit_type;
+    if (type != DW_UT_compile && type != DW_UT_skeleton)
         return; /* partial and type units hold no code of their own */
+    dw_unit *u = dw_unit_get(d, idx);
     dw_die die;
-    if (dw_unit_prepare(d, u) < 0 || dw_read_die(d, u, u->die_off, &die) < 0)
+    if (!u || dw_unit_prepare(d, u) < 0 || dw_read_die(d, u, u->die_off, &die) < 0)
         return;
     b->unit = idx;
     size_t before = b->n;
     if (!dw_die_ranges(d, u, &die, add_range, b) || b->n > before)
         return;
     dw_lines *l = dw_unit_lines(d, u);
-    if (!l)
-        return;
-    size_t start = 0;
-    for (size_t i = 0; i < l->nrows; i++) {
-        if (l->rows[i].file == DW_ROW_END) {
-            if (!add_range(b, l->rows[start].addr, l->rows[i].addr))
-                return;
-            start = i + 1;
-        }
-    }
+    if (l)
+        dw_lines_ranges(l, add_range, b);
 }
 
 static int range_cmp(const void *a, const void *b)
@@ -121,6 +116,9 @@ static void build_index(dwarf *d)
     if (!covered)
         return;
     read_aranges(d, &b, covered);
+    /* Read once, into the index: its memory can go (the file's pages, or the inflated ones). */
+    if (d->sec[DS_ARANGES].es)
+        elf_section_release(d->f, d->sec[DS_ARANGES].es, 0, d->sec[DS_ARANGES].len);
     for (size_t i = 0; i < d->nunits && !b.failed; i++)
         if (!covered[i])
             unit_ranges(d, &b, i);
@@ -161,7 +159,9 @@ int dw_units_for(dwarf *d, uint64_t addr, dw_unit **out, int max)
         const dw_cu_range *r = &d->index[i - 1];
         if (addr >= r->hi)
             continue;
-        dw_unit *u = &d->units[r->unit];
+        dw_unit *u = dw_unit_get(d, r->unit);
+        if (!u)
+            continue;
         bool dup = false;
         for (int k = 0; k < n; k++)
             dup |= out[k] == u;

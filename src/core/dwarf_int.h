@@ -213,9 +213,13 @@ static inline uint64_t dw_unit_length(dw_cur *c, unsigned *off_size)
 
 enum { DS_INFO, DS_ABBREV, DS_LINE, DS_STR, DS_LINE_STR, DS_STR_OFFSETS, DS_ADDR, DS_RANGES, DS_RNGLISTS, DS_ARANGES, DS_COUNT };
 
+/* A section's view (elf_section_view). When it is inflated in pieces (pieces), only what was
+ * asked for with dw_need holds its contents: every read of it is preceded by one. */
 typedef struct dw_sect {
     const uint8_t *data;
     size_t len;
+    elf_sec *es; /* NULL when the file has no such section */
+    bool pieces;
 } dw_sect;
 
 typedef struct dw_attrspec {
@@ -257,6 +261,8 @@ typedef struct dw_unit {
     bool cplus; /* C++: names without DW_AT_linkage_name get qualified by their scopes */
     bool has_stmt_list;
     uint64_t stmt_list;
+    /* Every byte of the unit is readable (dw_unit_whole), so DIE reads need not ask. */
+    bool whole;
     /* Lazily built by dwarf_line.c and dwarf_funcs.c. */
     int8_t lines_state, tree_state;
     dw_lines *lines;
@@ -285,11 +291,21 @@ typedef struct dw_die {
 
 #define DW_HAS(die, slot) (((die)->have >> (slot)) & 1u)
 
+/* A unit as the walk over the headers found it: a few bytes for each of the thousands of
+ * units of a large file; the dw_unit is made when the unit is first used. */
+typedef struct dw_uhdr {
+    uint64_t off, end, abbrev_off;
+    uint16_t version;
+    uint8_t die_delta; /* die_off - off: the header's length */
+    uint8_t unit_type, addr_size, off_size;
+} dw_uhdr;
+
 struct dwarf {
     elf_file *f;
     dwarf *alt;
     dw_sect sec[DS_COUNT];
-    dw_unit *units; /* sorted by offset */
+    dw_uhdr *hdrs; /* sorted by offset */
+    dw_unit **units; /* units[i] for hdrs[i], NULL until dw_unit_get */
     size_t nunits;
     dw_abbrevs **abbrevs; /* sorted by offset */
     size_t nabbrevs, abbrevs_cap;
@@ -302,10 +318,29 @@ struct dwarf {
     struct dw_pool_block *pool;
 };
 
+/* Makes [off, off+len) of section i readable (see dw_sect); 0, or -1 when it cannot be. */
+static inline int dw_need(dwarf *d, int i, uint64_t off, uint64_t len)
+{
+    return d->sec[i].pieces ? elf_section_need(d->f, d->sec[i].es, off, len) : 0;
+}
+
+/* Unit i (in offset order), made on first use (dwarf_close frees it); NULL when out of memory. */
+dw_unit *dw_unit_get(dwarf *d, size_t i);
+/* Says that [off, off+len) of section i was read into tables: its memory can go where that
+ * only costs reading it again from the page cache (a mapped section's pages). Pages inflated
+ * in pieces stay (they would have to be inflated again). */
+static inline void dw_read_done(dwarf *d, int i, uint64_t off, uint64_t len)
+{
+    if (d->sec[i].es && !d->sec[i].pieces)
+        elf_section_release(d->f, d->sec[i].es, off, len);
+}
+
 /* The unit containing a .debug_info offset, or NULL. */
 dw_unit *dw_unit_at(dwarf *d, uint64_t off);
 /* Loads the unit's abbreviations and reads its unit DIE; 0 or -1. */
 int dw_unit_prepare(dwarf *d, dw_unit *u);
+/* Makes all of a prepared unit readable at once, for walks over all of its DIEs; 0 or -1. */
+int dw_unit_whole(dwarf *d, dw_unit *u);
 /* Reads the DIE at off (inside u) and the attributes the symbolizer uses; 0 or -1. */
 int dw_read_die(dwarf *d, dw_unit *u, uint64_t off, dw_die *die);
 /* Reads one attribute value of the given form; false on malformed input. */
@@ -342,18 +377,12 @@ typedef struct dw_linefile {
     const char *path; /* composed on first use */
 } dw_linefile;
 
-struct dw_lines {
-    dw_row *rows; /* sequences in address order, each ended by a DW_ROW_END row */
-    size_t nrows;
-    dw_linefile *files;
-    size_t nfiles;
-    const char *comp_dir;
-};
-
-/* The unit's line table (parsed on first use), or NULL if it has none. */
+/* The unit's line table (indexed on first use), or NULL if it has none. */
 dw_lines *dw_unit_lines(dwarf *d, dw_unit *u);
-/* The row covering addr, or NULL. */
-const dw_row *dw_lines_find(const dw_lines *l, uint64_t addr);
+/* The row covering addr into *row; false if none does. */
+bool dw_lines_find(const dw_lines *l, uint64_t addr, dw_row *row);
+/* Calls fn for the address range of each sequence, in address order; false if fn did. */
+bool dw_lines_ranges(const dw_lines *l, dw_range_fn fn, void *ctx);
 /* The full path of a file entry, or NULL if the index is out of range. */
 const char *dw_lines_path(dwarf *d, dw_lines *l, uint64_t file);
 void dw_lines_free(dw_lines *l);

@@ -1,5 +1,8 @@
-/* DWARF line tables (.debug_line, versions 2-5): runs a unit's line program into a sorted
- * address -> (file, line) table and composes the files' full paths. */
+/* DWARF line tables (.debug_line, versions 2-5): a unit's line program, indexed for address ->
+ * (file, line) lookups, and the files' full paths. The table is not kept as rows (16 bytes for
+ * each of the hundred thousand rows a large unit has): the program is run once to find its
+ * sequences and to mark the machine's state every MARK_EVERY rows, and a lookup runs it again
+ * from the mark before the address, for at most that many rows. */
 #include "dwarf_int.h"
 
 #include <stdlib.h>
@@ -9,10 +12,45 @@ enum { DW_LNS_copy = 1, DW_LNS_advance_pc, DW_LNS_advance_line, DW_LNS_set_file,
 enum { DW_LNE_end_sequence = 1, DW_LNE_set_address = 2 };
 enum { DW_LNCT_path = 1, DW_LNCT_directory_index = 2 };
 
-typedef struct seq {
-    size_t first, n; /* rows, the last of which is the end row */
-    uint64_t start;
-} seq;
+#define MARK_EVERY 64
+
+/* The line-number machine's registers that rows depend on. */
+typedef struct lstate {
+    uint64_t addr, op_index, file;
+    int64_t line;
+} lstate;
+
+/* A mark: the state just after a row was made, and where the program goes on from there. */
+typedef struct lmark {
+    lstate st;
+    size_t at; /* offset in the program */
+} lmark;
+
+/* A sequence: its rows' address range, and its marks (the first at its first row). */
+typedef struct lseq {
+    uint64_t start, end;
+    size_t first, n;
+} lseq;
+
+/* The header fields the program is run with. */
+typedef struct lparams {
+    uint8_t addr_size, min_inst, max_ops, line_range, opcode_base;
+    int8_t line_base;
+    const uint8_t *std_len;
+} lparams;
+
+struct dw_lines {
+    const uint8_t *prog; /* in the section (kept readable: its pages are not released) */
+    size_t prog_len;
+    lparams h;
+    lseq *seqs; /* the searchable ones, by start */
+    size_t nseqs;
+    lmark *marks;
+    size_t nmarks;
+    dw_linefile *files;
+    size_t nfiles;
+    const char *comp_dir;
+};
 
 /* Growable arrays that report allocation failure instead of aborting: this code runs inside
  * profiled programs, where a failed symbolization must not take the host down. */
@@ -35,23 +73,15 @@ static bool grow(void **arr, size_t *cap, size_t need, size_t size)
 }
 
 typedef struct builder {
-    dw_row *rows;
-    size_t nrows, rows_cap;
-    seq *seqs;
+    lseq *seqs;
     size_t nseqs, seqs_cap;
+    lmark *marks;
+    size_t nmarks, marks_cap;
     const char **dirs;
     size_t ndirs, dirs_cap;
     dw_linefile *files;
     size_t nfiles, files_cap;
 } builder;
-
-static bool push_row(builder *b, uint64_t addr, uint32_t file, uint32_t line)
-{
-    if (!grow((void **)&b->rows, &b->rows_cap, b->nrows + 1, sizeof *b->rows))
-        return false;
-    b->rows[b->nrows++] = (dw_row){addr, file, line};
-    return true;
-}
 
 static bool push_dir(builder *b, const char *dir)
 {
@@ -130,118 +160,147 @@ static bool read_v5_table(dwarf *d, const dw_unit *lu, builder *b, dw_cur *c, bo
 
 static int seq_cmp(const void *a, const void *b)
 {
-    const seq *x = a, *y = b;
+    const lseq *x = a, *y = b;
     if (x->start != y->start)
         return x->start < y->start ? -1 : 1;
     return x->first < y->first ? -1 : x->first > y->first;
 }
 
-/* Runs the line program between c and its end, appending rows and sequences. */
-static bool run_program(builder *b, dw_cur *c, uint8_t addr_size, uint8_t min_inst, uint8_t max_ops,
-                        int8_t line_base, uint8_t line_range, uint8_t opcode_base, const uint8_t *std_len)
+static const lstate initial_state = {0, 0, 1, 1};
+
+/* A row of the state; lines and files saturate into 32 bits rather than wrap on bad input. */
+static dw_row make_row(const lstate *st)
 {
-    uint64_t addr = 0, op_index = 0, file = 1;
-    int64_t line = 1;
-    size_t seq_first = b->nrows;
-    /* Address advance in operations, as in the spec's VLIW formula (max_ops is 1 on x86). */
-#define ADVANCE(ops)                                                                          \
-    do {                                                                                      \
-        uint64_t adv_ = (ops);                                                                \
-        addr += min_inst * ((op_index + adv_) / max_ops);                                     \
-        op_index = (op_index + adv_) % max_ops;                                               \
-    } while (0)
+    uint32_t line = st->line < 0 ? 0 : st->line > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)st->line;
+    uint32_t file = st->file >= DW_ROW_END ? DW_ROW_END - 1 : (uint32_t)st->file;
+    return (dw_row){st->addr, file, line};
+}
+
+/* Address advance in operations, as in the spec's VLIW formula (max_ops is 1 on x86). */
+static void advance(const lparams *h, lstate *st, uint64_t ops)
+{
+    st->addr += h->min_inst * ((st->op_index + ops) / h->max_ops);
+    st->op_index = (st->op_index + ops) % h->max_ops;
+}
+
+enum { ROW_NONE, ROW_MADE, ROW_END };
+
+/* Runs the program at c until it makes a row: ROW_MADE, or ROW_END for the end of a sequence
+ * (after which the state is the initial one again). ROW_NONE at the end of the program or
+ * where it cannot be read on; the cursor is then at its end, so it stays there. */
+static int next_row(const lparams *h, dw_cur *c, lstate *st, dw_row *row)
+{
     while (!c->bad && dw_left(c) > 0) {
         uint8_t op = dw_u8(c);
-        /* Lines and files saturate into 32 bits rather than wrap on corrupt input. */
-        uint32_t row_line = line < 0 ? 0 : line > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)line;
-        uint32_t row_file = file >= DW_ROW_END ? DW_ROW_END - 1 : (uint32_t)file;
-        if (op >= opcode_base) {
-            uint8_t adj = op - opcode_base;
-            ADVANCE(adj / line_range);
-            line += line_base + adj % line_range;
-            row_line = line < 0 ? 0 : line > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)line;
-            if (!push_row(b, addr, row_file, row_line))
-                return false;
-            continue;
+        if (op >= h->opcode_base) {
+            uint8_t adj = op - h->opcode_base;
+            advance(h, st, adj / h->line_range);
+            st->line += h->line_base + adj % h->line_range;
+            *row = make_row(st);
+            return ROW_MADE;
         }
         switch (op) {
         case 0: { /* extended opcode: length, sub-opcode, operands */
             uint64_t len = dw_uleb(c);
-            if (c->bad || len == 0 || len > dw_left(c))
-                return true;
+            if (c->bad || len == 0 || len > dw_left(c)) {
+                c->p = c->end; /* nothing after it can be trusted */
+                return ROW_NONE;
+            }
             const uint8_t *next = c->p + len;
             uint8_t sub = dw_u8(c);
-            if (sub == DW_LNE_end_sequence) {
-                if (!push_row(b, addr, DW_ROW_END, 0))
-                    return false;
-                size_t n = b->nrows - seq_first;
-                if (n > 1) { /* a sequence with rows before its end */
-                    if (!grow((void **)&b->seqs, &b->seqs_cap, b->nseqs + 1, sizeof *b->seqs))
-                        return false;
-                    b->seqs[b->nseqs++] = (seq){seq_first, n, b->rows[seq_first].addr};
-                } else {
-                    b->nrows = seq_first;
-                }
-                seq_first = b->nrows;
-                addr = op_index = 0;
-                file = 1;
-                line = 1;
-            } else if (sub == DW_LNE_set_address) {
-                unsigned n = (unsigned)(len - 1);
-                if (n == 4 || n == 8 || n == addr_size)
-                    addr = dw_uint(c, n > 8 ? 8 : n);
-                op_index = 0;
-            }
             c->p = next; /* skips operands of opcodes we do not interpret */
+            if (sub == DW_LNE_end_sequence) {
+                *row = (dw_row){st->addr, DW_ROW_END, 0};
+                *st = initial_state;
+                return ROW_END;
+            }
+            if (sub == DW_LNE_set_address) {
+                unsigned n = (unsigned)(len - 1);
+                if (n == 4 || n == 8 || n == h->addr_size) {
+                    dw_cur a = dw_cur_make(next - (len - 1), len - 1, 0);
+                    st->addr = dw_uint(&a, n > 8 ? 8 : n);
+                }
+                st->op_index = 0;
+            }
             break;
         }
         case DW_LNS_copy:
-            if (!push_row(b, addr, row_file, row_line))
-                return false;
-            break;
+            *row = make_row(st);
+            return ROW_MADE;
         case DW_LNS_advance_pc:
-            ADVANCE(dw_uleb(c));
+            advance(h, st, dw_uleb(c));
             break;
         case DW_LNS_advance_line: {
             /* Bounded so the sum never overflows; real deltas are tiny. */
             int64_t delta = dw_sleb(c);
-            line = delta > INT64_C(1) << 40 || delta < -(INT64_C(1) << 40) ? 0 : line + delta;
-            if (line < INT32_MIN || line > INT64_C(1) << 40)
-                line = 0;
+            st->line = delta > INT64_C(1) << 40 || delta < -(INT64_C(1) << 40) ? 0 : st->line + delta;
+            if (st->line < INT32_MIN || st->line > INT64_C(1) << 40)
+                st->line = 0;
             break;
         }
         case DW_LNS_set_file:
-            file = dw_uleb(c);
+            st->file = dw_uleb(c);
             break;
         case DW_LNS_const_add_pc:
-            ADVANCE((uint8_t)(255 - opcode_base) / line_range);
+            advance(h, st, (uint8_t)(255 - h->opcode_base) / h->line_range);
             break;
         case DW_LNS_fixed_advance_pc:
-            addr += dw_u16(c);
-            op_index = 0;
+            st->addr += dw_u16(c);
+            st->op_index = 0;
             break;
         default:
             /* set_column, negate_stmt, basic_block and the rest: skip their operands, whose
              * count the header gives (so opcodes from later versions are skipped too). */
-            for (unsigned i = 0; op >= 1 && i < std_len[op - 1]; i++)
+            for (unsigned i = 0; op >= 1 && i < h->std_len[op - 1]; i++)
                 dw_uleb(c);
             break;
         }
     }
-#undef ADVANCE
-    b->nrows = seq_first; /* drop an unterminated sequence */
+    return ROW_NONE;
+}
+
+/* Runs the whole program once: its sequences (those with rows before their end; an
+ * unterminated last one is dropped) and their marks. */
+static bool index_program(builder *b, const lparams *h, const uint8_t *prog, size_t len)
+{
+    dw_cur c = dw_cur_make(prog, len, 0);
+    lstate st = initial_state;
+    dw_row row;
+    size_t first = b->nmarks, rows = 0;
+    uint64_t start = 0;
+    for (int k; (k = next_row(h, &c, &st, &row)) != ROW_NONE;) {
+        if (k == ROW_MADE) {
+            if (rows % MARK_EVERY == 0) {
+                if (!grow((void **)&b->marks, &b->marks_cap, b->nmarks + 1, sizeof *b->marks))
+                    return false;
+                b->marks[b->nmarks++] = (lmark){st, (size_t)(c.p - prog)};
+            }
+            if (rows++ == 0)
+                start = row.addr;
+            continue;
+        }
+        if (rows > 0) {
+            if (!grow((void **)&b->seqs, &b->seqs_cap, b->nseqs + 1, sizeof *b->seqs))
+                return false;
+            b->seqs[b->nseqs++] = (lseq){start, row.addr, first, b->nmarks - first};
+        }
+        first = b->nmarks;
+        rows = 0;
+    }
+    b->nmarks = first;
     return true;
 }
 
 static dw_lines *parse_lines(dwarf *d, dw_unit *u)
 {
     const dw_sect *s = &d->sec[DS_LINE];
-    if (u->stmt_list >= s->len)
+    /* The unit_length field (4 or 12 bytes), then the whole program it gives the length of. */
+    if (u->stmt_list >= s->len || dw_need(d, DS_LINE, u->stmt_list, 12) < 0)
         return NULL;
     dw_cur c = dw_cur_make(s->data, s->len, (size_t)u->stmt_list);
     unsigned off_size;
     uint64_t len = dw_unit_length(&c, &off_size);
-    if (c.bad || len > dw_left(&c))
+    if (c.bad || len > dw_left(&c) || dw_need(d, DS_LINE, (uint64_t)(c.p - s->data), len) < 0)
         return NULL;
     c.end = c.p + len;
     uint16_t version = dw_u16(&c);
@@ -286,42 +345,50 @@ static dw_lines *parse_lines(dwarf *d, dw_unit *u)
     }
     if (!ok)
         goto out;
-    c.p = prog;
-    if (!run_program(&b, &c, addr_size, min_inst, max_ops, line_base, line_range, opcode_base, std_len))
+    lparams h = {addr_size, min_inst, max_ops, line_range, opcode_base, line_base, std_len};
+    if (!index_program(&b, &h, prog, (size_t)(c.end - prog)))
         goto out;
+    /* Lookups read a few rows of it again; the rest need not stay. */
+    dw_read_done(d, DS_LINE, (uint64_t)(prog - s->data), (uint64_t)(c.end - prog));
 
     /* Sequences in address order. Those at address 0 (or the -1/-2 tombstones) describe
      * functions the linker discarded, and overlapping ones cannot be searched: drop both. */
     if (b.nseqs > 1) /* qsort must not see the NULL of an empty array */
         qsort(b.seqs, b.nseqs, sizeof *b.seqs, seq_cmp);
-    l = calloc(1, sizeof *l);
-    dw_row *rows = malloc((b.nrows ? b.nrows : 1) * sizeof *rows);
-    if (!l || !rows) {
-        free(l);
-        free(rows);
-        l = NULL;
-        goto out;
-    }
     size_t n = 0;
     uint64_t prev_end = 0;
     for (size_t i = 0; i < b.nseqs; i++) {
-        const seq *q = &b.seqs[i];
-        uint64_t end = b.rows[q->first + q->n - 1].addr;
-        if (q->start == 0 || q->start >= UINT64_MAX - 1 || end < q->start || q->start < prev_end)
+        const lseq *q = &b.seqs[i];
+        if (q->start == 0 || q->start >= UINT64_MAX - 1 || q->end < q->start || q->start < prev_end)
             continue;
-        memcpy(rows + n, b.rows + q->first, q->n * sizeof *rows);
-        n += q->n;
-        prev_end = end;
+        b.seqs[n++] = *q;
+        prev_end = q->end;
     }
-    l->rows = rows;
-    l->nrows = n;
+    if (!(l = calloc(1, sizeof *l)))
+        goto out;
+    /* Grown by doubling: give back what the table did not use. */
+    lseq *fq = n ? realloc(b.seqs, n * sizeof *fq) : NULL;
+    if (fq)
+        b.seqs = fq;
+    lmark *fm = b.nmarks ? realloc(b.marks, b.nmarks * sizeof *fm) : NULL;
+    if (fm)
+        b.marks = fm;
+    l->prog = prog;
+    l->prog_len = (size_t)(c.end - prog);
+    l->h = h;
+    l->seqs = b.seqs;
+    l->nseqs = n;
+    l->marks = b.marks;
+    l->nmarks = b.nmarks;
     l->files = b.files;
     l->nfiles = b.nfiles;
     l->comp_dir = u->comp_dir;
+    b.seqs = NULL;
+    b.marks = NULL;
     b.files = NULL;
 out:
-    free(b.rows);
     free(b.seqs);
+    free(b.marks);
     free(b.dirs);
     free(b.files);
     return l;
@@ -337,19 +404,50 @@ dw_lines *dw_unit_lines(dwarf *d, dw_unit *u)
     return u->lines;
 }
 
-const dw_row *dw_lines_find(const dw_lines *l, uint64_t addr)
+bool dw_lines_find(const dw_lines *l, uint64_t addr, dw_row *out)
 {
-    size_t lo = 0, hi = l->nrows;
-    while (lo < hi) { /* first row above addr; the one before it covers addr */
+    size_t lo = 0, hi = l->nseqs;
+    while (lo < hi) { /* the last sequence starting at or below addr */
         size_t mid = lo + (hi - lo) / 2;
-        if (l->rows[mid].addr <= addr)
+        if (l->seqs[mid].start <= addr)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == 0 || l->rows[lo - 1].file == DW_ROW_END)
-        return NULL;
-    return &l->rows[lo - 1];
+    if (lo == 0)
+        return false;
+    const lseq *q = &l->seqs[lo - 1];
+    lo = q->first + 1; /* the last of its marks at or below addr (its first is at start) */
+    hi = q->first + q->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->marks[mid].st.addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    const lmark *m = &l->marks[lo - 1];
+    /* From there, the last row at or below addr: the one before the first above it. */
+    lstate st = m->st;
+    dw_cur c = dw_cur_make(l->prog, l->prog_len, m->at);
+    dw_row best = make_row(&st), row;
+    for (int k; (k = next_row(&l->h, &c, &st, &row)) != ROW_NONE && row.addr <= addr;) {
+        best = row;
+        if (k == ROW_END)
+            break;
+    }
+    if (best.file == DW_ROW_END) /* past the sequence's end */
+        return false;
+    *out = best;
+    return true;
+}
+
+bool dw_lines_ranges(const dw_lines *l, dw_range_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < l->nseqs; i++)
+        if (!fn(ctx, l->seqs[i].start, l->seqs[i].end))
+            return false;
+    return true;
 }
 
 const char *dw_lines_path(dwarf *d, dw_lines *l, uint64_t file)
@@ -381,7 +479,8 @@ const char *dw_lines_path(dwarf *d, dw_lines *l, uint64_t file)
 void dw_lines_free(dw_lines *l)
 {
     if (l) {
-        free(l->rows);
+        free(l->seqs);
+        free(l->marks);
         free(l->files);
         free(l);
     }

@@ -248,8 +248,10 @@ void elf_file_close(elf_file *f)
 {
     if (!f)
         return;
-    for (size_t i = 0; i < f->nsecs; i++)
+    for (size_t i = 0; i < f->nsecs; i++) {
         free(f->secs[i].owned);
+        elf_zsec_close(f->secs[i].z);
+    }
     free(f->secs);
     free(f->loads);
     if (f->map)
@@ -303,40 +305,66 @@ static int inflate_exact(const uint8_t *in, size_t in_len, uint8_t *out, size_t 
     return rc == Z_STREAM_END && got == out_len ? 0 : -1;
 }
 
-static int load_section(elf_file *f, elf_sec *s)
+/* Where a section's contents are: 0 and raw/raw_len for stored ones, 1 and the zlib stream
+ * with its inflated size for compressed ones, -1 when unusable (NOBITS, out of bounds,
+ * unsupported or implausible compression). */
+static int section_source(elf_file *f, const elf_sec *s, const uint8_t **raw, size_t *raw_len, uint64_t *out_len)
 {
     if (s->type == SHT_NOBITS || !in_bounds(s->offset, s->size, f->size))
         return -1;
-    const uint8_t *raw = f->map + s->offset;
-    size_t raw_len = (size_t)s->size;
-    const uint8_t *zdata = NULL;
-    size_t zlen = 0;
-    uint64_t out_len = 0;
+    const uint8_t *p = f->map + s->offset;
+    size_t n = (size_t)s->size;
+    *out_len = 0;
     if (s->flags & SHF_COMPRESSED) {
-        if (raw_len < sizeof(Elf64_Chdr) || rd32(raw) != ELFCOMPRESS_ZLIB)
+        if (n < sizeof(Elf64_Chdr) || rd32(p) != ELFCOMPRESS_ZLIB)
             return -1; /* zstd (ELFCOMPRESS_ZSTD) is not used by Debian 12's toolchain */
-        out_len = rd64(raw + 8);
-        zdata = raw + sizeof(Elf64_Chdr);
-        zlen = raw_len - sizeof(Elf64_Chdr);
-    } else if (s->name[0] == '.' && s->name[1] == 'z' && raw_len >= 12 && memcmp(raw, "ZLIB", 4) == 0) {
+        *out_len = rd64(p + 8);
+        p += sizeof(Elf64_Chdr);
+        n -= sizeof(Elf64_Chdr);
+    } else if (s->name[0] == '.' && s->name[1] == 'z' && n >= 12 && memcmp(p, "ZLIB", 4) == 0) {
         for (int i = 0; i < 8; i++) /* the legacy header's size is big-endian */
-            out_len = out_len << 8 | raw[4 + i];
-        zdata = raw + 12;
-        zlen = raw_len - 12;
+            *out_len = *out_len << 8 | p[4 + i];
+        p += 12;
+        n -= 12;
     } else {
-        s->data = raw;
-        s->len = raw_len;
+        *raw = p;
+        *raw_len = n;
         return 0;
     }
-    if (!plausible_inflated_size(out_len, zlen))
+    if (!plausible_inflated_size(*out_len, n))
         return -1;
+    *raw = p;
+    *raw_len = n;
+    return 1;
+}
+
+static int load_section(elf_file *f, elf_sec *s)
+{
+    const uint8_t *raw;
+    size_t raw_len;
+    uint64_t out_len;
+    int kind = section_source(f, s, &raw, &raw_len, &out_len);
+    if (kind <= 0) {
+        s->data = raw;
+        s->len = raw_len;
+        return kind;
+    }
+    if (s->z) { /* already viewed piecewise: the whole of it, there */
+        if (elf_zsec_need(s->z, 0, out_len) < 0)
+            return -1;
+        s->data = elf_zsec_view(s->z);
+        s->len = (size_t)out_len;
+        return 0;
+    }
     uint8_t *buf = malloc(out_len ? (size_t)out_len : 1);
     if (!buf)
         return -1;
-    if (inflate_exact(zdata, zlen, buf, (size_t)out_len) < 0) {
+    if (inflate_exact(raw, raw_len, buf, (size_t)out_len) < 0) {
         free(buf);
         return -1;
     }
+    /* Whatever was read of the file for this is in the copy now. */
+    elf_file_forget(raw, raw_len);
     s->owned = buf;
     s->data = buf;
     s->len = (size_t)out_len;
@@ -355,4 +383,62 @@ int elf_section_data(elf_file *f, elf_sec *s, const uint8_t **data, size_t *len)
     *data = s->data;
     *len = s->len;
     return 0;
+}
+
+size_t elf_piecewise_min = 64 * 1024;
+
+int elf_section_view(elf_file *f, elf_sec *s, const uint8_t **data, size_t *len)
+{
+    if (s->view_state == 0) {
+        s->view_state = 1;
+        const uint8_t *raw;
+        size_t raw_len;
+        uint64_t out_len;
+        /* Not when it was inflated whole already: that copy serves. */
+        if (s->state == 0 && section_source(f, s, &raw, &raw_len, &out_len) == 1 && out_len > 0 &&
+            out_len >= elf_piecewise_min && !(s->z = elf_zsec_open(raw, raw_len, out_len)))
+            s->view_state = -1;
+    }
+    if (s->view_state < 0) {
+        *data = NULL;
+        *len = 0;
+        return -1;
+    }
+    if (!s->z)
+        return elf_section_data(f, s, data, len);
+    *data = elf_zsec_view(s->z);
+    *len = elf_zsec_len(s->z);
+    return 0;
+}
+
+bool elf_section_piecewise(const elf_sec *s)
+{
+    return s->z != NULL;
+}
+
+int elf_section_need(elf_file *f, elf_sec *s, uint64_t off, uint64_t len)
+{
+    return s->z ? elf_zsec_need(s->z, off, len) : 0;
+}
+
+int elf_section_copy(elf_file *f, elf_sec *s, uint64_t off, void *buf, size_t len)
+{
+    if (s->z)
+        return elf_zsec_copy(s->z, off, buf, len);
+    const uint8_t *data;
+    size_t n;
+    if (elf_section_data(f, s, &data, &n) < 0 || off > n || len > n - off)
+        return -1;
+    if (len)
+        memcpy(buf, data + off, len);
+    return 0;
+}
+
+void elf_section_release(elf_file *f, elf_sec *s, uint64_t off, uint64_t len)
+{
+    if (s->z) {
+        elf_zsec_release(s->z, off, len);
+    } else if (s->state > 0 && !s->owned && off < s->len) {
+        elf_file_forget(s->data + off, len < s->len - off ? (size_t)len : s->len - (size_t)off);
+    }
 }

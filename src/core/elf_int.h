@@ -11,6 +11,8 @@
 #include "symbolize.h"
 #include "util.h"
 
+typedef struct elf_zsec elf_zsec;
+
 /* One section header, plus its decompressed contents once asked for. */
 typedef struct elf_sec {
     const char *name; /* always a valid C string ("" when the name is out of bounds) */
@@ -21,6 +23,10 @@ typedef struct elf_sec {
     const uint8_t *data;
     size_t len;
     uint8_t *owned; /* decompressed copy that data points into, freed on close */
+    /* A large compressed section read through elf_section_view is inflated in pieces
+     * (elf_zsec.c) and never whole; NULL otherwise. view_state as state, for that choice. */
+    elf_zsec *z;
+    int view_state;
 } elf_sec;
 
 typedef struct elf_seg {
@@ -57,6 +63,42 @@ elf_sec *elf_section(elf_file *f, const char *name);
 int elf_section_data(elf_file *f, elf_sec *s, const uint8_t **data, size_t *len);
 /* Whether a section exists and has file contents (not NOBITS, nonzero size). */
 bool elf_has_section(elf_file *f, const char *name);
+
+/* Contents of a section for reading in pieces: *data points at *len bytes, but of a large
+ * compressed section (at least elf_piecewise_min inflated bytes) only the ranges asked for
+ * with elf_section_need hold the contents, the rest reads as zeros and costs no memory. Other
+ * sections are as elf_section_data gives them. Returns 0, or -1 as elf_section_data. */
+int elf_section_view(elf_file *f, elf_sec *s, const uint8_t **data, size_t *len);
+/* Whether the view of s is inflated in pieces (so readers must ask for what they read). */
+bool elf_section_piecewise(const elf_sec *s);
+/* Makes [off, off+len) of a section's view (clamped to its length) hold the contents. 0, or
+ * -1 when they cannot be had (corrupt compressed data); free for other sections. */
+int elf_section_need(elf_file *f, elf_sec *s, uint64_t off, uint64_t len);
+/* Copies [off, off+len) of a section's contents to buf without keeping them in its view, for
+ * one pass over a large section. 0, or -1 if the range is out of bounds or unreadable. */
+int elf_section_copy(elf_file *f, elf_sec *s, uint64_t off, void *buf, size_t len);
+/* Gives back the memory of [off, off+len) of a section's view once read (the pages wholly
+ * inside, for a piecewise view; the file's pages, for a mapped section); asked for again, the
+ * contents are read again. Nothing for sections inflated whole. */
+void elf_section_release(elf_file *f, elf_sec *s, uint64_t off, uint64_t len);
+/* Compressed sections at least this large (inflated) are viewed piecewise; tests lower it
+ * (np_elf_set_piecewise_min) to take that path with small files. */
+extern size_t elf_piecewise_min;
+
+/* ---- piecewise inflation (elf_zsec.c) ---- */
+
+/* A zlib stream of zlen bytes inflating to out_len, or NULL (bad header, out of memory). The
+ * data must stay mapped until elf_zsec_close, which frees it all (elf_file_close calls it). */
+elf_zsec *elf_zsec_open(const uint8_t *zdata, size_t zlen, uint64_t out_len);
+void elf_zsec_close(elf_zsec *z);
+const uint8_t *elf_zsec_view(const elf_zsec *z);
+size_t elf_zsec_len(const elf_zsec *z);
+int elf_zsec_need(elf_zsec *z, uint64_t off, uint64_t len);
+int elf_zsec_copy(elf_zsec *z, uint64_t off, void *buf, size_t len);
+void elf_zsec_release(elf_zsec *z, uint64_t off, uint64_t len);
+/* Drops the process's mapping of the pages of [p, p+len) (but a last, partial one) of a read-
+ * only file mapping, keeping the contents readable (they fault back in from the page cache). */
+void elf_file_forget(const void *p, size_t len);
 
 /* ---- symbols (elf_syms.c) ---- */
 

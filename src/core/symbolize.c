@@ -43,6 +43,11 @@ int np_elf_open_with_debug_root(const char *path, const char *debug_root, np_elf
     return 0;
 }
 
+void np_elf_set_piecewise_min(size_t bytes)
+{
+    elf_piecewise_min = bytes;
+}
+
 int np_elf_open(const char *path, np_elf **out, np_err *err)
 {
     return np_elf_open_with_debug_root(path, NULL, out, err);

@@ -51,5 +51,10 @@ int np_elf_symbolize(np_elf *e, uint64_t file_addr, np_sym_frame *frames, int ma
 bool np_elf_has_lines(np_elf *e);
 /* Path of the separate debug file in use (found by build ID or .gnu_debuglink), or NULL. */
 const char *np_elf_debug_file(np_elf *e);
+/* Compressed debug sections that inflate to at least this many bytes (64 KiB unless set) are
+ * inflated piece by piece, only where lookups read, instead of whole: a debug file then costs
+ * memory for the units its lookups touch, not for all of its DWARF. For tests, which set it
+ * to 0 to take that path with small programs; not thread-safe, set it before opening files. */
+void np_elf_set_piecewise_min(size_t bytes);
 
 #endif

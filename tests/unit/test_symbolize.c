@@ -2,7 +2,9 @@
  * DWARF 5/4/3, compressed sections, PIE and not, C++, clang) are symbolized at every function
  * start and many addresses in between, and compared with addr2line (or llvm-symbolizer);
  * system binaries for symbol tables and build IDs; separate debug files by build ID and
- * debuglink; address translation in this very process; truncated and corrupted files. */
+ * debuglink; address translation in this very process; truncated and corrupted files;
+ * compressed sections inflated in pieces give the same frames as inflated whole, in bounded
+ * memory. */
 #include <elf.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -894,6 +896,188 @@ TEST(libc_debug_file_by_build_id)
     addrset_free(&a);
 }
 
+/* ---- compressed sections inflated in pieces ---- */
+
+#define PIECEWISE_DEFAULT (64 * 1024) /* symbolize.h */
+
+/* Under AddressSanitizer freed memory sits in quarantine and every block has red zones, so
+ * what memory a piece of code takes is not measured there. */
+#if defined(__SANITIZE_ADDRESS__)
+#define MEASURES_MEMORY 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MEASURES_MEMORY 0
+#endif
+#endif
+#ifndef MEASURES_MEMORY
+#define MEASURES_MEMORY 1
+#endif
+
+/* Opens path with its compressed debug sections inflated in pieces when they are at least
+ * piecewise_min bytes (0: all of them; SIZE_MAX: none, each inflated whole). The choice is
+ * made when the debug info is loaded, which np_elf_has_lines does at once. */
+static np_elf *open_inflating(const char *path, const char *root, size_t piecewise_min)
+{
+    np_elf *e = NULL;
+    np_err err;
+    np_elf_set_piecewise_min(piecewise_min);
+    if (np_elf_open_with_debug_root(path, root, &e, &err) == 0)
+        (void)np_elf_has_lines(e);
+    np_elf_set_piecewise_min(PIECEWISE_DEFAULT);
+    return e;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Symbolizes every address of a with both and counts those whose frames differ in any field;
+ * *inlined counts addresses with inlined frames. */
+static size_t frame_differences(np_elf *x, np_elf *y, const addrset *a, size_t *inlined)
+{
+    size_t bad = 0;
+    *inlined = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        np_sym_frame p[64], q[64];
+        int n = np_elf_symbolize(x, a->v[i], p, 64), m = np_elf_symbolize(y, a->v[i], q, 64);
+        bool same = n == m;
+        for (int k = 0; same && k < n; k++)
+            same = same_str(p[k].function, q[k].function) && same_str(p[k].file, q[k].file) &&
+                   p[k].line == q[k].line && p[k].start_line == q[k].start_line && p[k].func_start == q[k].func_start;
+        *inlined += n > 1;
+        if (!same && ++bad <= 3)
+            fprintf(stderr, "  0x%" PRIx64 ": %d frames (%s) vs %d (%s)\n", a->v[i], n,
+                    n > 0 && p[0].function ? p[0].function : "?", m, m > 0 && q[0].function ? q[0].function : "?");
+    }
+    return bad;
+}
+
+/* Every byte of bin's functions gives the same frames with its sections inflated in pieces as
+ * inflated whole. */
+static void check_piecewise(const char *bin)
+{
+    addrset a = {0};
+    CHECK(function_addrs(bin, 1, &a));
+    np_elf *whole = open_inflating(bin, "/nonexistent", SIZE_MAX), *pieces = open_inflating(bin, "/nonexistent", 0);
+    if (!whole || !pieces) {
+        CHECK(!"open");
+    } else {
+        size_t inlined, bad = frame_differences(whole, pieces, &a, &inlined);
+        fprintf(stderr, "  %s: %zu addresses, %zu with inlined frames, %zu differences\n", bin, a.n, inlined, bad);
+        CHECK(a.n > 100 && inlined > 0 && bad == 0);
+    }
+    np_elf_close(whole);
+    np_elf_close(pieces);
+    addrset_free(&a);
+}
+
+TEST(piecewise_same_as_whole)
+{
+    /* Against addr2line, with every compressed section inflated in pieces. */
+    np_elf_set_piecewise_min(0);
+    check_variant("pz5", "cc", "-g -O2 -gz", false, REF_ADDR2LINE, CMP_ALL);
+    check_variant("pzxx", "g++", "-g -O2 -gz", true, REF_ADDR2LINE, CMP_ALL | CMP_CXX);
+    np_elf_set_piecewise_min(PIECEWISE_DEFAULT);
+    /* Field by field against whole inflation: DWARF 5 and 4, C and C++, and the legacy
+     * .zdebug_ sections (-gz=zlib-gnu). */
+    static const struct {
+        const char *name, *cc, *flags;
+        bool cxx;
+    } v[] = {{"pz5", "cc", "-g -O2 -gz", false},
+             {"pz4", "cc", "-gdwarf-4 -O2 -gz=zlib", false},
+             {"pzgnu", "cc", "-gdwarf-4 -O2 -gz=zlib-gnu", false},
+             {"pzxx", "g++", "-g -O2 -gz", true},
+             {"pzxx4", "g++", "-gdwarf-4 -O2 -gz", true}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char bin[256];
+        if (!compile(bin, sizeof bin, v[i].name, v[i].cc, v[i].flags, v[i].cxx)) {
+            fprintf(stderr, "  cannot compile %s with %s %s\n", v[i].name, v[i].cc, v[i].flags);
+            CHECK(!"compile");
+            continue;
+        }
+        check_piecewise(bin);
+    }
+    char zg[256];
+    snprintf(zg, sizeof zg, "%s/pzgnu", workdir());
+    CHECK(sh("readelf -SW '%s' | grep -q '\\.zdebug_info'", zg) == 0); /* else that case proves nothing */
+}
+
+/* The process's resident size now, and the most it was since the last reset_peak (VmHWM). */
+static void rss_kb(long *now, long *peak)
+{
+    *now = *peak = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            *now = atol(line + 6);
+        else if (strncmp(line, "VmHWM:", 6) == 0)
+            *peak = atol(line + 6);
+    }
+    if (f)
+        fclose(f);
+}
+
+static bool reset_peak(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    bool ok = f && fputs("5", f) >= 0;
+    return f && fclose(f) == 0 && ok;
+}
+
+TEST(piecewise_libc_debug_file)
+{
+    const char *libc = find_libc();
+    if (!libc)
+        SKIP("libc.so.6 not found");
+    np_elf *whole = open_inflating(libc, NULL, SIZE_MAX);
+    const char *df = whole ? np_elf_debug_file(whole) : NULL;
+    if (!df) {
+        np_elf_close(whole);
+        SKIP("no debug file for libc (install libc6-dbg)");
+    }
+    addrset a = {0};
+    CHECK(function_addrs(df, 13, &a));
+    np_elf *pieces = open_inflating(libc, NULL, PIECEWISE_DEFAULT);
+    if (pieces) {
+        size_t inlined, bad = frame_differences(whole, pieces, &a, &inlined);
+        fprintf(stderr, "  libc: %zu addresses, %zu with inlined frames, %zu differences\n", a.n, inlined, bad);
+        CHECK(a.n > 1000 && inlined > 0 && bad == 0);
+    } else {
+        CHECK(!"open libc");
+    }
+    np_elf_close(pieces);
+    np_elf_close(whole);
+
+    /* What a few lookups cost at the worst moment: the debug file's DWARF inflates to 8.6 MB,
+     * which inflated whole made the peak grow by about 12 MB; in pieces it stays within a
+     * few (units touched, the index, the symbol table). */
+    long before, peak;
+    if (!MEASURES_MEMORY) {
+        addrset_free(&a);
+        SKIP("memory is not measured under AddressSanitizer");
+    }
+    if (!reset_peak()) {
+        addrset_free(&a);
+        SKIP("cannot reset the peak resident size (/proc/self/clear_refs)");
+    }
+    rss_kb(&before, &peak);
+    np_elf *e;
+    np_err err;
+    if (np_elf_open(libc, &e, &err) == 0) {
+        np_sym_frame fr[64];
+        for (size_t i = 0; i < a.n; i += a.n / 40 + 1)
+            (void)np_elf_symbolize(e, a.v[i], fr, 64);
+        np_elf_close(e);
+    }
+    long after;
+    rss_kb(&after, &peak);
+    fprintf(stderr, "  libc, 40 lookups: the peak resident size grew by %ld kB\n", peak - before);
+    CHECK(before > 0 && peak > 0 && peak - before < 4096);
+    addrset_free(&a);
+}
+
 /* ---- address translation, in this process ---- */
 
 __attribute__((noinline)) int np_symtest_marker(int x);
@@ -1306,6 +1490,10 @@ TEST(robustness_truncated_and_corrupted)
     }
     mutate_binary(bin, 1500);
     mutate_binary(gz, 500);
+    /* The same file with every compressed section inflated in pieces. */
+    np_elf_set_piecewise_min(0);
+    mutate_binary(gz, 500);
+    np_elf_set_piecewise_min(PIECEWISE_DEFAULT);
     char cxx[256];
     if (compile(cxx, sizeof cxx, "mutcxx", "g++", "-g -O2", true))
         mutate_binary(cxx, 500);
