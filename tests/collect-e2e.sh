@@ -1,8 +1,10 @@
 #!/bin/bash
 # collect-e2e.sh [BUILD] -- end-to-end checks of libnprof on build/examples/leaky-server: the
 # heap endpoint read by go tool pprof and by nprof, leak sizes, /clear, alloc_space history,
-# -diff_base growth, -list, the debug=1 text, cmdline, symbol, errors. Ends "N passed, M failed".
+# -diff_base growth, -list, the debug=1 text, cmdline, symbol, errors; the symbols libnprof
+# exports. Ends "N passed, M failed".
 set -u
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:-build}" && pwd)
 export TZ=UTC PPROF_BINARY_PATH=/nonexistent PPROF_TMPDIR=$(mktemp -d)
 tmp=$(mktemp -d)
@@ -119,6 +121,13 @@ check "heap content type and disposition" bash -c "grep -qi '^Content-Type: appl
 check "cmdline" bash -c "curl -sf '$base/cmdline' | tr '\\0' ' ' | grep -q 'leaky-server 0'"
 check "symbol GET" bash -c "curl -sf '$base/symbol' | grep -qx 'num_symbols: 1'"
 check "index page lists heap" bash -c "curl -sf '$base/' | grep -q \"href='heap?debug=1'\""
+
+# The library exports exactly its documented surface (tests/libnprof-exports.txt): anything else
+# would interpose on the program's own symbols or be taken for an API.
+nm -D --defined-only "$build/libnprof.so" | awk '{print $3}' | sort >"$tmp/exports"
+check "libnprof exports exactly the documented symbols ($(wc -l <"$tmp/exports") defined)" \
+  cmp -s "$tmp/exports" "$repo/tests/libnprof-exports.txt"
+diff "$repo/tests/libnprof-exports.txt" "$tmp/exports" | grep '^[<>]' | head -n 5 | sed 's/^/     | /'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -7,7 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EXPORT __attribute__((visibility("default")))
+#include "export.h"
+
 /* Kept out of line, so the fast paths that call them need no stack frame. */
 #define COLD __attribute__((noinline, cold))
 /* Where the allocating code's frame will be once this function returns, read from this

@@ -19,6 +19,7 @@
 #include "cconfig.h"
 #include "cmem.h"
 #include "endpoints.h"
+#include "export.h"
 #include "heapprof.h"
 #include "heaptab.h"
 #include "http.h"
@@ -27,7 +28,6 @@
 #include "sampler.h"
 #include "tree.h"
 
-#define EXPORT __attribute__((visibility("default")))
 
 static pthread_mutex_t http_lock = PTHREAD_MUTEX_INITIALIZER;
 static np_http_server *server;

@@ -4,6 +4,7 @@
 
 #include "cfi.h"
 #include "cmem.h"
+#include "export.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -148,7 +149,7 @@ const np_module_seg *np_modules_find(const np_module_seg *segs, size_t n, uint64
 
 /* dlclose, interposed: once an object is unmapped its addresses may be reused by other code,
  * so the unwinder's cached rules for them are dropped. */
-__attribute__((visibility("default"))) int dlclose(void *handle)
+EXPORT int dlclose(void *handle)
 {
     static int (*next_dlclose)(void *);
     int (*f)(void *) = __atomic_load_n(&next_dlclose, __ATOMIC_ACQUIRE);
