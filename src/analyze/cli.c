@@ -683,11 +683,6 @@ void np_cli_free(np_cli *cli)
     np_config_free(&cli->cfg);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static char *help_line(const char *prefix, const char *name, const char *help)
 {
     np_buf b = {0};
@@ -700,7 +695,7 @@ static char *help_line(const char *prefix, const char *name, const char *help)
 
 static void put_sorted(np_buf *out, char **lines, size_t n)
 {
-    qsort(lines, n, sizeof *lines, cmp_str);
+    qsort(lines, n, sizeof *lines, np_cmp_strptr);
     for (size_t i = 0; i < n; i++) {
         np_buf_printf(out, "%s%s", i ? "\n" : "", lines[i]);
         free(lines[i]);

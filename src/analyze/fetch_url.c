@@ -809,27 +809,11 @@ static void url_for_error(const char *url, np_buf *out)
     np_buf_puts(out, url);
 }
 
-/* Go's %q for the URL in `Get "URL": ...`. */
-static void go_quote(np_buf *out, const char *s)
-{
-    np_buf_putc(out, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            np_buf_printf(out, "\\%c", c);
-        else if (c < ' ' || c == 0x7f)
-            np_buf_printf(out, "\\x%02x", c);
-        else
-            np_buf_putc(out, (char)c);
-    }
-    np_buf_putc(out, '"');
-}
-
 static int fail_get(np_err *err, const char *url, const char *why)
 {
     np_buf u = {0}, q = {0};
     url_for_error(url, &u);
-    go_quote(&q, np_buf_cstr(&u));
+    np_go_quote(&q, np_buf_cstr(&u));
     np_fail(err, "Get %s: %s", np_buf_cstr(&q), why);
     np_buf_free(&u);
     np_buf_free(&q);
@@ -1101,7 +1085,7 @@ int np_fetch_url(const char *url, int timeout_s, np_buf *body, np_err *err)
             if (curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || !next) {
                 np_buf why = {0};
                 np_buf_puts(&why, "failed to parse Location header ");
-                go_quote(&why, np_buf_cstr(&x.location));
+                np_go_quote(&why, np_buf_cstr(&x.location));
                 fail_get(err, np_buf_cstr(&cur), np_buf_cstr(&why));
                 np_buf_free(&why);
                 break;

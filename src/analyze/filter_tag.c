@@ -48,11 +48,6 @@ static void note_unit(key_units *k, const char *unit)
     *NP_PUSH(k->ignored, k->n_ignored, k->cap_ignored) = unit;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static int cmp_key(const void *a, const void *b)
 {
     return strcmp(((const key_units *)a)->key, ((const key_units *)b)->key);
@@ -69,7 +64,7 @@ static void warn_ignored(key_units *keys, size_t n)
         key_units *k = &keys[i];
         if (!k->n_ignored)
             continue;
-        qsort(k->ignored, k->n_ignored, sizeof *k->ignored, cmp_str);
+        qsort(k->ignored, k->n_ignored, sizeof *k->ignored, np_cmp_strptr);
         fprintf(stderr, "For tag %s used unit %s, also encountered unit(s) ", k->key, k->unit);
         for (size_t j = 0; j < k->n_ignored; j++)
             fprintf(stderr, "%s%s", j ? ", " : "", k->ignored[j]);

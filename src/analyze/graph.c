@@ -13,12 +13,6 @@
 #include "measure.h"
 #include "pathutil.h"
 
-static int64_t abs64(int64_t v)
-{
-    /* Go's abs64 wraps on the minimum value instead of trapping; so must we. */
-    return v < 0 ? (int64_t)(0 - (uint64_t)v) : v;
-}
-
 int64_t np_node_flat(const np_node *n)
 {
     return n->flat_div ? n->flat / n->flat_div : n->flat;
@@ -783,17 +777,17 @@ static int node_cmp(const void *pa, const void *pb)
     int c = 0;
     switch (g_sort->order) {
     case NP_ORDER_FLAT:
-        if ((c = cmp_i64_desc(abs64(l->flat), abs64(r->flat))))
+        if ((c = cmp_i64_desc(np_go_abs64(l->flat), np_go_abs64(r->flat))))
             return c;
         if ((c = strcmp(np_node_name(g, l), np_node_name(g, r))))
             return c;
-        if ((c = cmp_i64_desc(abs64(l->cum), abs64(r->cum))))
+        if ((c = cmp_i64_desc(np_go_abs64(l->cum), np_go_abs64(r->cum))))
             return c;
         break;
     case NP_ORDER_FLAT_CUM:
-        if ((c = cmp_i64_desc(abs64(l->flat), abs64(r->flat))))
+        if ((c = cmp_i64_desc(np_go_abs64(l->flat), np_go_abs64(r->flat))))
             return c;
-        if ((c = cmp_i64_desc(abs64(l->cum), abs64(r->cum))))
+        if ((c = cmp_i64_desc(np_go_abs64(l->cum), np_go_abs64(r->cum))))
             return c;
         if ((c = strcmp(np_node_name(g, l), np_node_name(g, r))))
             return c;
@@ -814,11 +808,11 @@ static int node_cmp(const void *pa, const void *pb)
         break;
     case NP_ORDER_CUM:
     case NP_ORDER_ENTROPY:
-        if ((c = cmp_i64_desc(abs64(g_sort->score[ia]), abs64(g_sort->score[ib]))))
+        if ((c = cmp_i64_desc(np_go_abs64(g_sort->score[ia]), np_go_abs64(g_sort->score[ib]))))
             return c;
         if ((c = strcmp(np_node_name(g, l), np_node_name(g, r))))
             return c;
-        if ((c = cmp_i64_desc(abs64(l->flat), abs64(r->flat))))
+        if ((c = cmp_i64_desc(np_go_abs64(l->flat), np_go_abs64(r->flat))))
             return c;
         break;
     }
@@ -837,14 +831,14 @@ static double edge_entropy(const np_graph *g, const uint32_t *edges, size_t n, i
     int64_t total = self;
     for (size_t i = 0; i < n; i++)
         if (g->edges[edges[i]].weight > 0)
-            total += abs64(g->edges[edges[i]].weight);
+            total += np_go_abs64(g->edges[edges[i]].weight);
     if (total != 0) {
         for (size_t i = 0; i < n; i++) {
-            double frac = (double)abs64(g->edges[edges[i]].weight) / (double)total;
+            double frac = (double)np_go_abs64(g->edges[edges[i]].weight) / (double)total;
             score += -frac * log2(frac);
         }
         if (self > 0) {
-            double frac = (double)abs64(self) / (double)total;
+            double frac = (double)np_go_abs64(self) / (double)total;
             score += -frac * log2(frac);
         }
     }
@@ -916,7 +910,7 @@ size_t np_graph_discard_low_frequency(const np_graph *g, int64_t cutoff, np_node
     size_t n = 0;
     for (size_t i = 0; i < g->n_nodes; i++) {
         const np_node *nd = &g->all[g->nodes[i]];
-        if (abs64(nd->cum) < cutoff)
+        if (np_go_abs64(nd->cum) < cutoff)
             continue;
         nodeset_add(kept, &nd->info);
         n++;
@@ -929,7 +923,7 @@ size_t np_graph_discard_low_frequency_ptrs(const np_graph *g, int64_t cutoff, bo
     size_t n = 0;
     for (size_t i = 0; i < g->n_nodes; i++) {
         const np_node *nd = &g->all[g->nodes[i]];
-        if (abs64(nd->cum) < cutoff)
+        if (np_go_abs64(nd->cum) < cutoff)
             continue;
         mark[g->nodes[i]] = true;
         n++;
@@ -1026,7 +1020,7 @@ static void trim_tags(np_tagmap *m, int64_t cutoff)
 {
     size_t k = 0;
     for (size_t i = 0; i < m->n; i++)
-        if (abs64(m->tag[i].flat) >= cutoff || abs64(m->tag[i].cum) >= cutoff)
+        if (np_go_abs64(m->tag[i].flat) >= cutoff || np_go_abs64(m->tag[i].cum) >= cutoff)
             m->tag[k++] = m->tag[i];
     m->n = k;
 }
@@ -1053,7 +1047,7 @@ int np_graph_trim_low_frequency_edges(np_graph *g, int64_t cutoff)
         size_t kept = 0;
         for (size_t k = 0; k < n->n_in; k++) {
             uint32_t e = n->in[k];
-            if (abs64(g->edges[e].weight) < cutoff) {
+            if (np_go_abs64(g->edges[e].weight) < cutoff) {
                 g->edges[e].dead = true;
                 if (!dirty)
                     dirty = np_xcalloc(g->n_all + 1, sizeof *dirty);
@@ -1088,7 +1082,7 @@ static int edge_cmp(const void *pa, const void *pb)
     np_graph *g = g_edge_sort;
     const np_edge *a = &g->edges[*(const uint32_t *)pa], *b = &g->edges[*(const uint32_t *)pb];
     if (a->weight != b->weight) {
-        int c = cmp_i64_desc(abs64(a->weight), abs64(b->weight));
+        int c = cmp_i64_desc(np_go_abs64(a->weight), np_go_abs64(b->weight));
         if (c)
             return c;
     }
@@ -1167,9 +1161,9 @@ static int tag_cmp(const void *pa, const void *pb)
 {
     const np_tag *a = *(np_tag *const *)pa, *b = *(np_tag *const *)pb;
     int c;
-    if (!g_tag_flat && a->cum != b->cum && (c = cmp_i64_desc(abs64(a->cum), abs64(b->cum))))
+    if (!g_tag_flat && a->cum != b->cum && (c = cmp_i64_desc(np_go_abs64(a->cum), np_go_abs64(b->cum))))
         return c;
-    if (a->flat != b->flat && (c = cmp_i64_desc(abs64(a->flat), abs64(b->flat))))
+    if (a->flat != b->flat && (c = cmp_i64_desc(np_go_abs64(a->flat), np_go_abs64(b->flat))))
         return c;
     return strcmp(a->name, b->name);
 }

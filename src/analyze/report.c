@@ -14,12 +14,6 @@
 #include "measure.h"
 #include "pathutil.h"
 
-static int64_t abs64(int64_t v)
-{
-    /* Go's abs64 wraps on the minimum value instead of trapping; so must we. */
-    return v < 0 ? (int64_t)(0 - (uint64_t)v) : v;
-}
-
 void np_report_format_value(const np_report *r, int64_t v, np_buf *out)
 {
     if (r->ratio > 0 && r->ratio != 1)
@@ -109,8 +103,8 @@ np_graph *np_report_trimmed_graph(np_report *r, int *orig_count, int *dropped_no
     np_graph *g = graph_for(r, NULL, true, probe);
     int64_t flat_sum;
     np_graph_sum(g, &flat_sum, NULL);
-    int64_t node_cutoff = abs64(np_go_f2i((double)flat_sum * r->nodefraction));
-    int64_t edge_cutoff = abs64(np_go_f2i((double)flat_sum * r->edgefraction));
+    int64_t node_cutoff = np_go_abs64(np_go_f2i((double)flat_sum * r->nodefraction));
+    int64_t edge_cutoff = np_go_abs64(np_go_f2i((double)flat_sum * r->edgefraction));
     *dropped_nodes = 0;
     *dropped_edges = 0;
     if (node_cutoff > 0) {
@@ -178,9 +172,9 @@ void np_report_select_unit(np_report *r, np_graph *g)
     int64_t min_value = 0;
     for (size_t i = 0; i < g->n_nodes; i++) {
         const np_node *n = np_graph_node(g, i);
-        int64_t m = abs64(np_node_flat(n));
+        int64_t m = np_go_abs64(np_node_flat(n));
         if (m == 0)
-            m = abs64(np_node_cum(n));
+            m = np_go_abs64(np_node_cum(n));
         if (m > 0 && (min_value == 0 || m < min_value))
             min_value = m;
     }
@@ -293,10 +287,10 @@ void np_report_labels(np_report *r, np_graph *g, int orig_count, int dropped_nod
     if (r->total != 0) {
         if (dropped_nodes > 0)
             drop_label(out, dropped_nodes, "node", "cum",
-                       np_report_fmt(r, abs64(np_go_f2i((double)r->total * r->nodefraction)), &s1));
+                       np_report_fmt(r, np_go_abs64(np_go_f2i((double)r->total * r->nodefraction)), &s1));
         if (dropped_edges > 0)
             drop_label(out, dropped_edges, "edge", "freq",
-                       np_report_fmt(r, abs64(np_go_f2i((double)r->total * r->edgefraction)), &s1));
+                       np_report_fmt(r, np_go_abs64(np_go_f2i((double)r->total * r->edgefraction)), &s1));
         if (g->n_nodes > 0 && (int)g->n_nodes < orig_count)
             np_buf_printf(out, "Showing top %zu nodes out of %d\n", g->n_nodes, orig_count);
     }

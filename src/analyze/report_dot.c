@@ -8,16 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gofmt.h"
 #include "measure.h"
 #include "pathutil.h"
 
 enum { MAX_NODELETS = 4 };
-
-static int64_t abs64(int64_t v)
-{
-    /* Go's abs64 wraps on the minimum value instead of trapping; so must we. */
-    return v < 0 ? (int64_t)(0 - (uint64_t)v) : v;
-}
 
 static int64_t mul64(int64_t a, int64_t b)
 {
@@ -215,13 +210,13 @@ static void add_node(dot_ctx *c, np_node *n, int id, double max_flat)
     }
     /* Font sizes grow with the square root of the flat share so small nodes stay legible. */
     int font_size = 8;
-    if (max_flat != 0 && flat != 0 && (double)abs64(flat) <= max_flat)
-        font_size += (int)ceil(16.0 * sqrt((double)abs64(flat) / max_flat));
+    if (max_flat != 0 && flat != 0 && (double)np_go_abs64(flat) <= max_flat)
+        font_size += (int)ceil(16.0 * sqrt((double)np_go_abs64(flat) / max_flat));
     np_buf_printf(out, "N%d [label=\"%s\" id=\"node%d\" fontsize=%d shape=box tooltip=\"", id,
                   np_buf_cstr(&label), id, font_size);
     put_escaped_str(out, np_node_name(c->g, n));
     np_buf_printf(out, " (%s)\" color=\"", cum_value);
-    double score = (double)cum / (double)abs64(r->total);
+    double score = (double)cum / (double)np_go_abs64(r->total);
     dot_color(out, score, false);
     np_buf_puts(out, "\" fillcolor=\"");
     dot_color(out, score, true);
@@ -435,16 +430,16 @@ static void add_edge(dot_ctx *c, const np_edge *e, int from, int to, bool has_no
     np_buf_printf(out, "N%d -> N%d [label=\" %s%s\"", from, to, w, e->is_inline ? "\\n (inline)" : "");
     if (r->total != 0) {
         /* Diffs can make an edge heavier than the total; both attributes are capped. */
-        int64_t weight = abs64(mul64(wv, 100) / r->total);
+        int64_t weight = np_go_abs64(mul64(wv, 100) / r->total);
         weight = 1 + (weight < 100 ? weight : 100);
         if (weight > 1)
             np_buf_printf(out, " weight=%" PRId64, weight);
-        int64_t width = abs64(mul64(wv, 5) / r->total);
+        int64_t width = np_go_abs64(mul64(wv, 5) / r->total);
         width = 1 + (width < 5 ? width : 5);
         if (width > 1)
             np_buf_printf(out, " penwidth=%" PRId64, width);
         np_buf_puts(out, " color=\"");
-        dot_color(out, (double)wv / (double)abs64(r->total), false);
+        dot_color(out, (double)wv / (double)np_go_abs64(r->total), false);
         np_buf_putc(out, '"');
     }
     np_buf tip = {0};
@@ -470,7 +465,7 @@ static int edge_cmp(const void *pa, const void *pb)
     np_graph *g = g_edge_graph;
     const np_edge *a = &g->edges[*(const uint32_t *)pa], *b = &g->edges[*(const uint32_t *)pb];
     if (a->weight != b->weight) {
-        int64_t x = abs64(a->weight), y = abs64(b->weight);
+        int64_t x = np_go_abs64(a->weight), y = np_go_abs64(b->weight);
         if (x != y)
             return x > y ? -1 : 1;
     }
@@ -528,13 +523,13 @@ int np_report_dot(np_report *r, np_buf *out, np_err *err)
         /* Ids are 1-based positions; edges to nodes outside the list get pprof's zero id. */
         int *ids = np_xcalloc(g->n_all + 1, sizeof *ids);
         bool *nodelets = np_xcalloc(g->n_all + 1, sizeof *nodelets);
-        double max_flat = (double)abs64(np_node_flat(np_graph_node(g, 0)));
+        double max_flat = (double)np_go_abs64(np_node_flat(np_graph_node(g, 0)));
         size_t n_edges = 0;
         for (size_t i = 0; i < g->n_nodes; i++) {
             np_node *n = np_graph_node(g, i);
             ids[g->nodes[i]] = (int)i + 1;
-            if ((double)abs64(np_node_flat(n)) > max_flat)
-                max_flat = (double)abs64(np_node_flat(n));
+            if ((double)np_go_abs64(np_node_flat(n)) > max_flat)
+                max_flat = (double)np_go_abs64(np_node_flat(n));
             n_edges += n->n_out;
         }
         uint32_t *edges = np_xmalloc((n_edges + 1) * sizeof *edges);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "gofmt.h"
 #include "measure.h"
 
 /* One (key, value) pair and the summed sample value of the samples carrying it. */
@@ -74,11 +75,6 @@ static void collect(tag_table *t, const np_profile *p, size_t index, const char 
 }
 
 /* Go's negation wraps, so the magnitude of INT64_MIN stays negative. */
-static int64_t abs64(int64_t x)
-{
-    return x < 0 ? (int64_t)((uint64_t)0 - (uint64_t)x) : x;
-}
-
 static int cmp_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -89,7 +85,7 @@ static int cmp_entry(const void *a, const void *b)
 {
     const tag_entry *x = *(const tag_entry *const *)a, *y = *(const tag_entry *const *)b;
     if (x->sum != y->sum) {
-        int64_t ax = abs64(x->sum), ay = abs64(y->sum);
+        int64_t ax = np_go_abs64(x->sum), ay = np_go_abs64(y->sum);
         if (ax != ay)
             return ax > ay ? -1 : 1;
     }

@@ -205,11 +205,6 @@ static void pad_runes(np_buf *b, const char *s, int width)
         np_buf_putc(b, ' ');
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* ---- profile facts the shell needs (sample types, the greeting's report header) ---- */
 
 /* profile.SampleIndexByName. */
@@ -378,7 +373,7 @@ static void print_options(shell *sh)
                 k++;
             const char **sorted = np_xcalloc(k + 1, sizeof *sorted);
             memcpy(sorted, o->choices, k * sizeof *sorted);
-            qsort(sorted, k, sizeof *sorted, cmp_str);
+            qsort(sorted, k, sizeof *sorted, np_cmp_strptr);
             np_buf_putc(&comment, '[');
             for (size_t j = 0; j < k; j++)
                 np_buf_printf(&comment, "%s%s", j ? " | " : "", sorted[j]);
@@ -411,7 +406,7 @@ static void print_options(shell *sh)
         lines[n++] = (char *)np_buf_cstr(&line);
         np_buf_free(&comment);
     }
-    qsort(lines, n, sizeof *lines, cmp_str);
+    qsort(lines, n, sizeof *lines, np_cmp_strptr);
     np_buf all = {0};
     for (size_t i = 0; i < n; i++) {
         np_buf_printf(&all, "%s%s", i ? "\n" : "", lines[i]);
@@ -443,7 +438,7 @@ static void shell_usage(np_buf *out)
         help_line(&l, shell_cmds[i].name, cmd_description(&shell_cmds[i]));
         lines[i] = (char *)np_buf_cstr(&l);
     }
-    qsort(lines, N_SHELL_CMDS, sizeof *lines, cmp_str);
+    qsort(lines, N_SHELL_CMDS, sizeof *lines, np_cmp_strptr);
     np_buf_puts(out, "  Commands:\n");
     for (size_t i = 0; i < N_SHELL_CMDS; i++) {
         np_buf_printf(out, "%s\n", lines[i]);

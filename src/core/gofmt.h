@@ -21,6 +21,11 @@ void np_put_runes(np_buf *b, const char *s, int max_runes);
 /* Go's int64(v) on amd64: truncation toward zero; NaN and values out of range give the
  * "integer indefinite" INT64_MIN (C leaves those undefined). */
 int64_t np_go_f2i(double v);
+/* Go's abs64 as pprof writes it: the minimum value wraps to itself instead of trapping. */
+static inline int64_t np_go_abs64(int64_t v)
+{
+    return v < 0 ? (int64_t)(0 - (uint64_t)v) : v;
+}
 /* strconv.Quote (Go's %q) for ASCII text: backslash escapes for quotes, backslashes and
  * control characters. Bytes from 0x80 up pass through as they are. */
 void np_go_quote(np_buf *b, const char *s);

@@ -206,3 +206,8 @@ int np_read_file(const char *path, np_buf *out, np_err *err)
     np_buf_cstr(out);
     return 0;
 }
+
+int np_cmp_strptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}

@@ -53,6 +53,9 @@ void np_buf_free(np_buf *b);
 /* NUL-terminates without counting the terminator in len. */
 const char *np_buf_cstr(np_buf *b);
 
+/* qsort's comparator for an array of C strings, by strcmp. */
+int np_cmp_strptr(const void *a, const void *b);
+
 /* Reads a whole file; returns 0 or -1 with err naming the path. */
 int np_read_file(const char *path, np_buf *out, np_err *err);
 
