@@ -11,7 +11,6 @@
 #include <strings.h>
 
 #include "gofmt.h"
-#include "report.h"
 
 enum flag_kind { F_BOOL, F_INT, F_STRING, F_LIST };
 
