@@ -3,8 +3,9 @@
 #
 # Each case runs `go tool pprof` and NPROF (default build/nprof) with the same arguments and the
 # same commands piped on stdin, each in a fresh working directory that links the oracle's
-# profiles/ and programs/ (../shared/testdata/go beside the repository, or $TESTDATA) plus a
-# few generated source files. Standard output, standard error, the exit status and the names of
+# profiles/ and programs/ (../shared/testdata/go beside the repository, or $TESTDATA; without
+# it, the project's own profiles from build/profiles or $PROFILES and its tests/go programs)
+# plus a few generated source files. Standard output, standard error, the exit status and the names of
 # the files the run created must all be the same; files with a .txt name must have the same
 # content too (report redirection). A case whose input is "-" gets an empty stdin.
 #
@@ -19,16 +20,33 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 np=${1:-$repo/build/nprof}
 case $np in /*) ;; *) np=$PWD/$np ;; esac
 data=${TESTDATA:-$repo/../shared/testdata/go}
+own=${PROFILES:-$repo/build/profiles}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/shell-cases.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+# Without the oracle's folder (a fresh clone), the same layout is made from the profiles the
+# project makes itself (tests/go/make-profiles.sh) and the Go programs that wrote them: both
+# tools read the same files, so each case compares them as well.
+if [ ! -d "$data/profiles" ] && [ -f "$own/leak-b.pb.gz" ]; then
+  data=$tmp/data
+  mkdir -p "$data/profiles/leaky" "$data/profiles/cpuwork" "$data/profiles/contention" \
+    "$data/profiles/goleak" "$data/profiles/allocs"
+  cp "$own/leak-b.pb.gz" "$data/profiles/leaky/heap.pb.gz"
+  cp "$own/leak-a.pb.gz" "$data/profiles/leaky/heap-base.pb.gz"
+  cp "$own/leak-b.pb.gz" "$data/profiles/leaky/heap-current.pb.gz"
+  cp "$own/cpu.pb.gz" "$data/profiles/cpuwork/cpu.pb.gz"
+  cp "$own/mutex.pb.gz" "$own/block.pb.gz" "$data/profiles/contention/"
+  cp "$own/goroutine.pb.gz" "$data/profiles/goleak/goroutine.pb.gz"
+  cp "$own/allocs.pb.gz" "$data/profiles/allocs/allocs.pb.gz"
+  cp -r "$repo/tests/go" "$data/programs"
+fi
 if ! command -v go >/dev/null || [ ! -d "$data/profiles" ] || [ ! -x "$np" ]; then
-  echo "shell-cases: needs go, $data/profiles and $np" >&2
+  echo "shell-cases: needs go, and $data/profiles or $own (tests/go/make-profiles.sh), and $np" >&2
   echo "0 passed, 1 failed"
   exit 1
 fi
 data=$(cd "$data" && pwd)
 export TZ=UTC PPROF_BINARY_PATH=/nonexistent-pprof-binaries LC_ALL=C
 unset DISPLAY BROWSER
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/shell-cases.XXXXXX") || exit 2
-trap 'rm -rf "$tmp"' EXIT
 
 # ---- generated sources and the synthetic profile ----
 gen=$tmp/gen
