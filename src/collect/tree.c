@@ -26,7 +26,15 @@ typedef struct slot {
     char program[48];
 } slot;
 
-static slot *table;       /* shared by the tree */
+/* The mapping: how many slots have ever been handed out (entries are looked for below that, so
+ * a process touches only the pages in use), then the slots. */
+typedef struct registry {
+    _Atomic uint32_t used;
+    char pad[sizeof(slot) - sizeof(uint32_t)];
+    slot slots[SLOTS - 1];
+} registry;
+
+static registry *table;   /* shared by the tree */
 static slot *mine;        /* this process's slot, NULL before it registers */
 static pid_t mine_pid;    /* whose `mine` it is: a fork inherits the parent's */
 
@@ -56,7 +64,7 @@ static int new_fd(void)
     int fd = memfd_create(memfd_name, np_cfg.follow_exec ? 0 : MFD_CLOEXEC);
     if (fd < 0)
         return -1;
-    if (ftruncate(fd, SLOTS * sizeof(slot)) < 0) {
+    if (ftruncate(fd, sizeof(registry)) < 0) {
         close(fd);
         return -1;
     }
@@ -69,12 +77,29 @@ static int new_fd(void)
 
 static bool map_table(int fd)
 {
-    void *m = mmap(NULL, SLOTS * sizeof(slot), PROT_READ | PROT_WRITE,
+    void *m = mmap(NULL, sizeof(registry), PROT_READ | PROT_WRITE,
                    MAP_SHARED | (fd < 0 ? MAP_ANONYMOUS : 0), fd, 0);
     if (m == MAP_FAILED)
         return false;
     table = m;
     return true;
+}
+
+static size_t in_use(void)
+{
+    size_t n = atomic_load(&table->used);
+    return n < SLOTS - 1 ? n : SLOTS - 1;
+}
+
+/* Claims a slot that holds `from` (0: a free one) below the high-water mark; NULL if none. */
+static slot *claim(int32_t from)
+{
+    for (size_t i = 0, n = in_use(); i < n; i++) {
+        int32_t had = from;
+        if (atomic_compare_exchange_strong(&table->slots[i].pid, &had, -1))
+            return &table->slots[i];
+    }
+    return NULL;
 }
 
 bool np_tree_inherited(void)
@@ -92,7 +117,7 @@ bool np_tree_init(void)
 
 size_t np_tree_bytes(void)
 {
-    return table ? SLOTS * sizeof(slot) : 0;
+    return table ? sizeof(registry) : 0;
 }
 
 /* Reads a small /proc file into buf (NUL-terminated); its length, or -1. */
@@ -134,17 +159,16 @@ void np_tree_register(const char *addr)
         snprintf(mine->addr, sizeof mine->addr, "%s", addr);
         return;
     }
-    mine = NULL;
     /* This pid's entry from before an exec is this process's now: that server is gone. */
-    for (size_t i = 0; i < SLOTS && !mine; i++) {
-        int32_t had = self;
-        if (atomic_compare_exchange_strong(&table[i].pid, &had, -1))
-            mine = &table[i];
-    }
-    for (size_t i = 0; i < SLOTS && !mine; i++) {
-        int32_t free_pid = 0;
-        if (atomic_compare_exchange_strong(&table[i].pid, &free_pid, -1))
-            mine = &table[i];
+    mine = claim(self);
+    while (!mine && !(mine = claim(0))) {
+        /* None free: one more slot; another process may take it first, then look again. */
+        size_t i = atomic_fetch_add(&table->used, 1);
+        if (i >= SLOTS - 1)
+            break;
+        int32_t unused = 0;
+        if (atomic_compare_exchange_strong(&table->slots[i].pid, &unused, -1))
+            mine = &table->slots[i];
     }
     if (!mine)
         return; /* the tree has more served processes than slots: this one is not listed */
@@ -187,8 +211,8 @@ size_t np_tree_list(np_tree_proc *out, size_t cap)
 {
     size_t n = 0;
     pid_t self = getpid();
-    for (size_t i = 0; table && i < SLOTS && n < cap; i++) {
-        if (!live(&table[i], &out[n]))
+    for (size_t i = 0, used = table ? in_use() : 0; i < used && n < cap; i++) {
+        if (!live(&table->slots[i], &out[n]))
             continue;
         if (out[n].pid == self && n > 0) { /* this process first */
             np_tree_proc t = out[0];
@@ -202,8 +226,8 @@ size_t np_tree_list(np_tree_proc *out, size_t cap)
 
 bool np_tree_find(pid_t pid, np_tree_proc *out)
 {
-    for (size_t i = 0; table && i < SLOTS; i++)
-        if (atomic_load(&table[i].pid) == pid && live(&table[i], out))
+    for (size_t i = 0, used = table ? in_use() : 0; i < used; i++)
+        if (atomic_load(&table->slots[i].pid) == pid && live(&table->slots[i], out))
             return true;
     return false;
 }
