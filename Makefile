@@ -5,13 +5,13 @@ CC      ?= cc
 BUILD   ?= build
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
-CPPFLAGS_NP := -std=c11 -D_GNU_SOURCE -iquote include -iquote src/core -iquote src/analyze
+CPPFLAGS_NP := -std=c11 -D_GNU_SOURCE -iquote include -iquote src
 # libcurl is not linked: src/analyze/curl_dl.c opens it when a profile is first fetched over
 # HTTP, so that other runs do not load it and its thirty dependencies (its headers are needed).
 LIBS_ANALYZE := -ldl -ledit -lz -lm
 
-CORE_SRC    := $(wildcard src/core/*.c)
-ANALYZE_SRC := $(filter-out src/analyze/main.c,$(wildcard src/analyze/*.c))
+CORE_SRC    := $(wildcard src/core/*.c src/core/*/*.c)
+ANALYZE_SRC := $(filter-out src/analyze/main.c,$(wildcard src/analyze/*.c src/analyze/*/*.c))
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 
 CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
@@ -39,7 +39,7 @@ collect-tests: $(COLLECT_TESTS)
 # frame-pointer unwinder can cross them.
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -iquote include -iquote src/core -iquote src/collect $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec -MMD -MP -c $< -o $@
+	$(CC) -std=c11 -D_GNU_SOURCE -iquote include -iquote src $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec -MMD -MP -c $< -o $@
 
 $(BUILD)/libnprof.so: $(PIC_OBJ)
 	$(CC) -shared -o $@ $^ $(LIBS_COLLECT) -Wl,-soname,libnprof.so -Wl,-z,nodelete -Wl,-z,defs

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gz.h"
-#include "profile.h"
+#include "core/gz.h"
+#include "core/profile.h"
 
 /* Largest inflated payload handed to the decoders: bigger outputs are legal but only slow the
  * fuzzer down (they come from highly repetitive gzip input, not from interesting structure). */

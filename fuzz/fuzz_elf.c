@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "symbolize.h"
-#include "util.h"
+#include "core/sym/symbolize.h"
+#include "core/util.h"
 
 static void fuzz_die(const char *what)
 {

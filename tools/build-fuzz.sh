@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 CC=${CC_FUZZ:-clang}
 OUT=${FUZZ_OUT:-build-fuzz}
-FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -iquote src/core -iquote src/analyze -iquote include"
+FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -iquote src -iquote include"
 # As the Makefile: what the analyzer links (only archive members a target uses are pulled in).
 LIBS="-ldl -ledit -lz -lm" # libcurl is opened at run time (src/analyze/curl_dl.c)
 
@@ -29,7 +29,7 @@ fi
 
 # Library objects are compiled once (without the fuzzer's main) and linked into every target.
 mkdir -p "$OUT/obj"
-SRCS=$(ls src/core/*.c src/analyze/*.c | grep -v '^src/analyze/main\.c$')
+SRCS=$(ls src/core/*.c src/core/*/*.c src/analyze/*.c src/analyze/*/*.c | grep -v '^src/analyze/main\.c$')
 objs=""
 failed_lib=0
 for src in $SRCS; do
@@ -45,7 +45,7 @@ for src in $SRCS; do
     # its comparisons took most of fuzz_legacy's time and guides nothing that the parsers' own
     # coverage does not, so it is built with the sanitizers only.
     case $src in
-    src/analyze/legacy_re.c) cov='' ;;
+    src/analyze/formats/legacy_re.c) cov='' ;;
     *) cov='fuzzer-no-link,' ;;
     esac
     if ! $CC $(echo "$FLAGS" | sed "s/-fsanitize=fuzzer,/-fsanitize=$cov/") -c "$src" -o "$obj"; then

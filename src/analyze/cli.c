@@ -1,6 +1,6 @@
 /* Command-line parsing with the rules of Go's flag package (one or two dashes, -name=value or
  * -name value for non-booleans, parsing stops at the first non-flag) and pprof's flags. */
-#include "cli.h"
+#include "analyze/cli.h"
 
 #include <limits.h>
 #include <math.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "gofmt.h"
+#include "core/gofmt.h"
 
 enum flag_kind { F_BOOL, F_INT, F_STRING, F_LIST };
 

@@ -2,8 +2,8 @@
 #ifndef NP_CLI_H
 #define NP_CLI_H
 
-#include "config.h"
-#include "driver.h"
+#include "analyze/config.h"
+#include "analyze/driver.h"
 
 typedef struct np_cli {
     np_sources src;

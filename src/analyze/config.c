@@ -1,7 +1,7 @@
 /* The table of pprof configuration options and typed access to np_config fields. */
-#include "config.h"
+#include "analyze/config.h"
 
-#include "gofmt.h"
+#include "core/gofmt.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* The libcurl stand-ins of curl_dl.h: libcurl is opened with dlopen on the first call, so runs
  * that never fetch over HTTP do not pay for loading it and its dependencies at start-up. */
-#include "curl_dl.h"
+#include "analyze/curl_dl.h"
 
 #include <dlfcn.h>
 #include <pthread.h>

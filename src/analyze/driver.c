@@ -1,6 +1,6 @@
 /* The report pipeline shared by every front end: sources -> merged profile -> per-report copy
  * -> label frames, focus filters, aggregation -> one report format -> stdout or a file. */
-#include "driver.h"
+#include "analyze/driver.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -9,16 +9,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fetch.h"
-#include "filter.h"
-#include "gofmt.h"
-#include "gz.h"
-#include "measure.h"
-#include "merge.h"
-#include "pathutil.h"
-#include "report.h"
-#include "report_tags.h"
-#include "symstep.h"
+#include "analyze/fetch.h"
+#include "analyze/filter.h"
+#include "core/gofmt.h"
+#include "core/gz.h"
+#include "analyze/measure.h"
+#include "core/merge.h"
+#include "analyze/pathutil.h"
+#include "analyze/report/report.h"
+#include "analyze/report/tags.h"
+#include "analyze/symstep.h"
 
 const np_command np_commands[] = {
     {"callgrind", NP_FMT_CALLGRIND, false, true, NULL, "Outputs a graph in callgrind format"},

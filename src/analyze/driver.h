@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "config.h"
-#include "profile.h"
+#include "analyze/config.h"
+#include "core/profile.h"
 
 typedef struct np_sources {
     char **sources;

@@ -1,6 +1,6 @@
 /* Reading a profile source: the bytes from a file (or a URL, see fetch_url.c), then gzip,
  * profile.proto or a legacy format, with pprof's error texts. */
-#include "fetch.h"
+#include "analyze/fetch.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "gz.h"
-#include "legacy.h"
+#include "core/gz.h"
+#include "analyze/formats/legacy.h"
 
 /* np_parse_profile_data; when owned is not NULL it holds data, and is freed as soon as the
  * bytes are inflated, so the compressed and inflated copies are not both kept while decoding. */

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "profile.h"
+#include "core/profile.h"
 
 typedef struct np_fetch_opts {
     int seconds;   /* -seconds, or -1 */

@@ -1,6 +1,6 @@
 /* URL sources: which sources name URLs and how -seconds/-timeout rewrite them (go tool pprof's
  * adjustURL on top of a subset of Go's net/url), and fetching them with libcurl, Go-style. */
-#include "fetch.h"
+#include "analyze/fetch.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -14,8 +14,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "curl_dl.h" /* after <curl/curl.h>: libcurl is loaded when first used */
-#include "gofmt.h"
+#include "analyze/curl_dl.h" /* after <curl/curl.h>: libcurl is loaded when first used */
+#include "core/gofmt.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Go's net/url, as far as adjustURL needs it. The printed URL is compared with go tool pprof's

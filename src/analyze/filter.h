@@ -9,8 +9,8 @@
 
 #include <stdbool.h>
 
-#include "profile.h"
-#include "regex.h"
+#include "core/profile.h"
+#include "analyze/regex.h"
 
 /* Profile.FilterSamplesByName. Any regex may be NULL. Returns the four "matched" flags
  * (focus, ignore, hide, show) through the out pointers (which may be NULL). Samples without

@@ -1,6 +1,6 @@
 /* Frame filters by name: -focus/-ignore/-hide/-show, -show_from, -prune_from and the
  * profile's own drop_frames/keep_frames pruning, with pprof's exact matching rules. */
-#include "filter.h"
+#include "analyze/filter.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,13 +1,13 @@
 /* Whole-profile transformations of the driver: granularity aggregation, value scaling and
  * normalization against a base, the base-profile label, and -tagroot/-tagleaf pseudo frames. */
-#include "filter.h"
+#include "analyze/filter.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "hmap.h"
-#include "measure.h"
+#include "core/hmap.h"
+#include "analyze/measure.h"
 
 /* Like pprof, aggregation only blanks the fields that the granularity ignores; records that
  * become identical are told apart later by content (graph building, merging). */

@@ -1,13 +1,13 @@
 /* Label-based filtering: the units of numeric labels, -tagfocus/-tagignore (regexps or
  * numeric ranges, as driver_focus.go reads them) and -tagshow/-taghide. */
-#include "filter.h"
+#include "analyze/filter.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "measure.h"
+#include "analyze/measure.h"
 
 static bool is_numeric(const np_label *l)
 {

@@ -2,7 +2,7 @@
  * (Orson Peters) with insertion sort for short runs and heapsort past a recursion budget.
  * The sequence of comparisons and swaps must be the one Go makes, or elements that compare
  * equal end up in another order (see gosort.h). */
-#include "gosort.h"
+#include "analyze/gosort.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Call graph construction (pprof's graph.New: per-sample flat/cum accounting, edges with
  * residual and inline marks, call trees) and the node/edge/tag orderings reports rely on. */
-#include "graph.h"
+#include "analyze/graph.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gofmt.h"
-#include "gosort.h"
-#include "measure.h"
-#include "pathutil.h"
+#include "core/gofmt.h"
+#include "analyze/gosort.h"
+#include "analyze/measure.h"
+#include "analyze/pathutil.h"
 
 int64_t np_node_flat(const np_node *n)
 {

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hmap.h"
-#include "profile.h"
+#include "core/hmap.h"
+#include "core/profile.h"
 
 typedef struct np_node_info {
     const char *name, *orig_name, *file, *objfile; /* never NULL */

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "demangle.h"
-#include "driver.h"
-#include "shell.h"
+#include "analyze/cli.h"
+#include "core/demangle.h"
+#include "analyze/driver.h"
+#include "analyze/shell.h"
 
 static const char usage_head[] =
     "usage:\n\n"

@@ -1,6 +1,6 @@
 /* Unit conversion and value formatting with the exact arithmetic and text of pprof's
  * measurement package, so that every number in a report reads as go tool pprof prints it. */
-#include "measure.h"
+#include "analyze/measure.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gofmt.h"
-#include "filter.h"
+#include "core/gofmt.h"
+#include "analyze/filter.h"
 
 typedef struct unit_def {
     const char *name;        /* canonical spelling used in output */

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "profile.h"
+#include "core/profile.h"
 
 /* measurement.Scale: scales value from from_unit to to_unit, where to_unit is "minimum" or
  * "auto" (the largest unit in which the value is at least 1) or a unit name/alias like "kb",

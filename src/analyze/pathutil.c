@@ -1,5 +1,5 @@
 /* Go's lexical path cleaning and base name, for byte-identical file names in reports. */
-#include "pathutil.h"
+#include "analyze/pathutil.h"
 
 #include <stdbool.h>
 #include <string.h>

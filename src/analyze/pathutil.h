@@ -2,7 +2,7 @@
 #ifndef NP_PATHUTIL_H
 #define NP_PATHUTIL_H
 
-#include "util.h"
+#include "core/util.h"
 
 /* filepath.Clean into a new arena string. */
 const char *np_path_clean_arena(np_arena *a, const char *path);

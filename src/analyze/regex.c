@@ -1,5 +1,5 @@
 /* Go-syntax regular expressions translated to POSIX ERE. */
-#include "regex.h"
+#include "analyze/regex.h"
 
 #include <regex.h>
 #include <stdbool.h>

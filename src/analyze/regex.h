@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "util.h"
+#include "core/util.h"
 
 typedef struct np_regex np_regex;
 

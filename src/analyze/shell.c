@@ -1,6 +1,6 @@
 /* The interactive shell (pprof's interactive mode): reads commands from a terminal through
  * libedit or from a pipe line by line, and runs reports, option settings and help on them. */
-#include "shell.h"
+#include "analyze/shell.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -10,10 +10,10 @@
 
 #include <editline/readline.h>
 
-#include "cli.h"
-#include "driver.h"
-#include "gofmt.h"
-#include "report.h"
+#include "analyze/cli.h"
+#include "analyze/driver.h"
+#include "core/gofmt.h"
+#include "analyze/report/report.h"
 
 #define PROMPT "(pprof) "
 /* pprof's marker for a comment after an option value: "nodecount=5 //: why". */

@@ -3,8 +3,8 @@
 #ifndef NP_SHELL_H
 #define NP_SHELL_H
 
-#include "config.h"
-#include "profile.h"
+#include "analyze/config.h"
+#include "core/profile.h"
 
 /* Runs until EOF or quit. Returns the process exit status. */
 int np_shell_run(const np_profile *p, np_config *cfg);

@@ -1,6 +1,6 @@
 /* Post-fetch symbolization as pprof does it: messages about mappings without binaries, and the
  * C++ name demangling and simplification that makes C++ reports readable. */
-#include "symstep.h"
+#include "analyze/symstep.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "demangle.h"
-#include "pathutil.h"
+#include "core/demangle.h"
+#include "analyze/pathutil.h"
 
 static bool unsymbolizable(const np_mapping *m)
 {

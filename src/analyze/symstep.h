@@ -3,7 +3,7 @@
 #ifndef NP_SYMSTEP_H
 #define NP_SYMSTEP_H
 
-#include "profile.h"
+#include "core/profile.h"
 
 /* mode is the -symbolize value ("" for the default). Messages go to stderr. */
 void np_symbolize(np_profile *p, const char *mode);

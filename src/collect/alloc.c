@@ -12,9 +12,9 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "heaptab.h"
-#include "sampler.h"
+#include "collect/alloc.h"
+#include "collect/heaptab.h"
+#include "collect/sampler.h"
 
 /* glibc's own entry points, exported for exactly this use: the fallback when RTLD_NEXT finds
  * nothing (a static link of libnprof into a program without another allocator still works). */

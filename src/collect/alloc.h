@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "export.h"
+#include "collect/export.h"
 
 /* Kept out of line, so the fast paths that call them need no stack frame. */
 #define COLD __attribute__((noinline, cold))

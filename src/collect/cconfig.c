@@ -1,5 +1,5 @@
 /* Parsing of the NPROF_* environment and the collector's stderr messages. */
-#include "cconfig.h"
+#include "collect/cconfig.h"
 
 #include <fcntl.h>
 #include <signal.h>

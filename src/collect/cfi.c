@@ -1,12 +1,12 @@
 /* The caching CFI unwinder: rules derived from .eh_frame (found by libgcc's _Unwind_Find_FDE),
  * packed into 64 bits and kept in an open-addressing table that readers probe without a lock. */
-#include "cfi.h"
+#include "collect/cfi.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cmem.h"
-#include "dwarf_int.h"
+#include "collect/cmem.h"
+#include "core/sym/dwarf_int.h"
 
 /* libgcc's FDE lookup (exported by libgcc_s since GCC 3.0; the same one its unwinder uses). */
 struct np_eh_bases {

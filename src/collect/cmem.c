@@ -1,5 +1,5 @@
 /* mmap-backed memory for the collector, so recording a sample never re-enters malloc. */
-#include "cmem.h"
+#include "collect/cmem.h"
 
 #include <stdatomic.h>
 #include <stdint.h>

@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "alloc.h"
-#include "demangle.h"
-#include "sampler.h"
+#include "collect/alloc.h"
+#include "core/demangle.h"
+#include "collect/sampler.h"
 
 /* libstdc++'s definition of name (not that of an allocator loaded after libnprof: jemalloc's
  * forms neither call a program's own operator new nor free through libnprof), else the next

@@ -1,6 +1,6 @@
 /* Request handling for /debug/pprof/: index, heap, allocs, cmdline and symbol, each answering
  * as Go's net/http/pprof does so that pprof, Parca and Pyroscope scrape nprof unchanged. */
-#include "endpoints.h"
+#include "collect/endpoints.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -11,14 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fanout.h"
-#include "gz.h"
-#include "heapprof.h"
-#include "merge.h"
-#include "modules.h"
-#include "sampler.h"
-#include "symbolize.h"
-#include "tree.h"
+#include "collect/fanout.h"
+#include "core/gz.h"
+#include "collect/heapprof.h"
+#include "core/merge.h"
+#include "collect/modules.h"
+#include "collect/sampler.h"
+#include "core/sym/symbolize.h"
+#include "collect/tree.h"
 
 static const char prefix[] = "/debug/pprof/";
 

@@ -3,7 +3,7 @@
 #ifndef NP_ENDPOINTS_H
 #define NP_ENDPOINTS_H
 
-#include "http.h"
+#include "core/http.h"
 
 void np_endpoints_handle(const np_http_request *req, np_http_response *resp, void *ctx);
 

@@ -1,5 +1,5 @@
 /* Fan-out to the other processes of the tree, through their own servers on loopback. */
-#include "fanout.h"
+#include "collect/fanout.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gz.h"
-#include "httpc.h"
-#include "merge.h"
-#include "sampler.h"
+#include "core/gz.h"
+#include "core/httpc.h"
+#include "core/merge.h"
+#include "collect/sampler.h"
 
 /* The request's target without its pid parameter: what the other process answers for itself. */
 static void target_without_pid(const np_http_request *req, np_buf *out)

@@ -4,9 +4,9 @@
 #ifndef NP_FANOUT_H
 #define NP_FANOUT_H
 
-#include "http.h"
-#include "profile.h"
-#include "tree.h"
+#include "core/http.h"
+#include "core/profile.h"
+#include "collect/tree.h"
 
 /* Answers req with what process p answers to it (status, type, disposition, body), or a 502
  * naming what went wrong. */

@@ -1,6 +1,6 @@
 /* Turning bucket snapshots into profiles: locations per return address, mappings from the
  * loaded objects, functions and lines from the in-process symbolizer, values unbiased. */
-#include "heapprof.h"
+#include "collect/heapprof.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -10,12 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "demangle.h"
-#include "gz.h"
-#include "hmap.h"
-#include "modules.h"
-#include "sampler.h"
-#include "symbolize.h"
+#include "core/demangle.h"
+#include "core/gz.h"
+#include "core/hmap.h"
+#include "collect/modules.h"
+#include "collect/sampler.h"
+#include "core/sym/symbolize.h"
 
 enum { MAX_INLINE = 32 };
 

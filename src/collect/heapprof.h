@@ -5,9 +5,9 @@
 
 #include <stdbool.h>
 
-#include "heaptab.h"
-#include "profile.h"
-#include "util.h"
+#include "collect/heaptab.h"
+#include "core/profile.h"
+#include "core/util.h"
 
 /* A copy of the bucket values at one moment (for delta profiles). */
 typedef struct np_heap_snap {

@@ -3,7 +3,7 @@
  * sampled object's bucket in the header in front of the object, without the lock; only sampled
  * objects at page-aligned addresses (which have no header) are kept in a live table under the
  * lock. All memory comes from the collector's own mappings. */
-#include "heaptab.h"
+#include "collect/heaptab.h"
 
 #include <sched.h>
 #include <sys/auxv.h>
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmem.h"
-#include "sampler.h"
+#include "collect/cmem.h"
+#include "collect/sampler.h"
 
 /* A call stack, stored once however many object sizes are allocated from it. */
 typedef struct stack {

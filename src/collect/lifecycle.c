@@ -15,18 +15,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "cconfig.h"
-#include "cmem.h"
-#include "endpoints.h"
-#include "export.h"
-#include "heapprof.h"
-#include "heaptab.h"
-#include "http.h"
-#include "modules.h"
+#include "collect/alloc.h"
+#include "collect/cconfig.h"
+#include "collect/cmem.h"
+#include "collect/endpoints.h"
+#include "collect/export.h"
+#include "collect/heapprof.h"
+#include "collect/heaptab.h"
+#include "core/http.h"
+#include "collect/modules.h"
 #include "nprof.h"
-#include "sampler.h"
-#include "tree.h"
+#include "collect/sampler.h"
+#include "collect/tree.h"
 
 
 static pthread_mutex_t http_lock = PTHREAD_MUTEX_INITIALIZER;

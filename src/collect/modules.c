@@ -1,10 +1,10 @@
 /* Loaded-object enumeration through dl_iterate_phdr (only from collector threads: it takes the
  * loader lock), with build IDs read from the PT_NOTE segments already in memory. */
-#include "modules.h"
+#include "collect/modules.h"
 
-#include "cfi.h"
-#include "cmem.h"
-#include "export.h"
+#include "collect/cfi.h"
+#include "collect/cmem.h"
+#include "collect/export.h"
 
 #include <dlfcn.h>
 #include <elf.h>

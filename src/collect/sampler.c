@@ -1,13 +1,13 @@
 /* Byte-based Poisson sampling: each thread draws exponential gaps with mean rate, so an
  * allocation of s bytes is sampled with probability 1-exp(-s/rate) and weighted by its inverse. */
-#include "sampler.h"
+#include "collect/sampler.h"
 
 #include <stdatomic.h>
 #include <time.h>
 
-#include "cconfig.h"
-#include "heaptab.h"
-#include "npmath.h"
+#include "collect/cconfig.h"
+#include "collect/heaptab.h"
+#include "core/npmath.h"
 
 __thread np_tstate np_ts __attribute__((tls_model("initial-exec")));
 

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "heaptab.h"
-#include "stack.h"
+#include "collect/heaptab.h"
+#include "collect/stack.h"
 
 typedef struct np_tstate {
     /* Bytes left before the next sample = countdown + rest. The allocation fast path only

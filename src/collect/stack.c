@@ -3,14 +3,14 @@
  * libgcc's unwinder (slower; the fallback for what cfi.c does not model), and a frame-pointer
  * walk (needs -fno-omit-frame-pointer everywhere). NPROF_STACK chooses; docs/PERFORMANCE.md
  * has the figures. */
-#include "stack.h"
+#include "collect/stack.h"
 
 #include <pthread.h>
 #include <string.h>
 #include <unwind.h>
 
-#include "cconfig.h"
-#include "cfi.h"
+#include "collect/cconfig.h"
+#include "collect/cfi.h"
 
 typedef struct walk {
     uintptr_t caller;

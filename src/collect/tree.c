@@ -3,9 +3,9 @@
  * mapping, and programs exec'd in the tree inherit the file (its descriptor is named in
  * NPROF_TREE_FD). A slot is claimed by a compare-and-swap of its pid; a process that died
  * without clearing its slot is told from a live one by its start time in /proc. */
-#include "tree.h"
+#include "collect/tree.h"
 
-#include "cconfig.h"
+#include "collect/cconfig.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

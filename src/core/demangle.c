@@ -1,6 +1,6 @@
 /* Demangling through the C++ runtime's __cxa_demangle when the process has it, then pprof's
  * simplifications, which also apply to names that are already demangled. */
-#include "demangle.h"
+#include "core/demangle.h"
 
 #include <dlfcn.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "util.h"
+#include "core/util.h"
 
 /* mode: "" (pprof's default: no parameters, no templates), "templates" (keep templates),
  * "full" (keep both) or "none". Appends the result to out and returns true when it differs

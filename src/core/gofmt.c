@@ -1,5 +1,5 @@
 /* Go-compatible renderings of durations, times and floats. */
-#include "gofmt.h"
+#include "core/gofmt.h"
 
 #include <math.h>
 #include <stdbool.h>

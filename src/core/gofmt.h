@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "util.h"
+#include "core/util.h"
 
 /* time.Duration.String(), e.g. "1m30s", "1.5ms", "0s". */
 void np_go_duration(np_buf *b, int64_t ns);

@@ -1,5 +1,5 @@
 /* gzip in and out through zlib. */
-#include "gz.h"
+#include "core/gz.h"
 
 #include <string.h>
 #include <zlib.h>

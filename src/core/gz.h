@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "util.h"
+#include "core/util.h"
 
 bool np_is_gzip(const void *data, size_t len);
 /* Inflates every gzip member of data into out. Returns 0 or -1 with err. */

@@ -1,5 +1,5 @@
 /* Open-addressing hash map keyed by byte strings. */
-#include "hmap.h"
+#include "core/hmap.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util.h"
+#include "core/util.h"
 
 typedef struct np_hmap {
     uint64_t *hashes;   /* 0 = empty slot */

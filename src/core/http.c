@@ -1,5 +1,5 @@
 /* The HTTP/1.1 server behind /debug/pprof and the web UI: an acceptor thread, a detached worker per connection, each client bounded in bytes and time. */
-#include "http.h"
+#include "core/http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

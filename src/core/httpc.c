@@ -1,6 +1,6 @@
 /* The loopback HTTP client: one connection per request, Connection: close, the answer read to
  * its end (its Content-Length when given). */
-#include "httpc.h"
+#include "core/httpc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -4,7 +4,7 @@
 #ifndef NP_HTTPC_H
 #define NP_HTTPC_H
 
-#include "util.h"
+#include "core/util.h"
 
 typedef struct np_httpc_reply {
     int status;

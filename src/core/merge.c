@@ -1,12 +1,12 @@
 /* Merging profiles the way pprof does: identical functions, mappings, locations and samples
  * (by content) become one, values of identical samples add up, zero samples and unreferenced
  * records disappear, ids are renumbered from 1. Compaction is a merge of one profile. */
-#include "merge.h"
+#include "core/merge.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "hmap.h"
+#include "core/hmap.h"
 
 #define UNSEEN UINT32_MAX
 

@@ -2,7 +2,7 @@
 #ifndef NP_MERGE_H
 #define NP_MERGE_H
 
-#include "profile.h"
+#include "core/profile.h"
 
 /* Checks that two profiles have the same period type and sample types. */
 int np_profile_compatible(const np_profile *a, const np_profile *b, np_err *err);

@@ -1,5 +1,5 @@
 /* Protocol buffers wire codec used by the profile decoder and encoder. */
-#include "pb.h"
+#include "core/pb.h"
 
 #include <string.h>
 

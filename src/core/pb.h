@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util.h"
+#include "core/util.h"
 
 enum { NP_PB_VARINT = 0, NP_PB_I64 = 1, NP_PB_LEN = 2, NP_PB_I32 = 5 };
 

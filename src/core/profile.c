@@ -1,5 +1,5 @@
 /* Profile model lifetime, construction helpers and consistency checks. */
-#include "profile.h"
+#include "core/profile.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util.h"
+#include "core/util.h"
 
 #define NP_NONE UINT32_MAX /* "no mapping"/"no function" index */
 

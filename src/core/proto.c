@@ -1,8 +1,8 @@
 /* profile.proto decoding and encoding for the profile model. Decoding makes two passes over the
  * top-level message: the first finds the string table and counts records, the second fills
  * preallocated arrays, so a large profile costs a few allocations, not one per record. */
-#include "pb.h"
-#include "profile.h"
+#include "core/pb.h"
+#include "core/profile.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* The `-raw` text of a profile, laid out exactly as pprof's Profile.String(). */
-#include "gofmt.h"
-#include "profile.h"
+#include "core/gofmt.h"
+#include "core/profile.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Error, arena and buffer helpers shared by every part of nprof. */
-#include "util.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <stdio.h>

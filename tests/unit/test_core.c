@@ -4,14 +4,14 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "gofmt.h"
-#include "gz.h"
-#include "hmap.h"
-#include "npmath.h"
-#include "merge.h"
-#include "pathutil.h"
-#include "pb.h"
-#include "profile.h"
+#include "core/gofmt.h"
+#include "core/gz.h"
+#include "core/hmap.h"
+#include "core/npmath.h"
+#include "core/merge.h"
+#include "analyze/pathutil.h"
+#include "core/pb.h"
+#include "core/profile.h"
 #include "unit.h"
 
 static const char *fmt_dur(int64_t ns)

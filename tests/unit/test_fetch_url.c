@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fetch.h"
-#include "gz.h"
+#include "analyze/fetch.h"
+#include "core/gz.h"
 #include "unit.h"
 
 /* ---- np_source_url ------------------------------------------------------------------------

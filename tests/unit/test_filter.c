@@ -8,10 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "filter.h"
-#include "gz.h"
-#include "merge.h"
-#include "report_tags.h"
+#include "analyze/filter.h"
+#include "core/gz.h"
+#include "core/merge.h"
+#include "analyze/report/tags.h"
 #include "unit.h"
 
 /* ---- hand-built profiles ---- */

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http.h"
+#include "core/http.h"
 #include "unit.h"
 
 static atomic_int calls;            /* handler invocations */

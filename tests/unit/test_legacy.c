@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "gz.h"
-#include "legacy.h"
-#include "legacy_int.h"
+#include "core/gz.h"
+#include "analyze/formats/legacy.h"
+#include "analyze/formats/legacy_int.h"
 #include "unit.h"
 
 #define PPROF_TESTDATA "/usr/share/gocode/src/github.com/google/pprof/profile/testdata"

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "measure.h"
+#include "analyze/measure.h"
 #include "unit.h"
 
 

@@ -17,9 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "symbolize.h"
+#include "core/sym/symbolize.h"
 #include "unit.h"
-#include "util.h"
+#include "core/util.h"
 
 /* ---- test programs ---- */
 

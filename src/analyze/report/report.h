@@ -1,0 +1,76 @@
+/* Report generation: the state one report needs (pprof's report.Options and Report) and the
+ * text formats. Each np_report_* function appends its output to a buffer. */
+#ifndef NP_REPORT_H
+#define NP_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "analyze/config.h"
+#include "analyze/filter.h"
+#include "analyze/graph.h"
+#include "core/profile.h"
+#include "analyze/regex.h"
+
+enum np_format {
+    NP_FMT_CALLGRIND, NP_FMT_COMMENTS, NP_FMT_DIS, NP_FMT_DOT, NP_FMT_LIST, NP_FMT_PROTO,
+    NP_FMT_RAW, NP_FMT_TAGS, NP_FMT_TEXT, NP_FMT_TOPPROTO, NP_FMT_TRACES, NP_FMT_TREE,
+    NP_FMT_WEBLIST
+};
+
+typedef struct np_report {
+    np_profile *p;
+    enum np_format format;
+    bool cum_sort, call_tree, drop_negative, compact_labels;
+    double ratio;               /* 1/divide_by */
+    const char *title;          /* base name of the main binary, or "" */
+    char **active_filters;      /* "focus=..." etc. */
+    size_t n_active_filters;
+    np_key_unit *num_label_units;
+    int nodecount;
+    double nodefraction, edgefraction;
+    int value_index, mean_index; /* mean_index -1 unless -mean */
+    char *sample_type;          /* with "mean_" prefix under -mean */
+    char *sample_unit;
+    char output_unit[64];
+    np_regex *symbol;           /* -list/-peek/-disasm argument */
+    const char *source_path, *trim_path;
+    int64_t total;
+    FILE *stream; /* when set, long text reports may write their output so far to it and
+                   * empty the buffer as they go (the buffer's rest follows at the end) */
+} np_report;
+
+/* Formats a value in the report's output unit (with -divide_by applied). */
+void np_report_format_value(const np_report *r, int64_t v, np_buf *out);
+/* The same as a string that stays valid until slot is reused (several slots let one printf
+ * take several values). */
+const char *np_report_fmt(const np_report *r, int64_t v, np_buf *slot);
+/* Graph options for this report (kept may be NULL). */
+void np_report_graph_opts(const np_report *r, np_graph_opts *o, const np_nodeset *kept);
+/* newTrimmedGraph: the graph after node/edge trimming. */
+np_graph *np_report_trimmed_graph(np_report *r, int *orig_count, int *dropped_nodes, int *dropped_edges);
+/* selectOutputUnit for "minimum". */
+void np_report_select_unit(np_report *r, np_graph *g);
+/* The header lines: File/Build ID/comments/Type/Time/Duration. */
+void np_report_profile_labels(const np_report *r, np_buf *out);
+/* Header lines for graph reports (reportLabels), each terminated by '\n'. */
+void np_report_labels(np_report *r, np_graph *g, int orig_count, int dropped_nodes,
+                      int dropped_edges, bool full_headers, np_buf *out);
+
+int np_report_text(np_report *r, np_buf *out, np_err *err);
+int np_report_traces(np_report *r, np_buf *out, np_err *err);
+int np_report_tree(np_report *r, np_buf *out, np_err *err);
+int np_report_comments(np_report *r, np_buf *out, np_err *err);
+int np_report_topproto(np_report *r, np_buf *out, np_err *err);
+int np_report_proto(np_report *r, np_buf *out, np_err *err);
+/* Implemented in report_dot.c, report_list.c, report_tags.c. */
+int np_report_dot(np_report *r, np_buf *out, np_err *err);
+int np_report_callgrind(np_report *r, np_buf *out, np_err *err);
+int np_report_list(np_report *r, np_buf *out, np_err *err);
+/* pprof's newGraph first cleans r->p's function file names with trimPath (-trim_path, else the
+ * -source_path heuristic, and /proc/self/cwd); every graph report shows the result. Call before
+ * each np_graph_new of a report, as pprof does. (report_list.c) */
+void np_report_trim_paths(np_report *r);
+
+#endif
