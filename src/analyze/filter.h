@@ -60,10 +60,6 @@ void np_filter_by_tag(np_profile *p, const np_tag_filter *focus, const np_tag_fi
  * become equal stay separate records. */
 void np_aggregate(np_profile *p, bool inlines, bool function, bool filename, bool linenumber,
                   bool address);
-/* Profile.Scale / ScaleN: values rounded half away from zero; ratios has one entry per sample
- * type; samples whose scaled values (those with ratio != 1) all become 0 are removed. */
-void np_scale(np_profile *p, double ratio);
-void np_scale_n(np_profile *p, const double *ratios);
 /* Profile.Normalize(base): scales p so each value's total equals base's; -1 with pprof's
  * message when the profiles are incompatible. */
 int np_normalize(np_profile *p, const np_profile *base, np_err *err);

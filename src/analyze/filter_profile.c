@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/hmap.h"
+#include "core/merge.h"
 #include "analyze/measure.h"
 
 /* Like pprof, aggregation only blanks the fields that the granularity ignores; records that
@@ -42,51 +43,6 @@ void np_aggregate(np_profile *p, bool inlines, bool function, bool filename, boo
         if (!address)
             l->address = 0;
     }
-}
-
-/* int64(math.Round(x)): halves away from zero; out-of-range results become INT64_MIN as
- * Go's conversion does on amd64. */
-static int64_t round_i64(double x)
-{
-    double r = round(x);
-    if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0))
-        return INT64_MIN;
-    return (int64_t)r;
-}
-
-void np_scale_n(np_profile *p, const double *ratios)
-{
-    bool all_ones = true;
-    for (size_t i = 0; i < p->n_sample_type; i++)
-        all_ones = all_ones && ratios[i] == 1;
-    if (all_ones)
-        return;
-    size_t kept = 0;
-    for (size_t i = 0; i < p->n_sample; i++) {
-        np_sample *s = &p->sample[i];
-        /* Only scaled values decide whether the sample survives, as in pprof. */
-        bool keep = false;
-        for (size_t j = 0; j < p->n_sample_type; j++) {
-            if (ratios[j] == 1)
-                continue;
-            s->value[j] = round_i64((double)s->value[j] * ratios[j]);
-            keep = keep || s->value[j] != 0;
-        }
-        if (keep)
-            p->sample[kept++] = *s;
-    }
-    p->n_sample = kept;
-}
-
-void np_scale(np_profile *p, double ratio)
-{
-    if (ratio == 1)
-        return;
-    double *ratios = np_xcalloc(p->n_sample_type + 1, sizeof *ratios);
-    for (size_t i = 0; i < p->n_sample_type; i++)
-        ratios[i] = ratio;
-    np_scale_n(p, ratios);
-    free(ratios);
 }
 
 static void sum_values(const np_profile *p, int64_t *sums)

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/gofmt.h"
-#include "analyze/filter.h"
+#include "core/merge.h"
 
 typedef struct unit_def {
     const char *name;        /* canonical spelling used in output */

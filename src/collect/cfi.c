@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "collect/cmem.h"
-#include "core/sym/dwarf_int.h"
+#include "core/sym/cursor.h"
 
 /* libgcc's FDE lookup (exported by libgcc_s since GCC 3.0; the same one its unwinder uses). */
 struct np_eh_bases {

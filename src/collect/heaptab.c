@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "collect/cmem.h"
-#include "collect/sampler.h"
+#include "collect/tstate.h"
 
 /* A call stack, stored once however many object sizes are allocated from it. */
 typedef struct stack {

@@ -8,23 +8,7 @@
 
 #include "collect/heaptab.h"
 #include "collect/stack.h"
-
-typedef struct np_tstate {
-    /* Bytes left before the next sample = countdown + rest. The allocation fast path only
-     * charges countdown, which is kept below the sampling rate: an allocation of at least the
-     * rate (always recorded) then takes the slow path without a second comparison. */
-    int64_t countdown; /* < 0 after a charge: take the slow path */
-    int64_t rest;
-    int64_t drawn_rate; /* the rate the current gap was drawn at; 0 = thread not set up yet */
-    uint64_t rng;
-    uint32_t busy;      /* non-zero inside the collector: allocations pass through unsampled */
-} np_tstate;
-
-extern __thread np_tstate np_ts __attribute__((tls_model("initial-exec")));
-
-/* Marks the calling thread as a collector thread (its allocations are never sampled). */
-static inline void np_enter(void) { np_ts.busy++; }
-static inline void np_leave(void) { np_ts.busy--; }
+#include "collect/tstate.h"
 
 /* The allocation hook's fast path, before the allocation is made: charges size bytes to the
  * thread's countdown, true when that ran out (then np_sample_slow must follow). One

@@ -1,8 +1,10 @@
 /* Merging profiles the way pprof does: identical functions, mappings, locations and samples
  * (by content) become one, values of identical samples add up, zero samples and unreferenced
- * records disappear, ids are renumbered from 1. Compaction is a merge of one profile. */
+ * records disappear, ids are renumbered from 1. Compaction is a merge of one profile. Scaling
+ * multiplies values in place. */
 #include "core/merge.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -467,4 +469,49 @@ np_profile *np_profile_compact(np_profile *p)
     if (np_profile_merge_take(p, &out, &err) < 0)
         return p; /* merging one profile with itself cannot be incompatible */
     return out;
+}
+
+/* int64(math.Round(x)): halves away from zero; out-of-range results become INT64_MIN as
+ * Go's conversion does on amd64. */
+static int64_t round_i64(double x)
+{
+    double r = round(x);
+    if (!(r >= -9223372036854775808.0 && r < 9223372036854775808.0))
+        return INT64_MIN;
+    return (int64_t)r;
+}
+
+void np_scale_n(np_profile *p, const double *ratios)
+{
+    bool all_ones = true;
+    for (size_t i = 0; i < p->n_sample_type; i++)
+        all_ones = all_ones && ratios[i] == 1;
+    if (all_ones)
+        return;
+    size_t kept = 0;
+    for (size_t i = 0; i < p->n_sample; i++) {
+        np_sample *s = &p->sample[i];
+        /* Only scaled values decide whether the sample survives, as in pprof. */
+        bool keep = false;
+        for (size_t j = 0; j < p->n_sample_type; j++) {
+            if (ratios[j] == 1)
+                continue;
+            s->value[j] = round_i64((double)s->value[j] * ratios[j]);
+            keep = keep || s->value[j] != 0;
+        }
+        if (keep)
+            p->sample[kept++] = *s;
+    }
+    p->n_sample = kept;
+}
+
+void np_scale(np_profile *p, double ratio)
+{
+    if (ratio == 1)
+        return;
+    double *ratios = np_xcalloc(p->n_sample_type + 1, sizeof *ratios);
+    for (size_t i = 0; i < p->n_sample_type; i++)
+        ratios[i] = ratio;
+    np_scale_n(p, ratios);
+    free(ratios);
 }

@@ -1,4 +1,4 @@
-/* pprof's Merge and Compact over the profile model. */
+/* pprof's Merge, Compact and Scale over the profile model. */
 #ifndef NP_MERGE_H
 #define NP_MERGE_H
 
@@ -15,5 +15,10 @@ int np_profile_merge(np_profile *const *srcs, size_t n, np_profile **out, np_err
 int np_profile_merge_take(np_profile *src, np_profile **out, np_err *err);
 /* Returns a compacted copy of p and frees p. */
 np_profile *np_profile_compact(np_profile *p);
+
+/* Profile.Scale / ScaleN: values rounded half away from zero; ratios has one entry per sample
+ * type; samples whose scaled values (those with ratio != 1) all become 0 are removed. */
+void np_scale(np_profile *p, double ratio);
+void np_scale_n(np_profile *p, const double *ratios);
 
 #endif

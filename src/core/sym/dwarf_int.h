@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/sym/cursor.h"
 #include "core/sym/elf_int.h"
 
 /* ---- constants from the DWARF 5 specification (only those we read) ---- */
@@ -102,98 +103,6 @@ enum {
 };
 
 enum { DW_UT_compile = 1, DW_UT_type = 2, DW_UT_partial = 3, DW_UT_skeleton = 4, DW_UT_split_compile = 5, DW_UT_split_type = 6 };
-
-/* ---- bounds-checked reading: a failed read yields 0 and marks the cursor bad ---- */
-
-typedef struct dw_cur {
-    const uint8_t *p, *end;
-    bool bad;
-} dw_cur;
-
-static inline dw_cur dw_cur_make(const uint8_t *base, size_t len, size_t off)
-{
-    static const uint8_t empty[1];
-    if (!base) { /* absent section: an empty range, never arithmetic on a null pointer */
-        base = empty;
-        len = 0;
-    }
-    dw_cur c = {base + (off <= len ? off : len), base + len, off > len};
-    return c;
-}
-
-static inline size_t dw_left(const dw_cur *c) { return (size_t)(c->end - c->p); }
-
-static inline bool dw_skip(dw_cur *c, uint64_t n)
-{
-    if (c->bad || n > dw_left(c)) {
-        c->bad = true;
-        c->p = c->end;
-        return false;
-    }
-    c->p += n;
-    return true;
-}
-
-static inline uint64_t dw_uint(dw_cur *c, unsigned n) /* n-byte little-endian; n > 8 is bad */
-{
-    if (c->bad || n > 8 || n > dw_left(c)) {
-        c->bad = true;
-        c->p = c->end;
-        return 0;
-    }
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v |= (uint64_t)c->p[i] << (8 * i);
-    c->p += n;
-    return v;
-}
-
-static inline uint8_t dw_u8(dw_cur *c) { return (uint8_t)dw_uint(c, 1); }
-static inline uint16_t dw_u16(dw_cur *c) { return (uint16_t)dw_uint(c, 2); }
-static inline uint32_t dw_u32(dw_cur *c) { return (uint32_t)dw_uint(c, 4); }
-static inline uint64_t dw_u64(dw_cur *c) { return dw_uint(c, 8); }
-
-/* LEB128, unsigned or sign-extended from its last byte's bit 6. */
-static inline uint64_t dw_leb(dw_cur *c, bool is_signed)
-{
-    uint64_t v = 0;
-    unsigned shift = 0;
-    while (!c->bad) {
-        if (c->p >= c->end) {
-            c->bad = true;
-            return 0;
-        }
-        uint8_t b = *c->p++;
-        if (shift < 64)
-            v |= (uint64_t)(b & 0x7f) << shift;
-        shift += 7;
-        if (!(b & 0x80)) {
-            if (is_signed && shift < 64 && (b & 0x40))
-                v |= ~(uint64_t)0 << shift;
-            return v;
-        }
-    }
-    return 0;
-}
-
-static inline uint64_t dw_uleb(dw_cur *c) { return dw_leb(c, false); }
-static inline int64_t dw_sleb(dw_cur *c) { return (int64_t)dw_leb(c, true); }
-
-/* A NUL-terminated string inside the cursor's range, or NULL (and bad) if unterminated. */
-static inline const char *dw_cstr(dw_cur *c)
-{
-    if (c->bad)
-        return NULL;
-    const uint8_t *nul = memchr(c->p, 0, dw_left(c));
-    if (!nul) {
-        c->bad = true;
-        c->p = c->end;
-        return NULL;
-    }
-    const char *s = (const char *)c->p;
-    c->p = nul + 1;
-    return s;
-}
 
 /* A unit_length field: sets *off_size to 4 or 8 (64-bit DWARF), returns the length. */
 static inline uint64_t dw_unit_length(dw_cur *c, unsigned *off_size)
