@@ -129,6 +129,7 @@ cpu_reports	peek main\ntraces\ntree 3\ntags\nraw\ncomments\ndot\ntop 5 http -run
 option_changes	granularity=lines\ntop3\nlines=true\nfiles=1\ntop3\nsort=cum\nunit=kb\ntop3\noutput=o.txt\ntop2\noutput=\ncall_tree\ncall_tree=no\nhide=runtime\nshow_from=main\ntop4\n   \n\n  top2  \nq\ntop\n	profiles/cpuwork/cpu.pb.gz
 no_final_newline	top2	profiles/goleak/goroutine.pb.gz
 zero_total	o\ntop\n	-base=profiles/leaky/heap.pb.gz profiles/leaky/heap.pb.gz
+index_parsing	sample_index=3000000000\nsample_index=+1\ntop2\nsample_index=a\\tb\nsample_index=in\\x01use\nsample_index=-0\ntop2\n	profiles/leaky/heap.pb.gz
 flags_in_options	o\ntop\nmean_alloc_space\ntop\ntotal_alloc_objects\no\n:\no\n	-nodecount=7 -lines -focus=main -hide=x -tagfocus=bytes=1kb: -trim_path=/x -source_path=programs -divide_by=2.5 -nodefraction=1e-7 profiles/leaky/heap.pb.gz
 failed_source_dev_null	-	-base=profiles/leaky/heap-base.pb.gz profiles/leaky/heap-current.pb.gz -top
 list_paths_session	list leaky\nsource_path=programs\nlist leaky\ntrim_path=/src/programs\nlist leaky\nsource_path=\nlist leaky\nlist nomatch\nlist Unlock\n	profiles/leaky/heap.pb.gz

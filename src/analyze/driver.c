@@ -365,49 +365,6 @@ static void aggregate(np_profile *p, const np_config *c)
     }
 }
 
-/* SampleIndexByName. */
-static int sample_index(const np_profile *p, const char *si, int *out, np_err *err)
-{
-    if (!si[0]) {
-        for (size_t i = 0; p->default_sample_type[0] && i < p->n_sample_type; i++) {
-            if (strcmp(p->sample_type[i].type, p->default_sample_type) == 0) {
-                *out = (int)i;
-                return 0;
-            }
-        }
-        *out = (int)p->n_sample_type - 1;
-        return 0;
-    }
-    /* strconv.Atoi: an optional sign and decimal digits, nothing else, within 64 bits;
-     * anything else is taken as a type name. */
-    const char *d = si + (si[0] == '+' || si[0] == '-');
-    char *end;
-    errno = 0;
-    long long v = strtoll(si, &end, 10);
-    if (*d >= '0' && *d <= '9' && *end == 0 && errno == 0) {
-        if (v < 0 || (unsigned long long)v >= p->n_sample_type)
-            return np_fail(err, "sample_index %s is outside the range [0..%zu]", si, p->n_sample_type - 1);
-        *out = (int)v;
-        return 0;
-    }
-    const char *no_inuse = strncmp(si, "inuse_", 6) == 0 ? si + 6 : si;
-    for (size_t i = 0; i < p->n_sample_type; i++) {
-        if (strcmp(p->sample_type[i].type, si) == 0 || strcmp(p->sample_type[i].type, no_inuse) == 0) {
-            *out = (int)i;
-            return 0;
-        }
-    }
-    np_buf types = {0};
-    for (size_t i = 0; i < p->n_sample_type; i++)
-        np_buf_printf(&types, "%s%s", i ? " " : "", p->sample_type[i].type);
-    np_buf q = {0};
-    np_go_quote(&q, si);
-    np_fail(err, "sample_index %s must be one of: [%s]", np_buf_cstr(&q), np_buf_cstr(&types));
-    np_buf_free(&q);
-    np_buf_free(&types);
-    return -1;
-}
-
 static void add_filter(np_report *r, const char *k, const char *v)
 {
     if (!v || !v[0])
@@ -418,44 +375,12 @@ static void add_filter(np_report *r, const char *k, const char *v)
     r->active_filters[r->n_active_filters++] = (char *)np_buf_cstr(&b);
 }
 
-static bool is_base_sample(const np_sample *s)
-{
-    for (uint32_t i = 0; i < s->n_label; i++)
-        if (strcmp(s->label[i].key, "pprof::base") == 0 && strcmp(s->label[i].str, "true") == 0)
-            return true;
-    return false;
-}
-
-/* computeTotal: sum of |value| (over the diff base samples if there are any), mean-divided. */
-static int64_t compute_total(const np_report *r)
-{
-    int64_t div = 0, total = 0, diff_div = 0, diff_total = 0;
-    for (size_t i = 0; i < r->p->n_sample; i++) {
-        const np_sample *s = &r->p->sample[i];
-        int64_t v = s->value[r->value_index];
-        int64_t d = r->mean_index >= 0 ? s->value[r->mean_index] : 0;
-        if (v < 0)
-            v = -v;
-        total += v;
-        div += d;
-        if (is_base_sample(s)) {
-            diff_total += v;
-            diff_div += d;
-        }
-    }
-    if (diff_total > 0) {
-        total = diff_total;
-        div = diff_div;
-    }
-    return div != 0 ? total / div : total;
-}
-
 static int report_options(np_report *r, const np_config *c, np_err *err)
 {
     np_profile *p = r->p;
     if (p->n_sample_type == 0)
         return np_fail(err, "profile has no samples");
-    if (sample_index(p, c->sample_index, &r->value_index, err) < 0)
+    if (np_profile_sample_index(p, c->sample_index, &r->value_index, err) < 0)
         return -1;
     r->mean_index = c->mean ? 0 : -1;
     const np_value_type *st = &p->sample_type[r->value_index];
@@ -499,24 +424,6 @@ static void report_free(np_report *r)
     np_regex_free(r->symbol);
 }
 
-static int run_format(np_report *r, np_buf *out, np_err *err)
-{
-    switch (r->format) {
-    case NP_FMT_COMMENTS: return np_report_comments(r, out, err);
-    case NP_FMT_DOT: return np_report_dot(r, out, err);
-    case NP_FMT_TREE: return np_report_tree(r, out, err);
-    case NP_FMT_TEXT: return np_report_text(r, out, err);
-    case NP_FMT_TRACES: return np_report_traces(r, out, err);
-    case NP_FMT_RAW: np_profile_raw(r->p, out); return 0;
-    case NP_FMT_TAGS: return np_report_tags(r, out, err);
-    case NP_FMT_PROTO: return np_report_proto(r, out, err);
-    case NP_FMT_TOPPROTO: return np_report_topproto(r, out, err);
-    case NP_FMT_LIST: return np_report_list(r, out, err);
-    case NP_FMT_CALLGRIND: return np_report_callgrind(r, out, err);
-    default: return np_fail(err, "this report format is not supported by nprof");
-    }
-}
-
 static int build_report(np_report *r, const np_command *cmd, const char *arg, np_config *c, np_err *err)
 {
     np_key_unit *units = np_num_label_units(r->p);
@@ -537,7 +444,7 @@ static int build_report(np_report *r, const np_command *cmd, const char *arg, np
         if (!r->symbol)
             return np_fail(err, "parsing argument regexp %s: %s", arg, e.msg);
     }
-    r->total = compute_total(r);
+    r->total = np_report_total(r->p, r->value_index, r->mean_index);
     if (!c->relative_percentages && apply_focus(r->p, c, err) < 0)
         return -1;
     aggregate(r->p, c);
@@ -636,7 +543,7 @@ int np_generate_report_owned(np_profile *p, const np_command *cmd, const char *a
     if (!c.output[0] && !cmd->to_file && !cmd->dot_format)
         r.stream = out;
     if (rc == 0)
-        rc = run_format(&r, &data, err);
+        rc = np_report_generate(&r, &data, err);
     if (rc == 0 && cmd->dot_format)
         rc = run_dot(cmd->dot_format, &data, err);
     if (rc == 0)

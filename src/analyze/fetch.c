@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/gofmt.h"
 #include "core/gz.h"
 #include "analyze/formats/legacy.h"
 
@@ -59,22 +60,21 @@ int np_parse_profile_data(const void *data, size_t len, np_profile **out, np_err
     return parse_data(data, len, NULL, out, err);
 }
 
-/* Go's text for a system error: the C library's, with a lower-case first letter
- * ("is a directory", "permission denied"). */
-static const char *go_errno_text(int e, char *buf, size_t size)
+/* -1 with Go's "op path: reason" for a failed system call. */
+static int fail_errno(np_err *err, const char *op, const char *path, int e)
 {
-    snprintf(buf, size, "%s", strerror(e));
-    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
-        buf[0] = (char)(buf[0] - 'A' + 'a');
-    return buf;
+    np_buf why = {0};
+    np_go_errno(&why, e);
+    np_fail(err, "%s %s: %s", op, path, np_buf_cstr(&why));
+    np_buf_free(&why);
+    return -1;
 }
 
 static int read_source_file(const char *path, np_buf *out, np_err *err)
 {
-    char why[128];
     FILE *f = fopen(path, "rb");
     if (!f)
-        return np_fail(err, "open %s: %s", path, go_errno_text(errno, why, sizeof why));
+        return fail_errno(err, "open", path, errno);
     /* Read straight into the buffer, sized from the file when it has a size, so a large
      * profile is neither copied through a bounce buffer nor regrown. */
     struct stat st;
@@ -91,7 +91,7 @@ static int read_source_file(const char *path, np_buf *out, np_err *err)
     int bad = ferror(f);
     fclose(f);
     if (bad)
-        return np_fail(err, "read %s: %s", path, go_errno_text(errno ? errno : EIO, why, sizeof why));
+        return fail_errno(err, "read", path, errno ? errno : EIO);
     return 0;
 }
 

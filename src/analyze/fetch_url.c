@@ -820,17 +820,6 @@ static int fail_get(np_err *err, const char *url, const char *why)
     return -1;
 }
 
-/* Go's errors start in lower case; strerror's and curl's start with a capital. Acronyms
- * ("SSL", "OpenSSL") are left alone. */
-static void lower_first(np_buf *b, const char *s)
-{
-    size_t at = b->len;
-    np_buf_puts(b, s);
-    if (b->len > at + 1 && b->data[at] >= 'A' && b->data[at] <= 'Z' && b->data[at + 1] >= 'a' &&
-        b->data[at + 1] <= 'z')
-        b->data[at] |= 0x20;
-}
-
 /* The host part of a URL, brackets removed, for messages and the loopback test. */
 static void url_host(const char *url, char *out, size_t cap)
 {
@@ -881,7 +870,7 @@ static void describe_error(CURL *h, CURLcode rc, const xfer *x, const char *url,
             if (x->dialed[0])
                 np_buf_printf(why, "%s: ", x->dialed);
             np_buf_puts(why, "connect: ");
-            lower_first(why, strerror((int)oserr));
+            np_go_errno(why, (int)oserr);
             return;
         }
         break;
@@ -896,7 +885,7 @@ static void describe_error(CURL *h, CURLcode rc, const xfer *x, const char *url,
         if (oserr && x->remote[0]) {
             const char *op = rc == CURLE_RECV_ERROR ? "read" : "write";
             np_buf_printf(why, "%s tcp %s->%s: %s: ", op, x->local, x->remote, op);
-            lower_first(why, strerror((int)oserr));
+            np_go_errno(why, (int)oserr);
             return;
         }
         break;
@@ -933,7 +922,7 @@ static void describe_error(CURL *h, CURLcode rc, const xfer *x, const char *url,
     default:
         break;
     }
-    lower_first(why, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    np_go_error_text(why, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 }
 
 static bool is_loopback(const char *host)

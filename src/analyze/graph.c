@@ -431,11 +431,6 @@ static void add_sample(np_graph *g, np_node *n, const sample_ctx *c, int64_t dw,
         add_tags(g, n, c, dw, w, flat);
 }
 
-static int cmp_cstr(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* The label marking -diff_base samples: pprof's report removes it before building a graph so
  * that it never shows as a tag. */
 static bool is_base_label(const np_label *l)
@@ -460,7 +455,7 @@ static const char *join_labels(np_graph *g, const np_sample *s)
         np_buf_printf(&b, "%s:%s", s->label[i].key, s->label[i].str);
         parts[k++] = (char *)np_buf_cstr(&b);
     }
-    qsort(parts, n, sizeof *parts, cmp_cstr);
+    qsort(parts, n, sizeof *parts, np_cmp_strptr);
     np_buf all = {0};
     for (size_t i = 0; i < n; i++) {
         if (i)
@@ -1075,8 +1070,9 @@ int np_graph_trim_low_frequency_edges(np_graph *g, int64_t cutoff)
     return dropped;
 }
 
-static np_graph *g_edge_sort;
+static np_graph *g_edge_sort; /* qsort has no context argument in C11 */
 
+/* edgeList.Less: heavier first (by absolute weight), then by the endpoints' names. */
 static int edge_cmp(const void *pa, const void *pb)
 {
     np_graph *g = g_edge_sort;
@@ -1092,19 +1088,25 @@ static int edge_cmp(const void *pa, const void *pb)
     return strcmp(np_node_name(g, &g->all[a->dest]), np_node_name(g, &g->all[b->dest]));
 }
 
+void np_graph_sort_edges(np_graph *g, uint32_t *edges, size_t k)
+{
+    /* Names are made before sorting: the comparison cannot make them. */
+    for (size_t i = 0; i < k; i++) {
+        np_node_name(g, &g->all[g->edges[edges[i]].src]);
+        np_node_name(g, &g->all[g->edges[edges[i]].dest]);
+    }
+    g_edge_sort = g;
+    qsort(edges, k, sizeof *edges, edge_cmp);
+    g_edge_sort = NULL;
+}
+
 uint32_t *np_graph_sorted_edges(np_graph *g, const np_node *n, bool in, size_t *count)
 {
     size_t k = in ? n->n_in : n->n_out;
     uint32_t *list = np_xmalloc((k + 1) * sizeof *list);
     if (k) /* the lists are NULL while empty, and memcpy from NULL is undefined */
         memcpy(list, in ? n->in : n->out, k * sizeof *list);
-    for (size_t i = 0; i < k; i++) {
-        np_node_name(g, &g->all[g->edges[list[i]].src]);
-        np_node_name(g, &g->all[g->edges[list[i]].dest]);
-    }
-    g_edge_sort = g;
-    qsort(list, k, sizeof *list, edge_cmp);
-    g_edge_sort = NULL;
+    np_graph_sort_edges(g, list, k);
     *count = k;
     return list;
 }

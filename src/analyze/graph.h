@@ -127,6 +127,8 @@ void np_graph_trim_low_frequency_tags(np_graph *g, int64_t cutoff);
 int np_graph_trim_low_frequency_edges(np_graph *g, int64_t cutoff);
 void np_graph_remove_redundant_edges(np_graph *g);
 
+/* Sorts edge indices in pprof's edge order (EdgeMap.Sort, edgeList.Less). */
+void np_graph_sort_edges(np_graph *g, uint32_t *edges, size_t k);
 /* A node's in or out edges sorted as pprof's EdgeMap.Sort; caller frees. */
 uint32_t *np_graph_sorted_edges(np_graph *g, const np_node *n, bool in, size_t *count);
 /* Tags sorted as pprof's SortTags; caller frees the returned pointer array. */

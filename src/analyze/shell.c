@@ -196,82 +196,12 @@ static bool parse_int32(const char *s, int *out)
  * Go's %-Ns does. */
 static void pad_runes(np_buf *b, const char *s, int width)
 {
-    int runes = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if ((*p & 0xc0) != 0x80)
-            runes++;
     np_buf_puts(b, s);
-    for (; runes < width; runes++)
+    for (size_t runes = np_go_rune_count(s, strlen(s)); runes < (size_t)width; runes++)
         np_buf_putc(b, ' ');
 }
 
 /* ---- profile facts the shell needs (sample types, the greeting's report header) ---- */
-
-/* profile.SampleIndexByName. */
-static int sample_index_by_name(const np_profile *p, const char *si, const char *type_list, int *out, np_err *err)
-{
-    if (!si[0]) {
-        for (size_t i = 0; p->default_sample_type && p->default_sample_type[0] && i < p->n_sample_type; i++) {
-            if (strcmp(p->sample_type[i].type, p->default_sample_type) == 0) {
-                *out = (int)i;
-                return 0;
-            }
-        }
-        *out = (int)p->n_sample_type - 1;
-        return 0;
-    }
-    int v;
-    if (parse_int32(si, &v)) {
-        if (v < 0 || (size_t)v >= p->n_sample_type)
-            return np_fail(err, "sample_index %s is outside the range [0..%d]", si, (int)p->n_sample_type - 1);
-        *out = v;
-        return 0;
-    }
-    const char *no_inuse = strncmp(si, "inuse_", 6) == 0 ? si + 6 : si;
-    for (size_t i = 0; i < p->n_sample_type; i++) {
-        if (strcmp(p->sample_type[i].type, si) == 0 || strcmp(p->sample_type[i].type, no_inuse) == 0) {
-            *out = (int)i;
-            return 0;
-        }
-    }
-    np_buf q = {0};
-    np_go_quote(&q, si);
-    np_fail(err, "sample_index %s must be one of: %s", np_buf_cstr(&q), type_list);
-    np_buf_free(&q);
-    return -1;
-}
-
-static bool is_diff_base_sample(const np_sample *s)
-{
-    for (uint32_t i = 0; i < s->n_label; i++)
-        if (strcmp(s->label[i].key, "pprof::base") == 0 && strcmp(s->label[i].str, "true") == 0)
-            return true;
-    return false;
-}
-
-/* The report total as pprof computes it for the greeting (absolute values, diff-base samples
- * only when there are any, divided by the count under -mean). */
-static int64_t profile_total(const np_profile *p, int vi, bool mean)
-{
-    int64_t total = 0, div = 0, dtotal = 0, ddiv = 0;
-    for (size_t i = 0; i < p->n_sample; i++) {
-        const np_sample *s = &p->sample[i];
-        int64_t v = s->value[vi], d = mean ? s->value[0] : 0;
-        if (v < 0)
-            v = -v;
-        total += v;
-        div += d;
-        if (is_diff_base_sample(s)) {
-            dtotal += v;
-            ddiv += d;
-        }
-    }
-    if (dtotal > 0) {
-        total = dtotal;
-        div = ddiv;
-    }
-    return div != 0 ? total / div : total;
-}
 
 static void greetings(shell *sh)
 {
@@ -280,7 +210,7 @@ static void greetings(shell *sh)
     int vi;
     np_err e;
     if (p->n_sample_type > 0 && c->divide_by != 0 &&
-        sample_index_by_name(p, c->sample_index, sh->type_list, &vi, &e) == 0) {
+        np_profile_sample_index(p, c->sample_index, &vi, &e) == 0) {
         np_report r;
         memset(&r, 0, sizeof r);
         r.p = (np_profile *)p;
@@ -292,7 +222,7 @@ static void greetings(shell *sh)
         snprintf(r.output_unit, sizeof r.output_unit, "%s", c->unit);
         r.value_index = vi;
         r.mean_index = c->mean ? 0 : -1;
-        r.total = profile_total(p, vi, c->mean);
+        r.total = np_report_total(p, vi, r.mean_index);
         np_buf labels = {0};
         np_report_profile_labels(&r, &labels);
         ui_print(sh, np_buf_cstr(&labels));
@@ -696,7 +626,7 @@ static bool process(shell *sh, const char *input)
         }
         if (strcmp(name, "sample_index") == 0) {
             int vi;
-            if (sample_index_by_name(sh->p, value, sh->type_list, &vi, &err) < 0) {
+            if (np_profile_sample_index(sh->p, value, &vi, &err) < 0) {
                 ui_error(sh, err.msg);
                 goto done_opt;
             }

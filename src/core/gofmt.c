@@ -1,6 +1,7 @@
 /* Go-compatible renderings of durations, times and floats. */
 #include "core/gofmt.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -194,26 +195,39 @@ void np_go_float_f(np_buf *b, double v)
     put_fixed(b, digits, n, exp10);
 }
 
+size_t np_go_rune_len(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned char c = u[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len <= 1 || len > n)
+        return 1;
+    /* The second byte's range is narrower after E0, ED, F0 and F4 (no overlongs, surrogates or
+     * code points above U+10FFFF). */
+    unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
+    unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
+    if (u[1] < lo || u[1] > hi)
+        return 1;
+    for (size_t i = 2; i < len; i++)
+        if (u[i] < 0x80 || u[i] > 0xbf)
+            return 1;
+    return len;
+}
+
+size_t np_go_rune_count(const char *s, size_t n)
+{
+    size_t runes = 0;
+    for (size_t i = 0; i < n; runes++)
+        i += np_go_rune_len(s + i, n - i);
+    return runes;
+}
+
 void np_put_runes(np_buf *b, const char *s, int max_runes)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    int runes = 0;
-    size_t i = 0;
-    while (p[i] && runes < max_runes) {
-        size_t len = 1;
-        if (p[i] >= 0xf0)
-            len = 4;
-        else if (p[i] >= 0xe0)
-            len = 3;
-        else if (p[i] >= 0xc0)
-            len = 2;
-        for (size_t k = 1; k < len && p[i + k]; k++)
-            ;
-        i += len;
-        runes++;
-    }
-    size_t total = strlen(s);
-    np_buf_add(b, s, i < total ? i : total);
+    size_t n = strlen(s), i = 0;
+    for (int runes = 0; i < n && runes < max_runes; runes++)
+        i += np_go_rune_len(s + i, n - i);
+    np_buf_add(b, s, i);
 }
 
 void np_go_quote(np_buf *b, const char *s)
@@ -245,4 +259,23 @@ int64_t np_go_f2i(double v)
     if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0))
         return INT64_MIN;
     return (int64_t)v;
+}
+
+void np_go_error_text(np_buf *b, const char *msg)
+{
+    size_t at = b->len;
+    np_buf_puts(b, msg);
+    char *d = b->data;
+    if (b->len > at + 1 && d[at] >= 'A' && d[at] <= 'Z' && d[at + 1] >= 'a' && d[at + 1] <= 'z')
+        d[at] = (char)(d[at] - 'A' + 'a');
+}
+
+void np_go_errno(np_buf *b, int e)
+{
+    /* Go keeps the older wording where glibc's changed. */
+    if (e == ESTALE) {
+        np_buf_puts(b, "stale NFS file handle");
+        return;
+    }
+    np_go_error_text(b, strerror(e));
 }

@@ -1,8 +1,11 @@
 /* Profile model lifetime, construction helpers and consistency checks. */
 #include "core/profile.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/gofmt.h"
 
 np_profile *np_profile_new(void)
 {
@@ -116,4 +119,53 @@ int np_profile_check(const np_profile *p, np_err *err)
                 return np_fail(err, "sample has nil location");
     }
     return 0;
+}
+
+/* strconv.Atoi: an optional sign and decimal digits, nothing else, within 64 bits. */
+static bool go_atoi(const char *s, long long *out)
+{
+    const char *d = s + (s[0] == '+' || s[0] == '-');
+    if (*d < '0' || *d > '9')
+        return false;
+    char *end;
+    errno = 0;
+    *out = strtoll(s, &end, 10);
+    return *end == 0 && errno == 0;
+}
+
+int np_profile_sample_index(const np_profile *p, const char *name, int *out, np_err *err)
+{
+    if (!name[0]) {
+        for (size_t i = 0; p->default_sample_type && p->default_sample_type[0] && i < p->n_sample_type; i++) {
+            if (strcmp(p->sample_type[i].type, p->default_sample_type) == 0) {
+                *out = (int)i;
+                return 0;
+            }
+        }
+        *out = (int)p->n_sample_type - 1;
+        return 0;
+    }
+    long long v;
+    if (go_atoi(name, &v)) {
+        if (v < 0 || (unsigned long long)v >= p->n_sample_type)
+            return np_fail(err, "sample_index %s is outside the range [0..%d]", name, (int)p->n_sample_type - 1);
+        *out = (int)v;
+        return 0;
+    }
+    const char *no_inuse = strncmp(name, "inuse_", 6) == 0 ? name + 6 : name;
+    for (size_t i = 0; i < p->n_sample_type; i++) {
+        if (strcmp(p->sample_type[i].type, name) == 0 || strcmp(p->sample_type[i].type, no_inuse) == 0) {
+            *out = (int)i;
+            return 0;
+        }
+    }
+    np_buf msg = {0};
+    np_buf_puts(&msg, "sample_index ");
+    np_go_quote(&msg, name);
+    np_buf_puts(&msg, " must be one of: [");
+    for (size_t i = 0; i < p->n_sample_type; i++)
+        np_buf_printf(&msg, "%s%s", i ? " " : "", p->sample_type[i].type);
+    np_fail(err, "%s]", np_buf_cstr(&msg));
+    np_buf_free(&msg);
+    return -1;
 }

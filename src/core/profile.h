@@ -100,6 +100,11 @@ void np_labels_sort(np_label *labels, uint32_t n);
 /* Checks internal consistency (value counts, indices); 0 or -1 with err. */
 int np_profile_check(const np_profile *p, np_err *err);
 
+/* profile.SampleIndexByName: "" is the default sample type (else the last type); a decimal
+ * integer (strconv.Atoi) is an index, checked against the range; otherwise a type name, with
+ * "inuse_" ignored in front. -1 with pprof's message otherwise. */
+int np_profile_sample_index(const np_profile *p, const char *name, int *out, np_err *err);
+
 /* pprof's Profile.String() text, as printed by `-raw`. */
 void np_profile_raw(const np_profile *p, np_buf *out);
 

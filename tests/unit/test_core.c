@@ -1,6 +1,7 @@
 /* Unit tests for the shared core: wire codec, profile decode/encode, gzip, merge, Go-style
  * formatting and path cleaning. Round trips use every real profile the machine has. */
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -381,4 +382,65 @@ TEST(table_free_sampling_probability_matches_libm)
     CHECK(np_one_minus_exp_neg(0) == 0);
     CHECK(np_one_minus_exp_neg(1e6) == 1);
     CHECK(worst < 1e-14);
+}
+
+/* Rules that once had several copies in the analyzer, which disagreed; these pin Go's. */
+TEST(go_quote_escapes_control_characters_as_go)
+{
+    np_buf b = {0};
+    np_go_quote(&b, "a\nb\t\"c\\\x01");
+    CHECK_STR_EQ(np_buf_cstr(&b), "\"a\\nb\\t\\\"c\\\\\\x01\"");
+    np_buf_free(&b);
+}
+
+TEST(go_errno_text_is_go_syscall_wording)
+{
+    np_buf b = {0};
+    np_go_errno(&b, ENOENT);
+    CHECK_STR_EQ(np_buf_cstr(&b), "no such file or directory");
+    b.len = 0;
+    np_go_errno(&b, EISDIR);
+    CHECK_STR_EQ(np_buf_cstr(&b), "is a directory");
+    b.len = 0;
+    np_go_errno(&b, ESTALE);
+    CHECK_STR_EQ(np_buf_cstr(&b), "stale NFS file handle");
+    b.len = 0;
+    np_go_error_text(&b, "SSL connect error"); /* a leading acronym keeps its case */
+    CHECK_STR_EQ(np_buf_cstr(&b), "SSL connect error");
+    b.len = 0;
+    np_go_error_text(&b, "Couldn't resolve host name");
+    CHECK_STR_EQ(np_buf_cstr(&b), "couldn't resolve host name");
+    np_buf_free(&b);
+}
+
+TEST(go_rune_count_counts_invalid_bytes_one_each)
+{
+    CHECK(np_go_rune_count("abc", 3) == 3);
+    CHECK(np_go_rune_count("\xc3\xa9t\xc3\xa9", 5) == 3); /* "été" */
+    CHECK(np_go_rune_count("\x80\x80x", 3) == 3);         /* stray continuation bytes */
+    CHECK(np_go_rune_count("\xe2\x82", 2) == 2);          /* truncated sequence */
+    CHECK(np_go_rune_count("\xed\xa0\x80", 3) == 3);      /* a surrogate is invalid */
+    CHECK(np_go_rune_count("\xf0\x9f\x98\x80", 4) == 1);  /* one emoji */
+    np_buf b = {0};
+    np_put_runes(&b, "\xc3\xa9\x80zz", 3);
+    CHECK_STR_EQ(np_buf_cstr(&b), "\xc3\xa9\x80z");
+    np_buf_free(&b);
+}
+
+TEST(sample_index_by_name_as_go)
+{
+    np_profile *p = np_profile_new();
+    np_value_type t[2] = {{"alloc_space", "bytes"}, {"space", "bytes"}};
+    np_profile_set_sample_types(p, 2, t);
+    int i = -1;
+    np_err err;
+    CHECK(np_profile_sample_index(p, "", &i, &err) == 0 && i == 1);
+    CHECK(np_profile_sample_index(p, "+0", &i, &err) == 0 && i == 0);
+    CHECK(np_profile_sample_index(p, "inuse_space", &i, &err) == 0 && i == 1);
+    /* strconv.Atoi reads 64 bits: a number past 32 bits is an index out of range, not a name. */
+    CHECK(np_profile_sample_index(p, "3000000000", &i, &err) == -1);
+    CHECK_STR_EQ(err.msg, "sample_index 3000000000 is outside the range [0..1]");
+    CHECK(np_profile_sample_index(p, "a\tb", &i, &err) == -1);
+    CHECK_STR_EQ(err.msg, "sample_index \"a\\tb\" must be one of: [alloc_space space]");
+    np_profile_free(p);
 }

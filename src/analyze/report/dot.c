@@ -457,24 +457,6 @@ static void add_edge(dot_ctx *c, const np_edge *e, int from, int to, bool has_no
     np_buf_puts(out, "]\n");
 }
 
-static np_graph *g_edge_graph; /* qsort has no context argument in C11 */
-
-/* edgeList.Less over all edges of the graph: heavier first, then by endpoint names. */
-static int edge_cmp(const void *pa, const void *pb)
-{
-    np_graph *g = g_edge_graph;
-    const np_edge *a = &g->edges[*(const uint32_t *)pa], *b = &g->edges[*(const uint32_t *)pb];
-    if (a->weight != b->weight) {
-        int64_t x = np_go_abs64(a->weight), y = np_go_abs64(b->weight);
-        if (x != y)
-            return x > y ? -1 : 1;
-    }
-    int c = strcmp(np_node_name(g, &g->all[a->src]), np_node_name(g, &g->all[b->src]));
-    if (c)
-        return c;
-    return strcmp(np_node_name(g, &g->all[a->dest]), np_node_name(g, &g->all[b->dest]));
-}
-
 /* The graph's title: the report's, else (as pprof's driver sets it) the main binary's base name. */
 static void graph_title(const np_report *r, np_buf *out)
 {
@@ -542,13 +524,7 @@ int np_report_dot(np_report *r, np_buf *out, np_err *err)
                 edges[k++] = n->out[j];
         }
         /* Heaviest edges first: a hint to the layout engine. */
-        for (size_t i = 0; i < k; i++) {
-            np_node_name(g, &g->all[g->edges[edges[i]].src]);
-            np_node_name(g, &g->all[g->edges[edges[i]].dest]);
-        }
-        g_edge_graph = g;
-        qsort(edges, k, sizeof *edges, edge_cmp);
-        g_edge_graph = NULL;
+        np_graph_sort_edges(g, edges, k);
         for (size_t i = 0; i < k; i++) {
             const np_edge *e = &g->edges[edges[i]];
             add_edge(&c, e, ids[e->src], ids[e->dest], nodelets[e->src]);

@@ -3,7 +3,6 @@
  * and -trim_path. */
 #include "analyze/report/report.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,239 +10,10 @@
 #include <unistd.h>
 
 #include "analyze/measure.h"
-#include "analyze/pathutil.h"
+#include "analyze/report/source.h"
 
 /* pprof shows this many lines of context around the sampled lines. */
 #define LIST_MARGIN 5
-/* bufio.Scanner gives up on a line longer than its 64 KiB buffer; pprof then keeps the lines it
- * had read and shows no error, so we stop at the same point. */
-#define SCAN_MAX 65536
-
-/* ---- Go path/filepath helpers (Unix) ---- */
-
-/* filepath.SplitList: "" is no element at all, otherwise ':'-separated, empties kept. */
-static char **split_list(const char *s, size_t *n)
-{
-    *n = 0;
-    if (!s || !s[0])
-        return NULL;
-    size_t cap = 1;
-    for (const char *p = s; *p; p++)
-        cap += *p == ':';
-    char **out = np_xcalloc(cap, sizeof *out);
-    const char *start = s;
-    for (;;) {
-        const char *c = strchr(start, ':');
-        size_t len = c ? (size_t)(c - start) : strlen(start);
-        char *e = np_xmalloc(len + 1);
-        memcpy(e, start, len);
-        e[len] = 0;
-        out[(*n)++] = e;
-        if (!c)
-            break;
-        start = c + 1;
-    }
-    return out;
-}
-
-static void free_list(char **l, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(l[i]);
-    free(l);
-}
-
-static bool has_prefix(const char *s, const char *p)
-{
-    return strncmp(s, p, strlen(p)) == 0;
-}
-
-/* The part of `path` left after pprof's trimPath: the heuristic cut after "/<base of a search
- * dir>/" (only without -trim_path), else the first configured or /proc/self/cwd prefix. The
- * result is always a suffix of path, so it is returned as a pointer into it. */
-static const char *trim_path(const char *path, const char *trim, const char *search)
-{
-    size_t n;
-    if (!trim || !trim[0]) {
-        char **dirs = split_list(search, &n);
-        for (size_t i = 0; i < n; i++) {
-            np_buf want = {0};
-            np_buf_putc(&want, '/');
-            np_path_base_buf(&want, dirs[i]);
-            np_buf_putc(&want, '/');
-            const char *hit = strstr(path, np_buf_cstr(&want));
-            size_t wl = want.len;
-            np_buf_free(&want);
-            if (hit) {
-                free_list(dirs, n);
-                return hit + wl;
-            }
-        }
-        free_list(dirs, n);
-    }
-    char **prefixes = split_list(trim, &n);
-    prefixes = np_xrealloc(prefixes, (n + 2) * sizeof *prefixes);
-    prefixes[n++] = np_xstrdup("/proc/self/cwd/./");
-    prefixes[n++] = np_xstrdup("/proc/self/cwd/");
-    const char *res = path;
-    for (size_t i = 0; i < n; i++) {
-        np_buf p = {0};
-        np_buf_puts(&p, prefixes[i]);
-        if (p.len == 0 || p.data[p.len - 1] != '/')
-            np_buf_putc(&p, '/');
-        bool hit = has_prefix(path, np_buf_cstr(&p));
-        size_t pl = p.len;
-        np_buf_free(&p);
-        if (hit) {
-            res = path + pl;
-            break;
-        }
-    }
-    free_list(prefixes, n);
-    return res;
-}
-
-/* filepath.Dir. */
-static char *path_dir(const char *p)
-{
-    const char *slash = strrchr(p, '/');
-    size_t keep = slash ? (size_t)(slash - p) + 1 : 0;
-    char *head = np_xmalloc(keep + 1);
-    memcpy(head, p, keep);
-    head[keep] = 0;
-    np_buf b = {0};
-    np_path_clean(&b, head);
-    free(head);
-    return (char *)np_buf_cstr(&b);
-}
-
-/* filepath.Join of two elements. */
-static char *path_join(const char *a, const char *b)
-{
-    np_buf j = {0}, out = {0};
-    if (a[0] && b[0])
-        np_buf_printf(&j, "%s/%s", a, b);
-    else
-        np_buf_puts(&j, a[0] ? a : b);
-    if (j.len == 0)
-        return np_xstrdup("");
-    np_path_clean(&out, np_buf_cstr(&j));
-    np_buf_free(&j);
-    return (char *)np_buf_cstr(&out);
-}
-
-/* Go's wording of an errno (its table is strerror's text starting in lower case). */
-static void go_errno_text(np_buf *b, int e)
-{
-    const char *s = strerror(e);
-    if (s[0])
-        np_buf_putc(b, (char)tolower((unsigned char)s[0]));
-    np_buf_puts(b, s + 1);
-}
-
-/* openSourceFile: the file for a profile path, searched in each search directory and its
- * parents; NULL with pprof's error text in err_text when not found. */
-static FILE *open_source(const char *path, const char *search, const char *trim, np_buf *err_text)
-{
-    const char *p = trim_path(path, trim, search);
-    if (p[0] == '/') {
-        FILE *f = fopen(p, "r");
-        if (!f) {
-            np_buf_printf(err_text, "open %s: ", p);
-            go_errno_text(err_text, errno);
-        }
-        return f;
-    }
-    size_t n;
-    char **dirs = split_list(search, &n);
-    for (size_t i = 0; i < n; i++) {
-        char *dir = np_xstrdup(dirs[i]);
-        for (;;) {
-            char *name = path_join(dir, p);
-            FILE *f = fopen(name, "r");
-            free(name);
-            if (f) {
-                free(dir);
-                free_list(dirs, n);
-                return f;
-            }
-            char *parent = path_dir(dir);
-            bool top = strcmp(parent, dir) == 0;
-            free(dir);
-            dir = parent;
-            if (top)
-                break;
-        }
-        free(dir);
-    }
-    free_list(dirs, n);
-    np_buf_printf(err_text, "could not find file %s on path %s", p, search);
-    return NULL;
-}
-
-/* One source file as bufio.Scanner splits it: lines without "\n" and one trailing "\r". */
-typedef struct src_file {
-    const char *key;   /* the profile's file name (owned by the graph) */
-    np_buf text;       /* the lines' bytes */
-    size_t *off, *len; /* per line, 1-based (index 0 unused) */
-    size_t n_lines;    /* including the unused slot 0 */
-    char *error;       /* openSourceFile's error, or NULL */
-} src_file;
-
-static void read_lines(src_file *sf, FILE *f)
-{
-    char chunk[65536];
-    size_t k;
-    while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-        np_buf_add(&sf->text, chunk, k);
-    /* A read error (e.g. the path is a directory) leaves no lines and, as in pprof, no error. */
-    size_t cap = 16;
-    sf->off = np_xmalloc(cap * sizeof *sf->off);
-    sf->len = np_xmalloc(cap * sizeof *sf->len);
-    sf->off[0] = sf->len[0] = 0;
-    sf->n_lines = 1;
-    size_t pos = 0, end = sf->text.len;
-    while (pos < end) {
-        const char *nl = memchr(sf->text.data + pos, '\n', end - pos);
-        size_t ll = nl ? (size_t)(nl - (sf->text.data + pos)) : end - pos;
-        if (ll + (nl ? 1 : 0) > SCAN_MAX)
-            break;
-        size_t keep = ll;
-        if (keep > 0 && sf->text.data[pos + keep - 1] == '\r')
-            keep--;
-        if (sf->n_lines == cap) {
-            cap *= 2;
-            sf->off = np_xrealloc(sf->off, cap * sizeof *sf->off);
-            sf->len = np_xrealloc(sf->len, cap * sizeof *sf->len);
-        }
-        sf->off[sf->n_lines] = pos;
-        sf->len[sf->n_lines] = keep;
-        sf->n_lines++;
-        pos += ll + (nl ? 1 : 0);
-    }
-}
-
-/* The file's lines, read once (pprof's sourceReader cache). */
-static src_file *get_file(src_file **files, size_t *n, const char *key, const char *search, const char *trim)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*files)[i].key, key) == 0)
-            return &(*files)[i];
-    *files = np_xrealloc(*files, (*n + 1) * sizeof **files);
-    src_file *sf = &(*files)[(*n)++];
-    memset(sf, 0, sizeof *sf);
-    sf->key = key;
-    np_buf e = {0};
-    FILE *f = open_source(key, search, trim, &e);
-    if (f) {
-        read_lines(sf, f);
-        fclose(f);
-    } else {
-        sf->n_lines = 1;
-        sf->error = (char *)np_buf_cstr(&e);
-    }
-    return sf;
-}
 
 /* ---- ordering ---- */
 
@@ -309,7 +79,7 @@ static const char *fmt_val(const np_report *r, int64_t v, np_buf *slot)
 }
 
 /* One file of one function: the header and the annotated lines (getSourceFromFile). */
-static void print_file(np_report *r, np_graph *g, const char *name, group *fg, src_file *sf, np_buf *out)
+static void print_file(np_report *r, np_graph *g, const char *name, group *fg, np_source_file *sf, np_buf *out)
 {
     np_buf a = {0}, b = {0}, c = {0};
     int64_t flat_sum = 0, cum_sum = 0;
@@ -366,19 +136,6 @@ done:
     np_buf_free(&c);
 }
 
-void np_report_trim_paths(np_report *r)
-{
-    np_profile *p = r->p;
-    const char *src_opt = r->source_path ? r->source_path : "";
-    const char *trim_opt = r->trim_path ? r->trim_path : "";
-    for (size_t i = 0; i < p->n_function; i++) {
-        const char *f = p->function[i].filename;
-        const char *t = trim_path(f, trim_opt, src_opt);
-        if (t != f)
-            p->function[i].filename = np_profile_str(p, t);
-    }
-}
-
 int np_report_list(np_report *r, np_buf *out, np_err *err)
 {
     np_profile *p = r->p;
@@ -426,8 +183,7 @@ int np_report_list(np_report *r, np_buf *out, np_err *err)
 
     np_buf s = {0};
     np_buf_printf(out, "Total: %s\n", fmt_val(r, r->total, &s));
-    src_file *files = NULL;
-    size_t n_files = 0;
+    np_source_cache files = {0};
     for (size_t fi = 0; fi < funcs.n; fi++) {
         const char *name = g->all[order[fi]].info.name;
         group *fg = &funcs.g[np_hmap_get(&funcs.index, name, strlen(name))];
@@ -451,19 +207,13 @@ int np_report_list(np_report *r, np_buf *out, np_err *err)
         for (size_t i = 0; i < by_file.n; i++) {
             const char *file = g->all[forder[i]].info.file;
             group *grp = &by_file.g[np_hmap_get(&by_file.index, file, strlen(file))];
-            src_file *sf = get_file(&files, &n_files, file, search, trim_opt);
+            np_source_file *sf = np_source_get(&files, file, search, trim_opt);
             print_file(r, g, name, grp, sf, out);
         }
         free(forder);
         grouping_free(&by_file);
     }
-    for (size_t i = 0; i < n_files; i++) {
-        np_buf_free(&files[i].text);
-        free(files[i].off);
-        free(files[i].len);
-        free(files[i].error);
-    }
-    free(files);
+    np_source_cache_free(&files);
     np_buf_free(&s);
     free(cwd);
     free(order);

@@ -12,6 +12,8 @@
 #include "core/gofmt.h"
 #include "core/gz.h"
 #include "analyze/measure.h"
+#include "analyze/report/source.h"
+#include "analyze/report/tags.h"
 #include "analyze/pathutil.h"
 
 void np_report_format_value(const np_report *r, int64_t v, np_buf *out)
@@ -712,4 +714,73 @@ int np_report_topproto(np_report *r, np_buf *out, np_err *err)
     np_profile_free(t);
     np_graph_free(g);
     return rc;
+}
+
+void np_report_trim_paths(np_report *r)
+{
+    np_profile *p = r->p;
+    const char *src_opt = r->source_path ? r->source_path : "";
+    const char *trim_opt = r->trim_path ? r->trim_path : "";
+    for (size_t i = 0; i < p->n_function; i++) {
+        const char *f = p->function[i].filename;
+        const char *t = np_source_trim_path(f, trim_opt, src_opt);
+        if (t != f)
+            p->function[i].filename = np_profile_str(p, t);
+    }
+}
+
+static bool is_base_sample(const np_sample *s)
+{
+    for (uint32_t i = 0; i < s->n_label; i++)
+        if (strcmp(s->label[i].key, "pprof::base") == 0 && strcmp(s->label[i].str, "true") == 0)
+            return true;
+    return false;
+}
+
+int64_t np_report_total(const np_profile *p, int value_index, int mean_index)
+{
+    int64_t div = 0, total = 0, diff_div = 0, diff_total = 0;
+    for (size_t i = 0; i < p->n_sample; i++) {
+        const np_sample *s = &p->sample[i];
+        int64_t v = s->value[value_index];
+        int64_t d = mean_index >= 0 ? s->value[mean_index] : 0;
+        if (v < 0)
+            v = -v;
+        total += v;
+        div += d;
+        if (is_base_sample(s)) {
+            diff_total += v;
+            diff_div += d;
+        }
+    }
+    if (diff_total > 0) {
+        total = diff_total;
+        div = diff_div;
+    }
+    return div != 0 ? total / div : total;
+}
+
+static int report_raw(np_report *r, np_buf *out, np_err *err)
+{
+    (void)err;
+    np_profile_raw(r->p, out);
+    return 0;
+}
+
+/* One renderer per format; a format without one (disasm, weblist) is refused. */
+static int (*const renderers[])(np_report *, np_buf *, np_err *) = {
+    [NP_FMT_CALLGRIND] = np_report_callgrind, [NP_FMT_COMMENTS] = np_report_comments,
+    [NP_FMT_DOT] = np_report_dot,             [NP_FMT_LIST] = np_report_list,
+    [NP_FMT_PROTO] = np_report_proto,         [NP_FMT_RAW] = report_raw,
+    [NP_FMT_TAGS] = np_report_tags,           [NP_FMT_TEXT] = np_report_text,
+    [NP_FMT_TOPPROTO] = np_report_topproto,   [NP_FMT_TRACES] = np_report_traces,
+    [NP_FMT_TREE] = np_report_tree,
+};
+
+int np_report_generate(np_report *r, np_buf *out, np_err *err)
+{
+    size_t f = (size_t)r->format;
+    if (f >= sizeof renderers / sizeof *renderers || !renderers[f])
+        return np_fail(err, "this report format is not supported by nprof");
+    return renderers[f](r, out, err);
 }

@@ -1,5 +1,6 @@
-/* Report generation: the state one report needs (pprof's report.Options and Report) and the
- * text formats. Each np_report_* function appends its output to a buffer. */
+/* The face of the report family: the state one report needs (pprof's report.Options and
+ * Report), one entry that renders any format through a table of renderers, and the helpers the
+ * renderers share. Each renderer appends its output to a buffer. */
 #ifndef NP_REPORT_H
 #define NP_REPORT_H
 
@@ -41,6 +42,9 @@ typedef struct np_report {
                    * empty the buffer as they go (the buffer's rest follows at the end) */
 } np_report;
 
+/* pprof's computeTotal: the sum of |value| at value_index (over the -diff_base samples when
+ * there are any), divided by the sum at mean_index unless that is -1 or the sum is 0. */
+int64_t np_report_total(const np_profile *p, int value_index, int mean_index);
 /* Formats a value in the report's output unit (with -divide_by applied). */
 void np_report_format_value(const np_report *r, int64_t v, np_buf *out);
 /* The same as a string that stays valid until slot is reused (several slots let one printf
@@ -58,19 +62,23 @@ void np_report_profile_labels(const np_report *r, np_buf *out);
 void np_report_labels(np_report *r, np_graph *g, int orig_count, int dropped_nodes,
                       int dropped_edges, bool full_headers, np_buf *out);
 
+/* The report of r->format into out: the one entry the driver and the shell use. -1 with err
+ * for a format nprof cannot render. */
+int np_report_generate(np_report *r, np_buf *out, np_err *err);
+/* The renderers behind it, one per format (np_report_tags is in tags.h). */
 int np_report_text(np_report *r, np_buf *out, np_err *err);
 int np_report_traces(np_report *r, np_buf *out, np_err *err);
 int np_report_tree(np_report *r, np_buf *out, np_err *err);
 int np_report_comments(np_report *r, np_buf *out, np_err *err);
 int np_report_topproto(np_report *r, np_buf *out, np_err *err);
 int np_report_proto(np_report *r, np_buf *out, np_err *err);
-/* Implemented in report_dot.c, report_list.c, report_tags.c. */
+/* Implemented in dot.c and list.c. */
 int np_report_dot(np_report *r, np_buf *out, np_err *err);
 int np_report_callgrind(np_report *r, np_buf *out, np_err *err);
 int np_report_list(np_report *r, np_buf *out, np_err *err);
 /* pprof's newGraph first cleans r->p's function file names with trimPath (-trim_path, else the
  * -source_path heuristic, and /proc/self/cwd); every graph report shows the result. Call before
- * each np_graph_new of a report, as pprof does. (report_list.c) */
+ * each np_graph_new of a report, as pprof does. */
 void np_report_trim_paths(np_report *r);
 
 #endif

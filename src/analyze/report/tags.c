@@ -114,32 +114,6 @@ typedef struct tabwriter {
     np_buf *out;
 } tabwriter;
 
-/* Length of the UTF-8 sequence at s (at most n bytes), 1 for an invalid one, as Go decodes. */
-static size_t rune_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (len <= 1 || len > n)
-        return 1;
-    /* The second byte's range is narrower after E0, ED, F0 and F4 (no overlongs/surrogates). */
-    unsigned char lo = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80;
-    unsigned char hi = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf;
-    if (s[1] < lo || s[1] > hi)
-        return 1;
-    for (size_t i = 2; i < len; i++)
-        if (s[i] < 0x80 || s[i] > 0xbf)
-            return 1;
-    return len;
-}
-
-static size_t rune_count(const char *s, size_t n)
-{
-    size_t r = 0;
-    for (size_t i = 0; i < n; r++)
-        i += rune_len((const unsigned char *)s + i, n - i);
-    return r;
-}
-
 static tw_line *tw_new_line(tabwriter *tw)
 {
     tw_line *ln = NP_PUSH(tw->lines, tw->n_lines, tw->cap_lines);
@@ -167,7 +141,7 @@ static void tw_split(tabwriter *tw, const char *text, size_t len)
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)text[i];
         if (ch == 0xff) {
-            width += rune_count(text + pos, (escaped ? i + 1 : i) - pos);
+            width += np_go_rune_count(text + pos, (escaped ? i + 1 : i) - pos);
             if (escaped)
                 width -= 2;
             pos = escaped ? i + 1 : i;
@@ -176,14 +150,14 @@ static void tw_split(tabwriter *tw, const char *text, size_t len)
         }
         if (escaped || (ch != '\t' && ch != '\v' && ch != '\n' && ch != '\f'))
             continue;
-        tw_end_cell(tw, cell, i - cell, width + rune_count(text + pos, i - pos));
+        tw_end_cell(tw, cell, i - cell, width + np_go_rune_count(text + pos, i - pos));
         cell = pos = i + 1;
         width = 0;
         if (ch == '\n' || ch == '\f')
             tw_new_line(tw);
     }
     if (cell < len) {
-        width += rune_count(text + pos, len - pos);
+        width += np_go_rune_count(text + pos, len - pos);
         /* (a final cell is never padded, so its width only needs to be sane) */
         tw_end_cell(tw, cell, len - cell, escaped && width >= 2 ? width - 2 : width);
     }
