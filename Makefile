@@ -85,16 +85,23 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_NP) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
 
-$(BUILD)/libnpcore.a: $(CORE_OBJ) $(ANALYZE_OBJ)
+# The analyzer's archives, one per wing layer: libnpcore.a holds src/core only (the collector
+# builds the same sources position-independent into libnprof), libnpanalyze.a the analyzer.
+$(BUILD)/libnpcore.a: $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/nprof: $(BUILD)/obj/src/analyze/main.o $(BUILD)/libnpcore.a
+$(BUILD)/libnpanalyze.a: $(ANALYZE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+NPROF_LIBS := $(BUILD)/libnpanalyze.a $(BUILD)/libnpcore.a
+$(BUILD)/nprof: $(BUILD)/obj/src/analyze/main.o $(NPROF_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_ANALYZE)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libnpcore.a tests/unit/unit.h
+$(BUILD)/tests/%: tests/unit/%.c $(NPROF_LIBS) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_NP) -iquote tests/unit $(CFLAGS) $(WARN) -MMD -MP -o $@ $< $(BUILD)/libnpcore.a $(LIBS_ANALYZE)
+	$(CC) $(CPPFLAGS_NP) -iquote tests/unit $(CFLAGS) $(WARN) -MMD -MP -o $@ $< $(NPROF_LIBS) $(LIBS_ANALYZE)
 
 unit: $(UNIT_BIN) $(BUILD)/nprof
 	@tests/run-unit.sh $(BUILD)

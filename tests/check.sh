@@ -2,6 +2,7 @@
 # check.sh -- everything `make check` runs once the dependencies are in.
 #
 # Stages, in order; each one's "N passed, M failed" line is added up:
+#   layers    tests/layers.py (every #include in src/ against tests/layers.txt, no circles)
 #   build     make -j2 all                       (1 check: builds or not)
 #   unit      make unit                          (unit tests)
 #   asan      make asan                          (unit tests under ASan+UBSan)
@@ -96,6 +97,7 @@ cannot() {
   note "$1" 0 1 "not run: $2"
 }
 
+stage layers counted python3 tests/layers.py
 built=0
 stage build single make -j2 all && built=1
 stage unit counted make unit
