@@ -1,5 +1,6 @@
-/* Request handling for /debug/pprof/: index, heap, allocs, cmdline and symbol, each answering
- * as Go's net/http/pprof does so that pprof, Parca and Pyroscope scrape nprof unchanged. */
+/* Request handling for /debug/pprof/: the index, every profile of the kinds table, cmdline and
+ * symbol, each answering as Go's net/http/pprof does so that pprof, Parca and Pyroscope scrape
+ * nprof unchanged. */
 #include "collect/endpoints.h"
 
 #include <errno.h>
@@ -13,7 +14,7 @@
 
 #include "collect/fanout.h"
 #include "core/gz.h"
-#include "collect/heapprof.h"
+#include "collect/kinds.h"
 #include "core/merge.h"
 #include "collect/modules.h"
 #include "collect/sampler.h"
@@ -29,17 +30,6 @@ static void serve_error(np_http_response *resp, int status, const char *text)
     np_http_add_header(resp, "X-Go-Pprof", "1");
     np_http_printf(resp, "%s\n", text);
 }
-
-typedef struct profile_desc {
-    const char *name, *description;
-} profile_desc;
-
-/* In the index's order (Go sorts by name). */
-static const profile_desc profiles[] = {
-    {"allocs", "A sampling of all past memory allocations"},
-    {"cmdline", "The command line invocation of the current program"},
-    {"heap", "A sampling of memory allocations of live objects. You can specify the gc GET parameter to run GC before taking the heap sample."},
-};
 
 enum { MAX_PROCS = 4096 };
 
@@ -102,21 +92,20 @@ static void serve_processes(np_http_response *resp)
 
 static void serve_index(np_http_response *resp)
 {
-    size_t buckets = np_heaptab_buckets();
+    size_t n;
+    const np_kind *kinds = np_kinds(&n);
     np_http_add_header(resp, "Content-Type", "text/html; charset=utf-8");
     np_http_printf(resp, "<html>\n<head>\n<title>/debug/pprof/</title>\n<style>\n.profile-name{\n"
                          "\tdisplay:inline-block;\n\twidth:6rem;\n}\n</style>\n</head>\n<body>\n"
                          "/debug/pprof/<br>\n<br>\nTypes of profiles available:\n<table>\n"
                          "<thead><td>Count</td><td>Profile</td></thead>\n");
-    for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++) {
-        size_t count = strcmp(profiles[i].name, "cmdline") == 0 ? 0 : buckets;
-        np_http_printf(resp, "<tr><td>%zu</td><td><a href='%s?debug=1'>%s</a></td></tr>\n", count,
-                       profiles[i].name, profiles[i].name);
-    }
+    for (size_t i = 0; i < n; i++)
+        np_http_printf(resp, "<tr><td>%zu</td><td><a href='%s?debug=1'>%s</a></td></tr>\n",
+                       kinds[i].count ? kinds[i].count() : 0, kinds[i].name, kinds[i].name);
     np_http_printf(resp, "</table>\n<br>\n<p>\nProfile Descriptions:\n<ul>\n");
-    for (size_t i = 0; i < sizeof profiles / sizeof profiles[0]; i++)
-        np_http_printf(resp, "<li><div class=profile-name>%s: </div> %s</li>\n", profiles[i].name,
-                       profiles[i].description);
+    for (size_t i = 0; i < n; i++)
+        np_http_printf(resp, "<li><div class=profile-name>%s: </div> %s</li>\n", kinds[i].name,
+                       kinds[i].description);
     np_http_printf(resp, "</ul>\n</p>\n");
     serve_tree_index(resp);
     np_http_printf(resp, "</body>\n</html>");
@@ -216,9 +205,19 @@ static void send_proto(np_http_response *resp, np_profile *p, const char *filena
     np_buf_free(&gz);
 }
 
-/* ?seconds=N: the difference between two snapshots N seconds apart, as Go's delta profiles;
- * NULL (the answer made) when the request is wrong or the client left. */
-static np_profile *delta_profile(const np_http_request *req, np_http_response *resp, const char *name,
+/* The profile now; NULL (the answer made) when it cannot be built. */
+static np_profile *profile_now(const np_kind *k, np_http_response *resp)
+{
+    np_profile *p = k->profile();
+    if (!p)
+        serve_error(resp, 500, "out of memory");
+    return p;
+}
+
+/* ?seconds=N: the difference between two profiles N seconds apart, as Go's delta profiles (the
+ * first scaled by -1 and merged into the second; what did not change drops out); NULL (the
+ * answer made) when the request is wrong or the client left. */
+static np_profile *delta_profile(const np_http_request *req, np_http_response *resp, const np_kind *k,
                                  long long sec, bool sec_ok)
 {
     if (!sec_ok || sec <= 0) {
@@ -232,31 +231,40 @@ static np_profile *delta_profile(const np_http_request *req, np_http_response *r
         serve_error(resp, 400, "seconds and debug params are incompatible");
         return NULL;
     }
-    np_heap_snap s0, s1;
-    np_heap_snap_take(&s0);
+    np_profile *p0 = profile_now(k, resp);
+    if (!p0)
+        return NULL;
     for (long long waited = 0; waited < sec * 10; waited++) {
         if (np_http_client_gone(resp)) {
-            np_heap_snap_free(&s0);
+            np_profile_free(p0);
             serve_error(resp, 500, "context canceled");
             return NULL;
         }
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    np_heap_snap_take(&s1);
-    np_heap_snap_subtract(&s1, &s0);
-    np_profile *p = np_heap_profile(&s1, strcmp(name, "allocs") == 0, s1.time_nanos - s0.time_nanos);
-    int64_t t = p->time_nanos, d = p->duration_nanos;
-    p = np_profile_compact(p); /* drops the stacks that did not change */
-    p->time_nanos = t;
-    p->duration_nanos = d;
-    np_heap_snap_free(&s0);
-    np_heap_snap_free(&s1);
+    np_profile *p1 = profile_now(k, resp);
+    if (!p1) {
+        np_profile_free(p0);
+        return NULL;
+    }
+    int64_t t0 = p0->time_nanos, t1 = p1->time_nanos;
+    np_scale(p0, -1);
+    np_profile *both[2] = {p0, p1}, *p = NULL;
+    np_err err;
+    if (np_profile_merge(both, 2, &p, &err) < 0)
+        serve_error(resp, 500, err.msg);
+    np_profile_free(p0);
+    np_profile_free(p1);
+    if (p) {
+        p->time_nanos = t1;
+        p->duration_nanos = t1 - t0;
+    }
     return p;
 }
 
-/* heap and allocs, of this process or (all) merged over the tree. */
-static void serve_heap(const np_http_request *req, np_http_response *resp, const char *name, bool all)
+/* A profile of the table, of this process or (all) merged over the tree. */
+static void serve_kind(const np_http_request *req, np_http_response *resp, const np_kind *k, bool all)
 {
     long long sec, debug;
     bool has_sec, has_debug;
@@ -265,28 +273,20 @@ static void serve_heap(const np_http_request *req, np_http_response *resp, const
     bool delta = has_sec && np_http_query_param(req, "seconds", &v) && v.len > 0;
     np_buf_free(&v);
     param_int(req, "debug", &debug, &has_debug); /* like Go's Atoi: a bad value means 0 */
-    if (debug != 0 && !delta) {
+    if (debug != 0 && !delta && k->text) {
         if (all) {
             serve_error(resp, 400, "pid=all merges profiles: it needs debug=0");
             return;
         }
         np_http_add_header(resp, "Content-Type", "text/plain; charset=utf-8");
         np_buf text = {0};
-        np_heap_write_text(&text);
+        k->text(&text, (int)debug);
         np_http_write(resp, text.data, text.len);
         np_buf_free(&text);
         return;
     }
     np_fanout *f = all ? np_fanout_start(req) : NULL;
-    np_profile *p;
-    if (delta) {
-        p = delta_profile(req, resp, name, sec, sec_ok);
-    } else {
-        np_heap_snap s;
-        np_heap_snap_take(&s);
-        p = np_heap_profile(&s, strcmp(name, "allocs") == 0, 0);
-        np_heap_snap_free(&s);
-    }
+    np_profile *p = delta ? delta_profile(req, resp, k, sec, sec_ok) : profile_now(k, resp);
     np_err err;
     if (f) {
         bool answered = p == NULL;
@@ -303,7 +303,7 @@ static void serve_heap(const np_http_request *req, np_http_response *resp, const
     if (!p)
         return;
     char filename[64];
-    snprintf(filename, sizeof filename, "%s%s", name, delta ? "-delta" : "");
+    snprintf(filename, sizeof filename, "%s%s", k->name, delta ? "-delta" : "");
     send_proto(resp, p, filename);
     np_profile_free(p);
 }
@@ -339,14 +339,15 @@ static void serve_profile(const np_http_request *req, np_http_response *resp, co
     np_buf_free(&pid);
     if (other)
         return;
+    const np_kind *k = np_kind_find(name);
     if (!*name)
         serve_index(resp);
     else if (strcmp(name, "processes") == 0)
         serve_processes(resp);
-    else if (strcmp(name, "heap") == 0 || strcmp(name, "allocs") == 0)
-        serve_heap(req, resp, name, all);
+    else if (k && k->profile)
+        serve_kind(req, resp, k, all);
     else if (all)
-        serve_error(resp, 400, "pid=all is for the heap and allocs profiles");
+        serve_error(resp, 400, "pid=all is for profiles (see the index)");
     else if (strcmp(name, "cmdline") == 0)
         serve_cmdline(resp);
     else if (strcmp(name, "symbol") == 0)

@@ -18,11 +18,15 @@ typedef struct np_heap_snap {
 
 void np_heap_snap_take(np_heap_snap *s);
 void np_heap_snap_free(np_heap_snap *s);
-/* Subtracts base from s (matching buckets by their stack and size). */
-void np_heap_snap_subtract(np_heap_snap *s, const np_heap_snap *base);
 
-/* Builds the profile: allocs selects Go's allocs profile (default sample type alloc_space). */
+/* Builds the profile: allocs selects Go's allocs profile (default sample type alloc_space).
+ * NULL when out of memory. */
 np_profile *np_heap_profile(const np_heap_snap *s, bool allocs, int64_t duration_nanos);
+/* The kinds' entry points (kinds.h): heap and allocs now, the bucket count, Go's text. */
+np_profile *np_heap_inuse_profile(void);
+np_profile *np_heap_allocs_profile(void);
+size_t np_heap_count(void);
+void np_heap_text(np_buf *out, int debug);
 /* Gzipped profile.proto of the current heap into out. */
 int np_heap_write_proto(np_buf *out, bool allocs, np_err *err);
 /* Go's `heap profile:` text (debug=1), with a memory map so pprof can symbolize it. */
