@@ -5,51 +5,26 @@
  * lock. All memory comes from the collector's own mappings. */
 #include "collect/heaptab.h"
 
-#include <sched.h>
 #include <sys/auxv.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collect/cmem.h"
+#include "collect/hindex.h"
+#include "collect/spin.h"
+#include "collect/stacktab.h"
 #include "collect/tstate.h"
-
-/* A call stack, stored once however many object sizes are allocated from it. */
-typedef struct stack {
-    int n_pcs;
-    uintptr_t pcs[];
-} stack;
 
 /* The counters of one (stack, size), in a cache line of its own. Its bytes are its objects
  * times its size. The counters are atomic: neither a sample that finds its bucket nor a free
  * takes the lock. */
 typedef struct bucket {
-    const stack *st;          /* NULL: never handed out; set before publication, then constant */
+    const np_stack *st;       /* NULL: never handed out; set before publication, then constant */
     size_t size;
     double est_alloc_objs, est_free_objs; /* sums of the samples' weights */
     uint32_t id;              /* what headers name it by */
 } __attribute__((aligned(64))) bucket;
-
-/* An open-addressed hash index of records (stacks or buckets) that keeps each record's full
- * hash beside it: a lookup reads one line of slots and only the record that matches, and
- * growing never touches the records. Only the lock holder changes an index; the bucket index
- * is also read without the lock (see find_bucket_unlocked), so slots are written hash first,
- * record last, and a replaced array is not unmapped but emptied (MADV_DONTNEED, it then reads
- * as zeros: "not found", and the reader takes the lock). */
-typedef struct slot {
-    uint64_t hash;
-    void *rec;      /* NULL = empty */
-} slot;
-
-typedef struct slots {
-    size_t cap;     /* a power of two */
-    slot s[];
-} slots;
-
-typedef struct hindex {
-    slots *arr;     /* replaced whole when it grows */
-    size_t n;       /* records; at most half of cap */
-} hindex;
 
 typedef struct live {
     void *p;        /* NULL = empty slot */
@@ -63,35 +38,13 @@ typedef struct live {
 static struct {
     atomic_int lock;
     uint32_t n_ids;           /* bucket ids handed out; 0 is none */
-    hindex stacks;
     struct live *lives;       /* sampled objects at page-aligned addresses */
     size_t n_lives_cap, n_lives;
 } __attribute__((aligned(64))) tables = {.n_ids = 1};
 
 /* The bucket index, apart from the lock's line: samples that find their bucket read it without
  * the lock. Its count is the lock holder's. */
-static hindex buckets __attribute__((aligned(64)));
-
-/* A spinlock, not a mutex: it is held for a few hundred nanoseconds, and a mutex sends the
- * second of two sampling threads to sleep in the kernel (a futex wait and a context switch,
- * tens of microseconds) where waiting out the holder costs a fraction of that. A waiter that
- * spins for long (the holder was preempted) yields the CPU between tries. */
-static void spin_lock(void)
-{
-    for (unsigned spins = 0; atomic_exchange_explicit(&tables.lock, 1, memory_order_acquire); ) {
-        while (atomic_load_explicit(&tables.lock, memory_order_relaxed)) {
-            if (++spins < 2000)
-                __builtin_ia32_pause();
-            else
-                sched_yield();
-        }
-    }
-}
-
-static void spin_unlock(void)
-{
-    atomic_store_explicit(&tables.lock, 0, memory_order_release);
-}
+static np_hindex buckets __attribute__((aligned(64)));
 
 /* The page filter's bits (read by free without the lock) and, per bit, how many live sampled
  * objects hold it (changed under the lock only; FILTER_PINNED never counts down). Both live
@@ -158,7 +111,7 @@ static void tab_lock(void)
     np_enter();
     held = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    spin_lock();
+    np_spin_lock(&tables.lock);
 }
 
 static void remove_live(void *p);
@@ -178,7 +131,7 @@ static void tab_unlock(void)
             if (__atomic_compare_exchange_n(&n_parked, &n, n - 1, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
                 remove_live(p);
         }
-        spin_unlock();
+        np_spin_unlock(&tables.lock);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         held = 0;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -186,7 +139,7 @@ static void tab_unlock(void)
             break;
         held = 1;
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
-        spin_lock();
+        np_spin_lock(&tables.lock);
     }
     np_leave();
 }
@@ -203,14 +156,6 @@ static void park(void *p)
     parked[n] = p;
 }
 
-static uint64_t mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h;
-}
-
 /* Buckets by id, for headers: bucket i is slot i % REGION_BUCKETS of region i / REGION_BUCKETS,
  * regions mapped as ids reach them and never moved, so a free finds its bucket from the id with
  * one load of a (hot) region pointer and no lock. Id 0 names no bucket (a sample that could not
@@ -225,7 +170,7 @@ static bucket *bucket_by_id(uint32_t id)
 }
 
 /* A fresh bucket with the next id; NULL when out of ids (16 M buckets) or memory. */
-static bucket *new_bucket(const stack *st, size_t size)
+static bucket *new_bucket(const np_stack *st, size_t size)
 {
     uint32_t id = tables.n_ids;
     if (id >= 1u << ID_BITS)
@@ -245,114 +190,10 @@ static bucket *new_bucket(const stack *st, size_t size)
     return b;
 }
 
-static void hindex_init(hindex *x, size_t cap)
-{
-    if (x->arr)
-        return;
-    slots *a = np_cmem_map(sizeof *a + cap * sizeof *a->s);
-    if (a)
-        a->cap = cap;
-    __atomic_store_n(&x->arr, a, __ATOMIC_RELEASE);
-}
-
-/* The slot of a (of capacity cap, as read once) holding the record with hash h for which
- * same(rec, key), or the empty slot where it belongs. An array is never full, so the probe
- * ends; a retired one reads as empty. */
-static slot *slots_probe(slots *a, size_t cap, uint64_t h, bool (*same)(const void *rec, const void *key),
-                         const void *key)
-{
-    size_t mask = cap - 1;
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
-        slot *s = &a->s[i];
-        void *rec = __atomic_load_n(&s->rec, __ATOMIC_ACQUIRE);
-        if (!rec || (__atomic_load_n(&s->hash, __ATOMIC_RELAXED) == h && same(rec, key)))
-            return s;
-    }
-}
-
-/* The same for the lock holder. */
-static slot *hindex_probe(const hindex *x, uint64_t h, bool (*same)(const void *rec, const void *key),
-                          const void *key)
-{
-    return slots_probe(x->arr, x->arr->cap, h, same, key);
-}
-
-static void slot_fill(slot *s, uint64_t h, void *rec)
-{
-    __atomic_store_n(&s->hash, h, __ATOMIC_RELAXED);
-    __atomic_store_n(&s->rec, rec, __ATOMIC_RELEASE);
-}
-
-static void hindex_grow(hindex *x)
-{
-    slots *old = x->arr;
-    size_t nc = old->cap * 2, bytes = sizeof *old + old->cap * sizeof *old->s;
-    slots *a = np_cmem_map_populated(sizeof *a + nc * sizeof *a->s); /* rehashing writes all over it */
-    if (!a)
-        return; /* keep the fuller array */
-    a->cap = nc;
-    for (size_t i = 0; i < old->cap; i++) {
-        if (!old->s[i].rec)
-            continue;
-        size_t j = old->s[i].hash & (nc - 1);
-        while (a->s[j].rec)
-            j = (j + 1) & (nc - 1);
-        a->s[j] = old->s[i];
-    }
-    __atomic_store_n(&x->arr, a, __ATOMIC_RELEASE);
-    np_cmem_retire(old, bytes);
-}
-
-/* False when the index could not grow and is too full to take another record. */
-static bool hindex_has_room(const hindex *x)
-{
-    size_t cap = x->arr->cap;
-    return x->n + 1 < cap - cap / 4;
-}
-
-/* Fills the empty slot s (from slots_probe on x's array) with rec; hindex_has_room said yes. */
-static void hindex_insert(hindex *x, slot *s, uint64_t h, void *rec)
-{
-    size_t cap = x->arr->cap;
-    slot_fill(s, h, rec);
-    if (++x->n > cap / 2)
-        hindex_grow(x);
-}
-
 typedef struct stack_key {
     const uintptr_t *pcs;
     int n;
 } stack_key;
-
-static bool same_stack(const void *rec, const void *key)
-{
-    const stack *st = rec;
-    const stack_key *k = key;
-    return st->n_pcs == k->n && memcmp(st->pcs, k->pcs, (size_t)k->n * sizeof *k->pcs) == 0;
-}
-
-static uint64_t stack_hash(const uintptr_t *pcs, int n)
-{
-    uint64_t h = mix((uint64_t)n + 0x9e3779b97f4a7c15ULL);
-    for (int i = 0; i < n; i++)
-        h = mix(h ^ pcs[i]);
-    return h;
-}
-
-static const stack *find_stack(const stack_key *key, uint64_t h)
-{
-    slot *s = hindex_probe(&tables.stacks, h, same_stack, key);
-    if (s->rec)
-        return s->rec;
-    size_t bytes = (size_t)key->n * sizeof *key->pcs;
-    stack *st = hindex_has_room(&tables.stacks) ? np_cmem_alloc(sizeof *st + bytes) : NULL;
-    if (!st)
-        return NULL;
-    st->n_pcs = key->n;
-    memcpy(st->pcs, key->pcs, bytes);
-    hindex_insert(&tables.stacks, s, h, st);
-    return st;
-}
 
 /* What a sample looks its bucket up by. */
 typedef struct bucket_key {
@@ -363,19 +204,17 @@ typedef struct bucket_key {
 
 /* The bucket index's array for a reader without the lock, and its capacity as read once: 0
  * when there is none yet, or it was retired meanwhile. */
-static slots *buckets_unlocked(size_t *cap)
+static np_hslots *buckets_unlocked(size_t *cap)
 {
-    slots *a = __atomic_load_n(&buckets.arr, __ATOMIC_ACQUIRE);
-    *cap = a ? __atomic_load_n(&a->cap, __ATOMIC_RELAXED) : 0;
-    return a;
+    return np_hindex_unlocked(&buckets, cap);
 }
 
 np_heap_key np_heaptab_key(const uintptr_t *pcs, int n, size_t size)
 {
-    uint64_t sh = stack_hash(pcs, n);
-    np_heap_key k = {sh, mix(sh ^ mix(size + 0x632be59bd9b4e019ULL))};
+    uint64_t sh = np_stack_hash(pcs, n);
+    np_heap_key k = {sh, np_mix64(sh ^ np_mix64(size + 0x632be59bd9b4e019ULL))};
     size_t cap;
-    slots *a = buckets_unlocked(&cap);
+    np_hslots *a = buckets_unlocked(&cap);
     if (cap)
         __builtin_prefetch(&a->s[k.hash & (cap - 1)]);
     return k;
@@ -385,7 +224,7 @@ static bool same_bucket(const void *rec, const void *key)
 {
     const bucket *b = rec;
     const bucket_key *k = key;
-    return b->size == k->size && same_stack(b->st, &k->stack);
+    return b->size == k->size && np_stack_equal(b->st, k->stack.pcs, k->stack.n);
 }
 
 /* Without the lock: the bucket if it exists (a miss may be a bucket being added right now;
@@ -393,42 +232,44 @@ static bool same_bucket(const void *rec, const void *key)
 static bucket *find_bucket_unlocked(const bucket_key *k)
 {
     size_t cap;
-    slots *a = buckets_unlocked(&cap);
-    return cap ? slots_probe(a, cap, k->k.hash, same_bucket, k)->rec : NULL;
+    np_hslots *a = buckets_unlocked(&cap);
+    return cap ? np_hslots_probe(a, cap, k->k.hash, same_bucket, k)->rec : NULL;
 }
 
 /* Under the lock: the bucket, made if it is new; NULL when out of memory or ids. */
 static bucket *find_bucket(const bucket_key *k)
 {
-    slot *s = hindex_probe(&buckets, k->k.hash, same_bucket, k);
+    np_hslot *s = np_hindex_probe(&buckets, k->k.hash, same_bucket, k);
     if (s->rec)
         return s->rec;
-    if (!hindex_has_room(&buckets))
+    if (!np_hindex_has_room(&buckets))
         return NULL;
-    const stack *st = find_stack(&k->stack, k->k.stack_hash);
+    /* The stack table's lock nests inside this one (and is taken in the same order at fork). */
+    np_stacktab_lock();
+    const np_stack *st = np_stacktab_intern_locked(k->stack.pcs, k->stack.n, k->k.stack_hash);
+    np_stacktab_unlock();
     bucket *b = st ? new_bucket(st, k->size) : NULL;
     if (b)
-        hindex_insert(&buckets, s, k->k.hash, b);
+        np_hindex_insert(&buckets, s, k->k.hash, b);
     return b;
 }
 
 bool np_heaptab_init(void)
 {
     tab_lock();
-    hindex_init(&tables.stacks, 1 << 12);
-    hindex_init(&buckets, 1 << 14);
+    np_hindex_init(&buckets, 1 << 14);
     if (!tables.lives) {
         tables.n_lives_cap = 1 << 12;
         tables.lives = np_cmem_map(tables.n_lives_cap * sizeof *tables.lives);
     }
-    bool ok = tables.stacks.arr && buckets.arr && tables.lives;
+    bool ok = buckets.arr && tables.lives;
     tab_unlock();
     return ok;
 }
 
 static size_t live_slot(const void *p, size_t cap)
 {
-    return (size_t)(mix((uintptr_t)p) & (cap - 1));
+    return (size_t)(np_mix64((uintptr_t)p) & (cap - 1));
 }
 
 static void live_insert_raw(live *tab, size_t cap, live e)
@@ -464,7 +305,7 @@ void np_heap_secret_init(void)
     const void *random16 = (const void *)getauxval(AT_RANDOM); /* the kernel's, at exec */
     if (random16)
         memcpy(&r, random16, sizeof r);
-    r ^= mix((uintptr_t)&r); /* and the stack's random placement */
+    r ^= np_mix64((uintptr_t)&r); /* and the stack's random placement */
     uintptr_t unset = 0; /* the first of racing threads sets it, for good */
     __atomic_compare_exchange_n(&np_heap_secret, &unset, r | 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
@@ -701,6 +542,6 @@ void np_heaptab_unlock(void)
 void np_heaptab_child_reset(void)
 {
     atomic_store(&tables.lock, 0);
-    spin_lock();
+    np_spin_lock(&tables.lock);
     tab_unlock();
 }

@@ -26,6 +26,7 @@
 #include "collect/modules.h"
 #include "nprof.h"
 #include "collect/sampler.h"
+#include "collect/stacktab.h"
 #include "collect/tree.h"
 
 
@@ -332,10 +333,12 @@ static void fork_prepare(void)
     np_sampler_run_deferred();
     np_modules_fork_lock();
     np_heaptab_lock();
+    np_stacktab_lock();
 }
 
 static void fork_parent(void)
 {
+    np_stacktab_unlock();
     np_heaptab_unlock();
     np_modules_fork_unlock();
 }
@@ -345,6 +348,7 @@ static void fork_child(void)
     np_cfg.root = false;
     /* Only the forking thread survives: the tables stay, their lock is fresh, and the server
      * and dump threads belong to the parent. */
+    np_stacktab_child_reset();
     np_heaptab_child_reset();
     np_modules_fork_child();
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
