@@ -1,4 +1,5 @@
-/* The HTTP/1.1 server behind /debug/pprof and the web UI: an acceptor thread, a detached worker per connection, each client bounded in bytes and time. */
+/* The HTTP/1.1 server behind /debug/pprof and the web UI: one thread polls every connection until
+ * its request is whole, and a thread per complete request runs the handler and answers. */
 #include "core/http.h"
 
 #include <arpa/inet.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -24,6 +27,13 @@
 enum {
     DEF_MAX_CONN = 16,
     CAP_MAX_CONN = 1024,       /* one thread each: keep a typo from spawning 100k threads */
+    DEF_MAX_PENDING = 256,
+    MIN_MAX_PENDING = 8,
+    CAP_MAX_PENDING = 4096,
+    PENDING_FD_SHARE = 4,      /* pending connections take at most this fraction of the fd limit */
+    DEF_PENDING_BYTES = 8 << 20,
+    FIRST_BUF = 256,           /* a request buffer starts this small and doubles as bytes arrive */
+    READ_ROUND = 64 * 1024,    /* per connection and poll round, so none starves the rest */
     DEF_REQUEST_MS = 10000,
     DEF_WRITE_MS = 60000,
     DEF_STOP_MS = 2000,
@@ -32,8 +42,6 @@ enum {
     CAP_MAX_HEADER = 1 << 20,
     DEF_MAX_BODY = 1 << 20,
     MAX_HEADERS = 100,         /* header lines per request; more gets 431 */
-    REJECT_SLOTS = 32,         /* refused connections lingering in the acceptor at once */
-    REJECT_LINGER_MS = 500,
     LINGER_MS = 1000,          /* after an early answer, how long we read and discard */
     LINGER_BYTES = 256 * 1024,
     ACCEPT_POLL_MS = 1000,     /* the wake pipe ends waits at once; this only re-checks flags */
@@ -41,52 +49,11 @@ enum {
     ACCEPT_BURST = 16,
 };
 
-/* A refused connection the acceptor still drains so its 503 is not destroyed by a reset. */
-typedef struct reject_slot {
-    int fd; /* -1 when free */
-    int64_t deadline;
-    size_t drained;
-} reject_slot;
-
-struct np_http_server {
-    np_http_options opt; /* defaults filled in; addr and bearer_token not kept */
-    char *token;         /* owned copy, NULL when no token is required */
-    size_t token_len;
-    np_http_handler handler;
-    void *ctx;
-
-    int lfd;
-    struct stat lst; /* identity of lfd, so we never close a number the host has reused */
-    int wake[2];     /* a byte written on stop makes every poll in every thread return */
-    struct stat wst[2];
-    pthread_t acceptor;
-    bool acceptor_started;
-    atomic_int stopping;
-    int64_t backoff_until; /* acceptor only */
-    reject_slot rejects[REJECT_SLOTS]; /* acceptor only */
-
-    pthread_mutex_t mu;
-    pthread_cond_t cv;  /* signalled when a worker exits */
-    int active;         /* live workers, under mu */
-    bool abandoned;     /* stop gave up waiting: the last worker frees the server, under mu */
-    atomic_int *conn_fds; /* max_connections slots (-1 = free) so a fork child can close them */
-};
-
-typedef struct conn {
-    np_http_server *s;
-    int fd, slot;
-    struct stat st; /* identity of fd, checked before close */
-    int64_t accepted;
-    char peer[64];
-} conn;
-
-struct np_http_response {
-    conn *c;
-    int status;
-    np_buf head; /* the handler's header lines, already validated, CRLF-terminated */
-    np_buf body;
-    bool has_type;
-};
+/* Which open file a descriptor was when we opened it, to tell it from a reused number. */
+typedef struct fid {
+    dev_t dev;
+    ino_t ino;
+} fid;
 
 /* What the request line and headers said, parsed in place. */
 typedef struct head {
@@ -98,6 +65,82 @@ typedef struct head {
     size_t cl;
     const char *auth;
 } head;
+
+/* A request: being completed by the polling thread, then whole and answered by a worker. */
+typedef struct conn {
+    np_http_server *s;
+    int fd, slot;
+    fid id;
+    char *buf;       /* the request line and headers, parsed in place */
+    head h;          /* h.hdrs is a copy of exactly h.n_hdrs entries */
+    char *pathq;     /* decoded path, NUL, raw query */
+    const char *path, *query;
+    char *body;      /* h.cl bytes once whole, then a NUL; NULL until body bytes arrive */
+    size_t body_len, body_cap;
+    char peer[64];
+} conn;
+
+enum pstate {
+    P_FREE,
+    P_HEAD,   /* reading the request line and headers */
+    P_BODY,   /* reading the body of a request whose head was accepted */
+    P_LINGER, /* answered early: reading and discarding what the client still sends */
+};
+
+/* A connection on the polling thread, from accept until its request is whole (or answered).
+ * Kept small: the table of them is mapped up front, and most hold a few hundred bytes. */
+typedef struct pend {
+    atomic_int fd1;   /* the descriptor plus one, 0 when free (a fork child closes them): a
+                         table of zeros is all free, and costs nothing until connections come */
+    unsigned char state;
+    fid id;
+    int64_t last;     /* when bytes last arrived (else when accepted): the idlest goes first */
+    int64_t deadline; /* for the whole request (408), or for the end of lingering */
+    char *buf;        /* P_HEAD: what has arrived, cap bytes allocated */
+    size_t len, cap;  /* in P_LINGER, len counts the bytes discarded */
+    size_t start;     /* where the request line begins (empty lines before it are skipped) */
+    size_t scan;      /* how far the search for the end of the head has got */
+    size_t held;      /* bytes of buffers counted in the server's pend_bytes */
+    conn *c;          /* P_BODY: the request whose body is arriving */
+} pend;
+
+struct np_http_server {
+    np_http_options opt; /* defaults filled in; addr and bearer_token not kept */
+    char *token;         /* owned copy, NULL when no token is required */
+    size_t token_len;
+    np_http_handler handler;
+    void *ctx;
+
+    int lfd;
+    fid lid;         /* identity of lfd, so we never close a number the host has reused */
+    int wake[2];     /* a byte written on stop makes every poll in every thread return */
+    fid wid[2];
+    pthread_t acceptor;
+    bool acceptor_started;
+    atomic_int stopping;
+
+    /* The polling thread's alone, but for the fds a fork child reads from pend. */
+    int64_t backoff_until;
+    pend *pend;          /* opt.max_pending entries */
+    int n_pend;          /* entries not free */
+    size_t pend_bytes;   /* request buffers they hold, at most opt.max_pending_bytes */
+    struct pollfd *pfd;  /* the poll set, 2 + opt.max_pending */
+    int *pidx;           /* the pend entry of each pfd after the first two */
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;  /* signalled when a worker exits */
+    int active;         /* live workers, under mu */
+    bool abandoned;     /* stop gave up waiting: the last worker frees the server, under mu */
+    atomic_int *conn_fds; /* max_connections slots (-1 = free) so a fork child can close them */
+};
+
+struct np_http_response {
+    conn *c;
+    int status;
+    np_buf head; /* the handler's header lines, already validated, CRLF-terminated */
+    np_buf body;
+    bool has_type;
+};
 
 static int64_t now_ms(void)
 {
@@ -210,15 +253,25 @@ static void put_date(np_buf *b)
 /* True if fd is still the object we opened: programs that close every descriptor
  * (daemonisers, closefrom) may have handed the number to something of their own, which we
  * must never close, write or accept on. */
-static bool is_own(int fd, const struct stat *st)
+static bool is_own(int fd, const fid *id)
 {
     struct stat now;
-    return fd >= 0 && fstat(fd, &now) == 0 && now.st_dev == st->st_dev && now.st_ino == st->st_ino;
+    return fd >= 0 && fstat(fd, &now) == 0 && now.st_dev == id->dev && now.st_ino == id->ino;
 }
 
-static void close_own(int fd, const struct stat *st)
+static int get_fid(int fd, fid *id)
 {
-    if (is_own(fd, st))
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return -1;
+    id->dev = st.st_dev;
+    id->ino = st.st_ino;
+    return 0;
+}
+
+static void close_own(int fd, const fid *id)
+{
+    if (is_own(fd, id))
         close(fd);
 }
 
@@ -278,44 +331,32 @@ static int write_all(conn *c, struct iovec *iov, int niov, int64_t deadline)
     return 0;
 }
 
-enum close_mode {
-    CLOSE_DRAINED, /* the whole request was read: close after a non-blocking drain */
-    CLOSE_LINGER,  /* we answered early; the client may still be sending */
-    CLOSE_ABORT,   /* the client stopped reading: reset at once to free kernel buffers */
-};
-
-/* Ends a connection. Closing a socket with unread input makes the kernel send a reset, which
- * can destroy a response the client has not read yet; so unless aborting, we stop sending, then
- * read and discard what the client still sends, for a bounded time and number of bytes. */
-static void close_conn(conn *c, enum close_mode mode)
+/* Ends a worker's connection, whose whole request was read. Closing a socket with unread input
+ * makes the kernel send a reset, which can destroy a response the client has not read yet; so
+ * unless aborting, we stop sending and first discard what has arrived since. An abort (the
+ * client stopped reading) resets at once to free the kernel's buffers. */
+static void close_conn(conn *c, bool abort)
 {
     np_http_server *s = c->s;
     char sink[4096];
-    if (mode == CLOSE_ABORT) {
+    if (abort) {
         struct linger l = {.l_onoff = 1, .l_linger = 0};
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
     } else {
         shutdown(c->fd, SHUT_WR);
-        int64_t deadline = mode == CLOSE_LINGER ? now_ms() + LINGER_MS : 0;
         size_t total = 0;
         while (total < LINGER_BYTES) {
             ssize_t r = recv(c->fd, sink, sizeof sink, MSG_DONTWAIT);
-            if (r > 0) {
+            if (r > 0)
                 total += (size_t)r;
-                continue;
-            }
-            if (r < 0 && errno == EINTR)
-                continue;
-            if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-                wait_fd(s, c->fd, POLLIN, deadline) == 1)
-                continue;
-            break;
+            else if (r == 0 || errno != EINTR)
+                break;
         }
     }
     /* Forget the slot before closing: a fork child closes what the slots list, so a slot must
      * never name a descriptor number that is no longer ours. */
     atomic_store(&s->conn_fds[c->slot], -1);
-    close_own(c->fd, &c->st);
+    close_own(c->fd, &c->id);
     c->fd = -1;
 }
 
@@ -378,50 +419,73 @@ bool np_http_client_gone(const np_http_response *r)
     return n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
 }
 
-/* Sends the response; HEAD and bodiless statuses send headers only. Returns 0 or -1. */
-static int send_response(conn *c, np_http_response *r, bool head_only)
+/* Writes the status line and header section of r into h. Returns whether a body follows
+ * (not for 1xx, 204 and 304; HEAD is the caller's business). */
+static bool put_head(np_buf *h, const np_http_response *r)
 {
     int st = r->status;
     if (st < 100 || st > 999)
         st = 500;
     bool bodiless = st < 200 || st == 204 || st == 304;
-    np_buf h = {0};
-    np_buf_printf(&h, "HTTP/1.1 %d %s\r\n", st, reason(st));
-    put_date(&h);
+    np_buf_printf(h, "HTTP/1.1 %d %s\r\n", st, reason(st));
+    put_date(h);
     if (!bodiless) {
         if (!r->has_type)
-            np_buf_puts(&h, "Content-Type: text/plain; charset=utf-8\r\n");
-        np_buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);
+            np_buf_puts(h, "Content-Type: text/plain; charset=utf-8\r\n");
+        np_buf_printf(h, "Content-Length: %zu\r\n", r->body.len);
     }
-    np_buf_puts(&h, "Connection: close\r\nX-Content-Type-Options: nosniff\r\n");
+    np_buf_puts(h, "Connection: close\r\nX-Content-Type-Options: nosniff\r\n");
     if (r->head.len)
-        np_buf_add(&h, r->head.data, r->head.len);
-    np_buf_puts(&h, "\r\n");
+        np_buf_add(h, r->head.data, r->head.len);
+    np_buf_puts(h, "\r\n");
+    return !bodiless;
+}
+
+/* Sends the response; HEAD and bodiless statuses send headers only. Returns 0 or -1. */
+static int send_response(conn *c, np_http_response *r, bool head_only)
+{
+    np_buf h = {0};
+    bool body = put_head(&h, r) && !head_only && r->body.len > 0;
     struct iovec iov[2] = {{h.data, h.len}, {r->body.data, r->body.len}};
-    int niov = head_only || bodiless || r->body.len == 0 ? 1 : 2;
-    int rc = write_all(c, iov, niov, now_ms() + c->s->opt.write_timeout_ms);
+    int rc = write_all(c, iov, body ? 2 : 1, now_ms() + c->s->opt.write_timeout_ms);
     np_buf_free(&h);
     return rc;
 }
 
-/* Answers with a server-made status and a one-line text body naming the problem. */
-static int send_error(conn *c, int status, const char *hname, const char *hvalue,
-                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int send_error(conn *c, int status, const char *hname, const char *hvalue,
-                      const char *fmt, ...)
+/* A server-made answer: status, one extra header if hname is set, a one-line text body. */
+static void error_response(np_http_response *r, int status, const char *hname, const char *hvalue,
+                           const char *why)
 {
-    np_http_response r = {.c = c, .status = status};
-    va_list ap;
-    va_start(ap, fmt);
-    np_buf_vprintf(&r.body, fmt, ap);
-    va_end(ap);
-    np_buf_putc(&r.body, '\n');
+    r->status = status;
+    np_buf_printf(&r->body, "%s\n", why);
     if (hname)
-        np_http_add_header(&r, hname, hvalue);
+        np_http_add_header(r, hname, hvalue);
+}
+
+/* Answers from a worker with a server-made status. */
+static int send_error(conn *c, int status, const char *why)
+{
+    np_http_response r = {.c = c};
+    error_response(&r, status, NULL, NULL, why);
     int rc = send_response(c, &r, false);
     np_buf_free(&r.body);
     np_buf_free(&r.head);
     return rc;
+}
+
+/* Answers from the polling thread, which must not wait: such an answer is small and meets an
+ * empty send buffer, so it leaves at once; a client that does not let it in loses it. */
+static void send_now(int fd, int status, const char *hname, const char *hvalue, const char *why)
+{
+    np_http_response r = {0};
+    np_buf out = {0};
+    error_response(&r, status, hname, hvalue, why);
+    put_head(&out, &r);
+    np_buf_add(&out, r.body.data, r.body.len);
+    (void)!send(fd, out.data, out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    np_buf_free(&out);
+    np_buf_free(&r.body);
+    np_buf_free(&r.head);
 }
 
 /* ---- request parsing ---- */
@@ -635,71 +699,11 @@ static bool auth_ok(const np_http_server *s, const char *auth)
     return diff == 0;
 }
 
-/* After a recv that got nothing: 0 to try again once input may be there, else 408 (timed out)
- * or -1 (the connection failed). */
-static int await_input(conn *c, int64_t deadline)
-{
-    if (errno == EINTR)
-        return 0;
-    if (errno != EAGAIN && errno != EWOULDBLOCK)
-        return -1;
-    int w = wait_fd(c->s, c->fd, POLLIN, deadline);
-    return w > 0 ? 0 : w == 0 ? 408 : -1;
-}
-
-/* Reads until the header section is complete. Returns 0 with *start and *end set, a status to
- * answer with (400, 408, 431), or -1 to close silently. */
-static int read_head(conn *c, char *b, size_t cap, size_t *n, size_t *start, size_t *end,
-                     int64_t deadline)
-{
-    size_t scan = 0;
-    *n = *start = 0;
-    for (;;) {
-        if (*n == cap)
-            return 431;
-        ssize_t r = recv(c->fd, b + *n, cap - *n, MSG_DONTWAIT);
-        if (r > 0) {
-            *n += (size_t)r;
-            /* Empty lines before the request line are tolerated (RFC 9112 2.2). */
-            while (*start < *n && (b[*start] == '\r' || b[*start] == '\n'))
-                (*start)++;
-            if (scan < *start)
-                scan = *start;
-            if (*start < *n && (*end = head_end(b, *n, &scan)) != 0)
-                return 0;
-            continue;
-        }
-        if (r == 0) /* the client closed (or half-closed) before finishing its request */
-            return *n > *start ? 400 : -1;
-        int w = await_input(c, deadline);
-        if (w != 0)
-            return w;
-    }
-}
-
-/* Reads the rest of a body of cl bytes of which have are in body already. Returns 0, a status
- * (400 when the client closes early, 408) or -1. */
-static int read_body(conn *c, char *body, size_t have, size_t cl, int64_t deadline)
-{
-    while (have < cl) {
-        ssize_t r = recv(c->fd, body + have, cl - have, MSG_DONTWAIT);
-        if (r > 0) {
-            have += (size_t)r;
-            continue;
-        }
-        if (r == 0)
-            return 400;
-        int w = await_input(c, deadline);
-        if (w != 0)
-            return w;
-    }
-    return 0;
-}
-
-/* Splits the target into a decoded path and the raw query, both copied into *mem.
+/* Splits the target into a decoded path and the raw query, both copied into c->pathq.
  * Returns 0 or a status (400 for a bad path, 503 out of memory). */
-static int split_target(const char *target, np_http_request *req, char **mem, const char **why)
+static int split_target(conn *c, const char **why)
 {
+    const char *target = c->h.target;
     size_t tl = strlen(target);
     const char *hash = strchr(target, '#'); /* never sent by real clients; ignore it if it is */
     size_t ul = hash ? (size_t)(hash - target) : tl;
@@ -709,7 +713,7 @@ static int split_target(const char *target, np_http_request *req, char **mem, co
     *why = "server out of memory";
     if (!m)
         return 503;
-    *mem = m;
+    c->pathq = m;
     long dl = pct_decode(target, pl, false, m);
     *why = "malformed percent-escape in path";
     if (dl < 0)
@@ -722,108 +726,12 @@ static int split_target(const char *target, np_http_request *req, char **mem, co
     size_t ql = q ? ul - pl - 1 : 0;
     memcpy(qs, q ? q + 1 : "", ql);
     qs[ql] = '\0';
-    req->path = m;
-    req->query = qs;
+    c->path = m;
+    c->query = qs;
     return 0;
 }
 
-/* Serves one connection: reads and checks a request, calls the handler, answers, closes. */
-static void serve(conn *c)
-{
-    np_http_server *s = c->s;
-    const np_http_options *o = &s->opt;
-    int64_t deadline = c->accepted + o->request_timeout_ms;
-    size_t cap = o->max_header_bytes, n, start, end;
-    char *b = malloc(cap + 1), *body = NULL, *mem = NULL;
-    np_http_header hdrs[MAX_HEADERS];
-    head h = {.hdrs = hdrs};
-    np_http_request req = {.peer = c->peer};
-    const char *why = "";
-    char whybuf[128];
-    enum close_mode mode = CLOSE_LINGER;
-    int st;
-
-    if (!b) {
-        send_error(c, 503, NULL, NULL, "server out of memory");
-        goto out;
-    }
-    st = read_head(c, b, cap, &n, &start, &end, deadline);
-    if (st < 0) {
-        mode = CLOSE_DRAINED;
-        goto out;
-    }
-    if (st == 0) {
-        st = parse_head(b, start, end, &h, &why);
-    } else if (st == 431) {
-        snprintf(whybuf, sizeof whybuf, "request header section exceeds %zu bytes", cap);
-        why = whybuf;
-    } else {
-        why = st == 408 ? "request not received in time" : "incomplete request";
-    }
-    if (st == 0 && !auth_ok(s, h.auth)) {
-        send_error(c, 401, "WWW-Authenticate", "Bearer", "missing or wrong bearer token");
-        goto out;
-    }
-    if (st == 0 && h.cl > o->max_body_bytes) {
-        st = 413;
-        snprintf(whybuf, sizeof whybuf, "request body of %zu bytes exceeds the limit of %zu bytes",
-                 h.cl, o->max_body_bytes);
-        why = whybuf;
-    }
-    if (st == 0)
-        st = split_target(h.target, &req, &mem, &why);
-    if (st) {
-        send_error(c, st, NULL, NULL, "%s", why);
-        goto out;
-    }
-    size_t have = n - end < h.cl ? n - end : h.cl;
-    body = malloc(h.cl + 1);
-    if (!body) {
-        send_error(c, 503, NULL, NULL, "server out of memory");
-        goto out;
-    }
-    memcpy(body, b + end, have);
-    /* curl waits a second for this before sending a large POST body. */
-    if (h.expect_continue && h.minor >= 1 && have < h.cl) {
-        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        struct iovec iov = {(void *)cont, sizeof cont - 1};
-        if (write_all(c, &iov, 1, deadline) < 0)
-            goto out;
-    }
-    st = read_body(c, body, have, h.cl, deadline);
-    if (st < 0)
-        goto out;
-    if (st) {
-        send_error(c, st, NULL, NULL, "%s",
-                   st == 408 ? "request body not received in time" : "incomplete request body");
-        goto out;
-    }
-    body[h.cl] = '\0';
-    mode = CLOSE_DRAINED;
-    if (stopping(s)) {
-        send_error(c, 503, NULL, NULL, "server is stopping");
-        goto out;
-    }
-    req.method = h.method;
-    req.target = h.target;
-    req.headers = h.hdrs;
-    req.n_headers = h.n_hdrs;
-    req.body = body;
-    req.body_len = h.cl;
-    np_http_response r = {.c = c, .status = 200};
-    s->handler(&req, &r, s->ctx);
-    if (send_response(c, &r, strcmp(h.method, "HEAD") == 0) < 0)
-        mode = CLOSE_ABORT;
-    np_buf_free(&r.body);
-    np_buf_free(&r.head);
-out:
-    free(mem);
-    free(body);
-    free(b);
-    close_conn(c, mode);
-}
-
-/* ---- threads ---- */
+/* ---- threads, and the workers that answer whole requests ---- */
 
 /* Starts a thread with every asynchronous signal blocked, so the host's signals (SIGPROF,
  * SIGCHLD, SIGINT, ...) keep going to its own threads. Fault signals stay open: blocking them
@@ -850,37 +758,6 @@ static int spawn(pthread_t *t, bool detached, void *(*fn)(void *), void *arg)
     return rc == 0 ? 0 : -1;
 }
 
-static void free_server(np_http_server *s)
-{
-    for (int i = 0; i < 2; i++)
-        close_own(s->wake[i], &s->wst[i]);
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
-    free(s->conn_fds);
-    free(s->token);
-    free(s);
-}
-
-static void *worker_main(void *arg)
-{
-    conn *c = arg;
-    np_http_server *s = c->s;
-    if (s->opt.thread_start)
-        s->opt.thread_start();
-    pthread_setname_np(pthread_self(), "nprof-http");
-    serve(c);
-    free(c);
-    pthread_mutex_lock(&s->mu);
-    s->active--;
-    bool last = s->abandoned && s->active == 0;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    /* Unless stop has abandoned us, it may free s as soon as the lock is released. */
-    if (last)
-        free_server(s);
-    return NULL;
-}
-
 static void fmt_addr(const struct sockaddr *sa, char *out, size_t cap)
 {
     char ip[INET6_ADDRSTRLEN] = "?";
@@ -902,97 +779,481 @@ static void fmt_addr(const struct sockaddr *sa, char *out, size_t cap)
     }
 }
 
-/* Refuses a connection with a 503 and keeps it in a reject slot, drained until the client
- * closes, so the answer arrives instead of a reset; with no slot free it is simply closed. */
-static void reject(np_http_server *s, int fd, const char *why)
+static void free_tables(np_http_server *s)
 {
-    char msg[256];
-    int len = snprintf(msg, sizeof msg,
-                       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; "
-                       "charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n"
-                       "Retry-After: 1\r\n\r\n%s\n",
-                       strlen(why) + 1, why);
-    if (len > 0 && (size_t)len < sizeof msg)
-        (void)!send(fd, msg, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (s->pend)
+        munmap(s->pend, (size_t)s->opt.max_pending * sizeof *s->pend);
+    free(s->pfd);
+    free(s->pidx);
+    free(s->conn_fds);
+}
+
+static void free_server(np_http_server *s)
+{
+    for (int i = 0; i < 2; i++)
+        close_own(s->wake[i], &s->wid[i]);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    free_tables(s);
+    free(s->token);
+    free(s);
+}
+
+static void conn_free(conn *c)
+{
+    if (!c)
+        return;
+    free(c->buf);
+    free(c->h.hdrs);
+    free(c->pathq);
+    free(c->body);
+    free(c);
+}
+
+/* Runs the handler on a whole request, sends its answer and closes. */
+static void serve(conn *c)
+{
+    np_http_server *s = c->s;
+    if (stopping(s)) {
+        send_error(c, 503, "server is stopping");
+        close_conn(c, false);
+        return;
+    }
+    np_http_request req = {
+        .method = c->h.method,
+        .target = c->h.target,
+        .path = c->path,
+        .query = c->query,
+        .headers = c->h.hdrs,
+        .n_headers = c->h.n_hdrs,
+        .body = c->body ? c->body : "",
+        .body_len = c->h.cl,
+        .peer = c->peer,
+    };
+    np_http_response r = {.c = c, .status = 200};
+    s->handler(&req, &r, s->ctx);
+    bool sent = send_response(c, &r, strcmp(c->h.method, "HEAD") == 0) == 0;
+    np_buf_free(&r.body);
+    np_buf_free(&r.head);
+    close_conn(c, !sent);
+}
+
+/* Takes one of max_connections handler places and a free fd slot. Returns the slot, or -1 when
+ * every place is taken. */
+static int claim_worker(np_http_server *s)
+{
+    int slot = -1;
+    pthread_mutex_lock(&s->mu);
+    /* Below the cap a slot is free: workers clear theirs before they leave the active count. */
+    for (int i = 0; s->active < s->opt.max_connections && i < s->opt.max_connections; i++)
+        if (atomic_load(&s->conn_fds[i]) < 0) {
+            slot = i;
+            s->active++;
+            break;
+        }
+    pthread_mutex_unlock(&s->mu);
+    return slot;
+}
+
+/* Gives a handler place back. Returns true if the caller must free the server: stop gave up
+ * waiting and this was the last worker. */
+static bool release_worker(np_http_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->active--;
+    bool last = s->abandoned && s->active == 0;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return last;
+}
+
+static void *worker_main(void *arg)
+{
+    conn *c = arg;
+    np_http_server *s = c->s;
+    if (s->opt.thread_start)
+        s->opt.thread_start();
+    pthread_setname_np(pthread_self(), "nprof-http");
+    serve(c);
+    conn_free(c);
+    /* Unless stop has abandoned us, it may free s as soon as the lock is released. */
+    if (release_worker(s))
+        free_server(s);
+    return NULL;
+}
+
+/* ---- the polling thread: every connection until its request is whole ---- */
+
+static int pend_fd(pend *p)
+{
+    return atomic_load(&p->fd1) - 1;
+}
+
+/* Frees the buffers an entry holds and gives their bytes back to the budget. */
+static void pend_drop_bufs(np_http_server *s, pend *p)
+{
+    free(p->buf);
+    conn_free(p->c);
+    p->buf = NULL;
+    p->c = NULL;
+    p->len = p->cap = 0;
+    s->pend_bytes -= p->held;
+    p->held = 0;
+}
+
+/* Frees an entry, closing its connection unless a worker has taken it. */
+static void pend_release(np_http_server *s, pend *p, bool close_fd)
+{
+    int fd = pend_fd(p);
+    pend_drop_bufs(s, p);
+    /* Unlisted before closed: a fork child closes what the table lists, so it must never name
+     * a number that is no longer ours. */
+    atomic_store(&p->fd1, 0);
+    if (close_fd)
+        close_own(fd, &p->id);
+    p->state = P_FREE;
+    s->n_pend--;
+}
+
+/* Answers early, then keeps the connection a while to discard what the client still sends:
+ * closing on unread input makes the kernel reset the connection, which can destroy the answer
+ * before the client has read it. */
+static void answer(np_http_server *s, pend *p, int status, const char *hname, const char *hvalue,
+                   const char *why)
+{
+    int fd = pend_fd(p);
+    send_now(fd, status, hname, hvalue, why);
     shutdown(fd, SHUT_WR);
-    for (int i = 0; i < REJECT_SLOTS; i++) {
-        if (s->rejects[i].fd < 0) {
-            s->rejects[i] = (reject_slot){fd, now_ms() + REJECT_LINGER_MS, 0};
+    pend_drop_bufs(s, p);
+    p->state = P_LINGER;
+    p->deadline = now_ms() + LINGER_MS;
+}
+
+/* Closes the entry whose client has sent nothing for the longest time, other than keep (may be
+ * NULL). A waiting client is told why in a 503. Returns false when there is none. */
+static bool evict(np_http_server *s, const pend *keep)
+{
+    pend *v = NULL;
+    for (int i = 0; i < s->opt.max_pending; i++) {
+        pend *p = &s->pend[i];
+        if (p->state != P_FREE && p != keep && (!v || p->last < v->last))
+            v = p;
+    }
+    if (!v)
+        return false;
+    if (v->state != P_LINGER)
+        send_now(pend_fd(v), 503, "Retry-After", "1",
+                 "too many connections are sending their requests");
+    pend_release(s, v, true);
+    return true;
+}
+
+/* Doubles a buffer of p (from FIRST_BUF, up to limit, which *cap is below) within the budget for
+ * pending bytes, closing other connections, the idlest first, to make room. Returns false when
+ * out of memory. */
+static bool grow(np_http_server *s, pend *p, char **buf, size_t *cap, size_t limit)
+{
+    size_t ncap = *cap ? *cap * 2 : FIRST_BUF;
+    if (ncap > limit)
+        ncap = limit;
+    size_t add = ncap - *cap;
+    while (s->pend_bytes + add > s->opt.max_pending_bytes && evict(s, p))
+        ;
+    char *nb = s->pend_bytes + add <= s->opt.max_pending_bytes ? realloc(*buf, ncap) : NULL;
+    if (!nb)
+        return false;
+    *buf = nb;
+    *cap = ncap;
+    p->held += add;
+    s->pend_bytes += add;
+    return true;
+}
+
+/* Receives into buf[len, cap) what has arrived. When buf is full it only peeks at whether more
+ * has, so that buffers grow for bytes that are there, not for connections that are idle.
+ * Returns as recv does. */
+static ssize_t recv_some(int fd, char *buf, size_t len, size_t cap)
+{
+    char probe;
+    for (;;) {
+        ssize_t r = len < cap ? recv(fd, buf + len, cap - len, MSG_DONTWAIT)
+                              : recv(fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (r >= 0 || errno != EINTR)
+            return r;
+    }
+}
+
+/* After a failed recv: a connection that only had nothing to read stays; others are dropped. */
+static void recv_failed(np_http_server *s, pend *p)
+{
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+        pend_release(s, p, true);
+}
+
+/* Copies the parsed head into a request of its own (the header array is the caller's).
+ * Returns it, or NULL with *st and *why set. */
+static conn *take_request(pend *p, const head *h, int *st, const char **why)
+{
+    conn *c = calloc(1, sizeof *c);
+    np_http_header *hdrs = malloc((h->n_hdrs ? h->n_hdrs : 1) * sizeof *hdrs);
+    *st = 503;
+    *why = "server out of memory";
+    if (c && hdrs) {
+        memcpy(hdrs, h->hdrs, h->n_hdrs * sizeof *hdrs);
+        c->h = *h;
+        c->h.hdrs = hdrs;
+        if ((*st = split_target(c, why)) == 0) {
+            c->buf = p->buf; /* the head's strings live in it */
+            p->buf = NULL;
+            p->len = p->cap = 0;
+            return c;
+        }
+    } else {
+        free(hdrs);
+    }
+    conn_free(c);
+    return NULL;
+}
+
+/* Hands a whole request to a new worker thread, unless max_connections handlers are running:
+ * then it is refused at once rather than queued, where it would hold its memory while its
+ * client waits for an answer no sooner than a retry would get. */
+static void dispatch(np_http_server *s, pend *p)
+{
+    conn *c = p->c;
+    int slot = claim_worker(s);
+    if (slot < 0) {
+        answer(s, p, 503, "Retry-After", "1", "too many requests in progress");
+        return;
+    }
+    int fd = pend_fd(p);
+    c->s = s;
+    c->fd = fd;
+    c->slot = slot;
+    c->id = p->id;
+    if (c->body)
+        c->body[c->h.cl] = '\0';
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+        fmt_addr((struct sockaddr *)&ss, c->peer, sizeof c->peer);
+    else
+        snprintf(c->peer, sizeof c->peer, "?");
+    /* In the worker's slot before it leaves the table, so a fork child always finds it. */
+    atomic_store(&s->conn_fds[slot], fd);
+    p->c = NULL;
+    pend_release(s, p, false);
+    pthread_t t;
+    if (spawn(&t, true, worker_main, c) == 0)
+        return;
+    send_now(fd, 503, "Retry-After", "1", "cannot start a worker");
+    close_conn(c, false);
+    conn_free(c);
+    release_worker(s);
+}
+
+/* Reads what has arrived of a body; a whole request goes to a worker. */
+static void read_body(np_http_server *s, pend *p)
+{
+    conn *c = p->c;
+    int fd = pend_fd(p);
+    for (size_t got = 0; c->body_len < c->h.cl && got < READ_ROUND;) {
+        size_t room = c->body_cap ? c->body_cap - 1 : 0; /* the last byte is for a NUL */
+        bool full = c->body_len == room;
+        ssize_t r = recv_some(fd, c->body, c->body_len, room);
+        if (r < 0) {
+            recv_failed(s, p);
+            return;
+        }
+        if (r == 0) { /* the client closed (or half-closed) before sending all of it */
+            answer(s, p, 400, NULL, NULL, "incomplete request body");
+            return;
+        }
+        if (full && !grow(s, p, &c->body, &c->body_cap, c->h.cl + 1)) {
+            answer(s, p, 503, NULL, NULL, "server out of memory");
+            return;
+        }
+        if (!full) {
+            c->body_len += (size_t)r;
+            got += (size_t)r;
+            p->last = now_ms();
+        }
+    }
+    if (c->body_len == c->h.cl)
+        dispatch(s, p);
+}
+
+/* Takes on a request whose head (ending at end) is whole: refused at once, complete already, or
+ * waiting for the rest of its body. */
+static void head_done(np_http_server *s, pend *p, size_t end)
+{
+    np_http_header hdrs[MAX_HEADERS];
+    head h = {.hdrs = hdrs};
+    char whybuf[128];
+    const char *why;
+    int st = parse_head(p->buf, p->start, end, &h, &why);
+    if (st == 0 && !auth_ok(s, h.auth)) {
+        answer(s, p, 401, "WWW-Authenticate", "Bearer", "missing or wrong bearer token");
+        return;
+    }
+    if (st == 0 && h.cl > s->opt.max_body_bytes) {
+        st = 413;
+        snprintf(whybuf, sizeof whybuf, "request body of %zu bytes exceeds the limit of %zu bytes",
+                 h.cl, s->opt.max_body_bytes);
+        why = whybuf;
+    }
+    size_t have = p->len - end < h.cl ? p->len - end : h.cl;
+    conn *c = st ? NULL : take_request(p, &h, &st, &why);
+    if (!c) {
+        answer(s, p, st, NULL, NULL, why);
+        return;
+    }
+    p->c = c;
+    p->state = P_BODY;
+    while (have && c->body_cap <= have)
+        if (!grow(s, p, &c->body, &c->body_cap, h.cl + 1)) {
+            answer(s, p, 503, NULL, NULL, "server out of memory");
+            return;
+        }
+    if (have)
+        memcpy(c->body, c->buf + end, have);
+    c->body_len = have;
+    /* curl waits a second for this before sending a large POST body. */
+    if (have < h.cl && h.expect_continue && h.minor >= 1) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        (void)!send(pend_fd(p), cont, sizeof cont - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
+    read_body(s, p);
+}
+
+/* Where the head in p's buffer ends (just past its empty line), or 0 while it is incomplete. */
+static size_t find_head_end(pend *p)
+{
+    /* Empty lines before the request line are tolerated (RFC 9112 2.2). */
+    while (p->start < p->len && (p->buf[p->start] == '\r' || p->buf[p->start] == '\n'))
+        p->start++;
+    if (p->scan < p->start)
+        p->scan = p->start;
+    return p->start < p->len ? head_end(p->buf, p->len, &p->scan) : 0;
+}
+
+/* Reads what has arrived of a request line and headers; a whole head is taken on. */
+static void read_head(np_http_server *s, pend *p)
+{
+    int fd = pend_fd(p);
+    for (size_t got = 0; got < READ_ROUND;) {
+        bool full = p->len == p->cap;
+        if (full && p->cap >= s->opt.max_header_bytes) {
+            char why[96];
+            snprintf(why, sizeof why, "request header section exceeds %zu bytes", p->cap);
+            answer(s, p, 431, NULL, NULL, why);
+            return;
+        }
+        ssize_t r = recv_some(fd, p->buf, p->len, p->cap);
+        if (r < 0) {
+            recv_failed(s, p);
+            return;
+        }
+        if (r == 0) { /* the client closed (or half-closed) before finishing its request */
+            if (p->len > p->start)
+                answer(s, p, 400, NULL, NULL, "incomplete request");
+            else
+                pend_release(s, p, true);
+            return;
+        }
+        if (full) {
+            if (!grow(s, p, &p->buf, &p->cap, s->opt.max_header_bytes)) {
+                answer(s, p, 503, NULL, NULL, "server out of memory");
+                return;
+            }
+            continue;
+        }
+        p->len += (size_t)r;
+        got += (size_t)r;
+        p->last = now_ms();
+        size_t end = find_head_end(p);
+        if (end) {
+            head_done(s, p, end);
             return;
         }
     }
-    close(fd);
 }
 
-/* Reads and discards from a lingering refused connection; closes it at EOF or when done. */
-static void drain_reject(reject_slot *r, bool readable)
+/* Discards what an answered client still sends; closes at its end, or when enough is enough. */
+static void drain(np_http_server *s, pend *p)
 {
     char sink[4096];
-    while (readable && r->drained < LINGER_BYTES) {
-        ssize_t n = recv(r->fd, sink, sizeof sink, MSG_DONTWAIT);
-        if (n > 0) {
-            r->drained += (size_t)n;
+    int fd = pend_fd(p);
+    for (;;) {
+        ssize_t r = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (r > 0 && (p->len += (size_t)r) < LINGER_BYTES)
             continue;
-        }
-        if (n < 0 && errno == EINTR)
+        if (r < 0 && errno == EINTR)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         break;
     }
-    if (!readable && now_ms() < r->deadline)
-        return;
-    close(r->fd);
-    r->fd = -1;
+    pend_release(s, p, true);
 }
 
-/* Hands a new connection to a worker, or refuses it when max_connections are busy. */
-static void admit(np_http_server *s, int fd, const struct sockaddr *peer)
+static void serve_pending(np_http_server *s, pend *p)
 {
-    pthread_mutex_lock(&s->mu);
-    bool room = s->active < s->opt.max_connections;
-    if (room)
-        s->active++;
-    pthread_mutex_unlock(&s->mu);
-    if (!room) {
-        reject(s, fd, "too many connections");
+    if (p->state == P_HEAD)
+        read_head(s, p);
+    else if (p->state == P_BODY)
+        read_body(s, p);
+    else if (p->state == P_LINGER)
+        drain(s, p);
+}
+
+/* Ends what has run out of time: 408 for a request not whole by its deadline, and lingering. */
+static void expire(np_http_server *s, int64_t now)
+{
+    for (int i = 0; i < s->opt.max_pending; i++) {
+        pend *p = &s->pend[i];
+        if (p->state == P_FREE || p->deadline > now)
+            continue;
+        if (p->state == P_LINGER)
+            pend_release(s, p, true);
+        else
+            answer(s, p, 408, NULL, NULL,
+                   p->state == P_BODY ? "request body not received in time"
+                                      : "request not received in time");
+    }
+}
+
+/* Takes a new connection into the table, closing the idlest entry when it is full. */
+static void admit(np_http_server *s, int fd)
+{
+    fid id;
+    if (get_fid(fd, &id) < 0) {
+        close(fd);
         return;
     }
-    conn *c = calloc(1, sizeof *c);
-    int slot = -1;
-    /* A free slot exists: workers clear theirs before they leave the active count. */
-    for (int i = 0; i < s->opt.max_connections && slot < 0; i++)
-        if (atomic_load(&s->conn_fds[i]) < 0)
-            slot = i;
-    if (c && slot >= 0 && fstat(fd, &c->st) == 0) {
-        c->s = s;
-        c->fd = fd;
-        c->slot = slot;
-        c->accepted = now_ms();
-        fmt_addr(peer, c->peer, sizeof c->peer);
-        atomic_store(&s->conn_fds[slot], fd);
-        pthread_t t;
-        if (spawn(&t, true, worker_main, c) == 0)
-            return;
-        atomic_store(&s->conn_fds[slot], -1);
-    }
-    free(c);
-    pthread_mutex_lock(&s->mu);
-    s->active--;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    reject(s, fd, "cannot start a worker");
+    if (s->n_pend == s->opt.max_pending)
+        evict(s, NULL);
+    pend *p = s->pend;
+    while (p->state != P_FREE)
+        p++;
+    int64_t now = now_ms();
+    p->state = P_HEAD;
+    p->id = id;
+    p->last = now;
+    p->deadline = now + s->opt.request_timeout_ms;
+    p->start = p->scan = 0;
+    atomic_store(&p->fd1, fd + 1);
+    s->n_pend++;
+    read_head(s, p); /* the request often comes with the connection */
 }
 
 /* Accepts what the backlog holds (a bounded burst). Returns -1 if the listener is unusable. */
 static int accept_some(np_http_server *s)
 {
     for (int i = 0; i < ACCEPT_BURST && !stopping(s); i++) {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof ss;
-        int fd = accept4(s->lfd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd >= 0) {
-            admit(s, fd, (struct sockaddr *)&ss);
+            admit(s, fd);
             continue;
         }
         switch (errno) {
@@ -1013,6 +1274,49 @@ static int accept_some(np_http_server *s)
     return 0;
 }
 
+/* The poll set: the listener (unless backing off), the wake pipe and every entry of the table.
+ * Returns its size and lowers *timeout to the nearest deadline. */
+static nfds_t poll_set(np_http_server *s, int64_t now, int64_t *timeout)
+{
+    bool backoff = s->backoff_until > now;
+    /* poll ignores negative fds: during a backoff the full backlog must not wake us. */
+    s->pfd[0] = (struct pollfd){.fd = backoff ? -1 : s->lfd, .events = POLLIN};
+    s->pfd[1] = (struct pollfd){.fd = s->wake[0], .events = POLLIN};
+    if (backoff && s->backoff_until - now < *timeout)
+        *timeout = s->backoff_until - now;
+    nfds_t n = 2;
+    for (int i = 0; i < s->opt.max_pending; i++) {
+        pend *p = &s->pend[i];
+        if (p->state == P_FREE)
+            continue;
+        if (p->deadline - now < *timeout)
+            *timeout = p->deadline - now;
+        s->pidx[n - 2] = i;
+        s->pfd[n++] = (struct pollfd){.fd = pend_fd(p), .events = POLLIN};
+    }
+    if (*timeout < 0)
+        *timeout = 0;
+    return n;
+}
+
+/* One round of the polling thread once poll has answered. Returns false to stop serving. */
+static bool handle_events(np_http_server *s, nfds_t n)
+{
+    if (s->pfd[1].revents)
+        return false;
+    for (nfds_t k = 2; k < n; k++) {
+        pend *p = &s->pend[s->pidx[k - 2]];
+        /* Skips an entry closed earlier in this round (evicted to make room for another). */
+        if (s->pfd[k].revents && p->state != P_FREE && pend_fd(p) == s->pfd[k].fd)
+            serve_pending(s, p);
+    }
+    if (s->pfd[0].revents & (POLLNVAL | POLLERR))
+        return false; /* the listener was closed under us: serve no more rather than spin */
+    if ((s->pfd[0].revents & POLLIN) && (!is_own(s->lfd, &s->lid) || accept_some(s) < 0))
+        return false;
+    return true;
+}
+
 static void *acceptor_main(void *arg)
 {
     np_http_server *s = arg;
@@ -1021,55 +1325,27 @@ static void *acceptor_main(void *arg)
     pthread_setname_np(pthread_self(), "nprof-http-acc");
     int64_t last_tick = now_ms();
     while (!stopping(s)) {
-        struct pollfd p[2 + REJECT_SLOTS];
-        int map[REJECT_SLOTS], np = 2;
         int64_t now = now_ms(), timeout = ACCEPT_POLL_MS;
         if (s->opt.tick && now - last_tick >= 1000) {
             last_tick = now;
             s->opt.tick();
+            now = now_ms();
         }
-        bool backoff = s->backoff_until > now;
-        /* poll ignores negative fds: during a backoff the full backlog must not wake us. */
-        p[0] = (struct pollfd){.fd = backoff ? -1 : s->lfd, .events = POLLIN};
-        p[1] = (struct pollfd){.fd = s->wake[0], .events = POLLIN};
-        if (backoff)
-            timeout = s->backoff_until - now;
-        for (int i = 0; i < REJECT_SLOTS; i++) {
-            reject_slot *r = &s->rejects[i];
-            if (r->fd < 0)
-                continue;
-            if (r->deadline <= now) {
-                drain_reject(r, false);
-                continue;
-            }
-            if (r->deadline - now < timeout)
-                timeout = r->deadline - now;
-            map[np - 2] = i;
-            p[np++] = (struct pollfd){.fd = r->fd, .events = POLLIN};
-        }
-        int n = poll(p, (nfds_t)np, (int)timeout);
-        if (n < 0 && errno != EINTR)
+        if (s->opt.tick && last_tick + 1000 - now < timeout)
+            timeout = last_tick + 1000 - now;
+        expire(s, now);
+        nfds_t n = poll_set(s, now, &timeout);
+        int rc = poll(s->pfd, n, (int)timeout);
+        if (rc < 0 && errno != EINTR)
             break;
-        if (n <= 0)
-            continue;
-        if (p[1].revents)
-            break;
-        for (int k = 2; k < np; k++)
-            if (p[k].revents)
-                drain_reject(&s->rejects[map[k - 2]], true);
-        if (p[0].revents & (POLLNVAL | POLLERR))
-            break; /* the listener was closed under us: serve no more rather than spin */
-        if ((p[0].revents & POLLIN) && (!is_own(s->lfd, &s->lst) || accept_some(s) < 0))
+        if (rc > 0 && !handle_events(s, n))
             break;
     }
-    for (int i = 0; i < REJECT_SLOTS; i++)
-        if (s->rejects[i].fd >= 0) {
-            close(s->rejects[i].fd);
-            s->rejects[i].fd = -1;
-        }
+    for (int i = 0; i < s->opt.max_pending; i++)
+        if (s->pend[i].state != P_FREE)
+            pend_release(s, &s->pend[i], true);
     return NULL;
 }
-
 /* ---- listening ---- */
 
 static bool is_loopback(const struct sockaddr *sa)
@@ -1238,6 +1514,48 @@ static void fill_defaults(np_http_options *so)
         so->max_body_bytes = SIZE_MAX / 2;
 }
 
+/* The pending table's bounds, once the byte limits are known. Its connections get at most a
+ * share of the fd limit, so an attack on the server cannot take every fd from the host. */
+static void fill_pending(np_http_options *so)
+{
+    struct rlimit rl;
+    if (so->max_pending <= 0)
+        so->max_pending = DEF_MAX_PENDING;
+    if (so->max_pending > CAP_MAX_PENDING)
+        so->max_pending = CAP_MAX_PENDING;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (rlim_t)so->max_pending > rl.rlim_cur / PENDING_FD_SHARE)
+        so->max_pending = rl.rlim_cur / PENDING_FD_SHARE < MIN_MAX_PENDING
+                              ? MIN_MAX_PENDING
+                              : (int)(rl.rlim_cur / PENDING_FD_SHARE);
+    /* One connection with the largest head and body always fits, once the others are gone. */
+    size_t least = so->max_header_bytes + so->max_body_bytes + 1;
+    if (so->max_pending_bytes == 0)
+        so->max_pending_bytes = DEF_PENDING_BYTES;
+    if (so->max_pending_bytes < least)
+        so->max_pending_bytes = least;
+}
+
+/* Allocates the tables sized by the options. Returns 0, or -1 out of memory. The pending table
+ * is mapped rather than allocated, so that its pages stay unbacked until connections use them:
+ * every process a served process forks runs a server of its own. */
+static int alloc_tables(np_http_server *s)
+{
+    int nc = s->opt.max_connections;
+    size_t np = (size_t)s->opt.max_pending;
+    s->conn_fds = malloc((size_t)nc * sizeof *s->conn_fds);
+    void *m = mmap(NULL, np * sizeof *s->pend, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    s->pend = m == MAP_FAILED ? NULL : m;
+    s->pfd = malloc((np + 2) * sizeof *s->pfd);
+    s->pidx = malloc(np * sizeof *s->pidx);
+    if (!s->conn_fds || !s->pend || !s->pfd || !s->pidx)
+        return -1;
+    for (int i = 0; i < nc; i++)
+        atomic_init(&s->conn_fds[i], -1);
+    return 0;
+}
+
 int np_http_start(const np_http_options *o, np_http_handler handler, void *ctx,
                   np_http_server **out, char *bound, size_t bound_cap, np_err *err)
 {
@@ -1254,12 +1572,10 @@ int np_http_start(const np_http_options *o, np_http_handler handler, void *ctx,
     s->opt.addr = NULL;
     s->opt.bearer_token = NULL;
     fill_defaults(&s->opt);
-    np_http_options *so = &s->opt;
+    fill_pending(&s->opt);
     s->handler = handler;
     s->ctx = ctx;
     s->lfd = s->wake[0] = s->wake[1] = -1;
-    for (int i = 0; i < REJECT_SLOTS; i++)
-        s->rejects[i].fd = -1;
     if (o->bearer_token && *o->bearer_token) {
         for (const char *p = o->bearer_token; *p; p++)
             if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
@@ -1269,15 +1585,12 @@ int np_http_start(const np_http_options *o, np_http_handler handler, void *ctx,
         s->token = strdup(o->bearer_token);
         s->token_len = strlen(o->bearer_token);
     }
-    s->conn_fds = malloc((size_t)so->max_connections * sizeof *s->conn_fds);
-    if ((o->bearer_token && *o->bearer_token && !s->token) || !s->conn_fds) {
-        free(s->conn_fds);
+    if ((o->bearer_token && *o->bearer_token && !s->token) || alloc_tables(s) < 0) {
+        free_tables(s);
         free(s->token);
         free(s);
         return np_fail(err, "http: out of memory");
     }
-    for (int i = 0; i < so->max_connections; i++)
-        atomic_init(&s->conn_fds[i], -1);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -1286,14 +1599,14 @@ int np_http_start(const np_http_options *o, np_http_handler handler, void *ctx,
     pthread_mutex_init(&s->mu, NULL);
 
     s->lfd = open_listener(o->addr, o->allow_remote, err);
-    if (s->lfd < 0 || fstat(s->lfd, &s->lst) < 0) {
+    if (s->lfd < 0 || get_fid(s->lfd, &s->lid) < 0) {
         if (s->lfd >= 0)
             close(s->lfd);
         free_server(s);
         return -1;
     }
-    if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0 || fstat(s->wake[0], &s->wst[0]) < 0 ||
-        fstat(s->wake[1], &s->wst[1]) < 0) {
+    if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0 || get_fid(s->wake[0], &s->wid[0]) < 0 ||
+        get_fid(s->wake[1], &s->wid[1]) < 0) {
         np_fail(err, "http: pipe: %s", strerror(errno));
         close(s->lfd);
         free_server(s);
@@ -1323,11 +1636,11 @@ int np_http_stop(np_http_server *s)
     if (!s)
         return 0;
     atomic_store(&s->stopping, 1);
-    if (is_own(s->wake[1], &s->wst[1]))
+    if (is_own(s->wake[1], &s->wid[1]))
         (void)!write(s->wake[1], "x", 1);
     if (s->acceptor_started)
         pthread_join(s->acceptor, NULL);
-    close_own(s->lfd, &s->lst);
+    close_own(s->lfd, &s->lid);
     s->lfd = -1;
 
     struct timespec ts;
@@ -1367,9 +1680,11 @@ void np_http_forget_in_child(np_http_server *s)
         if (fd >= 0)
             close(fd);
     }
-    for (int i = 0; i < REJECT_SLOTS; i++)
-        if (s->rejects[i].fd >= 0)
-            close(s->rejects[i].fd);
+    for (int i = 0; i < s->opt.max_pending; i++) {
+        int fd = pend_fd(&s->pend[i]);
+        if (fd >= 0)
+            close(fd);
+    }
 }
 
 /* ---- request helpers for handlers ---- */

@@ -1,7 +1,8 @@
 /* A small HTTP/1.1 server for the /debug/pprof endpoints and the web UI. It runs its own
  * threads (signals blocked), serves concurrent clients, bounds what each client may cost
  * (header size, body size, time to send a request, number of connections) and never lets a
- * slow or malformed client block the others or the host program. */
+ * slow or malformed client block the others or the host program: one thread reads every
+ * request until it is whole, and only a whole request takes a thread to run its handler. */
 #ifndef NP_HTTP_H
 #define NP_HTTP_H
 
@@ -64,7 +65,9 @@ typedef struct np_http_options {
     bool allow_remote;         /* else only loopback addresses may be bound */
     const char *bearer_token;  /* if set (non-empty), every request needs
                                   "Authorization: Bearer <token>"; else 401 */
-    int max_connections;       /* concurrent clients (default 16, at most 1024); more get 503 */
+    int max_connections;       /* handlers running at once, a thread each (default 16, at most
+                                  1024); a whole request that finds them all busy gets 503 with
+                                  Retry-After: 1 at once, never queued */
     int request_timeout_ms;    /* from accept to the whole request read (default 10000); 408 */
     int write_timeout_ms;      /* to send a response, counted from the handler's return
                                   (default 60000); the connection is reset when it expires */
@@ -75,6 +78,14 @@ typedef struct np_http_options {
                                   (the collector's upkeep of its process tree) */
     size_t max_header_bytes;   /* request line + headers, default 16 KiB (256 B..1 MiB); 431 */
     size_t max_body_bytes;     /* default 1 MiB; larger gets 413 before the body is read */
+    int max_pending;           /* connections whose request is still arriving, all read by one
+                                  thread (default 256, at most 4096, and at most a quarter of the
+                                  fd limit at start but never under 8); when full, the one that
+                                  has sent nothing for the longest time is closed for a newcomer */
+    size_t max_pending_bytes;  /* bytes their buffers may hold in all (default 8 MiB, at least
+                                  max_header_bytes + max_body_bytes + 1); each buffer starts at
+                                  256 bytes and doubles only as bytes arrive, and beyond this
+                                  the idlest other connections are closed to make room */
 } np_http_options;
 
 /* Binds and starts serving on background threads. The bound address (with the real port

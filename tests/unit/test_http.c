@@ -1,11 +1,14 @@
 /* Unit tests for the HTTP server: real sockets on loopback ephemeral ports, covering parsing,
- * limits, auth, timeouts (slowloris, slow readers), connection caps, stop and client_gone. */
+ * limits, auth, timeouts (slowloris, slow readers), floods of idle clients and eviction,
+ * connection caps, stop, fork and client_gone. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -838,21 +841,52 @@ TEST(http_ipv6_loopback)
     stop(&t);
 }
 
+/* How many of this process's descriptors are sockets bound to port (the server's side of it). */
+static int sockets_on_port(int port)
+{
+    int n = 0;
+    for (int fd = 3; fd < 4096; fd++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 && ss.ss_family == AF_INET &&
+            ntohs(((struct sockaddr_in *)&ss)->sin_port) == port)
+            n++;
+    }
+    return n;
+}
+
 TEST(http_fork_child_forgets)
 {
     srv t;
     np_http_options o = {0};
     START_OR_FAIL(&t, &o);
+    /* A connection still sending its request is held by the polling thread: the child must
+     * close its copy as well as the listener's. */
+    int half = dial(t.bound);
+    CHECK(half >= 0);
+    send_all(half, "GET /echo HTTP/1.1\r\nHo", 22);
+    sleep_ms(100);
+    int port = atoi(strrchr(t.bound, ':') + 1);
     pid_t pid = fork();
     if (pid == 0) {
+        int before = sockets_on_port(port);
         np_http_forget_in_child(t.s);
-        _exit(0);
+        _exit(before == 2 && sockets_on_port(port) == 0 ? 0 : 1);
     }
     CHECK(pid > 0);
     int st = 0;
     waitpid(pid, &st, 0);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     CHECK(status_of(&t, "GET /echo HTTP/1.1\r\n\r\n") == 200);
+    /* The parent's copy is still open and still served. */
+    resp r;
+    memset(&r, 0, sizeof r);
+    send_all(half, "st: x\r\n\r\n", 9);
+    read_all(half, &r.raw, 5000);
+    parse_resp(&r);
+    CHECK(r.status == 200);
+    np_buf_free(&r.raw);
+    close(half);
     stop(&t);
 }
 
@@ -895,4 +929,225 @@ TEST(http_host_reuses_listener_fd)
     CHECK(write(lfd, "still mine", 10) == 10); /* the host's file is still open */
     close(lfd);
     fclose(f);
+}
+
+/* Raises this process's soft fd limit towards want. Returns the limit in force. */
+static int raise_fd_limit(int want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return 1024;
+    if (rl.rlim_cur < (rlim_t)want) {
+        rl.rlim_cur = rl.rlim_max < (rlim_t)want ? rl.rlim_max : (rlim_t)want;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur > 1 << 20 ? 1 << 20 : (int)rl.rlim_cur;
+}
+
+/* Sends what the socket takes now, without waiting: an attacker that does not care. */
+static void send_some(int fd, const char *p, size_t n)
+{
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            break;
+        p += w;
+        n -= (size_t)w;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+}
+
+/* True if nothing (no answer, no end) arrives on fd within ms. */
+static bool silent(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    return poll(&p, 1, ms) == 0;
+}
+
+/* The answer already sent, or sent within ms, on a connection the test kept. */
+static int answer_on(int fd, int ms, resp *r)
+{
+    memset(r, 0, sizeof *r);
+    r->end = read_all(fd, &r->raw, ms);
+    parse_resp(r);
+    return r->status;
+}
+
+static const char half_request[] = "GET /debug/pprof/heap HTTP/1.1\r\nHost: x\r\n";
+
+/* Opens n connections that each send half a request and then wait. */
+static void open_half_requests(const srv *t, int *fds, int n)
+{
+    for (int i = 0; i < n; i++) {
+        fds[i] = dial(t->bound);
+        if (fds[i] >= 0)
+            send_all(fds[i], half_request, sizeof half_request - 1);
+    }
+}
+
+/* The three oversized or malformed requests of the flood, left open: a garbage line, a
+ * 100 kB request line and a 2 MB header. */
+static void open_bad_requests(const srv *t, int bad[3])
+{
+    static const char garbage[] = "\x16\x03\x01 not http at all\r\n\r\n";
+    np_buf b = {0};
+    bad[0] = dial(t->bound);
+    send_all(bad[0], garbage, sizeof garbage - 1);
+    np_buf_puts(&b, "GET /");
+    for (int i = 0; i < 100000; i++)
+        np_buf_putc(&b, 'a');
+    bad[1] = dial(t->bound);
+    send_some(bad[1], b.data, b.len);
+    b.len = 0;
+    np_buf_puts(&b, "GET / HTTP/1.1\r\nX-Big: ");
+    for (int i = 0; i < 2 << 20; i++)
+        np_buf_putc(&b, 'b');
+    bad[2] = dial(t->bound);
+    send_some(bad[2], b.data, b.len);
+    np_buf_free(&b);
+}
+
+TEST(http_flood_of_idle_and_oversized_clients)
+{
+    /* The client's 500 sockets, and the server's pending table: a quarter of the limit at most. */
+    int limit = raise_fd_limit(2048);
+    int n = limit * 3 / 4 - 60 < 500 ? limit * 3 / 4 - 60 : 500;
+    if (n < 300)
+        SKIP("fd limit too low for the flood");
+    srv t;
+    np_http_options o = {0};
+    START_OR_FAIL(&t, &o);
+    int *fds = malloc((size_t)n * sizeof *fds), bad[3];
+    open_half_requests(&t, fds, n);
+    open_bad_requests(&t, bad);
+
+    /* Twenty real requests in a row, each answered, each within a second. */
+    long long slowest = 0;
+    for (int i = 0; i < 20; i++) {
+        char req[64], want[32];
+        snprintf(req, sizeof req, "GET /echo?a=%d HTTP/1.1\r\nHost: x\r\n\r\n", i);
+        snprintf(want, sizeof want, "a=[%d]\n", i);
+        long long t0 = now_ms();
+        resp r;
+        ask(&t, req, &r);
+        long long took = now_ms() - t0;
+        slowest = took > slowest ? took : slowest;
+        CHECK(r.status == 200 && body_has(&r, want) && took < 1000);
+        np_buf_free(&r.raw);
+    }
+    fprintf(stderr, "  20 requests behind %d idle and 3 oversized clients: slowest %lld ms\n", n,
+            slowest);
+
+    /* The bad ones got their codes. */
+    static const int want[3] = {400, 431, 431};
+    for (int i = 0; i < 3; i++) {
+        resp r;
+        CHECK(answer_on(bad[i], 2000, &r) == want[i]);
+        np_buf_free(&r.raw);
+        close(bad[i]);
+    }
+    /* The idle ones went oldest first; the newest still waits and is served when it finishes. */
+    resp r;
+    CHECK(answer_on(fds[0], 1000, &r) == 503);
+    np_buf_free(&r.raw);
+    CHECK(silent(fds[n - 1], 100));
+    send_all(fds[n - 1], "\r\n", 2);
+    CHECK(answer_on(fds[n - 1], 1000, &r) == 404); /* no such page in this handler */
+    np_buf_free(&r.raw);
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    free(fds);
+    stop(&t);
+}
+
+TEST(http_evicts_the_idlest)
+{
+    srv t;
+    np_http_options o = {.max_pending = 4};
+    START_OR_FAIL(&t, &o);
+    int fds[5];
+    for (int i = 0; i < 4; i++) {
+        fds[i] = dial(t.bound);
+        send_all(fds[i], "GET /echo?a=", 12);
+        sleep_ms(30);
+    }
+    send_all(fds[0], "0", 1); /* the first is no longer the idlest: the second is */
+    sleep_ms(30);
+    fds[4] = dial(t.bound);
+    send_all(fds[4], "GET /echo?a=", 12);
+    resp r;
+    CHECK(answer_on(fds[1], 2000, &r) == 503);
+    CHECK(r.end == 0 && body_has(&r, "too many connections"));
+    CHECK_STR_EQ(rhdr(&r, "Retry-After"), "1");
+    np_buf_free(&r.raw);
+    static const int kept[] = {0, 2, 3, 4};
+    for (int k = 0; k < 4; k++)
+        CHECK(silent(fds[kept[k]], 50));
+    for (int k = 0; k < 4; k++) {
+        int i = kept[k];
+        const char *rest = " HTTP/1.1\r\n\r\n";
+        send_all(fds[i], rest, strlen(rest));
+        CHECK(answer_on(fds[i], 2000, &r) == 200);
+        CHECK(body_has(&r, i == 0 ? "a=[0]\n" : "a=[]\n"));
+        np_buf_free(&r.raw);
+    }
+    for (int i = 0; i < 5; i++)
+        close(fds[i]);
+    stop(&t);
+}
+
+/* Sends the head of a POST of len bytes and the first part bytes of its body. */
+static int post_part(const srv *t, size_t len, size_t part)
+{
+    np_buf b = {0};
+    np_buf_printf(&b, "POST /echo HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", len);
+    for (size_t i = 0; i < part; i++)
+        np_buf_putc(&b, 'p');
+    int fd = dial(t->bound);
+    send_all(fd, b.data, b.len);
+    np_buf_free(&b);
+    return fd;
+}
+
+/* Sends n more body bytes and reads the answer's status. */
+static int post_rest(int fd, size_t n)
+{
+    char *rest = malloc(n);
+    memset(rest, 'p', n);
+    send_all(fd, rest, n);
+    free(rest);
+    resp r;
+    int st = answer_on(fd, 2000, &r);
+    np_buf_free(&r.raw);
+    return st;
+}
+
+TEST(http_pending_bytes_budget)
+{
+    /* The budget is raised to its least, one largest request: 1024 + 8192 + 1 bytes. */
+    srv t;
+    np_http_options o = {.max_header_bytes = 1024, .max_body_bytes = 8192, .max_pending_bytes = 1};
+    START_OR_FAIL(&t, &o);
+    /* Three bodies begun: their buffers hold what came (a few hundred bytes each), not 8 KiB. */
+    int x[3];
+    for (int i = 0; i < 3; i++) {
+        x[i] = post_part(&t, 8192, 100);
+        sleep_ms(30);
+    }
+    /* A fourth that sends most of its body needs room: the two idlest go. */
+    int big = post_part(&t, 8192, 6000);
+    resp r;
+    for (int i = 0; i < 2; i++) {
+        CHECK(answer_on(x[i], 2000, &r) == 503);
+        np_buf_free(&r.raw);
+    }
+    CHECK(silent(x[2], 50));
+    CHECK(post_rest(big, 8192 - 6000) == 200);
+    CHECK(post_rest(x[2], 8192 - 100) == 200);
+    for (int i = 0; i < 3; i++)
+        close(x[i]);
+    close(big);
+    stop(&t);
 }
