@@ -1,16 +1,21 @@
 #!/bin/bash
 # collect-e2e.sh [BUILD] -- end-to-end checks of libnprof on build/examples/leaky-server: the
-# heap endpoint read by go tool pprof and by nprof, leak sizes, /clear, alloc_space history,
-# -diff_base growth, -list, the debug=1 text, cmdline, symbol, errors; the symbols libnprof
-# exports. Ends "N passed, M failed".
+# server answering scrapes through a flood of idle and oversized clients, with the host's memory
+# bounded; the heap endpoint read by go tool pprof and by nprof, leak sizes, /clear, alloc_space
+# history, -diff_base growth, -list, the debug=1 text, cmdline, symbol, errors; the symbols
+# libnprof exports. Ends "N passed, M failed".
 set -u
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$(cd "${1:-build}" && pwd)
 export TZ=UTC PPROF_BINARY_PATH=/nonexistent PPROF_TMPDIR=$(mktemp -d)
 tmp=$(mktemp -d)
 pass=0 fail=0
-server_pid=
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$tmp" "$PPROF_TMPDIR"; }
+server_pid= flood_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  [ -n "$flood_pid" ] && kill "$flood_pid" 2>/dev/null
+  rm -rf "$tmp" "$PPROF_TMPDIR"
+}
 trap cleanup EXIT
 
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
@@ -35,6 +40,64 @@ base=http://$pprof_addr/debug/pprof
 app=http://127.0.0.1:$app_port
 
 hit() { for _ in $(seq "$1"); do curl -sf "$app/leaky-endpoint" >/dev/null || return 1; done; }
+
+# The flood: N clients that send half a request and wait, a garbage line, a 100 kB request line
+# and a 2 MB header, all held open until the script is killed; prints how many it holds.
+cat >"$tmp/flood.py" <<'PY'
+import resource, socket, sys, time
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+want = n + 64
+if soft != resource.RLIM_INFINITY and soft < want:
+    resource.setrlimit(resource.RLIMIT_NOFILE,
+                       (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
+held = []
+def send(data, wait=True):
+    s = socket.create_connection((host, port), timeout=5)
+    held.append(s)
+    try:
+        if wait:
+            s.sendall(data)
+        else:
+            s.setblocking(False)
+            while data:  # push what the socket takes, never wait for the server
+                data = data[s.send(data):]
+    except OSError:
+        pass
+for _ in range(n):
+    send(b"GET /debug/pprof/heap HTTP/1.1\r\nHost: x\r\n")
+send(b"\x16\x03\x01 not http at all\r\n\r\n")
+send(b"GET /" + b"a" * 100000, wait=False)
+send(b"GET / HTTP/1.1\r\nX-Big: " + b"b" * (2 << 20), wait=False)
+print(len(held), flush=True)
+time.sleep(600)
+PY
+status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+
+curl -sf "$base/heap" -o /dev/null  # the first scrape symbolizes: its memory is not the flood's
+rss_before=$(status_kb "$server_pid" VmRSS)
+python3 "$tmp/flood.py" 127.0.0.1 "${pprof_addr##*:}" 500 >"$tmp/flood.out" 2>"$tmp/flood.err" &
+flood_pid=$!
+for _ in $(seq 300); do [ -s "$tmp/flood.out" ] && break; sleep 0.1; done
+held=$(head -n1 "$tmp/flood.out")
+check "the flood holds ${held:-no} connections open (500 idle, garbage, 100 kB line, 2 MB header)" \
+  test "${held:-0}" -eq 503
+scraped=0 slowest=0
+for _ in $(seq 20); do
+  out=$(curl -s --max-time 1 -o "$tmp/scrape.pb.gz" -w '%{http_code} %{time_total}' "$base/heap")
+  [ "${out%% *}" = 200 ] && gzip -t "$tmp/scrape.pb.gz" 2>/dev/null && scraped=$((scraped + 1))
+  slowest=$(awk -v a="$slowest" -v b="${out##* }" 'BEGIN { print (b + 0 > a + 0) ? b : a }')
+done
+rss_during=$(status_kb "$server_pid" VmRSS)
+hwm_during=$(status_kb "$server_pid" VmHWM)
+fds_during=$(ls "/proc/$server_pid/fd" 2>/dev/null | wc -l)
+check "20 scrapes in a row through the flood: $scraped answered with a profile within 1 s (slowest ${slowest}s)" \
+  test "$scraped" -eq 20
+check "the host is alive through the flood" kill -0 "$server_pid"
+# The server's bound: 8 MiB of request buffers, 256 pending connections of a few hundred bytes.
+check "host memory bounded: VmRSS ${rss_before} kB before, ${rss_during:-?} kB during (+$((${rss_during:-0} - rss_before)) kB, VmHWM ${hwm_during:-?} kB), $fds_during fds" \
+  test $((${rss_during:-999999999} - rss_before)) -lt 16384
+kill "$flood_pid" 2>/dev/null; wait "$flood_pid" 2>/dev/null; flood_pid=
 
 # inuse_space of the top entry and its name from a -top report (flat column, first row)
 top_row() { awk '/^ *flat  flat%/ {getline; print; exit}' "$1"; }
