@@ -443,3 +443,14 @@ int np_cfi_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t lo, uintpt
     }
     return n;
 }
+
+int np_cfi_rule_at(uintptr_t pc, np_cfi_rule *out)
+{
+    rule r = lookup(pc);
+    if (r.kind == RULE_END)
+        return 0;
+    if (r.kind != RULE_WALK)
+        return -1;
+    *out = (np_cfi_rule){r.cfa_rbp, r.cfa_off, r.ra_off, r.bp_off};
+    return 1;
+}

@@ -17,4 +17,15 @@ int np_cfi_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t lo, uintpt
 /* Forgets every cached rule (code was unmapped: its addresses may come back with other code). */
 void np_cfi_flush(void);
 
+/* For walks over another thread's stack, which read its memory their own way: how to reach the
+ * caller of the frame executing at pc (a return address minus one, or an interrupted
+ * instruction). 1 with the rule filled in; 0 at the outermost frame; -1 when the rule is
+ * beyond this unwinder. CFA = (rbp if cfa_rbp, else rsp) + cfa_off; the return address is at
+ * CFA + ra_off; rbp was saved at CFA + bp_off (0: not saved). */
+typedef struct np_cfi_rule {
+    int cfa_rbp;
+    int32_t cfa_off, ra_off, bp_off;
+} np_cfi_rule;
+int np_cfi_rule_at(uintptr_t pc, np_cfi_rule *out);
+
 #endif

@@ -126,6 +126,7 @@ static void *dump_loop(void *arg)
 {
     (void)arg;
     np_enter();
+    pthread_setname_np(pthread_self(), "nprof-dump"); /* thread dumps leave the collector's out */
     struct timespec next;
     clock_gettime(CLOCK_REALTIME, &next);
     next.tv_sec += np_cfg.dump_interval;

@@ -373,3 +373,28 @@ void np_pbuild_frames_text(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_
         np_buf_printf(out, "\t%s:%" PRId64 "\n", f->filename[0] ? f->filename : "?", ln->line);
     }
 }
+
+/* Go's traceback lines for a stack: "func(...)" then "\tfile:line", the outermost function of a
+ * location (the one the code was compiled into) with " +0xoff", its pc (the return address of a
+ * caller) from its entry, as Go prints
+ * goroutine?debug=2. C does not say how many arguments a frame has: "(...)" for every one. */
+void np_pbuild_frames_go(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_exact, np_buf *out)
+{
+    for (int k = 0; k < n; k++) {
+        uint32_t li = location_for(b, key_of(pcs, k, leaf_exact));
+        const np_location *l = &b->p->location[li];
+        if (l->n_line == 0) {
+            np_buf_printf(out, "?(...)\n\t?:0 pc=%#" PRIx64 "\n", l->address);
+            continue;
+        }
+        for (uint32_t i = 0; i < l->n_line; i++) {
+            const np_function *f = &b->p->function[l->line[i].func];
+            np_buf_printf(out, "%s(...)\n\t%s:%" PRId64, f->name[0] ? f->name : "?", f->filename[0] ? f->filename : "?",
+                          l->line[i].line);
+            uint64_t start = li < b->func_start_cap ? b->func_start[li] : 0;
+            if (i + 1 == l->n_line && start)
+                np_buf_printf(out, " +%#" PRIx64, (uint64_t)pcs[k] - start);
+            np_buf_putc(out, '\n');
+        }
+    }
+}

@@ -35,5 +35,7 @@ void np_pbuild_free(np_pbuild *b);
 void np_pbuild_locate(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_exact);
 void np_pbuild_symbolize(np_pbuild *b);
 void np_pbuild_frames_text(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_exact, np_buf *out);
+/* The same stack in the layout of Go's goroutine?debug=2 ("func(...)\n\tfile:line +0xoff"). */
+void np_pbuild_frames_go(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_exact, np_buf *out);
 
 #endif
