@@ -22,6 +22,8 @@
 #             observe and count themselves: usable sizes, realloc rules, redis)
 #   tree      tests/collect-tree.sh build (forking servers: a prefork test program,
 #             Debian's nginx and postgres, reached through one address)
+#   threads   tests/collect-threads.sh build (thread dumps and threadcreate: thread-leak-server,
+#             1,000 threads, no EINTR during a loop of dumps; about 30 seconds)
 # A stage that cannot run, or that fails without printing its count, counts
 # as one failure. The last line is exactly "P passed, F failed", the sums;
 # the exit status is non-zero if anything failed.
@@ -146,11 +148,13 @@ if [ $built = 1 ]; then
   stage collect counted tests/collect-programs.sh build
   stage truth counted tests/collect-truth.sh build
   stage tree counted tests/collect-tree.sh build
+  stage threads counted tests/collect-threads.sh build
 else
   cannot collect-e2e "needs make all"
   cannot collect "needs make all"
   cannot truth "needs make all"
   cannot tree "needs make all"
+  cannot threads "needs make all"
 fi
 
 echo "==== summary"

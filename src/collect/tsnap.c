@@ -21,7 +21,9 @@
 #include "core/util.h"
 
 /* A thread that keeps moving while its stack is read is tried this many times. */
-enum { TRIES = 4, RUNNING_RECHECKS = 2 };
+enum { TRIES = 4, RUNNING_RECHECKS = 4 };
+/* Rounds for the threads put off (LATER), and the pause before each. */
+enum { LATER_ROUNDS = 5, LATER_PAUSE_US = 2000 };
 
 typedef struct range {
     uintptr_t start, end;
@@ -169,30 +171,40 @@ static bool from_syscall_file(const snapctx *c, np_tthread *t, const char *befor
     return true;
 }
 
-/* The thread's stack; false when the thread is gone. A thread seen running is looked at again
- * a little later before it is signalled: one between two blocking calls is then found
- * blocked, and its call is not interrupted. */
-static bool capture(const snapctx *c, np_tthread *t)
+typedef enum { GONE, DONE, LATER } capture_result;
+
+/* The thread's stack. A thread seen running is looked at a few more times before it is
+ * signalled, and signalled only if it was running all along and ran meanwhile: one between
+ * two blocking calls is then found blocked, and one that waits for a CPU (perhaps inside the
+ * kernel on its way into poll, where a signal would make the call fail with EINTR) is looked
+ * at again LATER. */
+static capture_result capture(const snapctx *c, np_tthread *t)
 {
     int running = 0;
-    for (int i = 0; i < TRIES; i++) {
+    uint64_t first_ran = 0;
+    for (int i = 0; i < TRIES + RUNNING_RECHECKS; i++) {
         char before[256];
         uint64_t ran = run_time(t->tid);
         if (!read_task(t->tid, "syscall", before, sizeof before))
-            return false;
+            return GONE;
         if (strncmp(before, "running", 7) != 0) {
+            running = 0;
             if (from_syscall_file(c, t, before, ran))
-                return true;
+                return DONE;
             continue;
         }
-        if (running++ < RUNNING_RECHECKS) {
-            nanosleep(&(struct timespec){0, 50000}, NULL);
+        if (running++ == 0)
+            first_ran = ran;
+        if (running <= RUNNING_RECHECKS) {
+            nanosleep(&(struct timespec){0, 100000}, NULL);
             continue;
         }
+        if (ran == first_ran)
+            return LATER;
         by_signal(c, t);
-        return true;
+        return DONE;
     }
-    return true;
+    return DONE;
 }
 
 /* Name, state and how long it has waited; false when the thread is gone. */
@@ -259,18 +271,56 @@ static int64_t mono_ns(void)
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+/* The threads put off in the first pass, tried again after a pause, a few times. */
+static void retry_later(const snapctx *c, np_tsnap *s, size_t *later, size_t n_later)
+{
+    for (int round = 0; round < LATER_ROUNDS && n_later; round++) {
+        nanosleep(&(struct timespec){0, LATER_PAUSE_US * 1000L}, NULL);
+        size_t keep = 0;
+        for (size_t i = 0; i < n_later; i++) {
+            np_tthread *t = &s->threads[later[i]];
+            capture_result r = capture(c, t);
+            if (r == LATER)
+                later[keep++] = later[i];
+            else if (r == GONE)
+                t->tid = 0;
+        }
+        n_later = keep;
+    }
+}
+
+/* Leaves out the threads that went away. */
+static void drop_gone(np_tsnap *s)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->threads[i].tid)
+            s->threads[k++] = s->threads[i];
+    s->n = k;
+}
+
 static void take_locked(np_tsnap *s, snapctx *c)
 {
-    size_t n_ids;
+    size_t n_ids, n_later = 0;
     pid_t *ids = task_ids(&n_ids);
     s->threads = calloc(n_ids + 1, sizeof *s->threads);
     s->store = malloc((n_ids + 1) * (size_t)c->max_frames * sizeof *s->store);
-    for (size_t i = 0; s->threads && s->store && i < n_ids; i++) {
+    size_t *later = malloc((n_ids + 1) * sizeof *later);
+    for (size_t i = 0; s->threads && s->store && later && i < n_ids; i++) {
         np_tthread *t = &s->threads[s->n];
         *t = (np_tthread){.tid = ids[i], .pcs = s->store + s->n * (size_t)c->max_frames};
-        if (describe(c, t) && !collector_thread(t) && capture(c, t))
+        if (!describe(c, t) || collector_thread(t))
+            continue;
+        capture_result r = capture(c, t);
+        if (r == LATER)
+            later[n_later++] = s->n;
+        if (r != GONE)
             s->n++;
     }
+    if (later)
+        retry_later(c, s, later, n_later);
+    drop_gone(s);
+    free(later);
     free(ids);
 }
 
