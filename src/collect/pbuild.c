@@ -351,50 +351,62 @@ void np_pbuild_free(np_pbuild *b)
     free(b);
 }
 
+/* Calls put for every frame of a stack with its location, the runtime address of its
+ * function's start (0 where unknown) and its pc. */
+typedef void frame_printer(np_pbuild *b, const np_location *l, uint64_t start, uintptr_t pc, np_buf *out);
+static void each_frame(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_exact, frame_printer *put, np_buf *out)
+{
+    for (int k = 0; k < n; k++) {
+        uint32_t li = location_for(b, key_of(pcs, k, leaf_exact));
+        put(b, &b->p->location[li], li < b->func_start_cap ? b->func_start[li] : 0, pcs[k], out);
+    }
+}
+
 /* The "#\t0x...\tfunc+0xoff\tfile:line" lines under a record, as Go prints them: the offset is
  * from the start of the function symbol holding the address, the outermost function when the
  * frame was inlined, as Go counts from the entry of the function the code was compiled into.
  * Without a symbol there is no offset to give, and "+0x0" would claim one: it is left out. */
+static void put_text(np_pbuild *b, const np_location *l, uint64_t start, uintptr_t pc, np_buf *out)
+{
+    (void)pc;
+    if (l->n_line == 0) {
+        np_buf_printf(out, "#\t%#" PRIx64 "\n", l->address);
+        return;
+    }
+    const np_line *ln = &l->line[l->n_line - 1];
+    const np_function *f = &b->p->function[ln->func];
+    np_buf_printf(out, "#\t%#" PRIx64 "\t%s", l->address, f->name);
+    if (start)
+        np_buf_printf(out, "+%#" PRIx64, l->address - start);
+    np_buf_printf(out, "\t%s:%" PRId64 "\n", f->filename[0] ? f->filename : "?", ln->line);
+}
+
 void np_pbuild_frames_text(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_exact, np_buf *out)
 {
-    for (int k = 0; k < n; k++) {
-        uint32_t li = location_for(b, key_of(pcs, k, leaf_exact));
-        const np_location *l = &b->p->location[li];
-        if (l->n_line == 0) {
-            np_buf_printf(out, "#\t%#" PRIx64 "\n", l->address);
-            continue;
-        }
-        const np_line *ln = &l->line[l->n_line - 1];
-        const np_function *f = &b->p->function[ln->func];
-        np_buf_printf(out, "#\t%#" PRIx64 "\t%s", l->address, f->name);
-        uint64_t start = li < b->func_start_cap ? b->func_start[li] : 0;
-        if (start)
-            np_buf_printf(out, "+%#" PRIx64, l->address - start);
-        np_buf_printf(out, "\t%s:%" PRId64 "\n", f->filename[0] ? f->filename : "?", ln->line);
-    }
+    each_frame(b, pcs, n, leaf_exact, put_text, out);
 }
 
 /* Go's traceback lines for a stack: "func(...)" then "\tfile:line", the outermost function of a
  * location (the one the code was compiled into) with " +0xoff", its pc (the return address of a
- * caller) from its entry, as Go prints
- * goroutine?debug=2. C does not say how many arguments a frame has: "(...)" for every one. */
+ * caller) from its entry, as Go prints goroutine?debug=2. C does not say how many arguments a
+ * frame has: "(...)" for every one. */
+static void put_go(np_pbuild *b, const np_location *l, uint64_t start, uintptr_t pc, np_buf *out)
+{
+    if (l->n_line == 0) {
+        np_buf_printf(out, "?(...)\n\t?:0 pc=%#" PRIx64 "\n", l->address);
+        return;
+    }
+    for (uint32_t i = 0; i < l->n_line; i++) {
+        const np_function *f = &b->p->function[l->line[i].func];
+        np_buf_printf(out, "%s(...)\n\t%s:%" PRId64, f->name[0] ? f->name : "?", f->filename[0] ? f->filename : "?",
+                      l->line[i].line);
+        if (i + 1 == l->n_line && start)
+            np_buf_printf(out, " +%#" PRIx64, (uint64_t)pc - start);
+        np_buf_putc(out, '\n');
+    }
+}
+
 void np_pbuild_frames_go(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_exact, np_buf *out)
 {
-    for (int k = 0; k < n; k++) {
-        uint32_t li = location_for(b, key_of(pcs, k, leaf_exact));
-        const np_location *l = &b->p->location[li];
-        if (l->n_line == 0) {
-            np_buf_printf(out, "?(...)\n\t?:0 pc=%#" PRIx64 "\n", l->address);
-            continue;
-        }
-        for (uint32_t i = 0; i < l->n_line; i++) {
-            const np_function *f = &b->p->function[l->line[i].func];
-            np_buf_printf(out, "%s(...)\n\t%s:%" PRId64, f->name[0] ? f->name : "?", f->filename[0] ? f->filename : "?",
-                          l->line[i].line);
-            uint64_t start = li < b->func_start_cap ? b->func_start[li] : 0;
-            if (i + 1 == l->n_line && start)
-                np_buf_printf(out, " +%#" PRIx64, (uint64_t)pcs[k] - start);
-            np_buf_putc(out, '\n');
-        }
-    }
+    each_frame(b, pcs, n, leaf_exact, put_go, out);
 }
