@@ -55,6 +55,11 @@ $(BUILD)/examples/%: examples/%.c $(BUILD)/libnprof.so
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -O1 -g $(WARN) -o $@ $< -lpthread
 
+# cpu-burner is built without frame pointers: CPU profiles must unwind such code in full.
+$(BUILD)/examples/cpu-burner: examples/cpu-burner.c $(BUILD)/libnprof.so
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -O2 -g -fomit-frame-pointer $(WARN) -o $@ $< -lpthread
+
 CT_FLAGS := -D_GNU_SOURCE -O1 -g $(WARN)
 $(BUILD)/tests/collect/lib%.so: tests/collect/lib%.c
 	@mkdir -p $(dir $@)

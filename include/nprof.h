@@ -40,6 +40,12 @@ int nprof_http_stop(void);
  * that memory is returned when the profile is written. */
 size_t nprof_memory_bytes(void);
 
+/* CPU profiling to a file, as NPROF_CPU_PROFILE does for a whole run: starts a session
+ * (EBUSY while one runs, from /debug/pprof/profile too; EPERM when it cannot, e.g. the program
+ * has its own SIGPROF handler), and stops it, writing the gzipped profile.proto to path. */
+int nprof_cpu_start(const char *path);
+int nprof_cpu_stop(void);
+
 #ifdef __cplusplus
 }
 #endif

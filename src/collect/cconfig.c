@@ -14,6 +14,7 @@ np_cconfig np_cfg = {
     .heap_rate = 524288,
     .max_frames = 64,
     .stack = NP_STACK_UNWIND,
+    .cpu_hz = 100,
 };
 
 /* The environment, as the program started with it: environ may not be set yet when the first
@@ -149,6 +150,20 @@ bool np_cconfig_load(void)
         else
             np_cfg.dump_signal = s;
     }
+    if (env_int("NPROF_CPU_HZ", 1, 10000, &x))
+        np_cfg.cpu_hz = (int)x;
+    const char *timer = env_get("NPROF_CPU_TIMER");
+    static const char *const timers[] = {"auto", "perf", "thread", "process"}; /* np_cpu_engine */
+    if (timer && *timer) {
+        int i = 0;
+        while (i < 4 && strcmp(timer, timers[i]) != 0)
+            i++;
+        if (i < 4)
+            np_cfg.cpu_timer = i;
+        else
+            np_cmsg("ignoring NPROF_CPU_TIMER=%s: want auto, perf, thread or process", timer);
+    }
+    copy_env(np_cfg.cpu_profile, sizeof np_cfg.cpu_profile, "NPROF_CPU_PROFILE");
     atomic_store(&load_state, 2);
     return true;
 }

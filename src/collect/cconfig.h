@@ -23,6 +23,9 @@ typedef struct np_cconfig {
     char log_file[1024];        /* NPROF_LOG=PATH: messages appended there */
     bool follow_exec;           /* NPROF_FOLLOW_EXEC (default 1): programs this one execs are
                                    profiled too */
+    int cpu_hz;                 /* NPROF_CPU_HZ: CPU profile samples per CPU second (default 100) */
+    int cpu_timer;              /* NPROF_CPU_TIMER: auto (0), perf, thread or process (cputimer.h) */
+    char cpu_profile[1024];     /* NPROF_CPU_PROFILE: file for a CPU profile of the whole run */
     bool root;                  /* the process the user started: not a forked child, nor a
                                    program exec'd by a profiled one (NPROF_ROOT_PID says which
                                    pid that is); only it prints notices on stderr */

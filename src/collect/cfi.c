@@ -162,8 +162,12 @@ enum { STATE_STACK = 8 };
 /* Runs a CFA program from location loc until it would move past target. init is the state
  * after the CIE's initial instructions (NULL while running those). Returns false on anything
  * malformed or not modelled. */
-static bool run_cfa(dw_cur r, const cie_info *ci, uintptr_t loc, uintptr_t target,
-                    cfa_state *st, const cfa_state *init)
+typedef struct row_sink {
+    void (*put)(struct row_sink *sink, uintptr_t start, const cfa_state *st);
+} row_sink;
+
+static bool run_cfa_body(dw_cur r, const cie_info *ci, uintptr_t loc, uintptr_t target,
+                         cfa_state *st, const cfa_state *init, row_sink *rows, uintptr_t *at)
 {
     cfa_state saved[STATE_STACK];
     int n_saved = 0;
@@ -266,16 +270,79 @@ static bool run_cfa(dw_cur r, const cie_info *ci, uintptr_t loc, uintptr_t targe
             return false;
         }
     advance:
+        if (rows && delta)
+            rows->put(rows, loc, st);
         loc += delta * ci->code_align;
+        *at = loc;
         if (loc > target)
             return !r.bad;
     }
     return !r.bad;
 }
 
+/* The same; with rows, also the row of every stretch of code up to target, the last one
+ * saying "give up" from where a program that could not be followed stopped. */
+static bool run_cfa(dw_cur r, const cie_info *ci, uintptr_t loc, uintptr_t target,
+                    cfa_state *st, const cfa_state *init, row_sink *rows)
+{
+    uintptr_t at = loc;
+    bool ok = run_cfa_body(r, ci, loc, target, st, init, rows, &at);
+    if (rows && at <= target) {
+        cfa_state last = *st;
+        last.cfa_expr |= !ok;
+        rows->put(rows, at, &last);
+    }
+    return ok;
+}
+
 static bool fits8(int64_t off)
 {
     return off % 8 == 0 && off >= -1024 && off <= 1016;
+}
+
+/* The rule a finished CFA program state gives. */
+static rule to_rule(const cfa_state *st)
+{
+    rule give_up = {.kind = RULE_GIVE_UP};
+    if (st->ra.how == COL_UNDEF)
+        return (rule){.kind = RULE_END}; /* the outermost frame (_start, clone) */
+    if (st->cfa_expr || (st->cfa_reg != REG_RSP && st->cfa_reg != REG_RBP) || st->ra.how != COL_OFFSET ||
+        !fits8(st->ra.off) || st->cfa_off < 8 || st->cfa_off > INT32_MAX)
+        return give_up;
+    rule out = {.kind = RULE_WALK, .cfa_rbp = st->cfa_reg == REG_RBP, .cfa_off = (int32_t)st->cfa_off,
+                .ra_off = (int32_t)st->ra.off};
+    if (st->bp.how == COL_OFFSET) {
+        if (!fits8(st->bp.off) || st->bp.off == 0)
+            return give_up;
+        out.bp_off = (int32_t)st->bp.off;
+    } else if (st->bp.how == COL_OTHER) {
+        return give_up;
+    }
+    return out;
+}
+
+/* Reads the FDE at fde up to its instructions: its CIE into ci, its code length into *range,
+ * the instructions into *insns; init gets the state the CIE's program leaves at func. */
+static bool open_fde(const uint8_t *fde, uintptr_t func, cie_info *ci, uint64_t *range, dw_cur *insns,
+                     cfa_state *init)
+{
+    dw_cur r = {fde, fde + 8, false};
+    uint64_t len = dw_uint(&r, 4);
+    if (r.bad || len == 0xffffffff || len < 8)
+        return false;
+    r.end = fde + 4 + len;
+    const uint8_t *cie_field = r.p;
+    uint64_t cie_off = dw_uint(&r, 4);
+    if (r.bad || cie_off == 0 || !parse_cie(cie_field - cie_off, ci))
+        return false;
+    skip_encoded(&r, ci->fde_enc); /* pc_begin: the caller has it decoded */
+    int size = enc_size(&r, ci->fde_enc);
+    *range = size ? dw_uint(&r, size) : dw_uleb(&r);
+    if ((ci->has_aug_data && !dw_skip(&r, dw_uleb(&r))) || r.bad)
+        return false;
+    *insns = r;
+    *init = (cfa_state){.bp = {COL_SAME, 0}, .ra = {COL_SAME, 0}};
+    return run_cfa(ci->insns, ci, func, func, init, NULL, NULL);
 }
 
 /* The rule for the frame executing at pc (a return address minus one). */
@@ -286,44 +353,47 @@ static rule derive(uintptr_t pc)
     const uint8_t *fde = _Unwind_Find_FDE((void *)pc, &bases);
     if (!fde)
         return (rule){.kind = RULE_END}; /* no unwind info: libgcc stops here too */
-    dw_cur r = {fde, fde + 8, false};
-    uint64_t len = dw_uint(&r, 4);
-    if (r.bad || len == 0xffffffff || len < 8)
-        return give_up;
-    r.end = fde + 4 + len;
-    const uint8_t *cie_field = r.p;
-    uint64_t cie_off = dw_uint(&r, 4);
     cie_info ci;
-    if (r.bad || !parse_cie(cie_field - cie_off, &ci))
-        return give_up;
-    skip_encoded(&r, ci.fde_enc);        /* pc_begin: bases.func has it decoded */
-    skip_encoded(&r, ci.fde_enc & 0x0f); /* pc_range */
-    if ((ci.has_aug_data && !dw_skip(&r, dw_uleb(&r))) || r.bad)
-        return give_up;
-
-    cfa_state init = {.bp = {COL_SAME, 0}, .ra = {COL_SAME, 0}};
+    uint64_t range;
+    dw_cur insns;
+    cfa_state init, st;
     uintptr_t func = (uintptr_t)bases.func;
-    if (!run_cfa(ci.insns, &ci, func, func, &init, NULL))
+    if (!open_fde(fde, func, &ci, &range, &insns, &init))
         return give_up;
-    cfa_state st = init;
-    if (!run_cfa(r, &ci, func, pc, &st, &init))
+    st = init;
+    if (!run_cfa(insns, &ci, func, pc, &st, &init, NULL))
         return give_up;
+    return to_rule(&st);
+}
 
-    if (st.ra.how == COL_UNDEF)
-        return (rule){.kind = RULE_END}; /* the outermost frame (_start, clone) */
-    if (st.cfa_expr || (st.cfa_reg != REG_RSP && st.cfa_reg != REG_RBP) || st.ra.how != COL_OFFSET ||
-        !fits8(st.ra.off) || st.cfa_off < 8 || st.cfa_off > INT32_MAX)
-        return give_up;
-    rule out = {.kind = RULE_WALK, .cfa_rbp = st.cfa_reg == REG_RBP, .cfa_off = (int32_t)st.cfa_off,
-                .ra_off = (int32_t)st.ra.off};
-    if (st.bp.how == COL_OFFSET) {
-        if (!fits8(st.bp.off) || st.bp.off == 0)
-            return give_up;
-        out.bp_off = (int32_t)st.bp.off;
-    } else if (st.bp.how == COL_OTHER) {
-        return give_up;
-    }
-    return out;
+/* ---- every row of one FDE, for tables prepared ahead (ehtab.c) ---- */
+
+typedef struct emit_sink {
+    row_sink sink;
+    np_cfi_emit emit;
+    void *ctx;
+} emit_sink;
+
+static void emit_row(row_sink *sink, uintptr_t start, const cfa_state *st)
+{
+    emit_sink *e = (emit_sink *)sink;
+    e->emit(e->ctx, start, pack(to_rule(st)));
+}
+
+bool np_cfi_fde_rows(const uint8_t *fde, uintptr_t func, uintptr_t *end, np_cfi_emit emit, void *ctx)
+{
+    cie_info ci;
+    uint64_t range;
+    dw_cur insns;
+    cfa_state init, st;
+    if (!open_fde(fde, func, &ci, &range, &insns, &init) || range == 0 || range > (1u << 30))
+        return false;
+    *end = func + range;
+    emit_sink e = {{emit_row}, emit, ctx};
+    st = init;
+    /* A program that fails part way keeps the rows it gave: they are right up to there. */
+    (void)run_cfa(insns, &ci, func, *end - 1, &st, &init, &e.sink);
+    return true;
 }
 
 /* ---- the cache ---- */
@@ -411,6 +481,19 @@ static bool readable(uintptr_t addr, uintptr_t sp, uintptr_t hi)
     return addr >= sp && addr <= hi - 8 && (addr & 7) == 0;
 }
 
+int np_cfi_locate(np_cfi_rule packed, uintptr_t sp, uintptr_t bp, np_cfi_frame *f)
+{
+    rule r = unpack(packed);
+    if (r.kind == RULE_END)
+        return 0;
+    if (r.kind != RULE_WALK)
+        return -1;
+    f->cfa = (r.cfa_rbp ? bp : sp) + (intptr_t)r.cfa_off;
+    f->ra_at = f->cfa + (intptr_t)r.ra_off;
+    f->bp_at = r.bp_off ? f->cfa + (intptr_t)r.bp_off : 0;
+    return f->cfa > sp ? 1 : -1;
+}
+
 int np_cfi_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t lo, uintptr_t hi,
                   uintptr_t *pcs, int max)
 {
@@ -421,36 +504,29 @@ int np_cfi_unwind(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t lo, uintpt
         pcs[n++] = pc;
         if (n == max)
             break;
-        rule r = lookup(pc - 1);
-        if (r.kind == RULE_END)
+        np_cfi_frame f;
+        int k = np_cfi_locate(pack(lookup(pc - 1)), sp, bp, &f);
+        if (k == 0)
             break;
-        if (r.kind != RULE_WALK)
+        if (k < 0 || !readable(f.ra_at, sp, hi) || (f.bp_at && !readable(f.bp_at, sp, hi)))
             return -1;
-        uintptr_t cfa = (r.cfa_rbp ? bp : sp) + (intptr_t)r.cfa_off;
-        uintptr_t ra_at = cfa + (intptr_t)r.ra_off;
-        if (cfa <= sp || !readable(ra_at, sp, hi))
-            return -1;
-        if (r.bp_off) {
-            uintptr_t bp_at = cfa + (intptr_t)r.bp_off;
-            if (!readable(bp_at, sp, hi))
-                return -1;
-            bp = *(const uintptr_t *)bp_at;
-        }
-        pc = *(const uintptr_t *)ra_at;
-        sp = cfa;
+        if (f.bp_at)
+            bp = *(const uintptr_t *)f.bp_at;
+        pc = *(const uintptr_t *)f.ra_at;
+        sp = f.cfa;
         if (pc == 0)
             break;
     }
     return n;
 }
 
-int np_cfi_rule_at(uintptr_t pc, np_cfi_rule *out)
+int np_cfi_step_at(uintptr_t pc, np_cfi_step *out)
 {
     rule r = lookup(pc);
     if (r.kind == RULE_END)
         return 0;
     if (r.kind != RULE_WALK)
         return -1;
-    *out = (np_cfi_rule){r.cfa_rbp, r.cfa_off, r.ra_off, r.bp_off};
+    *out = (np_cfi_step){r.cfa_rbp, r.cfa_off, r.ra_off, r.bp_off};
     return 1;
 }

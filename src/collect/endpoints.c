@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "collect/cpuprof.h"
 #include "collect/fanout.h"
 #include "core/gz.h"
 #include "collect/kinds.h"
@@ -308,6 +309,36 @@ static void serve_kind(const np_http_request *req, np_http_response *resp, const
     np_profile_free(p);
 }
 
+/* /debug/pprof/profile?seconds=N: a CPU profile of the next N seconds (30 when N is missing or
+ * not a positive integer, as Go), or Go's 500 when one is running already. */
+static void serve_cpu(const np_http_request *req, np_http_response *resp, bool all)
+{
+    long long sec;
+    bool has_sec;
+    if (!param_int(req, "seconds", &sec, &has_sec) || sec <= 0)
+        sec = 30;
+    char why[160], msg[200];
+    if (np_cpu_begin(why, sizeof why) < 0) {
+        snprintf(msg, sizeof msg, "Could not enable CPU profiling: %s", why);
+        serve_error(resp, 500, msg);
+        return;
+    }
+    np_fanout *f = all ? np_fanout_start(req) : NULL;
+    for (long long waited = 0; waited < sec * 10 && !np_http_client_gone(resp); waited++) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    np_profile *p = np_cpu_end();
+    np_err err;
+    if (f && p)
+        p = np_fanout_finish(f, p, &err);
+    if (!p)
+        serve_error(resp, 500, f ? err.msg : "out of memory");
+    else if (!np_http_client_gone(resp))
+        send_proto(resp, p, "profile");
+    np_profile_free(p);
+}
+
 /* ?pid=N for another process of the tree: passed on to it. False when pid names this process
  * (or none), which answers as usual. */
 static bool serve_other(const np_http_request *req, np_http_response *resp, const char *pid)
@@ -346,6 +377,8 @@ static void serve_profile(const np_http_request *req, np_http_response *resp, co
         serve_processes(resp);
     else if (k && k->profile)
         serve_kind(req, resp, k, all);
+    else if (strcmp(name, "profile") == 0)
+        serve_cpu(req, resp, all);
     else if (all)
         serve_error(resp, 400, "pid=all is for profiles (see the index)");
     else if (strcmp(name, "cmdline") == 0)

@@ -20,6 +20,11 @@ static const np_kind kinds[] = {
      "A sampling of memory allocations of live objects. You can specify the gc GET parameter to run GC "
      "before taking the heap sample.",
      np_heap_count, np_heap_inuse_profile, np_heap_text},
+    /* Served by the endpoints from a CPU profiling session (cpuprof.h), not from counts. */
+    {"profile",
+     "CPU profile. You can specify the duration in the seconds GET parameter. After you get the profile "
+     "file, use the go tool pprof command to investigate the profile.",
+     NULL, NULL, NULL},
     {"threadcreate", "Stack traces that led to the creation of new OS threads", np_thrcreate_count,
      np_thrcreate_profile, np_thrcreate_text},
 };

@@ -18,6 +18,7 @@
 #include "collect/alloc.h"
 #include "collect/cconfig.h"
 #include "collect/cmem.h"
+#include "collect/cpuprof.h"
 #include "collect/endpoints.h"
 #include "collect/export.h"
 #include "collect/heapprof.h"
@@ -385,6 +386,7 @@ __attribute__((constructor)) static void np_collector_init(void)
     else if (np_cfg.http[0])
         http_start(np_cfg.http, NULL, 0);
     start_dumps();
+    np_cpu_init();
     np_leave();
 }
 

@@ -73,7 +73,7 @@ typedef enum { STEP_OK, STEP_END, STEP_FAIL } step_result;
 static step_result walk_from(walker *w, np_rregs r, bool exact, uintptr_t *pcs, int *n, int max, bool search_bp);
 
 /* One step with a known rule and base: the caller's registers into *r. */
-static bool apply(walker *w, const np_cfi_rule *rule, np_rregs *r)
+static bool apply(walker *w, const np_cfi_step *rule, np_rregs *r)
 {
     uintptr_t cfa = (rule->cfa_rbp ? r->bp : r->sp) + (intptr_t)rule->cfa_off, ra, bp = r->bp;
     if (cfa <= r->sp || cfa > w->hi || !peek(w, cfa + (intptr_t)rule->ra_off, &ra))
@@ -86,7 +86,7 @@ static bool apply(walker *w, const np_cfi_rule *rule, np_rregs *r)
 
 /* rbp for a frame whose CFA is rbp-based when rbp was never seen: the first candidate above sp
  * that gives a return address into code and a walk that reaches the outermost frame. */
-static bool find_bp(walker *w, const np_cfi_rule *rule, np_rregs *r)
+static bool find_bp(walker *w, const np_cfi_step *rule, np_rregs *r)
 {
     int tries = 0;
     uintptr_t scratch[64];
@@ -112,8 +112,8 @@ static step_result walk_from(walker *w, np_rregs r, bool exact, uintptr_t *pcs, 
     while (*n < max) {
         pcs[*n] = exact && *n > 0 ? r.pc + 1 : r.pc;
         (*n)++;
-        np_cfi_rule rule;
-        int got = np_cfi_rule_at(exact ? r.pc : r.pc - 1, &rule);
+        np_cfi_step rule;
+        int got = np_cfi_step_at(exact ? r.pc : r.pc - 1, &rule);
         if (got <= 0 && !exact && is_sigreturn(w, r.pc)) {
             if (!signal_frame(w, &r))
                 return STEP_FAIL;

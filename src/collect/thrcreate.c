@@ -1,9 +1,11 @@
 /* pthread_create, interposed: the creating stack of every thread the program makes is counted in
- * a table of counters by stack. Threads the collector makes for itself are not counted. */
+ * a table of counters by stack (threads the collector makes for itself are not), and the new
+ * thread starts through the collector's per-thread set-up (threads_hook.h). */
 #include "collect/thrcreate.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -12,9 +14,10 @@
 #include "collect/countprof.h"
 #include "collect/stack.h"
 #include "collect/stacktab.h"
+#include "collect/threads_hook.h"
 #include "collect/tstate.h"
 
-typedef int create_fn(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+typedef np_create_fn create_fn;
 
 static np_ctab created;
 
@@ -49,8 +52,9 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
     create_fn *real = next_create();
     if (!real)
         return EAGAIN;
-    int rc = real(t, attr, fn, arg);
-    if (rc == 0 && !np_ts.busy) {
+    bool ours = np_ts.busy; /* a thread the collector makes for itself */
+    int rc = np_thread_spawn(real, t, attr, fn, arg);
+    if (rc == 0 && !ours) {
         np_origin o = {ORIGIN};
         count_creation(&o);
     }
