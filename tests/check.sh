@@ -20,6 +20,8 @@
 #             dlopen, threads, signals, dumps; about 2 minutes)
 #   truth     tests/collect-truth.sh build (libnprof's figures against what programs
 #             observe and count themselves: usable sizes, realloc rules, redis)
+#   cpu       tests/collect-cpu.sh build (the CPU profile: shares and totals against the
+#             program's own CPU time, 1000 Hz, /debug/pprof/profile, fork, EINTR)
 #   tree      tests/collect-tree.sh build (forking servers: a prefork test program,
 #             Debian's nginx and postgres, reached through one address)
 #   threads   tests/collect-threads.sh build (thread dumps and threadcreate: thread-leak-server,
@@ -149,12 +151,14 @@ if [ $built = 1 ]; then
   stage truth counted tests/collect-truth.sh build
   stage tree counted tests/collect-tree.sh build
   stage threads counted tests/collect-threads.sh build
+  stage cpu counted tests/collect-cpu.sh build
 else
   cannot collect-e2e "needs make all"
   cannot collect "needs make all"
   cannot truth "needs make all"
   cannot tree "needs make all"
   cannot threads "needs make all"
+  cannot cpu "needs make all"
 fi
 
 echo "==== summary"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -120,8 +121,10 @@ static void drain(void)
 static void check_handler(void)
 {
     struct sigaction cur;
-    if (sigaction(SIG, NULL, &cur) == 0 && !handler_is_ours(&cur) && atomic_exchange(&recording, 0))
+    if (sigaction(SIG, NULL, &cur) == 0 && !handler_is_ours(&cur) && atomic_exchange(&recording, 0)) {
+        np_cputimer_stop(); /* our clocks would keep raising its signal */
         np_cmsg("the program installed its own SIGPROF handler: CPU profiling stopped");
+    }
 }
 
 static void *drain_loop(void *arg)
@@ -325,8 +328,16 @@ static int stop_to_file(void)
         return -1;
     }
     np_enter();
+    int64_t began = started_ns;
     np_profile *p = np_cpu_end();
-    int rc = p ? write_profile(out_path, p) : -1;
+    /* Several processes of one run may share the setting (a program under timeout or a
+     * shell): the first to finish keeps the file, the others add their pid to its name. */
+    struct stat st;
+    char path[1100];
+    snprintf(path, sizeof path, "%s", out_path);
+    if (stat(path, &st) == 0 && (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec >= began)
+        snprintf(path, sizeof path, "%s.%d", out_path, (int)getpid());
+    int rc = p ? write_profile(path, p) : -1;
     np_profile_free(p);
     out_path[0] = 0;
     np_leave();
