@@ -18,27 +18,27 @@ enum { UNIT = 200000 }; /* iterations per unit of work: about 0.2 ms */
 static volatile uint64_t sink;
 static double seconds = 2;
 
-/* The same work per iteration in both; only the count and the constants differ (so that the
- * compiler does not fold them into one function). */
+/* The same work per iteration in both (a xorshift step); only the count and the shift
+ * constants differ, so that the compiler does not fold the two into one function. A macro,
+ * not a function: an inlined helper would take the samples' leaf in the profile. */
+#define XORSHIFT(x, n, a, b, c)                                                                  \
+    for (long i_ = 0; i_ < (n); i_++) {                                                          \
+        x ^= x << a;                                                                             \
+        x ^= x >> b;                                                                             \
+        x ^= x << c;                                                                             \
+    }
+
 __attribute__((noinline)) static void burn_hot(int units)
 {
     uint64_t x = sink | 1;
-    for (long i = 0; i < (long)units * UNIT; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-    }
+    XORSHIFT(x, (long)units * UNIT, 13, 7, 17);
     sink = x;
 }
 
 __attribute__((noinline)) static void burn_cold(int units)
 {
     uint64_t x = sink | 3;
-    for (long i = 0; i < (long)units * UNIT; i++) {
-        x ^= x << 5;
-        x ^= x >> 9;
-        x ^= x << 21;
-    }
+    XORSHIFT(x, (long)units * UNIT, 5, 9, 21);
     sink = x;
 }
 
