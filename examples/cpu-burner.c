@@ -49,13 +49,17 @@ static double thread_cpu(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Until this thread has used SECONDS of CPU: 3 units hot for every unit cold. */
+/* Until this thread has used SECONDS of CPU: 3 units hot for every unit cold, in rounds of
+ * varying length, so that no periodic sampler (one bound to the kernel tick) falls into step
+ * with the rounds and sees one function more than its share. */
 __attribute__((noinline)) static void *work(void *arg)
 {
-    (void)arg;
+    uint32_t r = (uint32_t)(uintptr_t)arg * 2654435761u + 12345;
     while (thread_cpu() < seconds) {
-        burn_hot(3);
-        burn_cold(1);
+        r = r * 1664525u + 1013904223u;
+        int k = 1 + (int)(r >> 29); /* 1 to 8 */
+        burn_hot(3 * k);
+        burn_cold(k);
     }
     return NULL;
 }
@@ -71,7 +75,7 @@ int main(int argc, char **argv)
     }
     pthread_t *t = calloc((size_t)threads, sizeof *t);
     for (int i = 1; i < threads; i++)
-        if (pthread_create(&t[i], NULL, work, NULL) != 0) {
+        if (pthread_create(&t[i], NULL, work, (void *)(uintptr_t)i) != 0) {
             fprintf(stderr, "cpu-burner: cannot start thread %d\n", i);
             return 1;
         }
