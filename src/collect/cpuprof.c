@@ -131,6 +131,7 @@ static void *drain_loop(void *arg)
 {
     (void)arg;
     np_enter();
+    pthread_setname_np(pthread_self(), "nprof-cpu"); /* thread dumps leave the collector's out */
     for (int tick = 1; atomic_load(&draining); tick++) {
         struct timespec ts = {0, TICK_MS * 1000000L};
         nanosleep(&ts, NULL);
