@@ -41,8 +41,8 @@ $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -iquote include -iquote src $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec -MMD -MP -c $< -o $@
 
-$(BUILD)/libnprof.so: $(PIC_OBJ)
-	$(CC) -shared -o $@ $^ $(LIBS_COLLECT) -Wl,-soname,libnprof.so -Wl,-z,nodelete -Wl,-z,defs
+$(BUILD)/libnprof.so: $(PIC_OBJ) src/collect/libnprof.map
+	$(CC) -shared -o $@ $(PIC_OBJ) $(LIBS_COLLECT) -Wl,-soname,libnprof.so -Wl,-z,nodelete -Wl,-z,defs -Wl,--version-script=src/collect/libnprof.map
 
 $(BUILD)/libnprof.a: $(PIC_OBJ)
 	@rm -f $@

@@ -46,6 +46,17 @@ size_t nprof_memory_bytes(void);
 int nprof_cpu_start(const char *path);
 int nprof_cpu_stop(void);
 
+/* The mutex profile, as Go's runtime.SetMutexProfileFraction: on average one contention in
+ * fraction is recorded, charged to the stack that released the lock, with the delay its waiters
+ * had; 0 turns it off (the default, or NPROF_MUTEX_FRACTION). Returns the previous fraction; a
+ * negative fraction only reads it. */
+int nprof_set_mutex_fraction(int fraction);
+/* The block profile, as Go's runtime.SetBlockProfileRate: one sample per ns nanoseconds spent
+ * waiting for pthread mutexes, rwlocks and condition variables, charged to the waiting stack
+ * (1 records every wait; 0 turns it off, the default, or NPROF_BLOCK_RATE). */
+int nprof_set_block_rate(int64_t ns);
+int64_t nprof_block_rate(void);
+
 #ifdef __cplusplus
 }
 #endif

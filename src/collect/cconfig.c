@@ -164,6 +164,10 @@ bool np_cconfig_load(void)
             np_cmsg("ignoring NPROF_CPU_TIMER=%s: want auto, perf, thread or process", timer);
     }
     copy_env(np_cfg.cpu_profile, sizeof np_cfg.cpu_profile, "NPROF_CPU_PROFILE");
+    if (env_int("NPROF_MUTEX_FRACTION", 0, 1 << 30, &x))
+        np_cfg.mutex_fraction = (int)x;
+    if (env_int("NPROF_BLOCK_RATE", 0, (1LL << 62), &x))
+        np_cfg.block_rate = x;
     atomic_store(&load_state, 2);
     return true;
 }

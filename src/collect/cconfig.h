@@ -29,6 +29,8 @@ typedef struct np_cconfig {
     bool root;                  /* the process the user started: not a forked child, nor a
                                    program exec'd by a profiled one (NPROF_ROOT_PID says which
                                    pid that is); only it prints notices on stderr */
+    int mutex_fraction;         /* NPROF_MUTEX_FRACTION: 1 contention in N kept; 0 = off */
+    int64_t block_rate;         /* NPROF_BLOCK_RATE: nanoseconds blocked per sample; 0 = off */
 } np_cconfig;
 
 extern np_cconfig np_cfg;

@@ -7,10 +7,13 @@
 #include "collect/heapprof.h"
 #include "collect/thrcreate.h"
 #include "collect/thrprof.h"
+#include "collect/lockprof.h"
 
 static const np_kind kinds[] = {
     {"allocs", "A sampling of all past memory allocations", np_heap_count, np_heap_allocs_profile,
      np_heap_text},
+    {"block", "Stack traces that led to blocking on synchronization primitives", np_lockprof_block_count,
+     np_lockprof_block_profile, np_lockprof_block_text},
     {"cmdline", "The command line invocation of the current program", NULL, NULL, NULL},
     {"goroutine",
      "Stack traces of all current threads (also served as threads). Use debug=2 as a query parameter for one "
@@ -20,6 +23,8 @@ static const np_kind kinds[] = {
      "A sampling of memory allocations of live objects. You can specify the gc GET parameter to run GC "
      "before taking the heap sample.",
      np_heap_count, np_heap_inuse_profile, np_heap_text},
+    {"mutex", "Stack traces of holders of contended mutexes", np_lockprof_mutex_count, np_lockprof_mutex_profile,
+     np_lockprof_mutex_text},
     /* Served by the endpoints from a CPU profiling session (cpuprof.h), not from counts. */
     {"profile",
      "CPU profile. You can specify the duration in the seconds GET parameter. After you get the profile "

@@ -23,6 +23,8 @@
 #include "collect/export.h"
 #include "collect/heapprof.h"
 #include "collect/heaptab.h"
+#include "collect/lockprof.h"
+#include "collect/locks.h"
 #include "core/http.h"
 #include "collect/modules.h"
 #include "nprof.h"
@@ -353,6 +355,7 @@ static void fork_child(void)
     np_stacktab_child_reset();
     np_heaptab_child_reset();
     np_modules_fork_child();
+    np_locks_child_reset();
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     memcpy(&http_lock, &fresh, sizeof fresh);
     child_serves = server != NULL || took_over != NULL || child_serves;
@@ -379,6 +382,7 @@ __attribute__((constructor)) static void np_collector_init(void)
     if (first)
         np_cmsg("the program's malloc comes from %s, not libnprof: heap profiling is off", first);
     pthread_atfork(fork_prepare, fork_parent, fork_child);
+    np_locks_init();
     /* A program exec'd in a served tree joins it, as a forked child does; the configured
      * address stays with the process that bound it. */
     if (np_cfg.http[0] && np_tree_inherited())
@@ -456,4 +460,27 @@ EXPORT int nprof_http_stop(void)
     pthread_mutex_unlock(&http_lock);
     np_leave();
     return 0;
+}
+
+EXPORT int nprof_set_mutex_fraction(int fraction)
+{
+    int old = np_lockprof_fraction();
+    if (fraction >= 0)
+        np_locks_set_mutex_fraction(fraction);
+    return old;
+}
+
+EXPORT int nprof_set_block_rate(int64_t ns)
+{
+    if (ns < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    np_locks_set_block_rate(ns);
+    return 0;
+}
+
+EXPORT int64_t nprof_block_rate(void)
+{
+    return np_lockprof_rate();
 }
