@@ -26,6 +26,8 @@
 #             Debian's nginx and postgres, reached through one address)
 #   threads   tests/collect-threads.sh build (thread dumps and threadcreate: thread-leak-server,
 #             1,000 threads, no EINTR during a loop of dumps; about 30 seconds)
+#   locks     tests/collect-locks.sh build (the mutex and block profiles: lock-contention
+#             against its own waiting time, rwlocks, condvars, results passed through)
 # A stage that cannot run, or that fails without printing its count, counts
 # as one failure. The last line is exactly "P passed, F failed", the sums;
 # the exit status is non-zero if anything failed.
@@ -152,6 +154,7 @@ if [ $built = 1 ]; then
   stage tree counted tests/collect-tree.sh build
   stage threads counted tests/collect-threads.sh build
   stage cpu counted tests/collect-cpu.sh build
+  stage locks counted tests/collect-locks.sh build
 else
   cannot collect-e2e "needs make all"
   cannot collect "needs make all"
@@ -159,6 +162,7 @@ else
   cannot tree "needs make all"
   cannot threads "needs make all"
   cannot cpu "needs make all"
+  cannot locks "needs make all"
 fi
 
 echo "==== summary"

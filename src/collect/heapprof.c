@@ -170,13 +170,7 @@ void np_heap_write_text(np_buf *out)
         np_pbuild_frames_text(b, r->pcs, r->n_pcs, false, out);
         np_buf_putc(out, '\n');
     }
-    /* The memory map lets pprof symbolize the addresses from the binaries on this machine. */
-    np_buf_puts(out, "\nMAPPED_LIBRARIES:\n");
-    np_buf maps = {0};
-    np_err err;
-    if (np_read_file("/proc/self/maps", &maps, &err) == 0)
-        np_buf_add(out, maps.data, maps.len);
-    np_buf_free(&maps);
+    np_pbuild_maps_text(out, "MAPPED_LIBRARIES:");
     np_pbuild_free(b);
     free(tr);
     np_heap_snap_free(&s);

@@ -159,7 +159,8 @@ static np_profile *build(np_ctab *t, bool block)
 }
 
 /* Go's text: a header, then "cycles count @ pcs" and the frames of each record, unscaled (the
- * reader scales by the sampling period). */
+ * reader scales by the sampling period); then, as the heap's text, the memory map, which pprof's
+ * reader of this format also takes, so that a saved file symbolizes without the server. */
 static void text(np_ctab *t, bool block, np_buf *out)
 {
     snap s = take(t, block);
@@ -180,6 +181,7 @@ static void text(np_ctab *t, bool block, np_buf *out)
         np_pbuild_frames_text(b, st->pcs, st->n_pcs, false, out);
         np_buf_putc(out, '\n');
     }
+    np_pbuild_maps_text(out, "--- Memory map: ---");
     np_pbuild_free(b);
     free(s.recs);
 }

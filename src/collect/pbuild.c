@@ -410,3 +410,13 @@ void np_pbuild_frames_go(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_ex
 {
     each_frame(b, pcs, n, leaf_exact, put_go, out);
 }
+
+void np_pbuild_maps_text(np_buf *out, const char *sentinel)
+{
+    np_buf_printf(out, "\n%s\n", sentinel);
+    np_buf maps = {0};
+    np_err err;
+    if (np_read_file("/proc/self/maps", &maps, &err) == 0)
+        np_buf_add(out, maps.data, maps.len);
+    np_buf_free(&maps);
+}
