@@ -162,13 +162,9 @@ void np_heap_write_text(np_buf *out)
         np_pbuild_symbolize(b);
     for (size_t i = 0; tr && b && i < s.n; i++) {
         const np_heap_rec *r = tr[i].r;
-        np_buf_printf(out, "%" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "] @", tr[i].inuse_count,
+        np_buf_printf(out, "%" PRId64 ": %" PRId64 " [%" PRId64 ": %" PRId64 "]", tr[i].inuse_count,
                       tr[i].inuse_bytes, tr[i].alloc_count, tr[i].alloc_bytes);
-        for (int k = 0; k < r->n_pcs; k++)
-            np_buf_printf(out, " %#" PRIxPTR, r->pcs[k]);
-        np_buf_putc(out, '\n');
-        np_pbuild_frames_text(b, r->pcs, r->n_pcs, false, out);
-        np_buf_putc(out, '\n');
+        np_pbuild_record_text(b, r->pcs, r->n_pcs, false, out);
     }
     np_pbuild_maps_text(out, "MAPPED_LIBRARIES:");
     np_pbuild_free(b);

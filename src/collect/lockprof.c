@@ -174,12 +174,8 @@ static void text(np_ctab *t, bool block, np_buf *out)
         np_pbuild_symbolize(b);
     for (size_t i = 0; b && i < s.n; i++) {
         const np_stack *st = s.recs[i].st;
-        np_buf_printf(out, "%" PRId64 " %" PRId64 " @", s.recs[i].v[1], s.recs[i].v[0]);
-        for (int k = 0; k < st->n_pcs; k++)
-            np_buf_printf(out, " %#" PRIxPTR, st->pcs[k]);
-        np_buf_putc(out, '\n');
-        np_pbuild_frames_text(b, st->pcs, st->n_pcs, false, out);
-        np_buf_putc(out, '\n');
+        np_buf_printf(out, "%" PRId64 " %" PRId64, s.recs[i].v[1], s.recs[i].v[0]);
+        np_pbuild_record_text(b, st->pcs, st->n_pcs, false, out);
     }
     np_pbuild_maps_text(out, "--- Memory map: ---");
     np_pbuild_free(b);

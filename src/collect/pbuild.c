@@ -411,6 +411,16 @@ void np_pbuild_frames_go(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_ex
     each_frame(b, pcs, n, leaf_exact, put_go, out);
 }
 
+void np_pbuild_record_text(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_exact, np_buf *out)
+{
+    np_buf_puts(out, " @");
+    for (int k = 0; k < n; k++)
+        np_buf_printf(out, " %#" PRIxPTR, pcs[k]);
+    np_buf_putc(out, '\n');
+    np_pbuild_frames_text(b, pcs, n, leaf_exact, out);
+    np_buf_putc(out, '\n');
+}
+
 void np_pbuild_maps_text(np_buf *out, const char *sentinel)
 {
     np_buf_printf(out, "\n%s\n", sentinel);

@@ -38,6 +38,10 @@ void np_pbuild_frames_text(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_
 /* The same stack in the layout of Go's goroutine?debug=2 ("func(...)\n\tfile:line +0xoff"). */
 void np_pbuild_frames_go(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_exact, np_buf *out);
 
+/* The rest of a legacy text record whose values the caller printed: " @ 0x... 0x...", a newline,
+ * the "#" frame lines and an empty line. */
+void np_pbuild_record_text(np_pbuild *b, const uintptr_t *pcs, int n, bool leaf_exact, np_buf *out);
+
 /* The closing section of a legacy text: the process's memory map after the line sentinel (the
  * heap's "MAPPED_LIBRARIES:"; "--- Memory map: ---" where a record may not start with a letter),
  * with which pprof symbolizes the addresses from the binaries on this machine. */
