@@ -103,8 +103,8 @@ fi
 
 section "rwlocks and condition variables"
 if serve rc "${on[@]}" -- "$lockcheck" rwcond 60 && wait_for 600 grep -q done "$tmp/rc.out"; then
-  go tool pprof -top "http://$addr/debug/pprof/block" >"$tmp/rc.block" 2>&1
-  go tool pprof -top "http://$addr/debug/pprof/mutex" >"$tmp/rc.mutex" 2>&1
+  go tool pprof -top -nodefraction=0 -nodecount=100 "http://$addr/debug/pprof/block" >"$tmp/rc.block" 2>&1
+  go tool pprof -top -nodefraction=0 -nodecount=100 "http://$addr/debug/pprof/mutex" >"$tmp/rc.mutex" 2>&1
   for f in cond_wait_site rw_reader_site rw_writer_site; do
     check "block: $f recorded" grep -q " $f\$" "$tmp/rc.block"
   done
