@@ -6,11 +6,21 @@ then all of the next (as hyperfine does) lets that drift pass for a difference b
 Here every round runs each command once, in an order that rotates from round to round, and
 each configuration is summarized by its median over the rounds.
 
-usage: interleave.py [--rounds N] [--slow-rounds M] [--base NAME] NAME=COMMAND ...
+usage: interleave.py [--rounds N] [--slow-rounds M] [--base NAME] [--json FILE] NAME=COMMAND ...
+       interleave.py --target KIND:LABEL=FILE ...
 A NAME starting with "slow:" is run only in the first M rounds (for profilers that take
 minutes). COMMAND is split like a shell line (no shell features). Prints a Markdown table:
 median and fastest wall time and the median's ratio to --base (default: the first NAME),
-then, when present, each profiler's cost over the allocator it runs on."""
+then, when present, each profiler's cost over the allocator it runs on. --json also writes
+every time, in round order, to FILE: {"base": NAME, "times": {NAME: [seconds, ...]}}.
+
+--target reads such files (anything that writes that form will do; lower is better) and
+prints how they stand against the collector's overhead target (docs/PERFORMANCE.md):
+  server:LABEL=FILE  server-like work: "nprof" over the base must be at most +1%;
+  churn:LABEL=FILE   pure allocator churn: nprof's cost over "glibc" must be at most a third
+                     of "jemalloc-prof"'s cost over "jemalloc", measured in the same run.
+It prints figures and a verdict for each; it does not fail on them."""
+import json
 import shlex
 import statistics
 import subprocess
@@ -19,9 +29,11 @@ import time
 
 
 def main(argv):
-    rounds, slow_rounds, base = 15, 3, None
+    rounds, slow_rounds, base, json_out = 15, 3, None, None
     cmds = []
     args = list(argv)
+    if args and args[0] == "--target":
+        return target(args[1:])
     while args:
         a = args.pop(0)
         if a == "--rounds":
@@ -30,6 +42,8 @@ def main(argv):
             slow_rounds = int(args.pop(0))
         elif a == "--base":
             base = args.pop(0)
+        elif a == "--json":
+            json_out = args.pop(0)
         elif "=" in a:
             name, cmd = a.split("=", 1)
             slow = name.startswith("slow:")
@@ -51,6 +65,10 @@ def main(argv):
             if res.returncode != 0:
                 sys.exit(f"interleave: {name} exited {res.returncode}: {' '.join(cmd)}")
             times[name].append(dt)
+    if json_out:
+        with open(json_out, "w") as f:
+            json.dump({"base": base, "times": times}, f, indent=1)
+            f.write("\n")
     med = {n: statistics.median(v) for n, v in times.items()}
     print("| allocator / profiler | runs | median wall time | fastest | vs %s |" % base)
     print("|---|---|---|---|---|")
@@ -64,6 +82,72 @@ def main(argv):
             costs.append(f"{prof} {100 * (med[prof] / med[alloc] - 1):+.1f}% (over {alloc})")
     if costs:
         print("\nCost of each profiler over the allocator it runs on (medians): " + ", ".join(costs) + ".")
+
+
+SERVER_LIMIT = 0.01     # server-like work: nprof at most +1% over the same program without it
+CHURN_LIMIT = 1 / 3     # churn: nprof's cost at most a third of jemalloc's profiler's cost
+
+
+def spread(num, den):
+    """The quartiles of the per-round ratios num[i]/den[i] (the commands of one round ran
+    side by side): how far a single round strays, to set beside the ratio of the medians."""
+    r = sorted(a / b for a, b in zip(num, den))
+    if len(r) < 4:
+        return f"{len(r)} round{'s' * (len(r) != 1)}, too few for quartiles"
+    q = statistics.quantiles(r, n=4)
+    return f"middle half of the {len(r)} rounds' ratios {q[0]:.3f}-{q[2]:.3f}"
+
+
+def target(specs):
+    """Prints the overhead target's summary for the files named by KIND:LABEL=FILE."""
+    server, churn = [], []
+    for spec in specs:
+        kind, sep, rest = spec.partition(":")
+        label, sep2, path = rest.partition("=")
+        if not (sep and sep2 and kind in ("server", "churn")):
+            sys.exit(__doc__)
+        with open(path) as f:
+            d = json.load(f)
+        (server if kind == "server" else churn).append((label, d["base"], d["times"]))
+    print("## Target")
+    print()
+    if server:
+        print(f"Server-like work: nprof at the default rate at most +{100 * SERVER_LIMIT:.0f}% "
+              "over the same program without it (ratio of medians; lower is better).")
+        print()
+        print("| workload | base | base median | nprof median | nprof / base | verdict | noise |")
+        print("|---|---|---|---|---|---|---|")
+        for label, base, t in server:
+            b, n = statistics.median(t[base]), statistics.median(t["nprof"])
+            ok = n / b <= 1 + SERVER_LIMIT
+            print(f"| {label} | {base} | {b:.3f} s | {n:.3f} s | {n / b:.3f} ({100 * (n / b - 1):+.1f}%) | "
+                  f"{'within target' if ok else 'over target'} | {spread(t['nprof'], t[base])} |")
+        print()
+    if churn:
+        print("Pure allocator churn: nprof's cost over glibc at most one third of jemalloc's "
+              "profiler's cost over plain jemalloc (prof:true,lg_prof_sample:19), the same run.")
+        print()
+        print("| workload | nprof / glibc | nprof cost | jemalloc-prof / jemalloc | jemalloc-prof cost "
+              "| quotient of costs | verdict |")
+        print("|---|---|---|---|---|---|---|")
+        for label, _, t in churn:
+            m = {k: statistics.median(t[k]) for k in ("glibc", "nprof", "jemalloc", "jemalloc-prof")}
+            rn, rj = m["nprof"] / m["glibc"], m["jemalloc-prof"] / m["jemalloc"]
+            cn, cj = rn - 1, rj - 1
+            if cj <= 0:
+                q, verdict = "-", "undecided: jemalloc-prof measured no cost"
+            else:
+                q = f"{cn / cj:.2f}"
+                verdict = "within target" if cn <= cj * CHURN_LIMIT else "over target"
+            print(f"| {label} | {rn:.3f} | {100 * cn:+.1f}% | {rj:.3f} | {100 * cj:+.1f}% | {q} "
+                  f"(limit {CHURN_LIMIT:.2f}) | {verdict} |")
+        print()
+        for label, _, t in churn:
+            print(f"Noise ({label}): nprof / glibc {spread(t['nprof'], t['glibc'])}; jemalloc-prof / "
+                  f"jemalloc {spread(t['jemalloc-prof'], t['jemalloc'])}.")
+        print()
+    print("Medians of interleaved rounds on a shared machine move by a point or two between runs; "
+          "a verdict closer to its limit than the noise column is not settled by one run.")
 
 
 if __name__ == "__main__":
