@@ -19,7 +19,9 @@ prints how they stand against the collector's overhead target (docs/PERFORMANCE.
   server:LABEL=FILE  server-like work: "nprof" over the base must be at most +1%;
   churn:LABEL=FILE   pure allocator churn: nprof's cost over "glibc" must be at most a third
                      of "jemalloc-prof"'s cost over "jemalloc", measured in the same run.
-It prints figures and a verdict for each; it does not fail on them."""
+It prints figures and a verdict for each, with how many rounds agree with it (a round's own
+ratios meet the limit as the medians do, or miss it as they do): with fewer than three rounds
+in four, the verdict is marked "not settled by this run". It does not fail on any of them."""
 import json
 import shlex
 import statistics
@@ -98,6 +100,16 @@ def spread(num, den):
     return f"middle half of the {len(r)} rounds' ratios {q[0]:.3f}-{q[2]:.3f}"
 
 
+def verdict(ok, agree):
+    """The words for a verdict (ok: the medians meet the limit) that agree[i] of the rounds
+    share: with fewer than three rounds in four behind it, one run does not settle it."""
+    n, k = len(agree), sum(1 for a in agree if a == ok)
+    words = "within target" if ok else "over target"
+    if 4 * k < 3 * n:
+        words += ", not settled by this run"
+    return f"{words} | {k} of {n}"
+
+
 def target(specs):
     """Prints the overhead target's summary for the files named by KIND:LABEL=FILE."""
     server, churn = [], []
@@ -115,39 +127,46 @@ def target(specs):
         print(f"Server-like work: nprof at the default rate at most +{100 * SERVER_LIMIT:.0f}% "
               "over the same program without it (ratio of medians; lower is better).")
         print()
-        print("| workload | base | base median | nprof median | nprof / base | verdict | noise |")
-        print("|---|---|---|---|---|---|---|")
+        print("| workload | base | base median | nprof median | nprof / base | verdict | rounds that agree "
+              "| noise |")
+        print("|---|---|---|---|---|---|---|---|")
         for label, base, t in server:
             b, n = statistics.median(t[base]), statistics.median(t["nprof"])
             ok = n / b <= 1 + SERVER_LIMIT
+            agree = [x / y <= 1 + SERVER_LIMIT for x, y in zip(t["nprof"], t[base])]
             print(f"| {label} | {base} | {b:.3f} s | {n:.3f} s | {n / b:.3f} ({100 * (n / b - 1):+.1f}%) | "
-                  f"{'within target' if ok else 'over target'} | {spread(t['nprof'], t[base])} |")
+                  f"{verdict(ok, agree)} | {spread(t['nprof'], t[base])} |")
         print()
     if churn:
         print("Pure allocator churn: nprof's cost over glibc at most one third of jemalloc's "
               "profiler's cost over plain jemalloc (prof:true,lg_prof_sample:19), the same run.")
         print()
         print("| workload | nprof / glibc | nprof cost | jemalloc-prof / jemalloc | jemalloc-prof cost "
-              "| quotient of costs | verdict |")
-        print("|---|---|---|---|---|---|---|")
+              "| quotient of costs | verdict | rounds that agree |")
+        print("|---|---|---|---|---|---|---|---|")
         for label, _, t in churn:
             m = {k: statistics.median(t[k]) for k in ("glibc", "nprof", "jemalloc", "jemalloc-prof")}
             rn, rj = m["nprof"] / m["glibc"], m["jemalloc-prof"] / m["jemalloc"]
             cn, cj = rn - 1, rj - 1
+            # Per round: nprof's cost against a third of jemalloc-prof's in the same round.
+            agree = [n / g - 1 <= (jp / j - 1) * CHURN_LIMIT
+                     for g, n, j, jp in zip(t["glibc"], t["nprof"], t["jemalloc"], t["jemalloc-prof"])]
             if cj <= 0:
-                q, verdict = "-", "undecided: jemalloc-prof measured no cost"
+                q, words = "-", "undecided: jemalloc-prof measured no cost | -"
             else:
                 q = f"{cn / cj:.2f}"
-                verdict = "within target" if cn <= cj * CHURN_LIMIT else "over target"
+                words = verdict(cn <= cj * CHURN_LIMIT, agree)
             print(f"| {label} | {rn:.3f} | {100 * cn:+.1f}% | {rj:.3f} | {100 * cj:+.1f}% | {q} "
-                  f"(limit {CHURN_LIMIT:.2f}) | {verdict} |")
+                  f"(limit {CHURN_LIMIT:.2f}) | {words} |")
         print()
         for label, _, t in churn:
             print(f"Noise ({label}): nprof / glibc {spread(t['nprof'], t['glibc'])}; jemalloc-prof / "
                   f"jemalloc {spread(t['jemalloc-prof'], t['jemalloc'])}.")
         print()
-    print("Medians of interleaved rounds on a shared machine move by a point or two between runs; "
-          "a verdict closer to its limit than the noise column is not settled by one run.")
+    print("Rounds that agree: the rounds whose own ratios (the commands of a round run side by side) "
+          "meet the limit as the medians do, or miss it as they do; with fewer than three in four, "
+          "the run does not settle the verdict. Medians of interleaved rounds on a shared machine "
+          "move by a point or two between runs.")
 
 
 if __name__ == "__main__":
