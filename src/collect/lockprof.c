@@ -98,15 +98,15 @@ void np_lockprof_block_add(const uintptr_t *pcs, int n, const int64_t v[2])
     np_leave();
 }
 
-void np_lockprof_mutex_event(const np_origin *o, int64_t d)
+void np_lockprof_mutex_event(const np_origin *o, int64_t d, int64_t waits)
 {
     int f = np_lockprof_fraction();
-    if (f <= 0 || d <= 0 || next_random() % (uint64_t)f != 0)
+    if (f <= 0 || (d <= 0 && waits <= 0) || next_random() % (uint64_t)f != 0)
         return;
     np_enter();
     uintptr_t pcs[NP_MAX_FRAMES];
     int n = np_lockprof_stack(o, pcs);
-    add(&mutex_tab, pcs, n, (const int64_t[2]){1, d});
+    add(&mutex_tab, pcs, n, (const int64_t[2]){waits, d});
     np_leave();
 }
 

@@ -25,9 +25,11 @@ int np_lockprof_stack(const np_origin *o, uintptr_t *pcs);
  * in thousandths (a short wait kept stands for rate/d of them) and delay. */
 bool np_lockprof_block_keep(int64_t d, int64_t v[2]);
 void np_lockprof_block_add(const uintptr_t *pcs, int n, const int64_t v[2]);
-/* The code at o released a lock whose waiters waited d nanoseconds in all: one event of the
- * mutex profile, kept one time in `fraction`. */
-void np_lockprof_mutex_event(const np_origin *o, int64_t d);
+/* The code at o released a lock whose waiters waited d nanoseconds in all, and was the first
+ * release that `waits` of them saw (the contentions it is charged with, one per waiter, as
+ * Go's runtime counts one event per waiter it wakes): one event of the mutex profile, kept one
+ * time in `fraction`. */
+void np_lockprof_mutex_event(const np_origin *o, int64_t d, int64_t waits);
 
 /* Entries of the table of kinds (kinds.h). */
 size_t np_lockprof_mutex_count(void);

@@ -194,11 +194,11 @@ static __attribute__((noinline)) void wait_end(waiter *w, int rc)
 }
 
 /* The unlocker's side: d is what lockwait charged it with, when it released the lock. */
-static __attribute__((noinline)) void charge(int64_t d, ORIGIN_PARAMS)
+static __attribute__((noinline)) void charge(int64_t d, int64_t waits, ORIGIN_PARAMS)
 {
     int saved = errno;
     np_origin o = {pc, sp, bp};
-    np_lockprof_mutex_event(&o, d);
+    np_lockprof_mutex_event(&o, d, waits);
     errno = saved;
 }
 
@@ -239,10 +239,10 @@ TWIN_LOCK(twin_clockwrlock, rwlock, RW_TRYWRLOCK, RW_CLOCKWRLOCK, P2, A2)
     {                                                                                              \
         if (np_ts.busy)                                                                            \
             return ((int (*)(type *))REAL(i))(l);                                                  \
-        int64_t d = np_lockwait_charge(l);                                                         \
+        int64_t waits, d = np_lockwait_charge(l, &waits);                                          \
         int rc = ((int (*)(type *))REAL(i))(l);                                                    \
-        if (d > 0 && rc == 0)                                                                      \
-            charge(d, ORIGIN);                                                                     \
+        if ((d > 0 || waits > 0) && rc == 0)                                                       \
+            charge(d, waits, ORIGIN);                                                              \
         return rc;                                                                                 \
     }
 
@@ -256,19 +256,19 @@ TWIN_UNLOCK(twin_rwlock_unlock, rwlock, RW_UNLOCK)
     {                                                                                              \
         if (np_ts.busy)                                                                            \
             return ((int (*)(cond *, mutex * params)) REAL(i))(cv, m args);                        \
-        int64_t d = mutex_on() ? np_lockwait_charge(m) : 0;                                        \
+        int64_t waits = 0, d = mutex_on() ? np_lockwait_charge(m, &waits) : 0;                     \
         int64_t t0 = np_lockwait_now();                                                            \
         int rc = ((int (*)(cond *, mutex * params)) REAL(i))(cv, m args);                          \
-        cond_waited(d, np_lockwait_now() - t0, rc, ORIGIN);                                        \
+        cond_waited(d, waits, np_lockwait_now() - t0, rc, ORIGIN);                                 \
         return rc;                                                                                 \
     }
 
-static __attribute__((noinline)) void cond_waited(int64_t charged, int64_t d, int rc, ORIGIN_PARAMS)
+static __attribute__((noinline)) void cond_waited(int64_t charged, int64_t waits, int64_t d, int rc, ORIGIN_PARAMS)
 {
     int saved = errno;
     np_origin o = {pc, sp, bp};
-    if (charged > 0)
-        np_lockprof_mutex_event(&o, charged);
+    if (charged > 0 || waits > 0)
+        np_lockprof_mutex_event(&o, charged, waits);
     int64_t v[2];
     if ((rc == 0 || rc == ETIMEDOUT) && np_lockprof_block_keep(d, v)) {
         uintptr_t pcs[NP_MAX_FRAMES];

@@ -26,6 +26,8 @@ typedef struct slot {
                       waiters * time cannot overflow */
     int64_t sum;   /* sum of the waiters' marks */
     int64_t reset; /* the last charge */
+    uint64_t epoch; /* charges since the slot was taken */
+    int64_t fresh;  /* waiters that came since the last charge: not yet counted */
 } __attribute__((aligned(64))) slot;
 
 static slot slots[SLOTS];
@@ -51,6 +53,8 @@ static bool claim(slot *s, uintptr_t lock, int64_t now)
     s->base = now;
     s->sum = 0;
     s->reset = 0;
+    s->epoch = 0;
+    s->fresh = 0;
     return true;
 }
 
@@ -66,7 +70,9 @@ void np_lockwait_enter(const void *lock, np_lockwait *w)
         if (claim(s, (uintptr_t)lock, now)) {
             w->slot = k;
             w->start = now - s->base;
+            w->epoch = s->epoch;
             s->sum += w->start;
+            s->fresh++;
             atomic_fetch_add_explicit(&s->waiters, 1, memory_order_relaxed);
             np_spin_unlock(&s->lock);
             return;
@@ -84,15 +90,18 @@ void np_lockwait_leave(const np_lockwait *w)
     slot *s = &slots[w->slot];
     np_spin_lock(&s->lock);
     s->sum -= w->start > s->reset ? w->start : s->reset;
+    if (w->epoch == s->epoch) /* no release came during the wait (it timed out, or failed) */
+        s->fresh--;
     if (atomic_fetch_sub_explicit(&s->waiters, 1, memory_order_relaxed) == 1)
         s->sum = 0;
     np_spin_unlock(&s->lock);
 }
 
-int64_t np_lockwait_charge(const void *lock)
+int64_t np_lockwait_charge(const void *lock, int64_t *waits)
 {
     size_t h = home(lock);
     int64_t d = 0;
+    *waits = 0;
     for (int i = 0; i < PROBE; i++) {
         slot *s = &slots[(h + (size_t)i) & (SLOTS - 1)];
         if (atomic_load_explicit(&s->addr, memory_order_relaxed) != (uintptr_t)lock ||
@@ -105,6 +114,9 @@ int64_t np_lockwait_charge(const void *lock)
             d += n * now - s->sum;
             s->sum = n * now;
             s->reset = now;
+            *waits += s->fresh;
+            s->fresh = 0;
+            s->epoch++;
         }
         np_spin_unlock(&s->lock);
     }

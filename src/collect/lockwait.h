@@ -11,6 +11,7 @@
 typedef struct np_lockwait {
     int slot;
     int64_t start;
+    uint64_t epoch; /* the slot's releases before this wait began */
 } np_lockwait;
 
 /* Monotonic nanoseconds (the vDSO's clock: no system call). */
@@ -20,8 +21,10 @@ void np_lockwait_enter(const void *lock, np_lockwait *w);
 /* It stopped waiting (it holds the lock, or gave up). */
 void np_lockwait_leave(const np_lockwait *w);
 /* Called by the holder as it releases lock: the nanoseconds its waiters spent waiting since the
- * lock was last released (0 when nobody waits: one look at the table, no lock taken). */
-int64_t np_lockwait_charge(const void *lock);
+ * lock was last released (0 when nobody waits: one look at the table, no lock taken), and in
+ * *waits the waiters it is the first to release the lock on: each wait counts as one contention,
+ * charged to the first release it sees, however often it is woken and loses the lock again. */
+int64_t np_lockwait_charge(const void *lock, int64_t *waits);
 /* In a forked child: nobody waits (only the forking thread lives) and no slot is locked. */
 void np_lockwait_child_reset(void);
 
