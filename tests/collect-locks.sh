@@ -4,7 +4,8 @@
 # measures itself; rwlocks and condition variables are recorded; results that are not plain
 # success (EOWNERDEAD, ETIMEDOUT, EDEADLK, EPERM) and errno pass through unchanged; both
 # profiles are off by default; go tool pprof and nprof read debug=0 and debug=1 of both, and
-# ?seconds=N deltas; fork while locks are contended and profiled. Ends "N passed, M failed".
+# ?seconds=N deltas; the mutex profile counts one contention per wait, as many as the block
+# profile's; fork while locks are contended and profiled. Ends "N passed, M failed".
 source "$(dirname "${BASH_SOURCE[0]}")/collect-common.sh" "${1:-}"
 use_private_copies
 example=$build/examples/lock-contention
@@ -77,7 +78,12 @@ if serve lc "${on[@]}" -- "$example" 4 1500 60 && wait_for 600 grep -q waited_ns
     check "$kind debug=1: nprof reads it, the same total as go tool pprof" \
       bash -c "[ -n \"\$(grep '^Showing nodes' '$tmp/$kind.1.nprof')\" ] &&
                [ \"\$(grep '^Showing nodes' '$tmp/$kind.1.nprof')\" = \"\$(grep '^Showing nodes' '$tmp/$kind.txt.top')\" ]"
+    eval "${kind}_count=\$count"
   done
+  # Go counts one mutex event per waiter it wakes, as many as the block profile's waits: one
+  # contention per wait, however often the waiter was woken and beaten to the lock again.
+  check "mutex contentions ($mutex_count) one per wait: within 5% of the block profile's ($block_count)" \
+    within "$mutex_count" "$block_count" 5
   check "mutex debug=1 header as Go's" bash -c "head -n 3 '$tmp/mutex.txt' | tr '\n' '|' | grep -qx -- '--- mutex:|cycles/second=1000000000|sampling period=1|'"
   check "block debug=1 header as Go's" bash -c "head -n 2 '$tmp/block.txt' | tr '\n' '|' | grep -qx -- '--- contention:|cycles/second=1000000000|'"
   check "index page lists and counts mutex and block" \
