@@ -107,6 +107,8 @@ static void write_threads(const np_tsnap *s, np_buf *out)
         header(t, out);
         if (t->blocks_signal)
             np_buf_puts(out, "(no stack: running with the dump's signal blocked)\n");
+        else if (t->closed)
+            np_buf_puts(out, "(no stack: the process is not dumpable, so /proc closes its threads' syscall files)\n");
         else if (t->n_pcs == 0)
             np_buf_puts(out, "(no stack: it did not hold still)\n");
         else if (b)

@@ -4,6 +4,7 @@
 #include "collect/tsnap.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -185,8 +186,13 @@ static capture_result capture(const snapctx *c, np_tthread *t)
     for (int i = 0; i < TRIES + RUNNING_RECHECKS; i++) {
         char before[256];
         uint64_t ran = run_time(t->tid);
-        if (!read_task(t->tid, "syscall", before, sizeof before))
-            return GONE;
+        if (!read_task(t->tid, "syscall", before, sizeof before)) {
+            /* A process that changed its user (a worker that became nobody) is not dumpable:
+             * its threads' syscall files are the superuser's. Such a thread is listed without
+             * its stack rather than signalled, which could interrupt its system call. */
+            t->closed = errno == EACCES;
+            return t->closed ? DONE : GONE;
+        }
         if (strncmp(before, "running", 7) != 0) {
             running = 0;
             if (from_syscall_file(c, t, before, ran))
