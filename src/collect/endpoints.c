@@ -330,8 +330,13 @@ static void serve_cpu(const np_http_request *req, np_http_response *resp, bool a
     }
     np_profile *p = np_cpu_end();
     np_err err;
+    int64_t wall = p ? p->duration_nanos : 0;
     if (f && p)
         p = np_fanout_finish(f, p, &err);
+    /* The processes were profiled side by side: the tree's profile lasted as long as each
+     * one's, where merging adds their durations up. */
+    if (f && p)
+        p->duration_nanos = wall;
     if (!p)
         serve_error(resp, 500, f ? err.msg : "out of memory");
     else if (!np_http_client_gone(resp))
