@@ -28,6 +28,8 @@
 #             1,000 threads, no EINTR during a loop of dumps; about 30 seconds)
 #   locks     tests/collect-locks.sh build (the mutex and block profiles: lock-contention
 #             against its own waiting time, rwlocks, condvars, results passed through)
+#   fleet     tests/collect-fleet.sh build (every kind over a forked tree with ?pid=N and
+#             ?pid=all; busy-service scraped as Parca and Alloy do; about 30 seconds)
 # A stage that cannot run, or that fails without printing its count, counts
 # as one failure. The last line is exactly "P passed, F failed", the sums;
 # the exit status is non-zero if anything failed.
@@ -155,6 +157,7 @@ if [ $built = 1 ]; then
   stage threads counted tests/collect-threads.sh build
   stage cpu counted tests/collect-cpu.sh build
   stage locks counted tests/collect-locks.sh build
+  stage fleet counted tests/collect-fleet.sh build
 else
   cannot collect-e2e "needs make all"
   cannot collect "needs make all"
@@ -163,6 +166,7 @@ else
   cannot threads "needs make all"
   cannot cpu "needs make all"
   cannot locks "needs make all"
+  cannot fleet "needs make all"
 fi
 
 echo "==== summary"

@@ -2,7 +2,11 @@
  * forks N workers; worker i (from 0) runs as nobody when started as root (as nginx's workers
  * do), allocates (i + 1) * 8 MiB from worker_alloc, writes DIR/worker.PID and waits. A worker
  * exits when DIR/stop.PID appears, the master (and then every worker) when DIR/stop does; each
- * waits at most 60 s. The master writes DIR/ready once every worker has written its file. */
+ * waits at most 60 s. The master writes DIR/ready once every worker has written its file.
+ * prefork DIR N busy -- each worker also starts 2 threads (worker_spawn) that take turns on one
+ * mutex (worker_contend) and burn CPU while holding it (worker_burn), for the other profiles;
+ * such workers keep the user they were started as, so that their threads' stacks can be read. */
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -42,6 +46,43 @@ __attribute__((noinline)) static void *worker_alloc(size_t n)
     return p;
 }
 
+static pthread_mutex_t busy_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile unsigned long burnt;
+
+__attribute__((noinline)) static void worker_burn(double sec)
+{
+    double end = now_sec() + sec;
+    while (now_sec() < end)
+        burnt++;
+}
+
+__attribute__((noinline)) static void worker_contend(void)
+{
+    pthread_mutex_lock(&busy_lock);
+    worker_burn(0.0002);
+    pthread_mutex_unlock(&busy_lock);
+}
+
+static void *busy_thread(void *arg)
+{
+    (void)arg;
+    for (double end = now_sec() + 60; now_sec() < end;) {
+        worker_contend();
+        sleep_ms(0); /* a yield: the other thread gets its turn at the lock */
+    }
+    return NULL;
+}
+
+__attribute__((noinline)) static void worker_spawn(void)
+{
+    for (int k = 0; k < 2; k++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, busy_thread, NULL) != 0)
+            die("cannot start a thread");
+        pthread_detach(t);
+    }
+}
+
 static void drop_privileges(void)
 {
     struct passwd *pw = getuid() == 0 ? getpwnam("nobody") : NULL;
@@ -49,9 +90,12 @@ static void drop_privileges(void)
         die("cannot become nobody");
 }
 
-static void worker(int i)
+static void worker(int i, bool busy)
 {
-    drop_privileges();
+    if (busy)
+        worker_spawn();
+    else
+        drop_privileges();
     void *keep[64];
     for (int k = 0; k <= i && k < 64; k++)
         keep[k] = worker_alloc((size_t)8 << 20);
@@ -66,8 +110,9 @@ static void worker(int i)
 int main(int argc, char **argv)
 {
     if (argc < 3)
-        die("usage: prefork DIR N");
+        die("usage: prefork DIR N [busy]");
     dir = argv[1];
+    bool busy = argc > 3 && strcmp(argv[3], "busy") == 0;
     int n = atoi(argv[2]);
     void *mine = master_alloc((size_t)4 << 20);
     pid_t pids[64];
@@ -76,7 +121,7 @@ int main(int argc, char **argv)
         if (pids[i] < 0)
             die("fork failed");
         if (pids[i] == 0)
-            worker(i);
+            worker(i, busy);
     }
     double end = now_sec() + 60;
     for (int i = 0; i < n; i++)
