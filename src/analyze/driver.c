@@ -67,9 +67,10 @@ static void locate_binaries(np_profile *p, const np_sources *s)
         p->mapping[0].build_id = np_profile_str(p, s->buildid);
 }
 
-/* Fetches a list of sources; prints each failure as pprof does and merges the rest. */
+/* Fetches a list of sources; prints each failure as pprof does and merges the rest. The
+ * mappings of those fetched over HTTP are recorded in ms. */
 static int grab(char *const *srcs, size_t n, const np_sources *s, np_profile **out, size_t *count,
-                np_err *err)
+                np_map_sources *ms, np_err *err)
 {
     np_profile **ps = np_xcalloc(n + 1, sizeof *ps);
     np_fetch_opts fo = {s->seconds, s->timeout, false};
@@ -81,6 +82,11 @@ static int grab(char *const *srcs, size_t n, const np_sources *s, np_profile **o
             continue;
         }
         locate_binaries(ps[k], s);
+        char *url = NULL;
+        int timeout;
+        if (np_source_url(srcs[i], s->seconds, s->timeout, &url, &timeout))
+            np_map_sources_collect(ps[k], url, ms);
+        free(url);
         k++;
     }
     *count = k;
@@ -192,18 +198,24 @@ int np_fetch_profiles(const np_sources *s, np_profile **out, np_err *err)
     np_profile *p = NULL, *base = NULL;
     size_t nsrc = 0, nbase = 0;
     np_err e;
+    np_map_sources ms = {0};
     *out = NULL;
-    if (grab(s->sources, s->n_sources, s, &p, &nsrc, &e) < 0)
+    if (grab(s->sources, s->n_sources, s, &p, &nsrc, &ms, &e) < 0) {
+        np_map_sources_free(&ms);
         return np_fail(err, "problem fetching source profiles: %s", e.msg);
-    if (grab(s->bases, s->n_bases, s, &base, &nbase, &e) < 0) {
+    }
+    if (grab(s->bases, s->n_bases, s, &base, &nbase, &ms, &e) < 0) {
+        np_map_sources_free(&ms);
         np_profile_free(p);
         return np_fail(err, "problem fetching base profiles: %s,", e.msg);
     }
     if (nsrc == 0) {
+        np_map_sources_free(&ms);
         np_profile_free(base);
         return np_fail(err, "failed to fetch any source profiles");
     }
     if (nbase == 0 && s->n_bases > 0) {
+        np_map_sources_free(&ms);
         np_profile_free(p);
         return np_fail(err, "failed to fetch any base profiles");
     }
@@ -225,9 +237,13 @@ int np_fetch_profiles(const np_sources *s, np_profile **out, np_err *err)
         base = NULL;
         p = merged;
     }
-    np_symbolize(p, s->symbolize);
+    int sym = np_symbolize(p, s->symbolize, &ms, err);
+    np_map_sources_free(&ms);
+    if (sym < 0)
+        goto fail;
     if (np_filter_remove_uninteresting(p, err) < 0)
         goto fail;
+    np_map_sources_unsource(p);
     if (s->comment && s->comment[0])
         np_profile_add_comment(p, s->comment);
     if (any_remote(s->sources, s->n_sources) || any_remote(s->bases, s->n_bases))
@@ -237,6 +253,7 @@ int np_fetch_profiles(const np_sources *s, np_profile **out, np_err *err)
     *out = p;
     return 0;
 fail:
+    np_map_sources_free(&ms);
     np_profile_free(p);
     np_profile_free(base);
     return -1;

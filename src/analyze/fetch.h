@@ -29,6 +29,15 @@ int np_fetch_url(const char *url, int timeout_s, np_buf *body, np_err *err);
  * "Please wait... (30s)" to stderr. */
 void np_fetch_url_announce(const char *url, int seconds);
 
+/* POSTs data to url (as pprof's symbolizer does, with no time limit) into body. Errors are
+ * Go's client errors (`Post "URL": reason`) or "server response: 404 Not Found". */
+int np_post_url(const char *url, const char *data, size_t len, np_buf *body, np_err *err);
+
+/* The symbol service that answers for a profile fetched from source (pprof's symbolz()):
+ * "/debug/pprof/X" -> "/debug/pprof/symbol", other URLs -> "/symbolz", the query dropped.
+ * False (and *out NULL) when source is not a URL with a host; *out is malloc'd. */
+bool np_symbolz_url(const char *source, char **out);
+
 /* Loads one source (file or URL) and parses it. */
 int np_fetch_source(const char *source, const np_fetch_opts *o, np_profile **out, np_err *err);
 

@@ -16,6 +16,7 @@
 
 #include "analyze/curl_dl.h" /* after <curl/curl.h>: libcurl is loaded when first used */
 #include "core/gofmt.h"
+#include "analyze/pathutil.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Go's net/url, as far as adjustURL needs it. The printed URL is compared with go tool pprof's
@@ -809,12 +810,13 @@ static void url_for_error(const char *url, np_buf *out)
     np_buf_puts(out, url);
 }
 
-static int fail_get(np_err *err, const char *url, const char *why)
+/* verb is how Go names the method in client errors: "Get" or "Post". */
+static int fail_verb(np_err *err, const char *verb, const char *url, const char *why)
 {
     np_buf u = {0}, q = {0};
     url_for_error(url, &u);
     np_go_quote(&q, np_buf_cstr(&u));
-    np_fail(err, "Get %s: %s", np_buf_cstr(&q), why);
+    np_fail(err, "%s %s: %s", verb, np_buf_cstr(&q), why);
     np_buf_free(&u);
     np_buf_free(&q);
     return -1;
@@ -965,8 +967,12 @@ static bool set_proxy(CURL *h, const char *url, bool https)
     return p != NULL;
 }
 
-int np_fetch_url(const char *url, int timeout_s, np_buf *body, np_err *err)
+/* One request, following redirects: a GET, or a POST of post (NULL for a GET) that turns
+ * into a GET on a 301, 302 or 303 as Go's client does. limit_ns bounds the wait for response
+ * headers (<= 0: no bound). */
+static int transfer(const char *url, const np_buf *post, int64_t limit_ns, np_buf *body, np_err *err)
 {
+    const char *verb = post ? "Post" : "Get";
     char scheme[32];
     url_scheme(url, scheme, sizeof scheme);
     bool insecure = strcmp(scheme, "https+insecure") == 0;
@@ -982,7 +988,7 @@ int np_fetch_url(const char *url, int timeout_s, np_buf *body, np_err *err)
     if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
         char why[64];
         snprintf(why, sizeof why, "unsupported protocol scheme \"%s\"", scheme);
-        fail_get(err, np_buf_cstr(&cur), why);
+        fail_verb(err, verb, np_buf_cstr(&cur), why);
         np_buf_free(&cur);
         return -1;
     }
@@ -995,10 +1001,15 @@ int np_fetch_url(const char *url, int timeout_s, np_buf *body, np_err *err)
     }
 
     xfer x = {0};
-    x.limit_ns = ((int64_t)timeout_s + 5) * 1000000000;
+    x.limit_ns = limit_ns;
     char errbuf[CURL_ERROR_SIZE];
     /* Go sends no Accept header; curl would add one accepting anything. */
     struct curl_slist *hdrs = curl_slist_append(NULL, "Accept:");
+    if (post) {
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/octet-stream");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, post->data ? post->data : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)post->len);
+    }
 
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -1052,7 +1063,7 @@ int np_fetch_url(const char *url, int timeout_s, np_buf *body, np_err *err)
             np_buf why = {0};
             describe_error(h, cc, &x, np_buf_cstr(&cur), proxied, errbuf, &why);
             if (!x.headers_done)
-                fail_get(err, np_buf_cstr(&cur), np_buf_cstr(&why));
+                fail_verb(err, verb, np_buf_cstr(&cur), np_buf_cstr(&why));
             else if (x.status == 200)
                 /* Go reads the body in profile.Parse, whose errors come unwrapped. */
                 np_fail(err, "%s", np_buf_cstr(&why));
@@ -1066,8 +1077,8 @@ int np_fetch_url(const char *url, int timeout_s, np_buf *body, np_err *err)
         if (follow) {
             if (nreq + 1 >= MAX_REDIRECTS) {
                 /* Go names the Location it refused to follow. */
-                np_fail(err, "Get \"%s\": stopped after %d redirects", np_buf_cstr(&x.location),
-                        MAX_REDIRECTS);
+                np_fail(err, "%s \"%s\": stopped after %d redirects", verb,
+                        np_buf_cstr(&x.location), MAX_REDIRECTS);
                 break;
             }
             char *next = NULL;
@@ -1075,9 +1086,13 @@ int np_fetch_url(const char *url, int timeout_s, np_buf *body, np_err *err)
                 np_buf why = {0};
                 np_buf_puts(&why, "failed to parse Location header ");
                 np_go_quote(&why, np_buf_cstr(&x.location));
-                fail_get(err, np_buf_cstr(&cur), np_buf_cstr(&why));
+                fail_verb(err, verb, np_buf_cstr(&cur), np_buf_cstr(&why));
                 np_buf_free(&why);
                 break;
+            }
+            if (post && x.status <= 303) {
+                verb = "Get";
+                curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
             }
             np_buf nb = {0};
             np_buf_puts(&nb, next);
@@ -1087,7 +1102,7 @@ int np_fetch_url(const char *url, int timeout_s, np_buf *body, np_err *err)
             if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
                 char why[64];
                 snprintf(why, sizeof why, "unsupported protocol scheme \"%s\"", scheme);
-                fail_get(err, np_buf_cstr(&cur), why);
+                fail_verb(err, verb, np_buf_cstr(&cur), why);
                 break;
             }
             continue;
@@ -1121,4 +1136,56 @@ int np_fetch_url(const char *url, int timeout_s, np_buf *body, np_err *err)
     np_buf_free(&x.location);
     np_buf_free(&x.ctype);
     return rc;
+}
+
+int np_fetch_url(const char *url, int timeout_s, np_buf *body, np_err *err)
+{
+    return transfer(url, NULL, ((int64_t)timeout_s + 5) * 1000000000, body, err);
+}
+
+int np_post_url(const char *url, const char *data, size_t len, np_buf *body, np_err *err)
+{
+    np_buf post = {0};
+    np_buf_add(&post, data, len);
+    int rc = transfer(url, &post, 0, body, err);
+    np_buf_free(&post);
+    return rc;
+}
+
+bool np_symbolz_url(const char *source, char **out)
+{
+    *out = NULL;
+    go_url u;
+    if (!go_url_parse(source, strlen(source), &u) || !u.host.len) {
+        go_url_free(&u);
+        return false;
+    }
+    static const char *const gperftools[] = {"/pprof/heap", "/pprof/growth", "/pprof/profile",
+                                             "/pprof/pmuprofile", "/pprof/contention"};
+    const char *path = np_buf_cstr(&u.path);
+    bool pprof_path = strstr(path, "/debug/pprof/") != NULL;
+    for (size_t i = 0; i < sizeof gperftools / sizeof *gperftools && !pprof_path; i++) {
+        size_t n = strlen(gperftools[i]);
+        pprof_path = u.path.len >= n && memcmp(path + u.path.len - n, gperftools[i], n) == 0;
+    }
+    np_buf p = {0};
+    if (pprof_path) {
+        np_buf up = {0};
+        np_buf_printf(&up, "%s/../symbol", path);
+        np_path_clean(&p, np_buf_cstr(&up));
+        np_buf_free(&up);
+    } else {
+        np_buf_puts(&p, "/symbolz");
+    }
+    np_buf_free(&u.path);
+    u.path = p;
+    u.raw_path.len = 0;
+    u.query.len = 0;
+    u.force_query = false;
+    np_buf s = {0};
+    go_url_string(&u, &s);
+    go_url_free(&u);
+    *out = np_xstrdup(np_buf_cstr(&s));
+    np_buf_free(&s);
+    return true;
 }

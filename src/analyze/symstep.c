@@ -1,17 +1,18 @@
-/* Post-fetch symbolization as pprof does it: messages about mappings without binaries, and the
- * C++ name demangling and simplification that makes C++ reports readable. */
+/* Post-fetch symbolization as pprof does it: the -symbolize modes, local then remote naming
+ * (symstep_local.c, symstep_remote.c), the mapping sources remote naming needs, and the C++
+ * name demangling and simplification that makes C++ reports readable. */
 #include "analyze/symstep.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "core/demangle.h"
 #include "analyze/pathutil.h"
 
-static bool unsymbolizable(const np_mapping *m)
+/* pprof's Mapping.Unsymbolizable: [vdso], [vsyscall], linux-vdso, GPU buffers. */
+bool np_symstep_unsymbolizable(const np_mapping *m)
 {
     np_buf base = {0};
     np_path_base_buf(&base, m->file);
@@ -21,48 +22,53 @@ static bool unsymbolizable(const np_mapping *m)
     return r;
 }
 
-/* Reports mappings whose symbols would have to come from binaries that are not here. */
-static void check_mappings(const np_profile *p, bool force)
+void np_map_sources_collect(np_profile *p, const char *url, np_map_sources *ms)
 {
-    bool *used = np_xcalloc(p->n_mapping + 1, sizeof *used);
-    for (size_t i = 0; i < p->n_location; i++)
-        if (p->location[i].mapping != NP_NONE)
-            used[p->location[i].mapping] = true;
-    bool missing = false;
     for (size_t i = 0; i < p->n_mapping; i++) {
-        const np_mapping *m = &p->mapping[i];
-        if (!used[i] || (!force && (m->has_functions || m->has_filenames || m->has_line_numbers)))
-            continue;
-        if (!m->file[0]) {
-            if (i == 0)
-                fprintf(stderr, "Main binary filename not available.\n");
-            else
-                missing = true;
-            continue;
-        }
-        if (unsymbolizable(m))
-            continue;
-        struct stat st;
-        if (stat(m->file, &st) != 0) {
-            np_buf base = {0};
-            np_path_base_buf(&base, m->file);
-            fprintf(stderr, "Local symbolization failed for %s", base.data);
-            if (m->build_id[0])
-                fprintf(stderr, " (build ID %s)", m->build_id);
-            fprintf(stderr, ": open %s: no such file or directory\n", m->file);
-            np_buf_free(&base);
-            missing = true;
-        }
+        np_mapping *m = &p->mapping[i];
+        const char *key = m->build_id[0] ? m->build_id : m->file;
+        if (!key[0])
+            key = m->file = np_profile_str(p, url);
+        np_map_source *s = NP_PUSH(ms->v, ms->n, ms->cap);
+        s->key = np_xstrdup(key);
+        s->url = np_xstrdup(url);
+        s->start = m->start;
     }
-    if (missing)
-        fprintf(stderr, "Some binary filenames not available. Symbolization may be incomplete.\n"
-                        "Try setting PPROF_BINARY_PATH to the search path for local binaries.\n");
-    free(used);
 }
 
-void np_symbolize(np_profile *p, const char *mode)
+void np_map_sources_free(np_map_sources *ms)
 {
-    bool local = true, force = false;
+    for (size_t i = 0; i < ms->n; i++) {
+        free(ms->v[i].key);
+        free(ms->v[i].url);
+    }
+    free(ms->v);
+    memset(ms, 0, sizeof *ms);
+}
+
+/* Go's url.Parse(s).IsAbs(): a scheme of a letter then letters, digits, "+", "-" or ".",
+ * before the first ":" (a "/" first means a relative path). */
+static bool is_abs_url(const char *s)
+{
+    if (!((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z'))
+        return false;
+    for (s++; *s && *s != ':'; s++)
+        if (!((*s | 0x20) >= 'a' && (*s | 0x20) <= 'z') && !(*s >= '0' && *s <= '9') &&
+            *s != '+' && *s != '-' && *s != '.')
+            return false;
+    return *s == ':';
+}
+
+void np_map_sources_unsource(np_profile *p)
+{
+    for (size_t i = 0; i < p->n_mapping; i++)
+        if (!p->mapping[i].build_id[0] && is_abs_url(p->mapping[i].file))
+            p->mapping[i].file = "";
+}
+
+int np_symbolize(np_profile *p, const char *mode, const np_map_sources *ms, np_err *err)
+{
+    bool local = true, remote = true, force = false;
     const char *demangle = "";
     char *copy = np_xstrdup(mode ? mode : "");
     for (char *s = copy; *s; s++)
@@ -71,12 +77,12 @@ void np_symbolize(np_profile *p, const char *mode)
     for (char *o = strtok_r(copy, ":", &save); o; o = strtok_r(NULL, ":", &save)) {
         if (!strcmp(o, "none") || !strcmp(o, "no")) {
             free(copy);
-            return;
+            return 0;
         }
         if (!strcmp(o, "local") || !strcmp(o, "fastlocal"))
-            local = true;
+            local = true, remote = false;
         else if (!strcmp(o, "remote"))
-            local = false;
+            local = false, remote = true;
         else if (!strcmp(o, "force"))
             force = true;
         else if (!strncmp(o, "demangle=", 9) && (!strcmp(o + 9, "full") || !strcmp(o + 9, "none") ||
@@ -95,7 +101,10 @@ void np_symbolize(np_profile *p, const char *mode)
         *s = (char)(*s >= 'A' && *s <= 'Z' ? *s - 'A' + 'a' : *s);
     free(copy);
     if (local)
-        check_mappings(p, force);
+        np_symstep_local(p, force);
+    static const np_map_sources none;
+    if (remote && np_symstep_remote(p, force, ms ? ms : &none, err) < 0)
+        return -1;
     np_buf out = {0};
     for (size_t i = 0; i < p->n_function; i++) {
         np_function *f = &p->function[i];
@@ -110,4 +119,5 @@ void np_symbolize(np_profile *p, const char *mode)
             f->name = f->system_name;
     }
     np_buf_free(&out);
+    return 0;
 }

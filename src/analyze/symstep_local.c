@@ -1,0 +1,155 @@
+/* Local symbolization with the judgement of go tool pprof's own object reader: the binary a
+ * mapping names, its own DWARF only, one frame per address (the enclosing function, and the
+ * file and line the line table gives), and pprof's messages about missing binaries. */
+#include "analyze/symstep.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/gofmt.h"
+#include "core/hmap.h"
+#include "core/sym/symbolize.h"
+#include "analyze/pathutil.h"
+
+enum { MAX_FRAMES = 64 };
+
+/* A file name that is an http(s) URL with no build ID: a remote source, not a binary. */
+static bool http_source(const np_mapping *m)
+{
+    if (m->build_id[0])
+        return false;
+    const char *colon = strchr(m->file, ':');
+    if (!colon || colon == m->file)
+        return false;
+    for (const char *c = m->file; c < colon; c++) {
+        if (!((*c | 0x20) >= 'a' && (*c | 0x20) <= 'z') &&
+            (c == m->file || !((*c >= '0' && *c <= '9') || *c == '+' || *c == '-' || *c == '.')))
+            return false;
+    }
+    for (const char *c = m->file; c + 4 <= colon; c++)
+        if (strncasecmp(c, "http", 4) == 0)
+            return true;
+    return false;
+}
+
+/* Opens the binary as go tool pprof's reader would; on failure prints its message. */
+static np_elf *open_binary(const np_mapping *m)
+{
+    np_buf name = {0};
+    np_path_base_buf(&name, m->file);
+    if (m->build_id[0])
+        np_buf_printf(&name, " (build ID %s)", m->build_id);
+    np_elf *e = NULL;
+    np_err err;
+    int fd = open(m->file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        np_buf why = {0};
+        np_go_errno(&why, errno);
+        fprintf(stderr, "Local symbolization failed for %s: open %s: %s\n", np_buf_cstr(&name),
+                m->file, np_buf_cstr(&why));
+        np_buf_free(&why);
+    } else if (np_elf_open(m->file, &e, &err) < 0) {
+        fprintf(stderr, "Local symbolization failed for %s: open %s: unrecognized object file\n",
+                np_buf_cstr(&name), m->file);
+    }
+    if (fd >= 0)
+        close(fd);
+    np_buf_free(&name);
+    return e;
+}
+
+/* newMapping: the binaries of the mappings to symbolize, NULL where there is none. */
+static np_elf **open_mappings(np_profile *p, bool force)
+{
+    np_elf **bins = np_xcalloc(p->n_mapping + 1, sizeof *bins);
+    bool *used = np_xcalloc(p->n_mapping + 1, sizeof *used);
+    for (size_t i = 0; i < p->n_location; i++)
+        if (p->location[i].mapping != NP_NONE)
+            used[p->location[i].mapping] = true;
+    bool missing = false;
+    for (size_t i = 0; i < p->n_mapping; i++) {
+        const np_mapping *m = &p->mapping[i];
+        if (!used[i] || (!force && (m->has_functions || m->has_filenames || m->has_line_numbers)))
+            continue;
+        if (!m->file[0]) {
+            if (i == 0)
+                fprintf(stderr, "Main binary filename not available.\n");
+            else
+                missing = true;
+            continue;
+        }
+        if (np_symstep_unsymbolizable(m) || http_source(m))
+            continue;
+        if (!(bins[i] = open_binary(m)))
+            missing = true;
+    }
+    if (missing)
+        fprintf(stderr, "Some binary filenames not available. Symbolization may be incomplete.\n"
+                        "Try setting PPROF_BINARY_PATH to the search path for local binaries.\n");
+    free(used);
+    return bins;
+}
+
+/* The function for (name, file), created on first use as pprof's symbolizer keys them. */
+static uint32_t function_for(np_profile *p, np_hmap *funcs, const char *name, const char *file)
+{
+    np_buf key = {0};
+    np_buf_puts(&key, name);
+    np_buf_putc(&key, 0);
+    np_buf_puts(&key, file);
+    bool found;
+    uint32_t idx = np_hmap_intern(funcs, key.data, key.len, (uint32_t)p->n_function, &found);
+    np_buf_free(&key);
+    if (!found) {
+        np_function *f = np_profile_add_function(p);
+        f->id = p->n_function;
+        f->name = f->system_name = np_profile_str(p, name);
+        f->filename = np_profile_str(p, file);
+    }
+    return idx;
+}
+
+/* One location: the frame Go's reader gives, from the binary's own DWARF only (a separate
+ * debug file is not consulted, and an address no line table covers gets nothing). */
+static void symbolize_location(np_profile *p, np_location *l, np_elf *e, np_hmap *funcs)
+{
+    if (np_elf_debug_file(e))
+        return;
+    np_mapping *m = &p->mapping[l->mapping];
+    np_sym_frame fr[MAX_FRAMES];
+    uint64_t fa = np_elf_file_address(e, l->address, m->start, m->offset);
+    int n = np_elf_symbolize(e, fa, fr, MAX_FRAMES);
+    if (n <= 0 || !fr[0].file)
+        return;
+    const char *name = fr[n - 1].function ? fr[n - 1].function : "";
+    l->line = np_arena_alloc(&p->arena, sizeof *l->line);
+    l->n_line = 1;
+    l->is_folded = false;
+    l->line[0].func = function_for(p, funcs, name, fr[0].file);
+    l->line[0].line = fr[0].line;
+    m->has_functions |= name[0] != 0;
+    m->has_filenames = true;
+    m->has_line_numbers |= fr[0].line != 0;
+    m->has_inline_frames = true;
+}
+
+void np_symstep_local(np_profile *p, bool force)
+{
+    np_elf **bins = open_mappings(p, force);
+    np_hmap funcs;
+    np_hmap_init(&funcs, 64);
+    for (size_t i = 0; i < p->n_location; i++) {
+        np_location *l = &p->location[i];
+        if (l->mapping != NP_NONE && bins[l->mapping])
+            symbolize_location(p, l, bins[l->mapping], &funcs);
+    }
+    np_hmap_free(&funcs);
+    for (size_t i = 0; i < p->n_mapping; i++)
+        np_elf_close(bins[i]);
+    free(bins);
+}
