@@ -30,6 +30,8 @@
 #             against its own waiting time, rwlocks, condvars, results passed through)
 #   fleet     tests/collect-fleet.sh build (every kind over a forked tree with ?pid=N and
 #             ?pid=all; busy-service scraped as Parca and Alloy do; about 30 seconds)
+#   legsym    tests/collect-legsym.sh build (nprof names the legacy text profiles' functions as
+#             go tool pprof does: saved debug=1 files and live URLs, the symbol protocol)
 # A stage that cannot run, or that fails without printing its count, counts
 # as one failure. The last line is exactly "P passed, F failed", the sums;
 # the exit status is non-zero if anything failed.
@@ -158,6 +160,7 @@ if [ $built = 1 ]; then
   stage cpu counted tests/collect-cpu.sh build
   stage locks counted tests/collect-locks.sh build
   stage fleet counted tests/collect-fleet.sh build
+  stage legsym counted tests/collect-legsym.sh build
 else
   cannot collect-e2e "needs make all"
   cannot collect "needs make all"
@@ -167,6 +170,7 @@ else
   cannot cpu "needs make all"
   cannot locks "needs make all"
   cannot fleet "needs make all"
+  cannot legsym "needs make all"
 fi
 
 echo "==== summary"

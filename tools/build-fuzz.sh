@@ -115,6 +115,9 @@ if command -v perl >/dev/null 2>&1; then
         >"$d/seed_cpu_gperftools.bin"
 fi
 
+d=$(seed_dir fuzz_symbolz)
+for f in fuzz/seeds/symbolz/*; do add_seed "$d" "$f" seed_; done
+
 for s in "$OUT"/seeds/*; do
     echo "  seeds $(basename "$s"): $(ls "$s" | wc -l) files"
 done
