@@ -19,6 +19,7 @@
 #include "collect/cconfig.h"
 #include "collect/cpuring.h"
 #include "collect/cputimer.h"
+#include "collect/cpuweigh.h"
 #include "collect/ehtab.h"
 #include "collect/export.h"
 #include "collect/pbuild.h"
@@ -74,6 +75,8 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
         s->n = np_stack_from_regs((uintptr_t)g[REG_RIP], (uintptr_t)g[REG_RSP], (uintptr_t)g[REG_RBP], lo, hi,
                                   s->pcs, np_cpuring_frames());
         s->weight = w;
+        s->cpu_ns = atomic_load_explicit(&engine, memory_order_relaxed) == NP_CPU_PROCESS ? np_cpuweigh_take()
+                                                                                       : w * period_ns;
         np_cpuring_publish(s);
     }
     errno = saved;
@@ -111,7 +114,7 @@ static void drain(void)
         np_crec *r = np_ctab_find(&tab, s->pcs, s->n);
         if (r) {
             np_crec_add(r, 0, s->weight);
-            np_crec_add(r, 1, s->weight * period_ns);
+            np_crec_add(r, 1, s->cpu_ns);
         }
         np_cpuring_release(s);
     }
@@ -185,6 +188,7 @@ static bool begin_locked(char *why, size_t cap)
     period_ns = 1000000000LL / np_cfg.cpu_hz;
     drops_before = np_cpuring_drops();
     started_ns = now_ns();
+    np_cpuweigh_begin();
     atomic_store(&recording, 1);
     int e = np_cputimer_start(np_cfg.cpu_timer, np_cfg.cpu_hz, SIG, why, cap);
     if (e < 0) {

@@ -11,6 +11,7 @@ typedef struct np_cpuslot {
     uint64_t seq; /* the ring's bookkeeping */
     int32_t n;    /* pcs */
     int32_t weight;
+    int64_t cpu_ns; /* the CPU time it stands for */
     uintptr_t pcs[];
 } np_cpuslot;
 
