@@ -32,6 +32,8 @@
 #             ?pid=all; busy-service scraped as Parca and Alloy do; about 30 seconds)
 #   legsym    tests/collect-legsym.sh build (nprof names the legacy text profiles' functions as
 #             go tool pprof does: saved debug=1 files and live URLs, the symbol protocol)
+#   cpurobust tests/collect-cpurobust.sh build (CPU profiling at 1000 Hz during thread churn,
+#             C++ exceptions, fork/posix_spawn from 1 GiB, python3 threads, redis; ~20 s)
 # A stage that cannot run, or that fails without printing its count, counts
 # as one failure. The last line is exactly "P passed, F failed", the sums;
 # the exit status is non-zero if anything failed.
@@ -161,6 +163,7 @@ if [ $built = 1 ]; then
   stage locks counted tests/collect-locks.sh build
   stage fleet counted tests/collect-fleet.sh build
   stage legsym counted tests/collect-legsym.sh build
+  stage cpurobust counted tests/collect-cpurobust.sh build
 else
   cannot collect-e2e "needs make all"
   cannot collect "needs make all"
@@ -171,6 +174,7 @@ else
   cannot locks "needs make all"
   cannot fleet "needs make all"
   cannot legsym "needs make all"
+  cannot cpurobust "needs make all"
 fi
 
 echo "==== summary"
