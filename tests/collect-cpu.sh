@@ -4,8 +4,9 @@
 # NPROF_CPU_PROFILE at 1000 Hz, with the default clock and with the per-thread timer fallback
 # forced: each function's share within 5 points of 75/25, the total within 10% of the user+sys
 # time the program measures itself, at least 95% of the samples asked for, all with full stacks;
-# totals also at the default 100 Hz with every clock (setitimer too); /debug/pprof/profile as Go serves it (headers, a second request refused with
-# Go's error, read by go tool pprof and by nprof alike); a program forking in a loop at 1000 Hz
+# totals also at the default 100 Hz with every clock (setitimer too); /debug/pprof/profile as
+# Go serves it (headers, a second request refused with Go's error, read by go tool pprof and by
+# nprof alike); a program forking in a loop at 1000 Hz
 # finishes; reads see no EINTR and errno is kept; a program's own SIGPROF handler is left alone.
 #   usage: tests/collect-cpu.sh [BUILD]     (about a minute on two cores)
 source "$(dirname "${BASH_SOURCE[0]}")/collect-common.sh" "${1:-}"
