@@ -7,7 +7,8 @@
 # totals also at the default 100 Hz with every clock (setitimer too); /debug/pprof/profile as
 # Go serves it (headers, a second request refused with Go's error, read by go tool pprof and by
 # nprof alike); a program forking in a loop at 1000 Hz
-# finishes; reads see no EINTR and errno is kept; a program's own SIGPROF handler is left alone.
+# finishes; reads see no EINTR and errno is kept; a program's own SIGPROF handler is left alone;
+# code loaded by dlopen is walked from its first sample.
 #   usage: tests/collect-cpu.sh [BUILD]     (about a minute on two cores)
 source "$(dirname "${BASH_SOURCE[0]}")/collect-common.sh" "${1:-}"
 use_private_copies
@@ -136,5 +137,16 @@ if wait_for 100 test -s "$tmp/port"; then
   check "... saying why" grep -qx "Could not enable CPU profiling: the program has its own SIGPROF handler" "$tmp/own.body"
 else
   bad "the handler program serves /debug/pprof"; show "$tmp/own2.err"
+fi
+
+section "code loaded by dlopen, walked from its first sample"
+# dlhot loads libhot.so and burns 0.3 s in it at once: every sample in lib_hot must reach main,
+# which needs the library's unwind rules before dlopen returns, not at the next look 10 ms on.
+if NPROF_CPU_HZ=1000 NPROF_CPU_PROFILE=$tmp/dlhot.pb.gz LD_PRELOAD=$lib timeout -k 2 60 \
+    "$bins/dlhot" "$bins/libhot.so" 0.3 >"$tmp/dlhot.out" 2>"$tmp/dlhot.err" && top "$tmp/dlhot.pb.gz"; then
+  h=$(cum "$tmp/dlhot.pb.gz.top" lib_hot) m=$(cum "$tmp/dlhot.pb.gz.top" main)
+  check "every sample in lib_hot (${h}ms) reaches main (${m}ms)" awk -v h="$h" -v m="$m" 'BEGIN {exit !(h > 0 && h == m)}'
+else
+  bad "dlhot runs and writes a profile"; show "$tmp/dlhot.err"
 fi
 finish

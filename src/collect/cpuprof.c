@@ -205,6 +205,15 @@ static bool begin_locked(char *why, size_t cap)
     return true;
 }
 
+void np_cpu_code_loaded(void)
+{
+    if (!atomic_load_explicit(&recording, memory_order_acquire))
+        return;
+    np_enter();
+    np_ehtab_sync();
+    np_leave();
+}
+
 int np_cpu_begin(char *why, size_t cap)
 {
     int expect = 0;

@@ -17,6 +17,9 @@ np_profile *np_cpu_end(void);
 /* At start-up (the library's constructor, on the main thread): fork handlers, and a session
  * for the whole run when NPROF_CPU_PROFILE names a file. */
 void np_cpu_init(void);
+/* After dlopen loaded code (dlhook.c): while a session runs, the new code's unwind rules are
+ * prepared now rather than at the drain thread's next look. */
+void np_cpu_code_loaded(void);
 /* On every thread the program starts, first thing, and when it ends (threads_hook.h). */
 void np_cpu_thread_begin(void);
 void np_cpu_thread_end(void);

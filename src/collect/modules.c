@@ -2,11 +2,8 @@
  * loader lock), with build IDs read from the PT_NOTE segments already in memory. */
 #include "collect/modules.h"
 
-#include "collect/cfi.h"
 #include "collect/cmem.h"
-#include "collect/export.h"
 
-#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
 #include <pthread.h>
@@ -145,21 +142,4 @@ const np_module_seg *np_modules_find(const np_module_seg *segs, size_t n, uint64
             return &segs[mid];
     }
     return NULL;
-}
-
-/* dlclose, interposed: once an object is unmapped its addresses may be reused by other code,
- * so the unwinder's cached rules for them are dropped. */
-EXPORT int dlclose(void *handle)
-{
-    static int (*next_dlclose)(void *);
-    int (*f)(void *) = __atomic_load_n(&next_dlclose, __ATOMIC_ACQUIRE);
-    if (!f) {
-        f = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
-        if (!f)
-            return -1;
-        __atomic_store_n(&next_dlclose, f, __ATOMIC_RELEASE);
-    }
-    int rc = f(handle);
-    np_cfi_flush();
-    return rc;
 }
