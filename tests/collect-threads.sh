@@ -62,6 +62,12 @@ check "debug=2: the main thread (id = pid $prog) in accept" \
   grep -q "^goroutine $prog name=\"thread-leak-ser\" \[sleeping in accept\]:" "$tmp/g2.txt"
 check "debug=2: Go's frame layout (func(...), then tab file:line +0xoff)" \
   grep -Pzq 'read_forever\(\.\.\.\)\n\t[^\n]*thread-leak-server.c:[0-9]+ \+0x[0-9a-f]+\n' "$tmp/g2.txt"
+check "debug=2: the 7 leaking threads say who created them (created by start_detached, file:line)" \
+  test "$(grep -Pzo 'created by start_detached\n\t[^\n]*thread-leak-server.c:[0-9]+ \+0x[0-9a-f]+\n' "$tmp/g2.txt" |
+    tr '\0' '\n' | grep -c '^created by start_detached$')" = 7
+check "debug=2: the main thread has no creator" \
+  bash -c "awk -v RS= '/^goroutine $prog /' '$tmp/g2.txt' >'$tmp/main.blk' && grep -q accept '$tmp/main.blk' &&
+    ! grep -q 'created by' '$tmp/main.blk'"
 curl -sf "$base/threads?debug=1" -o "$tmp/t1.txt"
 check "threads is goroutine's alias" test "$(count_of "$tmp/t1.txt" wait_for_reply)" = 4
 curl -sf "$base/" -o "$tmp/index.html"

@@ -53,11 +53,10 @@ EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
     if (!real)
         return EAGAIN;
     bool ours = np_ts.busy; /* a thread the collector makes for itself */
-    int rc = np_thread_spawn(real, t, attr, fn, arg);
-    if (rc == 0 && !ours) {
-        np_origin o = {ORIGIN};
+    np_origin o = {ORIGIN};
+    int rc = np_thread_spawn(real, t, attr, fn, arg, ours ? 0 : o.pc);
+    if (rc == 0 && !ours)
         count_creation(&o);
-    }
     return rc;
 }
 

@@ -5,9 +5,11 @@
 
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "collect/countprof.h"
 #include "collect/pbuild.h"
+#include "collect/threads_hook.h"
 #include "collect/tsnap.h"
 
 /* The system calls a thread is usually found blocked in (x86-64 numbers). */
@@ -92,12 +94,33 @@ static void header(const np_tthread *t, np_buf *out)
     np_buf_puts(out, "]:\n");
 }
 
+/* Go's "created by F\n\tfile:line +0xoff" under a goroutine: here the function that called
+ * pthread_create, at the call (the innermost function there when it was inlined). */
+static void created_by(np_pbuild *b, uintptr_t pc, np_buf *out)
+{
+    np_buf frames = {0};
+    np_pbuild_frames_go(b, &pc, 1, false, &frames);
+    const char *f = np_buf_cstr(&frames);
+    const char *args = strstr(f, "(...)\n\t");
+    const char *end = args ? strchr(args + 6, '\n') : NULL;
+    if (end) {
+        np_buf_puts(out, "created by ");
+        np_buf_add(out, f, (size_t)(args - f));
+        np_buf_add(out, args + 5, (size_t)(end + 1 - (args + 5)));
+    }
+    np_buf_free(&frames);
+}
+
 /* One block per thread, blank lines between, as Go's debug=2. */
 static void write_threads(const np_tsnap *s, np_buf *out)
 {
     np_pbuild *b = np_pbuild_new(NULL, 0, "", "", 0);
-    for (size_t i = 0; b && i < s->n; i++)
+    uintptr_t *creator = calloc(s->n + 1, sizeof *creator);
+    for (size_t i = 0; b && i < s->n; i++) {
         np_pbuild_locate(b, s->threads[i].pcs, s->threads[i].n_pcs, true);
+        if (creator && (creator[i] = np_thread_creator(s->threads[i].tid)))
+            np_pbuild_locate(b, &creator[i], 1, false);
+    }
     if (b)
         np_pbuild_symbolize(b);
     for (size_t i = 0; i < s->n; i++) {
@@ -113,7 +136,10 @@ static void write_threads(const np_tsnap *s, np_buf *out)
             np_buf_puts(out, "(no stack: it did not hold still)\n");
         else if (b)
             np_pbuild_frames_go(b, t->pcs, t->n_pcs, true, out);
+        if (b && creator && creator[i])
+            created_by(b, creator[i], out);
     }
+    free(creator);
     np_pbuild_free(b);
 }
 
