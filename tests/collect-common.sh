@@ -39,6 +39,32 @@ check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; 
 show() { sed -n '1,15p' "$1" | sed 's/^/     | /'; }   # the head of a log, for failures
 system_lib() { ldconfig -p | awk -v n="$1" '$1 == n {print $NF; exit}'; }   # SONAME -> its path
 
+# serve_preloaded NAME [VAR=VALUE...] CMD... -- CMD with libnprof preloaded, serving /debug/pprof
+# on an ephemeral port, under a 300 s timeout, its output in $tmp/NAME.out and .err; waits for
+# the port, sets addr (empty when none came) and served (the timeout's pid); fails without addr.
+serve_preloaded() {
+  local name=$1; shift
+  rm -f "$tmp/$name.port"
+  timeout 300 env LD_PRELOAD="$lib" NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$tmp/$name.port" \
+    "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  served=$!
+  wait_for 100 test -s "$tmp/$name.port"
+  addr=$(head -n1 "$tmp/$name.port" 2>/dev/null)
+  [ -n "$addr" ]
+}
+
+# leak_threads -- examples/thread-leak-server preloaded and serving (as "leak"), once it listens,
+# with 7 threads leaked: 4 at site a (wait_for_reply), 3 at site b (read_forever); sets addr,
+# served, app (its own address) and base (its /debug/pprof URL).
+leak_threads() {
+  serve_preloaded leak "$build/examples/thread-leak-server" 0
+  wait_for 100 grep -q listening "$tmp/leak.out"
+  app=$(sed -n 's/.*listening on \(.*\)/\1/p' "$tmp/leak.out")
+  base=http://$addr/debug/pprof
+  local site
+  for site in a b a b a a b; do curl -sf "http://$app/leak?site=$site" >/dev/null || bad "GET /leak?site=$site"; done
+}
+
 # wait_for LIMIT_TENTHS CMD... -- poll CMD every 0.1 s until it succeeds or the limit passes.
 wait_for() {
   local n=$1 i; shift

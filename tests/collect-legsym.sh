@@ -11,16 +11,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/collect-common.sh" "${1:-}"
 use_private_copies
 export PPROF_BINARY_PATH=/nonexistent
 
-# start NAME [VAR=VALUE...] CMD... -- CMD preloaded, serving on an ephemeral port; sets addr.
-start() {
-  local name=$1; shift
-  rm -f "$tmp/$name.port"
-  timeout 300 env LD_PRELOAD="$lib" NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$tmp/$name.port" \
-    "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  wait_for 100 test -s "$tmp/$name.port"
-  addr=$(head -n1 "$tmp/$name.port" 2>/dev/null)
-}
-
 # run TOOL OUT ARGS... -- one tool's stdout and stderr, with what may differ between runs masked:
 # the Time: line and the folder (emptied each time, one per tool) where a fetched profile is saved.
 run() {
@@ -70,10 +60,7 @@ both() {
 }
 
 section "thread-leak-server: goroutine and threadcreate debug=1"
-start leak "$build/examples/thread-leak-server" 0
-app=$(sed -n 's/.*listening on \(.*\)/\1/p' "$tmp/leak.out")
-base=http://$addr/debug/pprof
-for site in a b a b a a b; do curl -sf "http://$app/leak?site=$site" >/dev/null || bad "GET /leak?site=$site"; done
+leak_threads
 # From a file without a memory map neither tool can name anything: the same "<unknown>".
 curl -sf "$base/goroutine?debug=1" -o "$tmp/g.txt"
 same "goroutine, saved file (no memory map): nprof -top as go tool pprof's" -top "$tmp/g.txt"
@@ -93,7 +80,7 @@ check "threadcreate, live URL: nprof names leak_site_a, leak_site_b, start_detac
   named "$tmp/np.top" leak_site_a leak_site_b start_detached
 
 section "lock-contention: mutex and block debug=1"
-start lc NPROF_MUTEX_FRACTION=1 NPROF_BLOCK_RATE=1 "$build/examples/lock-contention" 4 500 300
+serve_preloaded lc NPROF_MUTEX_FRACTION=1 NPROF_BLOCK_RATE=1 "$build/examples/lock-contention" 4 500 300
 wait_for 600 grep -q waited_ns "$tmp/lc.out" || bad "lock-contention finished its rounds" "$(show "$tmp/lc.err")"
 base=http://$addr/debug/pprof
 both mutex "$base/mutex?debug=1" "$tmp/m.txt" update_shared worker
@@ -102,7 +89,7 @@ run np "$tmp/np.top" -top "$base/mutex?debug=1"
 check "mutex, live URL: libc's frames named by the symbol service (start_thread)" named "$tmp/np.top" start_thread
 
 section "leaky-server: heap debug=1"
-start leaky "$build/examples/leaky-server" 0
+serve_preloaded leaky "$build/examples/leaky-server" 0
 app=$(sed -n 's/.*listening on \(.*\)/\1/p' "$tmp/leaky.out")
 for i in 1 2 3; do curl -sf "http://$app/leaky-endpoint" >/dev/null || bad "GET /leaky-endpoint"; done
 both heap "http://$addr/debug/pprof/heap?debug=1" "$tmp/h.txt" leaky_handler serve

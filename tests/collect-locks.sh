@@ -13,17 +13,6 @@ lockcheck=$bins/lockcheck
 [ -x "$example" ] || { echo "missing $example (make all)"; echo "0 passed, 1 failed"; exit 1; }
 on=(NPROF_MUTEX_FRACTION=1 NPROF_BLOCK_RATE=1)
 
-# serve NAME ENV... -- CMD...: starts CMD preloaded and serving, waits for its port; sets addr.
-serve() {
-  local name=$1; shift
-  local envs=()
-  while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
-  rm -f "$tmp/$name.port"
-  env "${envs[@]}" NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$tmp/$name.port" LD_PRELOAD="$lib" \
-    "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  wait_for 100 test -s "$tmp/$name.port" && addr=$(head -n1 "$tmp/$name.port")
-}
-
 # raw_total FILE-OR-URL: contentions and delay summed over the samples, as go tool pprof reads them.
 raw_total() {
   go tool pprof -raw "$1" 2>/dev/null |
@@ -54,7 +43,7 @@ done
 check "errno kept by every call" bash -c "! grep -q CHANGED '$tmp/on.txt'"
 
 section "lock-contention with both profiles on"
-if serve lc "${on[@]}" -- "$example" 4 1500 60 && wait_for 600 grep -q waited_ns "$tmp/lc.out"; then
+if serve_preloaded lc "${on[@]}" "$example" 4 1500 60 && wait_for 600 grep -q waited_ns "$tmp/lc.out"; then
   waited=$(awk '/waited_ns/ {print $2}' "$tmp/lc.out")
   base=http://$addr/debug/pprof
   for kind in mutex block; do
@@ -97,7 +86,7 @@ else
 fi
 
 section "the mutex profile scaled by its fraction"
-if serve lc10 NPROF_MUTEX_FRACTION=10 -- "$example" 4 1500 60 && wait_for 600 grep -q waited_ns "$tmp/lc10.out"; then
+if serve_preloaded lc10 NPROF_MUTEX_FRACTION=10 "$example" 4 1500 60 && wait_for 600 grep -q waited_ns "$tmp/lc10.out"; then
   waited=$(awk '/waited_ns/ {print $2}' "$tmp/lc10.out")
   read -r count delay < <(raw_total "http://$addr/debug/pprof/mutex")
   check "fraction 10: total delay $delay ns within 35% of the $waited ns waited (1 in 10 kept)" within "$delay" "$waited" 35
@@ -108,7 +97,7 @@ else
 fi
 
 section "rwlocks and condition variables"
-if serve rc "${on[@]}" -- "$lockcheck" rwcond 60 && wait_for 600 grep -q done "$tmp/rc.out"; then
+if serve_preloaded rc "${on[@]}" "$lockcheck" rwcond 60 && wait_for 600 grep -q done "$tmp/rc.out"; then
   go tool pprof -top -nodefraction=0 -nodecount=100 "http://$addr/debug/pprof/block" >"$tmp/rc.block" 2>&1
   go tool pprof -top -nodefraction=0 -nodecount=100 "http://$addr/debug/pprof/mutex" >"$tmp/rc.mutex" 2>&1
   for f in cond_wait_site rw_reader_site rw_writer_site; do
@@ -120,7 +109,7 @@ else
 fi
 
 section "off by default"
-if serve off -- "$example" 4 300 60 && wait_for 600 grep -q waited_ns "$tmp/off.out"; then
+if serve_preloaded off "$example" 4 300 60 && wait_for 600 grep -q waited_ns "$tmp/off.out"; then
   for kind in mutex block; do
     check "$kind: no records with the settings unset" \
       bash -c "[ \"\$(curl -sf 'http://$addr/debug/pprof/$kind?debug=1' | grep -c ' @ ')\" -eq 0 ]"

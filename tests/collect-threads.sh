@@ -12,16 +12,11 @@ use_private_copies
 export PPROF_BINARY_PATH=/nonexistent
 loop_seconds=${NPROF_DUMP_LOOP_SECONDS:-10}
 
-# start NAME CMD... -- CMD preloaded, serving on an ephemeral port; sets addr.
+# start NAME CMD... -- CMD preloaded and serving, ready; sets addr and prog (its pid).
 start() {
-  local name=$1; shift
-  rm -f "$tmp/$name.port"
-  timeout 300 env LD_PRELOAD="$lib" NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$tmp/$name.port" \
-    "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
-  started=$!
-  wait_for 100 grep -q 'ready\|listening' "$tmp/$name.out" && wait_for 50 test -s "$tmp/$name.port"
-  addr=$(head -n1 "$tmp/$name.port" 2>/dev/null)
-  prog=$(ps -o pid= --ppid "$started" | tr -d ' ')   # the program, under timeout
+  serve_preloaded "$@"
+  wait_for 100 grep -q 'ready\|listening' "$tmp/$1.out"
+  prog=$(ps -o pid= --ppid "$served" | tr -d ' ')   # the program, under timeout
 }
 
 # count_of FILE FUNC -- the count of the debug=1 record whose frames name FUNC.
@@ -34,10 +29,8 @@ total_of() { sed -n 's/.* of \([0-9]*\) total.*/\1/p' "$1" | head -n1; }
 cum_of() { awk -v f="$2" '$6 == f {print $4; exit}' "$1"; }
 
 section "thread-leak-server"
-start leak "$build/examples/thread-leak-server" 0
-app=$(sed -n 's/.*listening on \(.*\)/\1/p' "$tmp/leak.out")
-base=http://$addr/debug/pprof
-for site in a b a b a a b; do curl -sf "http://$app/leak?site=$site" >/dev/null || bad "GET /leak?site=$site"; done
+leak_threads
+prog=$(ps -o pid= --ppid "$served" | tr -d ' ')   # the program, under timeout
 curl -sf "$base/goroutine?debug=1" -o "$tmp/g1.txt"
 check "debug=1 starts as Go's ($(head -n1 "$tmp/g1.txt"))" grep -q '^goroutine profile: total [0-9]*$' "$tmp/g1.txt"
 check "debug=1: site a (wait_for_reply) has 4 threads ($(count_of "$tmp/g1.txt" wait_for_reply))" \
@@ -113,7 +106,7 @@ curl -sf "$base/threadcreate?seconds=1" -o "$tmp/tcdelta.pb.gz"
 check "threadcreate?seconds=1 answers a profile" bash -c "go tool pprof -raw '$tmp/tcdelta.pb.gz' 2>&1 | grep -q '^threadcreate/count'"
 go tool pprof -top "$base/goroutine?pid=all" >"$tmp/go.top" 2>&1
 check "goroutine?pid=all: every thread ($(total_of "$tmp/go.top") = $((threads + 2)))" test "$(total_of "$tmp/go.top")" = $((threads + 2))
-kill "$started"
+kill "$served"
 
 section "a dump of 1,000 threads"
 start many "$build/tests/collect/threadwait" many 1000
@@ -126,19 +119,19 @@ done
 echo "     dump of 1,000 threads (debug=1, symbolized): ${best} ms (best of 3)"
 check "1,000 threads dumped in under 1 s (${best} ms)" test "${best:-9999}" -lt 1000
 check "all 1,000 in one record ($(count_of "$tmp/many.txt" park_forever))" test "$(count_of "$tmp/many.txt" park_forever)" = 1000
-kill "$started"
+kill "$served"
 
 section "$loop_seconds s of dumps while threads wait, spin and fork"
 start wait "$build/tests/collect/threadwait" wait "$loop_seconds"
 base=http://$addr/debug/pprof
 dumps=0 slow=0
-while kill -0 "$started" 2>/dev/null; do
+while kill -0 "$served" 2>/dev/null; do
   for u in 'goroutine?debug=2' goroutine 'goroutine?debug=1' threadcreate; do
     curl -s -m 10 "$base/$u" -o "$tmp/loop.out" -w '%{time_total}\n' >>"$tmp/times" && dumps=$((dumps + 1))
     [ "$u" = 'goroutine?debug=2' ] && cp "$tmp/loop.out" "$tmp/debug2.$dumps.txt"
   done
 done
-wait "$started"
+wait "$served"
 rc=$?
 echo "     $dumps requests; slowest $(sort -n "$tmp/times" | tail -n1) s"
 check "the program ran to its end (exit $rc)" test "$rc" = 0
