@@ -127,7 +127,10 @@ base=http://$addr/debug/pprof
 dumps=0 slow=0
 while kill -0 "$served" 2>/dev/null; do
   for u in 'goroutine?debug=2' goroutine 'goroutine?debug=1' threadcreate; do
-    curl -s -m 10 "$base/$u" -o "$tmp/loop.out" -w '%{time_total}\n' >>"$tmp/times" && dumps=$((dumps + 1))
+    # curl leaves -o untouched when the server is gone: keep only answers to this very request
+    rm -f "$tmp/loop.out"
+    curl -sf -m 10 "$base/$u" -o "$tmp/loop.out" -w '%{time_total}\n' >>"$tmp/times" || continue
+    dumps=$((dumps + 1))
     [ "$u" = 'goroutine?debug=2' ] && cp "$tmp/loop.out" "$tmp/debug2.$dumps.txt"
   done
 done
@@ -140,7 +143,7 @@ for k in poll nanosleep read cond; do
   check "no EINTR in $k during the dumps ($line)" bash -c "[[ '$line' == *' eintr=0' ]] && ! [[ '$line' == *'calls=0 '* ]]"
 done
 check "fork while dumping: $(grep forks= "$tmp/wait.out")" bash -c "grep -q 'forks=[1-9]' '$tmp/wait.out'"
-caught=$(cat "$tmp"/debug2.*.txt | grep -A1 'running\]:' | grep -c '^spin_on_cpu')
+caught=$(cat "$tmp"/debug2.*.txt | grep -a -A1 'running\]:' | grep -a -c '^spin_on_cpu')
 check "spinning threads caught running, the leaf exact (spin_on_cpu): $caught times" test "$caught" -gt 0
 check "a thread blocking every signal is reported without a stack" \
   bash -c "cat '$tmp'/debug2.*.txt | grep -q 'no stack: running with the dump.s signal blocked'"
