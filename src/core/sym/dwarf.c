@@ -75,69 +75,90 @@ char *dw_pool_str(dwarf *d, const char *a, const char *b, const char *c)
  * abbreviation offset (8), then a type signature and offset (16). */
 #define UNIT_HEADER_MAX 48
 
-/* Walks the unit headers of .debug_info once; later lookups are binary searches. The headers
- * are copied out, not read in place: a section inflated in pieces then keeps nothing of this
- * pass over all of it. */
-static int scan_units(dwarf *d)
+/* Reads the header of the unit at off into *u; returns the offset after the unit, or 0 when
+ * nothing from here on can be located (unreadable or truncated). *usable says whether it is a
+ * unit this reader understands. */
+static uint64_t read_unit_header(dwarf *d, uint64_t off, dw_uhdr *u, bool *usable)
 {
     const dw_sect *info = &d->sec[DS_INFO];
-    size_t cap = 0;
-    uint64_t off = 0;
     uint8_t hdr[UNIT_HEADER_MAX];
-    while (off < info->len) {
-        size_t n = info->len - off < sizeof hdr ? (size_t)(info->len - off) : sizeof hdr;
-        if (elf_section_copy(d->f, info->es, off, hdr, n) < 0)
-            break; /* unreadable from here on: nothing after it can be located */
-        dw_cur c = dw_cur_make(hdr, n, 0);
-        unsigned off_size;
-        uint64_t len = dw_unit_length(&c, &off_size);
-        size_t len_size = (size_t)(c.p - hdr);
-        if (c.bad || len > info->len - off - len_size)
-            break; /* a truncated unit ends the walk: nothing after it can be located */
-        uint64_t end = off + len_size + len;
-        dw_uhdr u;
-        memset(&u, 0, sizeof u);
-        u.off = off;
-        u.end = end;
-        u.off_size = (uint8_t)off_size;
-        dw_cur h = dw_cur_make(hdr, end - off < n ? (size_t)(end - off) : n, len_size);
-        u.version = dw_u16(&h);
-        if (u.version >= 5) {
-            u.unit_type = dw_u8(&h);
-            u.addr_size = dw_u8(&h);
-            u.abbrev_off = dw_uint(&h, off_size);
-            if (u.unit_type == DW_UT_skeleton || u.unit_type == DW_UT_split_compile)
-                dw_skip(&h, 8); /* dwo_id */
-            else if (u.unit_type == DW_UT_type || u.unit_type == DW_UT_split_type)
-                dw_skip(&h, 8 + off_size); /* type signature and offset */
-        } else {
-            u.unit_type = DW_UT_compile;
-            u.abbrev_off = dw_uint(&h, off_size);
-            u.addr_size = dw_u8(&h);
-        }
-        u.die_delta = (uint8_t)(h.p - hdr);
-        bool usable = !h.bad && u.version >= 2 && u.version <= 5 && (u.addr_size == 4 || u.addr_size == 8);
-        if (usable) {
-            if (d->nunits == cap) {
-                size_t ncap = cap ? cap * 2 : 64;
-                dw_uhdr *nu = realloc(d->hdrs, ncap * sizeof *nu);
-                if (!nu)
-                    return -1;
-                d->hdrs = nu;
-                cap = ncap;
-            }
-            d->hdrs[d->nunits++] = u;
-        }
-        off = end;
+    size_t n = info->len - off < sizeof hdr ? (size_t)(info->len - off) : sizeof hdr;
+    if (elf_section_copy(d->f, info->es, off, hdr, n) < 0)
+        return 0;
+    dw_cur c = dw_cur_make(hdr, n, 0);
+    unsigned off_size;
+    uint64_t len = dw_unit_length(&c, &off_size);
+    size_t len_size = (size_t)(c.p - hdr);
+    if (c.bad || len > info->len - off - len_size)
+        return 0;
+    uint64_t end = off + len_size + len;
+    memset(u, 0, sizeof *u);
+    u->off = off;
+    u->end = end;
+    u->off_size = (uint8_t)off_size;
+    dw_cur h = dw_cur_make(hdr, end - off < n ? (size_t)(end - off) : n, len_size);
+    u->version = dw_u16(&h);
+    if (u->version >= 5) {
+        u->unit_type = dw_u8(&h);
+        u->addr_size = dw_u8(&h);
+        u->abbrev_off = dw_uint(&h, off_size);
+        if (u->unit_type == DW_UT_skeleton || u->unit_type == DW_UT_split_compile)
+            dw_skip(&h, 8); /* dwo_id */
+        else if (u->unit_type == DW_UT_type || u->unit_type == DW_UT_split_type)
+            dw_skip(&h, 8 + off_size); /* type signature and offset */
+    } else {
+        u->unit_type = DW_UT_compile;
+        u->abbrev_off = dw_uint(&h, off_size);
+        u->addr_size = dw_u8(&h);
     }
-    /* A mapped section's pages, read for the headers, are not needed until units are read. */
-    if (info->es)
-        elf_section_release(d->f, info->es, 0, info->len);
-    dw_uhdr *fit = d->nunits ? realloc(d->hdrs, d->nunits * sizeof *fit) : NULL;
-    if (fit)
-        d->hdrs = fit;
-    d->units = calloc(d->nunits ? d->nunits : 1, sizeof *d->units);
-    return d->units ? 0 : -1;
+    u->die_delta = (uint8_t)(h.p - hdr);
+    *usable = !h.bad && u->version >= 2 && u->version <= 5 && (u->addr_size == 4 || u->addr_size == 8);
+    return end;
+}
+
+static int add_unit(dwarf *d, const dw_uhdr *u)
+{
+    if (d->nunits == d->units_cap) {
+        size_t ncap = d->units_cap ? d->units_cap * 2 : 64;
+        dw_uhdr *nh = realloc(d->hdrs, ncap * sizeof *nh);
+        if (!nh)
+            return -1;
+        d->hdrs = nh;
+        dw_unit **nu = realloc(d->units, ncap * sizeof *nu);
+        if (!nu)
+            return -1;
+        memset(nu + d->units_cap, 0, (ncap - d->units_cap) * sizeof *nu);
+        d->units = nu;
+        d->units_cap = ncap;
+    }
+    d->hdrs[d->nunits++] = *u;
+    return 0;
+}
+
+/* Walks the unit headers of .debug_info from where the last walk stopped until the walk has
+ * passed off. The headers are copied out, not read in place. A section inflated in pieces is
+ * walked only as far as a lookup needs: the units that hold a profile's addresses in a
+ * distribution's libc sit near the start of its 6 MB of .debug_info, and a walk to its end
+ * would inflate all of it. */
+int dw_units_scan_to(dwarf *d, uint64_t off)
+{
+    const dw_sect *info = &d->sec[DS_INFO];
+    while (!d->scan_done && d->scanned <= off) {
+        dw_uhdr u;
+        bool usable = false;
+        uint64_t end = d->scanned < info->len ? read_unit_header(d, d->scanned, &u, &usable) : 0;
+        if (end == 0) {
+            d->scan_done = true;
+            /* A mapped section's pages, read for the headers, are not needed until units are. */
+            if (info->es && !info->pieces)
+                elf_section_release(d->f, info->es, 0, info->len);
+            break;
+        }
+        if (usable && add_unit(d, &u) < 0)
+            return -1;
+        d->scanned = end;
+    }
+    return 0;
 }
 
 dw_unit *dw_unit_get(dwarf *d, size_t i)
@@ -163,6 +184,8 @@ dw_unit *dw_unit_get(dwarf *d, size_t i)
 
 dw_unit *dw_unit_at(dwarf *d, uint64_t off)
 {
+    if (dw_units_scan_to(d, off) < 0)
+        return NULL;
     size_t lo = 0, hi = d->nunits;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -744,7 +767,8 @@ dwarf *dwarf_open(elf_file *f, elf_file *alt)
         free(d);
         return NULL;
     }
-    if (scan_units(d) < 0) {
+    /* Mapped sections are cheap to walk whole; pieces are walked as lookups need. */
+    if (dw_units_scan_to(d, d->sec[DS_INFO].pieces ? 0 : UINT64_MAX - 1) < 0) {
         dwarf_close(d);
         return NULL;
     }
@@ -781,5 +805,10 @@ void dwarf_close(dwarf *d)
 bool dwarf_has_lines(dwarf *d)
 {
     /* Line tables are reached through units' DW_AT_stmt_list, so both are needed. */
-    return d && d->sec[DS_LINE].len > 0 && d->nunits > 0;
+    if (!d || d->sec[DS_LINE].len == 0)
+        return false;
+    while (d->nunits == 0 && !d->scan_done)
+        if (dw_units_scan_to(d, d->scanned) < 0)
+            return false;
+    return d->nunits > 0;
 }

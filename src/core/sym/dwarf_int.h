@@ -213,13 +213,16 @@ struct dwarf {
     elf_file *f;
     dwarf *alt;
     dw_sect sec[DS_COUNT];
-    dw_uhdr *hdrs; /* sorted by offset */
+    dw_uhdr *hdrs; /* sorted by offset: the units before `scanned` (dw_units_scan_to) */
     dw_unit **units; /* units[i] for hdrs[i], NULL until dw_unit_get */
-    size_t nunits;
+    size_t nunits, units_cap;
+    uint64_t scanned; /* .debug_info offset where the walk over unit headers stopped */
+    bool scan_done;   /* the walk reached the end (or a part it cannot read past) */
     dw_abbrevs **abbrevs; /* sorted by offset */
     size_t nabbrevs, abbrevs_cap;
     /* Address -> unit index (dwarf_index.c). */
     int8_t index_state;
+    bool index_complete; /* the units aranges left out are in it too */
     struct dw_cu_range *index;
     size_t nindex;
     uint64_t *index_maxhi;
@@ -233,6 +236,8 @@ static inline int dw_need(dwarf *d, int i, uint64_t off, uint64_t len)
     return d->sec[i].pieces ? elf_section_need(d->f, d->sec[i].es, off, len) : 0;
 }
 
+/* Walks unit headers until every unit that starts at or before off is in hdrs; 0 or -1. */
+int dw_units_scan_to(dwarf *d, uint64_t off);
 /* Unit i (in offset order), made on first use (dwarf_close frees it); NULL when out of memory. */
 dw_unit *dw_unit_get(dwarf *d, size_t i);
 /* Says that [off, off+len) of section i was read into tables: its memory can go where that
@@ -300,7 +305,7 @@ void dw_lines_free(dw_lines *l);
 
 typedef struct dw_cu_range {
     uint64_t lo, hi;
-    size_t unit;
+    uint64_t unit_off; /* the unit's header offset in .debug_info */
 } dw_cu_range;
 
 /* Fills up to max units whose ranges contain addr; returns how many. */
