@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "analyze/measure.h"
+#include "analyze/report/list_walk.h"
 #include "analyze/report/source.h"
 
 /* pprof shows this many lines of context around the sampled lines. */
@@ -78,24 +79,20 @@ static const char *fmt_val(const np_report *r, int64_t v, np_buf *slot)
     return np_buf_cstr(slot);
 }
 
-/* One file of one function: the header and the annotated lines (getSourceFromFile). */
-static void print_file(np_report *r, np_graph *g, const char *name, group *fg, np_source_file *sf, np_buf *out)
+/* One file of one function: its totals, then each shown line's values and text, handed to the
+ * sink (getSourceFromFile). */
+static void walk_file(np_report *r, np_graph *g, const char *name, group *fg, np_source_file *sf,
+                      const np_list_sink *sink)
 {
-    np_buf a = {0}, b = {0}, c = {0};
     int64_t flat_sum = 0, cum_sum = 0;
     for (size_t i = 0; i < fg->n; i++) {
         flat_sum += g->all[fg->nodes[i]].flat;
         cum_sum += g->all[fg->nodes[i]].cum;
     }
     const char *file = g->all[fg->first].info.file;
-    np_buf_printf(out, "ROUTINE ======================== %s in %s\n", name, file);
-    np_measure_percentage(&c, cum_sum, r->total);
-    np_buf_printf(out, "%10s ", fmt_val(r, flat_sum, &a));
-    np_buf_printf(out, "%10s (flat, cum) %s of Total\n", fmt_val(r, cum_sum, &b), np_buf_cstr(&c));
-    if (sf->error) {
-        np_buf_printf(out, " Error: %s\n", sf->error);
-        goto done;
-    }
+    sink->file(sink->ctx, name, file, flat_sum, cum_sum, sf->error);
+    if (sf->error)
+        return;
     /* The shown range: from the function's start line (or the first sampled line minus the
      * margin) to the last sampled line plus the margin, computed in pprof's order. */
     const np_node *n0 = &g->all[fg->nodes[0]];
@@ -123,20 +120,11 @@ static void print_file(np_report *r, np_graph *g, const char *name, group *fg, n
                 cum += n->cum;
             }
         }
-        const char *fs = flat ? fmt_val(r, flat, &a) : ".";
-        np_buf_printf(out, "%10s ", fs);
-        const char *cs = cum ? fmt_val(r, cum, &b) : ".";
-        np_buf_printf(out, "%10s %6lld:", cs, (long long)ln);
-        np_buf_add(out, sf->text.data + sf->off[ln], sf->len[ln]);
-        np_buf_putc(out, '\n');
+        sink->line(sink->ctx, ln, flat, cum, sf->text.data + sf->off[ln], sf->len[ln]);
     }
-done:
-    np_buf_free(&a);
-    np_buf_free(&b);
-    np_buf_free(&c);
 }
 
-int np_report_list(np_report *r, np_buf *out, np_err *err)
+int np_list_walk(np_report *r, const np_list_sink *sink, np_err *err)
 {
     np_profile *p = r->p;
     /* The trimmed name is what the ROUTINE line shows and what the source search starts from. */
@@ -181,8 +169,7 @@ int np_report_list(np_report *r, np_buf *out, np_err *err)
         search = cwd;
     }
 
-    np_buf s = {0};
-    np_buf_printf(out, "Total: %s\n", fmt_val(r, r->total, &s));
+    sink->begin(sink->ctx, r->total);
     np_source_cache files = {0};
     for (size_t fi = 0; fi < funcs.n; fi++) {
         const char *name = g->all[order[fi]].info.name;
@@ -195,7 +182,7 @@ int np_report_list(np_report *r, np_buf *out, np_err *err)
                 group_add(&by_file, n->info.file, fg->nodes[i]);
         }
         if (by_file.n == 0) {
-            np_buf_printf(out, "No source information for %s\n", name);
+            sink->no_source(sink->ctx, name);
             grouping_free(&by_file);
             continue;
         }
@@ -208,16 +195,70 @@ int np_report_list(np_report *r, np_buf *out, np_err *err)
             const char *file = g->all[forder[i]].info.file;
             group *grp = &by_file.g[np_hmap_get(&by_file.index, file, strlen(file))];
             np_source_file *sf = np_source_get(&files, file, search, trim_opt);
-            print_file(r, g, name, grp, sf, out);
+            walk_file(r, g, name, grp, sf, sink);
         }
         free(forder);
         grouping_free(&by_file);
     }
     np_source_cache_free(&files);
-    np_buf_free(&s);
     free(cwd);
     free(order);
     grouping_free(&funcs);
     np_graph_free(g);
     return 0;
+}
+
+/* ---- the text list ---- */
+
+typedef struct text_list {
+    np_report *r;
+    np_buf *out;
+    np_buf a, b, c; /* formatted numbers */
+} text_list;
+
+static void text_begin(void *ctx, int64_t total)
+{
+    text_list *t = ctx;
+    np_buf_printf(t->out, "Total: %s\n", fmt_val(t->r, total, &t->a));
+}
+
+static void text_no_source(void *ctx, const char *name)
+{
+    text_list *t = ctx;
+    np_buf_printf(t->out, "No source information for %s\n", name);
+}
+
+static void text_file(void *ctx, const char *name, const char *file, int64_t flat, int64_t cum,
+                      const char *error)
+{
+    text_list *t = ctx;
+    np_buf_printf(t->out, "ROUTINE ======================== %s in %s\n", name, file);
+    t->c.len = 0;
+    np_measure_percentage(&t->c, cum, t->r->total);
+    np_buf_printf(t->out, "%10s ", fmt_val(t->r, flat, &t->a));
+    np_buf_printf(t->out, "%10s (flat, cum) %s of Total\n", fmt_val(t->r, cum, &t->b), np_buf_cstr(&t->c));
+    if (error)
+        np_buf_printf(t->out, " Error: %s\n", error);
+}
+
+static void text_line(void *ctx, int64_t ln, int64_t flat, int64_t cum, const char *text, size_t len)
+{
+    text_list *t = ctx;
+    const char *fs = flat ? fmt_val(t->r, flat, &t->a) : ".";
+    np_buf_printf(t->out, "%10s ", fs);
+    const char *cs = cum ? fmt_val(t->r, cum, &t->b) : ".";
+    np_buf_printf(t->out, "%10s %6lld:", cs, (long long)ln);
+    np_buf_add(t->out, text, len);
+    np_buf_putc(t->out, '\n');
+}
+
+int np_report_list(np_report *r, np_buf *out, np_err *err)
+{
+    text_list t = {.r = r, .out = out};
+    np_list_sink sink = {&t, text_begin, text_no_source, text_file, text_line};
+    int rc = np_list_walk(r, &sink, err);
+    np_buf_free(&t.a);
+    np_buf_free(&t.b);
+    np_buf_free(&t.c);
+    return rc;
 }
