@@ -100,6 +100,19 @@ $(BUILD)/libnpanalyze.a: $(ANALYZE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# Web assets (scripts and styles of the pages nprof writes) are written under
+# src/analyze/report/assets/ and compiled in as np_asset_<name> by tools/embed.py: nprof needs
+# no file beside it and no network to make a page.
+ASSET_SRC := $(wildcard src/analyze/report/assets/*)
+ASSET_OBJ := $(ASSET_SRC:src/analyze/report/assets/%=$(BUILD)/obj/assets/%.o)
+$(BUILD)/gen/assets/%.c: src/analyze/report/assets/% tools/embed.py
+	@mkdir -p $(dir $@)
+	python3 tools/embed.py $< $@
+$(BUILD)/obj/assets/%.o: $(BUILD)/gen/assets/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_NP) $(CFLAGS) $(WARN) -c $< -o $@
+$(BUILD)/libnpanalyze.a: $(ASSET_OBJ)
+
 NPROF_LIBS := $(BUILD)/libnpanalyze.a $(BUILD)/libnpcore.a
 $(BUILD)/nprof: $(BUILD)/obj/src/analyze/main.o $(NPROF_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_ANALYZE)

@@ -53,6 +53,12 @@ for src in $SRCS; do
         rm -f "$obj"
     fi
 done
+# The web assets, compiled in as the Makefile does (tools/embed.py).
+for asset in src/analyze/report/assets/*; do
+    [ -f "$asset" ] || continue
+    gen="$OUT/obj/asset_$(basename "$asset" | tr . _).c"
+    python3 tools/embed.py "$asset" "$gen" && $CC $(echo "$FLAGS" | sed "s/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,/") -c "$gen" -o "${gen%.c}.o" && objs="$objs ${gen%.c}.o"
+done
 # An archive, so a target pulls in only the objects it needs: a module that does not compile
 # (mid-edit elsewhere) fails only the targets that use it, and the run still reports it.
 rm -f "$OUT/libnpfuzz.a"

@@ -244,9 +244,9 @@ static bool lookup(const char *name, enum flag_kind *kind)
             return true;
         }
     }
-    if (strcmp(name, "weblist") == 0 || strcmp(name, "web") == 0 || strcmp(name, "kcachegrind") == 0 ||
-        strcmp(name, "eog") == 0 || strcmp(name, "evince") == 0 || strcmp(name, "gv") == 0) {
-        *kind = strcmp(name, "weblist") == 0 ? F_STRING : F_BOOL;
+    if (strcmp(name, "kcachegrind") == 0 || strcmp(name, "eog") == 0 || strcmp(name, "evince") == 0 ||
+        strcmp(name, "gv") == 0) {
+        *kind = F_BOOL;
         return true;
     }
     return false;
@@ -361,11 +361,11 @@ static int set_flag(parse_state *st, const char *name, const char *value, bool h
     for (int i = 0; i < 7; i++)
         if (strcmp(name, legacy_names[i]) == 0)
             st->legacy_set[i] = b;
-    if (strcmp(name, "weblist") == 0 || strcmp(name, "web") == 0 || strcmp(name, "kcachegrind") == 0 ||
-        strcmp(name, "eog") == 0 || strcmp(name, "evince") == 0 || strcmp(name, "gv") == 0)
-        if ((kind == F_BOOL && b) || (kind == F_STRING && value[0]))
+    if (strcmp(name, "kcachegrind") == 0 || strcmp(name, "eog") == 0 || strcmp(name, "evince") == 0 ||
+        strcmp(name, "gv") == 0)
+        if (kind == F_BOOL && b)
             return np_fail(err, "-%s needs a graphical environment and is not supported by nprof; "
-                                "use -svg/-pdf -output FILE or -http", name);
+                                "use -svg/-pdf -output FILE, -web or -http", name);
     return 0; /* accepted and ignored: symbolize, tools, tls_* */
 }
 

@@ -1,6 +1,7 @@
 /* The report pipeline shared by every front end: sources -> merged profile -> per-report copy
  * -> label frames, focus filters, aggregation -> one report format -> stdout or a file. */
 #include "analyze/driver.h"
+#include "analyze/browser.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -40,6 +41,8 @@ const np_command np_commands[] = {
     {"topproto", NP_FMT_TOPPROTO, false, true, NULL, "Outputs top entries in compressed protobuf format"},
     {"traces", NP_FMT_TRACES, false, false, NULL, "Outputs all profile samples in text form"},
     {"tree", NP_FMT_TREE, false, false, NULL, "Outputs a text rendering of call graph"},
+    {"web", NP_FMT_DOT, false, false, "svg", "Visualize graph through web browser"},
+    {"weblist", NP_FMT_WEBLIST, true, false, NULL, "Display annotated source in a web browser"},
 };
 const size_t np_n_commands = sizeof np_commands / sizeof np_commands[0];
 
@@ -269,8 +272,10 @@ static void command_overrides(const np_command *cmd, np_config *c)
         np_config_set(c, "granularity", "addresses", NULL);
         c->noinlines = true;
     } else if (strcmp(n, "weblist") == 0) {
+        /* pprof takes addresses for the disassembly under each line; nprof's page has source
+         * lines only, so it takes list's granularity and shows list's values. */
         trim = false;
-        np_config_set(c, "granularity", "addresses", NULL);
+        np_config_set(c, "granularity", "lines", NULL);
         c->noinlines = false;
     } else if (strcmp(n, "peek") == 0) {
         trim = false;
@@ -499,6 +504,29 @@ static int write_output(const np_command *cmd, const np_config *c, const np_buf 
     return 0;
 }
 
+/* The commands whose output a browser shows (pprof's -web and -weblist). */
+static bool for_browser(const np_command *cmd)
+{
+    return strcmp(cmd->name, "web") == 0 || strcmp(cmd->name, "weblist") == 0;
+}
+
+/* -web, -weblist: the page goes to a new temporary file, opened in a browser when there is
+ * one; else its path is printed, so that it can be opened by hand. */
+static int show_in_browser(const np_command *cmd, const np_buf *data, FILE *out, bool interactive,
+                           np_err *err)
+{
+    char *path = NULL;
+    if (np_browser_temp_file(data, cmd->dot_format ? cmd->dot_format : "html", &path, err) < 0)
+        return -1;
+    int rc = np_browser_open(path, !interactive, err);
+    if (rc == 0) {
+        fprintf(out, "No browser found (set $BROWSER to open one); wrote %s\n", path);
+        fflush(out);
+    }
+    free(path);
+    return rc < 0 ? -1 : 0;
+}
+
 /* Renders DOT text through Graphviz for the image formats. */
 static int run_dot(const char *format, np_buf *data, np_err *err)
 {
@@ -557,13 +585,17 @@ int np_generate_report_owned(np_profile *p, const np_command *cmd, const char *a
     np_buf data = {0};
     int rc = build_report(&r, cmd, arg, &c, err);
     /* Text bound for `out` as it is (no file, no Graphviz) may be written as it is made. */
-    if (!c.output[0] && !cmd->to_file && !cmd->dot_format)
+    if (!c.output[0] && !cmd->to_file && !cmd->dot_format && !for_browser(cmd))
         r.stream = out;
     if (rc == 0)
         rc = np_report_generate(&r, &data, err);
     if (rc == 0 && cmd->dot_format)
         rc = run_dot(cmd->dot_format, &data, err);
-    if (rc == 0)
+    if (rc == 0 && cmd->dot_format && strcmp(cmd->dot_format, "svg") == 0)
+        np_report_svg_pan(&data);
+    if (rc == 0 && for_browser(cmd))
+        rc = show_in_browser(cmd, &data, out, interactive, err);
+    else if (rc == 0)
         rc = write_output(cmd, &c, &data, out, interactive, err);
     np_buf_free(&data);
     np_free_key_units(r.num_label_units);

@@ -62,8 +62,8 @@ static const shell_cmd shell_cmds[] = {
     {"topproto", false, U_NONE, NULL, NULL},
     {"traces", false, U_NONE, NULL, NULL},
     {"tree", false, U_REPORT_CUM, NULL, NULL},
-    {"web", false, U_REPORT_NOREDIR, "svg >FILE.svg", "Visualize graph through web browser"},
-    {"weblist", true, U_LIST, "list REGEX", "Display annotated source in a web browser"},
+    {"web", false, U_REPORT_NOREDIR, NULL, NULL},
+    {"weblist", true, U_LIST, NULL, NULL},
 };
 #define N_SHELL_CMDS (sizeof shell_cmds / sizeof shell_cmds[0])
 

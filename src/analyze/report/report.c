@@ -767,7 +767,7 @@ static int report_raw(np_report *r, np_buf *out, np_err *err)
     return 0;
 }
 
-/* One renderer per format; a format without one (disasm, weblist) is refused. */
+/* One renderer per format; a format without one (disasm) is refused. */
 static int (*const renderers[])(np_report *, np_buf *, np_err *) = {
     [NP_FMT_CALLGRIND] = np_report_callgrind, [NP_FMT_COMMENTS] = np_report_comments,
     [NP_FMT_DOT] = np_report_dot,             [NP_FMT_LIST] = np_report_list,
@@ -775,6 +775,7 @@ static int (*const renderers[])(np_report *, np_buf *, np_err *) = {
     [NP_FMT_TAGS] = np_report_tags,           [NP_FMT_TEXT] = np_report_text,
     [NP_FMT_TOPPROTO] = np_report_topproto,   [NP_FMT_TRACES] = np_report_traces,
     [NP_FMT_TREE] = np_report_tree,
+    [NP_FMT_WEBLIST] = np_report_weblist,
 };
 
 int np_report_generate(np_report *r, np_buf *out, np_err *err)

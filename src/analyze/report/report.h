@@ -76,6 +76,12 @@ int np_report_proto(np_report *r, np_buf *out, np_err *err);
 int np_report_dot(np_report *r, np_buf *out, np_err *err);
 int np_report_callgrind(np_report *r, np_buf *out, np_err *err);
 int np_report_list(np_report *r, np_buf *out, np_err *err);
+/* Graphviz's SVG made to pan and zoom in a browser (pprof's -svg and -web): the size fills the
+ * window and the graph sits in a "viewport" group that an embedded script moves. Implemented in
+ * svgpan.c. */
+void np_report_svg_pan(np_buf *svg);
+/* -weblist: the list report as one HTML page. Implemented in weblist.c. */
+int np_report_weblist(np_report *r, np_buf *out, np_err *err);
 /* pprof's newGraph first cleans r->p's function file names with trimPath (-trim_path, else the
  * -source_path heuristic, and /proc/self/cwd); every graph report shows the result. Call before
  * each np_graph_new of a report, as pprof does. */
