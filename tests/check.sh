@@ -11,6 +11,7 @@
 #   roundtrip tests/proto-roundtrip.sh build/nprof (-proto read back by both tools)
 #   diff-asan the diff cases again with the ASan/UBSan build of nprof
 #   shell     tests/shell-cases.sh build/nprof (interactive sessions and -list)
+#   pictures  tests/pictures.sh build/nprof (-svg pan/zoom in headless Chromium, -web, -weblist)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -130,6 +131,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   if [ -x tests/shell-cases.sh ]; then
     stage shell counted tests/shell-cases.sh build/nprof
   fi
+  stage pictures counted tests/pictures.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi

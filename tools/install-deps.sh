@@ -30,6 +30,7 @@ pkgs=(
   nginx postgresql               # forking servers under the collector (tests/collect-tree.sh)
   autoconf                       # a ./configure run under the collector (tests/collect-programs.sh)
   git
+  chromium nodejs                # headless Chromium for the browser tests (tests/pictures.sh)
 )
 
 # `install-deps.sh bench` adds what the overhead benchmark compares against.
@@ -41,6 +42,19 @@ if [ "${1:-}" = bench ]; then
   )
 fi
 
+# The browser tests drive Debian's Chromium with playwright-core from npm, installed into the
+# repository's own tests/browser/node_modules (ignored by git) at the version its lock file names.
+browser_modules() {
+  local dir
+  dir="$(dirname "$0")/../tests/browser"
+  [ -f "$dir/node_modules/playwright-core/package.json" ] && return 0
+  # Debian's nodejs comes without npm; a nodejs that bundles its own conflicts with Debian's npm.
+  if ! command -v npm >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm </dev/null
+  fi
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 installed() {
   [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
 }
@@ -51,6 +65,7 @@ for p in "${pkgs[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
+  browser_modules
   exit 0
 fi
 
@@ -81,3 +96,4 @@ if [ ${#still[@]} -ne 0 ]; then
   echo "install-deps: still missing after apt-get: ${still[*]}" >&2
   exit 1
 fi
+browser_modules

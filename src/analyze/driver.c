@@ -8,6 +8,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "analyze/fetch.h"
@@ -527,9 +528,29 @@ static int show_in_browser(const np_command *cmd, const np_buf *data, FILE *out,
     return rc < 0 ? -1 : 0;
 }
 
+/* Whether an executable prog is in one of $PATH's folders (Go's exec.LookPath). */
+static bool on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    for (const char *p = path ? path : ""; ; p++) {
+        size_t n = strcspn(p, ":");
+        char full[4096];
+        snprintf(full, sizeof full, "%.*s/%s", (int)n, n ? p : ".", prog);
+        if (access(full, X_OK) == 0)
+            return true;
+        p += n;
+        if (!*p)
+            return false;
+    }
+}
+
 /* Renders DOT text through Graphviz for the image formats. */
 static int run_dot(const char *format, np_buf *data, np_err *err)
 {
+    /* Checked first so that a missing Graphviz is one line, not the shell's as well. */
+    if (!on_path("dot"))
+        return np_fail(err, "failed to execute dot. Is Graphviz installed? Error: exec: \"dot\": "
+                            "executable file not found in $PATH");
     char in_path[] = "/tmp/nprof-dot-XXXXXX";
     int fd = mkstemp(in_path);
     if (fd < 0)
@@ -556,7 +577,8 @@ static int run_dot(const char *format, np_buf *data, np_err *err)
     unlink(in_path);
     if (st != 0) {
         np_buf_free(&img);
-        return np_fail(err, "failed to execute dot. Is Graphviz installed? Error: exit status %d", st);
+        return np_fail(err, "failed to execute dot. Is Graphviz installed? Error: exit status %d",
+                       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
     }
     np_buf_free(data);
     *data = img;

@@ -1,0 +1,226 @@
+#!/bin/bash
+# pictures.sh NPROF -- the graph pictures: -svg is valid SVG with pprof's viewport and our
+# pan/zoom script (the graph itself as go tool pprof draws it), renders in headless Chromium
+# and pans and zooms there; -web and -weblist open the right file in $BROWSER or print its
+# path; -weblist escapes names and source and shows -list's values; a missing Graphviz is one
+# line. Profiles: build/profiles (tests/go/make-profiles.sh) and ../shared/testdata/go/profiles
+# when it is there. Browser checks need Chromium and tests/browser/node_modules
+# (tools/install-deps.sh); without them they are skipped, except under CI=true.
+set -u
+NPROF=$(realpath "${1:-build/nprof}")
+cd "$(dirname "$0")/.."
+REPO=$PWD
+pass=0
+fail=0
+ok() { echo "ok   $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL $*"; fail=$((fail + 1)); }
+check() { # check WHAT CMD...: ok when CMD succeeds
+    local what=$1
+    shift
+    if "$@"; then ok "$what"; else bad "$what"; fi
+}
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export TMPDIR=$T/tmp
+mkdir -p "$TMPDIR"
+
+profiles=()
+for f in build/profiles/*.pb.gz; do
+    case $(basename "$f") in empty.pb.gz | truncated.pb.gz) continue ;; esac
+    profiles+=("$f")
+done
+if [ -d ../shared/testdata/go/profiles ]; then
+    while IFS= read -r f; do profiles+=("$f"); done < <(find ../shared/testdata/go/profiles -name '*.pb.gz' | sort | head -12)
+fi
+[ ${#profiles[@]} -gt 0 ] || bad "no profiles in build/profiles (run tests/go/make-profiles.sh build/profiles)"
+
+# An SVG file parses as XML; the root fills the window; the viewport group holds graph0 and
+# follows the script.
+svg_ok() {
+    python3 - "$1" <<'PY'
+import sys, xml.dom.minidom
+d = xml.dom.minidom.parse(sys.argv[1])
+root = d.documentElement
+assert root.tagName == 'svg' and root.getAttribute('width') == '100%' and not root.getAttribute('viewBox')
+scripts = root.getElementsByTagName('script')
+assert len(scripts) == 1 and 'viewport' in scripts[0].firstChild.data
+vp = [g for g in root.getElementsByTagName('g') if g.getAttribute('id') == 'viewport']
+assert len(vp) == 1 and vp[0].parentNode is root
+assert vp[0].getElementsByTagName('g')[0].getAttribute('id') == 'graph0'
+PY
+}
+
+# The graph as Graphviz drew it: from '<g id="graph0"' to the end, less our closing group.
+graph_part() {
+    python3 -c 'import sys; s=open(sys.argv[1]).read(); i=s.index("<g id=\"graph0\""); print(s[i:].replace("</g>\n</svg>", "</svg>") if sys.argv[2]=="ours" else s[i:])' "$1" "$2"
+}
+
+n=0
+svgs=()
+for f in "${profiles[@]}"; do
+    n=$((n + 1))
+    out=$T/svg$n.svg
+    if ! "$NPROF" -svg "$f" > "$out" 2> "$T/err"; then
+        bad "-svg $f: $(head -1 "$T/err")"
+        continue
+    fi
+    check "-svg is valid SVG with the viewport and the script: $f" svg_ok "$out"
+    svgs+=("$out")
+done
+
+# The same graph as go tool pprof's -svg, where go is there (both run the same dot).
+if command -v go > /dev/null; then
+    for f in build/profiles/heap.pb.gz build/profiles/cpu.pb.gz; do
+        [ -f "$f" ] || continue
+        "$NPROF" -svg "$f" > "$T/ours.svg" 2> /dev/null
+        go tool pprof -svg "$f" > "$T/theirs.svg" 2> /dev/null
+        if [ -s "$T/theirs.svg" ] && cmp -s <(graph_part "$T/ours.svg" ours) <(graph_part "$T/theirs.svg" theirs); then
+            ok "-svg draws the graph go tool pprof -svg draws: $f"
+        else
+            bad "-svg draws the graph go tool pprof -svg draws: $f"
+        fi
+    done
+fi
+
+# Pan and zoom in a real browser.
+chromium=/usr/lib/chromium/chromium
+if [ -x "$chromium" ] && [ -d tests/browser/node_modules/playwright-core ]; then
+    node tests/browser/svgpan.js "$T/shot.png" "${svgs[@]}" > "$T/browser.out" 2>&1
+    cat "$T/browser.out"
+    pass=$((pass + $(grep -c '^ok ' "$T/browser.out")))
+    fail=$((fail + $(grep -c '^FAIL ' "$T/browser.out")))
+    grep -qE '^(ok|FAIL) ' "$T/browser.out" || bad "Chromium checks printed nothing: $(head -3 "$T/browser.out")"
+    check "the screenshot is a PNG" test "$(head -c 4 "$T/shot.png" 2> /dev/null | tail -c 3)" = PNG
+elif [ "${CI:-}" = true ]; then
+    bad "Chromium or tests/browser/node_modules missing (tools/install-deps.sh installs them)"
+else
+    echo "skip Chromium checks: $chromium or tests/browser/node_modules missing (tools/install-deps.sh)"
+fi
+
+# -web: $BROWSER gets the file (its arguments split on spaces), which is the -svg page.
+heap=build/profiles/heap.pb.gz
+cat > "$T/rec" <<'SH'
+#!/bin/sh
+# A browser that records how it was called.
+printf '%s\n' "$@" > "$RECORD"
+SH
+chmod +x "$T/rec"
+export RECORD=$T/called
+"$NPROF" -svg "$heap" > "$T/heap.svg" 2> /dev/null
+rm -f "$RECORD"
+out=$(BROWSER="$T/rec --new-window" "$NPROF" -web "$heap" 2>&1)
+opened=$(sed -n 2p "$RECORD" 2> /dev/null)
+check "-web runs \$BROWSER with its own argument and the file" test "$(sed -n 1p "$RECORD" 2> /dev/null)" = --new-window
+check "-web opens the -svg page of the profile ($opened)" cmp -s "$opened" "$T/heap.svg"
+check "-web prints nothing when a browser opened the page" test -z "$out"
+rm -f "$RECORD"
+out=$(env -u DISPLAY -u WAYLAND_DISPLAY BROWSER= "$NPROF" -web "$heap" 2> "$T/err")
+rc=$?
+path=${out##* wrote }
+check "-web without a browser prints the file's path in one line ($out)" test $rc = 0 -a "$(printf '%s\n' "$out" | wc -l)" = 1 -a -s "$path"
+check "... and that file is the -svg page" cmp -s "$path" "$T/heap.svg"
+check "-web with a failing browser fails" bash -c "! BROWSER=false '$NPROF' -web '$heap' > /dev/null 2>&1"
+
+# The shell's web and weblist commands. The shell leaves its browser running in the background,
+# so the record may come after the shell is gone.
+recorded() {
+    for _ in $(seq 100); do
+        [ -s "$RECORD" ] && return 0
+        sleep 0.1
+    done
+}
+rm -f "$RECORD"
+printf 'web\n' | BROWSER=$T/rec "$NPROF" "$heap" > /dev/null 2>&1
+recorded
+check "shell: web opens the -svg page" cmp -s "$(sed -n 1p "$RECORD" 2> /dev/null)" "$T/heap.svg"
+
+# -weblist: escaped names and source, -list's values, valid HTML.
+python3 tests/pictures-profile.py "$T/names"
+names=$T/names/names.pb.gz
+weblist_ok() { # HTML LIST: the page against the list report
+    python3 - "$1" "$2" <<'PY'
+import html.parser, re, sys
+page, listing = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+VOID = {'meta', 'br', 'img', 'link', 'hr', 'input'}
+
+class P(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.rows, self.heads, self.text, self.row = [], [], [], None, None
+    def handle_starttag(self, tag, attrs):
+        if tag not in VOID:
+            self.stack.append(tag)
+        if tag == 'tr':
+            self.row = []
+        if tag in ('td', 'h2'):
+            self.text = ''
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-3:])
+        self.stack.pop()
+        if tag == 'td':
+            self.row.append(self.text)
+        if tag == 'h2':
+            self.heads.append(self.text)
+        if tag == 'tr':
+            self.rows.append(self.row)
+    def handle_data(self, d):
+        if self.text is not None:
+            self.text += d
+
+p = P()
+p.feed(page)
+p.close()
+assert not p.stack, p.stack
+assert page.startswith('<!DOCTYPE html>') and '<script' not in page.lower().replace('&lt;script', '')
+# The list report: ROUTINE lines give the names, annotated lines the values.
+names = re.findall(r'^ROUTINE =+ (.*) in .*$', listing, re.M)
+lines = [m.groups() for m in re.finditer(r'^ *(\S+) +(\S+) +(\d+):(.*)$', listing, re.M)]
+totals = [m.groups() for m in re.finditer(r'^ *(\S+) +(\S+) \(flat, cum\) +(.*) of Total$', listing, re.M)]
+got_lines = [(r[1], r[2], r[0], r[3]) for r in p.rows if r[0]]
+got_totals = [(r[1], r[2], r[3].split(') ', 1)[1].replace(' of Total', '').strip()) for r in p.rows if not r[0]]
+assert p.heads == names, (p.heads, names)
+assert got_lines == lines, [x for x in zip(got_lines, lines) if x[0] != x[1]][:3]
+assert got_totals == [(a, b, c.strip()) for a, b, c in totals], (got_totals, totals)
+assert len(lines) > 0
+PY
+}
+"$NPROF" -list . "$names" > "$T/names.list" 2> /dev/null
+rm -f "$RECORD"
+BROWSER=$T/rec "$NPROF" -weblist . "$names" > /dev/null 2>&1
+page=$(sed -n 1p "$RECORD" 2> /dev/null)
+check "-weblist opens an .html page in \$BROWSER" test "${page%.html}" != "$page" -a -s "$page"
+check "-weblist escapes <, &, quotes in names and source and shows -list's values" weblist_ok "$page" "$T/names.list"
+check "-weblist names have their characters back after parsing" grep -q 'odd &#34;name&#34; &amp; &#39;quote&#39; &lt;' "$page"
+for pat in 'main\.' 'runtime\.mallocgc'; do
+    "$NPROF" -list "$pat" "$heap" > "$T/heap.list" 2> /dev/null || continue
+    out=$(env -u DISPLAY -u WAYLAND_DISPLAY BROWSER= "$NPROF" -weblist "$pat" "$heap" 2> /dev/null)
+    check "-weblist $pat shows -list's values on heap.pb.gz" weblist_ok "${out##* wrote }" "$T/heap.list"
+done
+rm -f "$RECORD"
+printf 'weblist Box\n' | BROWSER=$T/rec "$NPROF" "$names" > /dev/null 2>&1
+recorded
+check "shell: weblist opens a page of the matching function" grep -q '<h2>ns::Box::put</h2>' "$(sed -n 1p "$RECORD" 2> /dev/null)"
+out=$(BROWSER=$T/rec "$NPROF" -weblist 'nomatch_xyz' "$names" 2>&1)
+check "-weblist with no match fails with pprof's message" test "$out" = "no matches found for regexp: nomatch_xyz"
+
+# Graphviz missing: one clear line, a non-zero exit.
+mkdir -p "$T/nodot"
+ln -s "$(command -v sh)" "$T/nodot/sh"
+for fmt in svg web png; do
+    PATH=$T/nodot "$NPROF" -$fmt "$heap" > /dev/null 2> "$T/err"
+    rc=$?
+    check "-$fmt without Graphviz: one line, exit $rc" test $rc != 0 -a "$(wc -l < "$T/err")" = 1 -a \
+        "$(cat "$T/err")" = 'failed to execute dot. Is Graphviz installed? Error: exec: "dot": executable file not found in $PATH'
+done
+
+# The other Graphviz formats are as they were: Graphviz's own output of the same DOT.
+"$NPROF" -dot "$heap" > "$T/heap.dot" 2> /dev/null
+for fmt in png pdf ps gif; do
+    "$NPROF" -$fmt -output "$T/out.$fmt" "$heap" 2> /dev/null
+    dot -T$fmt "$T/heap.dot" > "$T/ref.$fmt"
+    check "-$fmt is dot -T$fmt of -dot, untouched" test -s "$T/out.$fmt" -a "$(head -c 4 "$T/out.$fmt" | od -An -c)" = "$(head -c 4 "$T/ref.$fmt" | od -An -c)" -a "$(stat -c %s "$T/out.$fmt")" -gt 100
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
