@@ -4,15 +4,19 @@
 On a shared machine the speed drifts over minutes; timing all runs of one configuration and
 then all of the next (as hyperfine does) lets that drift pass for a difference between them.
 Here every round runs each command once, in an order that rotates from round to round, and
-each configuration is summarized by its median over the rounds.
+each configuration is summarized by its median over the rounds. Each run's CPU time (user +
+system, from wait4) is kept too: when other work shares the machine, wall time also counts
+the waits for a CPU, and CPU time is the steadier measure of what a profiler adds.
 
 usage: interleave.py [--rounds N] [--slow-rounds M] [--base NAME] [--json FILE] NAME=COMMAND ...
        interleave.py --target KIND:LABEL=FILE ...
 A NAME starting with "slow:" is run only in the first M rounds (for profilers that take
 minutes). COMMAND is split like a shell line (no shell features). Prints a Markdown table:
 median and fastest wall time and the median's ratio to --base (default: the first NAME),
+the median CPU time and its ratio,
 then, when present, each profiler's cost over the allocator it runs on. --json also writes
-every time, in round order, to FILE: {"base": NAME, "times": {NAME: [seconds, ...]}}.
+every time, in round order, to FILE: {"base": NAME, "times": {NAME: [seconds, ...]},
+"cpu": {NAME: [seconds, ...]}}.
 
 --target reads such files (anything that writes that form will do; lower is better) and
 prints how they stand against the collector's overhead target (docs/PERFORMANCE.md):
@@ -23,6 +27,7 @@ It prints figures and a verdict for each, with how many rounds agree with it (a 
 ratios meet the limit as the medians do, or miss it as they do): with fewer than three rounds
 in four, the verdict is marked "not settled by this run". It does not fail on any of them."""
 import json
+import os
 import shlex
 import statistics
 import subprocess
@@ -56,27 +61,34 @@ def main(argv):
         sys.exit(__doc__)
     base = base or cmds[0][0]
     times = {name: [] for name, _, _ in cmds}
+    cpu = {name: [] for name, _, _ in cmds}
     for r in range(rounds):
         order = cmds[r % len(cmds):] + cmds[:r % len(cmds)]
         for name, cmd, slow in order:
             if slow and r >= slow_rounds:
                 continue
             t = time.perf_counter()
-            res = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(child.pid, 0)
             dt = time.perf_counter() - t
-            if res.returncode != 0:
-                sys.exit(f"interleave: {name} exited {res.returncode}: {' '.join(cmd)}")
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if child.returncode != 0:
+                sys.exit(f"interleave: {name} exited {child.returncode}: {' '.join(cmd)}")
             times[name].append(dt)
+            cpu[name].append(usage.ru_utime + usage.ru_stime)
     if json_out:
         with open(json_out, "w") as f:
-            json.dump({"base": base, "times": times}, f, indent=1)
+            json.dump({"base": base, "times": times, "cpu": cpu}, f, indent=1)
             f.write("\n")
     med = {n: statistics.median(v) for n, v in times.items()}
-    print("| allocator / profiler | runs | median wall time | fastest | vs %s |" % base)
-    print("|---|---|---|---|---|")
+    mcpu = {n: statistics.median(v) for n, v in cpu.items()}
+    print("| allocator / profiler | runs | median wall time | fastest | vs %s | median CPU time | CPU vs %s |"
+          % (base, base))
+    print("|---|---|---|---|---|---|---|")
     for name, _, _ in cmds:
         v = times[name]
-        print(f"| {name} | {len(v)} | {med[name]:.3f} s | {min(v):.3f} s | {med[name] / med[base]:.3f}x |")
+        print(f"| {name} | {len(v)} | {med[name]:.3f} s | {min(v):.3f} s | {med[name] / med[base]:.3f}x "
+              f"| {mcpu[name]:.3f} s | {mcpu[name] / mcpu[base]:.3f}x |")
     costs = []
     for prof, alloc in (("interpose-only", "glibc"), ("nprof", "glibc"), ("nprof-rate0", "glibc"), ("jemalloc-prof", "jemalloc"),
                         ("gperftools-heapprof", "tcmalloc")):
