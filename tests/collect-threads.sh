@@ -132,6 +132,7 @@ while kill -0 "$served" 2>/dev/null; do
     curl -sf -m 10 "$base/$u" -o "$tmp/loop.out" -w '%{time_total}\n' >>"$tmp/times" || continue
     dumps=$((dumps + 1))
     [ "$u" = 'goroutine?debug=2' ] && cp "$tmp/loop.out" "$tmp/debug2.$dumps.txt"
+    [ "$u" = 'goroutine?debug=1' ] && cp "$tmp/loop.out" "$tmp/debug1.$dumps.txt"
   done
 done
 wait "$served"
@@ -147,5 +148,14 @@ caught=$(cat "$tmp"/debug2.*.txt | grep -a -A1 'running\]:' | grep -a -c '^spin_
 check "spinning threads caught running, the leaf exact (spin_on_cpu): $caught times" test "$caught" -gt 0
 check "a thread blocking every signal is reported without a stack" \
   bash -c "cat '$tmp'/debug2.*.txt | grep -q 'no stack: running with the dump.s signal blocked'"
+# A thread whose stack cannot be read still counts in debug=1's total, as every goroutine in
+# Go's: the totals equal debug=2's thread blocks, and some dumps hold more than their records.
+totals=$(cat "$tmp"/debug1.*.txt | awk '/ profile: total / {print $4}' | sort -u | tr '\n' ' ')
+blocks=$(for f in "$tmp"/debug2.*.txt; do grep -a -c '^goroutine ' "$f"; done | sort -u | tr '\n' ' ')
+stackless=$(for f in "$tmp"/debug1.*.txt; do
+  awk '/ profile: total / {t = $4} /^[0-9]+ @/ {s += $1} END {print (t > s) ? 1 : 0}' "$f"
+done | awk '{n += $1} END {print n + 0}')
+check "debug=1 totals count every thread, stackless ones too (totals $totals; debug=2 blocks $blocks; $stackless dumps with stackless threads)" \
+  bash -c "[ '$totals' = '$blocks' ] && [ '$stackless' -gt 0 ]"
 check "signal frames never appear" bash -c "! cat '$tmp'/debug2.*.txt | grep -v \$'^\t' | grep -q 'restore_rt\|on_park\|np_'"
 finish

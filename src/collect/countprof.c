@@ -98,6 +98,8 @@ void np_countprof_text(const char *name, np_count_rec *recs, size_t n, np_buf *o
     if (b)
         np_pbuild_symbolize(b);
     for (size_t i = 0; i < n; i++) {
+        if (recs[i].n == 0)
+            continue; /* in the total only: a record's line needs an address */
         np_buf_printf(out, "%" PRId64 " @", recs[i].count);
         for (int k = 0; k < recs[i].n; k++)
             np_buf_printf(out, " %#" PRIxPTR, text_pc(&recs[i], k));

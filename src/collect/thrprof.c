@@ -57,14 +57,15 @@ size_t np_thrprof_count(void)
     return np_tsnap_count();
 }
 
-/* Threads with a stack as count records; *recs malloc'd, their stacks the snapshot's. */
+/* Every thread as a count record, its stack the snapshot's. A thread whose stack could not be
+ * read still counts: Go's total is every goroutine, and a stackless record is a sample with no
+ * location (the text leaves it out of its records, which need an address). *recs malloc'd. */
 static size_t records(const np_tsnap *s, np_count_rec **recs)
 {
     *recs = malloc((s->n + 1) * sizeof **recs);
     size_t k = 0;
     for (size_t i = 0; *recs && i < s->n; i++)
-        if (s->threads[i].n_pcs > 0)
-            (*recs)[k++] = (np_count_rec){s->threads[i].pcs, s->threads[i].n_pcs, true, 1};
+        (*recs)[k++] = (np_count_rec){s->threads[i].pcs, s->threads[i].n_pcs, true, 1};
     return k;
 }
 
