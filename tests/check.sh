@@ -35,6 +35,8 @@
 #             go tool pprof does: saved debug=1 files and live URLs, the symbol protocol)
 #   cpurobust tests/collect-cpurobust.sh build (CPU profiling at 1000 Hz during thread churn,
 #             C++ exceptions, fork/posix_spawn from 1 GiB, python3 threads, redis; ~20 s)
+#   allprof   tests/collect-allprof.sh build (redis-server and python3 under every profile at once
+#             while every kind is scraped; about a minute)
 # A stage that cannot run, or that fails without printing its count, counts
 # as one failure. The last line is exactly "P passed, F failed", the sums;
 # the exit status is non-zero if anything failed.
@@ -166,6 +168,7 @@ if [ $built = 1 ]; then
   stage fleet counted tests/collect-fleet.sh build
   stage legsym counted tests/collect-legsym.sh build
   stage cpurobust counted tests/collect-cpurobust.sh build
+  stage allprof counted tests/collect-allprof.sh build
 else
   cannot collect-e2e "needs make all"
   cannot collect "needs make all"
@@ -177,6 +180,7 @@ else
   cannot fleet "needs make all"
   cannot legsym "needs make all"
   cannot cpurobust "needs make all"
+  cannot allprof "needs make all"
 fi
 
 echo "==== summary"
