@@ -10,7 +10,7 @@
 
 #include "collect/cfi.h"
 
-enum { PAGE = 4096, BP_SCAN = 64 * 1024, BP_TRIES = 16 };
+enum { PAGE = 4096, BP_SCAN = 64 * 1024, BP_TRIES = 16, OTHER_STACK = 8 << 20 };
 
 typedef struct walker {
     uintptr_t hi;
@@ -57,13 +57,17 @@ static bool is_sigreturn(walker *w, uintptr_t pc)
 }
 
 /* The registers saved by the kernel in the signal frame at sp (the handler returned to the
- * trampoline, which popped the frame's return address: sp is at the ucontext). */
+ * trampoline, which popped the frame's return address: sp is at the ucontext). A handler on an
+ * alternate signal stack came from the thread's own stack, which may lie anywhere: the bound
+ * moves there (reads stay safe: they fail, never fault). */
 static bool signal_frame(walker *w, np_rregs *r)
 {
     uintptr_t g = r->sp + offsetof(ucontext_t, uc_mcontext.gregs);
     uintptr_t pc, sp, bp;
     if (!peek(w, g + REG_RIP * 8, &pc) || !peek(w, g + REG_RSP * 8, &sp) || !peek(w, g + REG_RBP * 8, &bp))
         return false;
+    if (sp <= r->sp || sp >= w->hi)
+        w->hi = sp + OTHER_STACK;
     *r = (np_rregs){pc, sp, bp, true};
     return true;
 }

@@ -43,6 +43,7 @@ typedef struct span {
     uintptr_t lo, hi;  /* readable so far */
     uintptr_t limit;   /* no further than this */
     bool probe;
+    uintptr_t stack_lo, stack_hi; /* the thread's own stack, when known */
 } span;
 
 static bool readable(span *s, uintptr_t addr)
@@ -78,7 +79,9 @@ typedef struct regs {
     bool exact; /* pc is an interrupted instruction, not a return address */
 } regs;
 
-/* The frame below a signal frame: the registers the kernel saved in the ucontext at sp. */
+/* The frame below a signal frame: the registers the kernel saved in the ucontext at sp. A
+ * handler on an alternate signal stack (sigaltstack) was entered from the thread's own stack,
+ * which may lie anywhere: the walk goes on there when it is the stack the thread was given. */
 static bool cross_signal(span *s, regs *r)
 {
     uintptr_t uc = r->sp, g = uc + offsetof(ucontext_t, uc_mcontext.gregs);
@@ -86,7 +89,11 @@ static bool cross_signal(span *s, regs *r)
     if (!readable(s, at_pc) || !readable(s, at_sp) || !readable(s, at_bp))
         return false;
     uintptr_t sp = load(at_sp);
-    if (sp <= r->sp) /* the interrupted frame lies above the signal frame, on this stack */
+    bool own = sp >= s->stack_lo && sp < s->stack_hi;
+    if (own && (sp < s->lo || sp >= s->hi))
+        *s = (span){.lo = sp, .hi = s->stack_hi, .limit = s->stack_hi, .probe = false,
+                    .stack_lo = s->stack_lo, .stack_hi = s->stack_hi};
+    else if (sp <= r->sp) /* elsewhere the interrupted frame must lie above, on this stack */
         return false;
     r->pc = load(at_pc);
     r->sp = sp;
@@ -132,7 +139,7 @@ int np_stack_from_regs(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t lo, u
     int n = 1;
     bool inside = hi && sp >= lo && sp < hi;
     span s = {.lo = sp, .hi = inside ? hi : sp & ~(uintptr_t)(PAGE - 1), .limit = sp + PROBE_LIMIT,
-              .probe = !inside};
+              .probe = !inside, .stack_lo = lo, .stack_hi = hi};
     regs r = {pc, sp, bp, true};
     np_ehtab_enter();
     while (n < max && step(&s, &r, n == 1)) {
