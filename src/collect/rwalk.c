@@ -119,6 +119,7 @@ static step_result walk_from(walker *w, np_rregs r, bool exact, uintptr_t *pcs, 
         np_cfi_step rule;
         int got = np_cfi_step_at(exact ? r.pc : r.pc - 1, &rule);
         if (got <= 0 && !exact && is_sigreturn(w, r.pc)) {
+            pcs[*n - 1] = r.pc + 1; /* returned to at its first byte: reads as __restore_rt */
             if (!signal_frame(w, &r))
                 return STEP_FAIL;
             exact = true;

@@ -144,7 +144,8 @@ int np_stack_from_regs(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t lo, u
     np_ehtab_enter();
     while (n < max && step(&s, &r, n == 1)) {
         s.lo = r.sp; /* a caller's frame never lies below its callee's */
-        pcs[n++] = r.exact ? r.pc + 1 : r.pc;
+        /* The trampoline is "returned" to at its first byte: +1 so it reads as __restore_rt. */
+        pcs[n++] = r.exact || at_sigreturn(r.pc) ? r.pc + 1 : r.pc;
     }
     np_ehtab_leave();
     return n;
