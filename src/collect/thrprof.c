@@ -131,6 +131,9 @@ static void write_threads(const np_tsnap *s, np_buf *out)
         header(t, out);
         if (t->blocks_signal)
             np_buf_puts(out, "(no stack: running with the dump's signal blocked)\n");
+        else if (t->no_signal)
+            np_buf_puts(out, "(no stack: running, and the program has a handler on every realtime signal, "
+                             "so none is free to hold it still)\n");
         else if (t->closed)
             np_buf_puts(out, "(no stack: the process is not dumpable, so /proc closes its threads' syscall files)\n");
         else if (t->n_pcs == 0)

@@ -29,6 +29,7 @@ static struct {
 } slot;
 static uint32_t seq;
 static int sig;
+static bool told_none;
 
 static uint32_t word(uint32_t s, int phase)
 {
@@ -115,8 +116,11 @@ int np_tpark_signal(void)
         np_cmsg("the program took over signal %d, which held threads still for thread dumps: "
                 "using another one", sig);
     sig = choose();
-    if (!sig)
-        np_cmsg("no realtime signal is free: thread dumps show running threads without stacks");
+    /* Once, not at every dump: the program keeps its handlers until it changes them. */
+    if (!sig && !told_none)
+        np_cmsg("no realtime signal is free (the program handles them all): thread dumps show "
+                "running threads without stacks");
+    told_none = !sig;
     return sig;
 }
 

@@ -142,6 +142,7 @@ static void by_signal(const snapctx *c, np_tthread *t)
     int sig = np_tpark_signal();
     if (!sig || blocks(t->tid, sig)) {
         t->blocks_signal = sig != 0;
+        t->no_signal = sig == 0;
         return;
     }
     park_arg a = {c, t};

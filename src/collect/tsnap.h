@@ -20,6 +20,7 @@ typedef struct np_tthread {
     int64_t wait_ms; /* since it last ran, when it is not running; -1 when not known */
     bool blocks_signal; /* running with the dump's signal blocked: no stack */
     bool closed;        /* its syscall file is closed to the process (not dumpable): no stack */
+    bool no_signal;     /* running while the program holds every realtime signal: no stack */
     int n_pcs;          /* 0 when its stack could not be read */
     uintptr_t *pcs;     /* pcs[0] the instruction it will run next, then return addresses */
 } np_tthread;
