@@ -36,7 +36,8 @@
 #   cpurobust tests/collect-cpurobust.sh build (CPU profiling at 1000 Hz during thread churn,
 #             C++ exceptions, fork/posix_spawn from 1 GiB, python3 threads, redis; ~20 s)
 #   allprof   tests/collect-allprof.sh build (redis-server and python3 under every profile at once
-#             while every kind is scraped; about a minute)
+#             while every kind is scraped; stacks through signal frames, -O0 frames, the
+#             dump's signal taken by the program; about a minute)
 # A stage that cannot run, or that fails without printing its count, counts
 # as one failure. The last line is exactly "P passed, F failed", the sums;
 # the exit status is non-zero if anything failed.

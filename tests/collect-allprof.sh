@@ -6,7 +6,12 @@
 # threadcreate, mutex, block, heap, allocs, and their ?seconds=N deltas) is scraped concurrently.
 # Each run is bounded by a watchdog (timeout); the program's output must equal a run without
 # libnprof, every profile fetched must be read by nprof and go tool pprof, and the profiles must
-# name what the program does. Ends "N passed, M failed" (about a minute on two cores).
+# name what the program does. Then the corners of stack walks (tests/collect/corners.c): a
+# thread dumped while blocked inside its own signal handler (on its stack and on an alternate
+# one), CPU samples of a handler burning CPU on an alternate signal stack, a dump under 8 frames
+# built at -O0, a program that takes the dump's signal (then every realtime signal), and no
+# ", N minutes" for a thread that waited less; NPROF_ALLPROF_MINUTE=1 adds a wait of over a
+# minute. Ends "N passed, M failed" (about a minute on two cores).
 source "$(dirname "${BASH_SOURCE[0]}")/collect-common.sh" "${1:-}"
 use_private_copies
 export PPROF_BINARY_PATH=/nonexistent
@@ -246,5 +251,73 @@ if launch py 90 NPROF_CPU_PROFILE="$tmp/py.cpu.pb.gz" "$py" "$tmp/work.py" "$tmp
   check "no warning or error from libnprof ($(grep -m1 nprof "$tmp/py.err"))" bash -c "! grep -qi 'nprof.*\(warn\|error\|fail\)' '$tmp/py.err'"
 else
   bad "python3 starts under every profile"; show "$tmp/py.err"
+fi
+
+section "corners: stacks through signal frames, -O0 frames, the dump signal taken"
+corners=$bins/corners
+# dump_of NAME MODE... -- corners MODE preloaded and serving, its debug=2 dump in $tmp/NAME.g2.
+dump_of() {
+  local name=$1; shift
+  serve_preloaded "$name" "$corners" "$@" && wait_for 100 grep -q ready "$tmp/$name.out" &&
+    curl -s "http://$addr/debug/pprof/goroutine?debug=2" -o "$tmp/$name.g2"
+  kill_tree "$served"; wait "$served" 2>/dev/null
+}
+# block_of FILE NAME -- the function names of thread NAME's block in a debug=2 dump, one a line.
+block_of() { awk -v RS= -v n="name=\"$2\"" 'index($0, n)' "$1" | sed -n 's/^\([^\t ]*\)(\.\.\.)$/\1/p'; }
+chain() { block_of "$1" "$2" | tr '\n' ' ' | sed 's/ $//'; }
+for how in "" alt; do
+  dump_of inh$how inhandler $how
+  c=$(chain "$tmp/inh$how.g2" in-handler)
+  check "dump of a thread blocked in its own signal handler${how:+ on an alternate stack}: through __restore_rt to the interrupted code and the thread's start ($c)" \
+    bash -c "[[ '$c' == *'handler_waits on_usr1_wait __restore_rt victim_spin victim_outer start_thread'* ]]"
+done
+dump_of deep deep
+c=$(chain "$tmp/deep.g2" deep)
+check "dump of a thread blocked under 8 frames built at -O0 (CFA in rbp): the whole chain ($c)" \
+  bash -c "[[ '$c' == *'deep_block deep_8 deep_7 deep_6 deep_5 deep_4 deep_3 deep_2 deep_1 deep_thread start_thread'* ]]"
+check "no thread that just started is said to have waited minutes" \
+  bash -c "! cat '$tmp'/*.g2 | grep -q '^goroutine .*minutes\]:'"
+env NPROF_CPU_HZ=1000 NPROF_CPU_PROFILE="$tmp/alt.pb.gz" LD_PRELOAD="$lib" timeout -k 2 60 "$corners" altstack 2 \
+  >"$tmp/alt.out" 2>"$tmp/alt.err"
+check "CPU profile of a handler burning CPU on an alternate signal stack: runs to its end" grep -qx 'altstack done' "$tmp/alt.out"
+if [ "$have_go" = 1 ]; then
+  go tool pprof -top -cum -unit=ms -nodefraction=0 "$tmp/alt.pb.gz" >"$tmp/alt.top" 2>&1
+  burn=$(awk '$6 == "burn_on_altstack" {print $4}' "$tmp/alt.top") whole=$(awk '$6 == "alt_loop" {print $4}' "$tmp/alt.top")
+  check "its samples in the handler go on through the signal frame to the thread's own stack (burn_on_altstack $burn, alt_loop $whole)" \
+    awk -v b="${burn%ms}" -v w="${whole%ms}" 'BEGIN { exit !(b > 0 && w >= 0.95 * b) }'
+fi
+# The dump's signal taken by the program: first the one libnprof chose, then every realtime one.
+if serve_preloaded own "$corners" ownsig && wait_for 100 grep -q ready "$tmp/own.out"; then
+  pid=$(ps -o pid= --ppid "$served" | tr -d ' ')
+  own_dump() { curl -s "http://$addr/debug/pprof/goroutine?debug=2" -o "$tmp/own.$1"; }
+  spinner() { awk -v RS= 'index($0, "name=\"spinner\"")' "$tmp/own.$1"; }
+  own_dump 0
+  kill -USR1 "$pid"; wait_for 50 grep -q 'took 1' "$tmp/own.out"
+  own_dump 1
+  check "the program takes the dump's signal after a dump: libnprof says so and takes another" \
+    grep -q 'took over signal .* using another one' "$tmp/own.err"
+  spinner 1 >"$tmp/own.spin1"
+  check "... and the next dump still holds a running thread still (spin_here)" grep -q '^spin_here' "$tmp/own.spin1"
+  kill -USR1 "$pid"; wait_for 50 grep -q 'took [0-9][0-9]' "$tmp/own.out"
+  for i in 2 3 4; do own_dump $i; done
+  awk -v RS= 'index($0, "name=\"sleeper\"")' "$tmp/own.4" >"$tmp/own.sleeper"
+  check "every realtime signal taken: dumps still answer, the sleeping thread with its stack" grep -q '^sleep_here' "$tmp/own.sleeper"
+  check "... the running one without, saying why" bash -c "cat '$tmp'/own.[234] | grep -q 'no stack: running, and the program has a handler on every realtime signal'"
+  check "... and libnprof says so once on stderr ($(grep -c 'no realtime signal is free' "$tmp/own.err"))" \
+    test "$(grep -c 'no realtime signal is free' "$tmp/own.err")" = 1
+  kill -USR2 "$pid"; wait_for 50 grep -q 'own handlers ran' "$tmp/own.out"
+  check "the program's own realtime handlers never ran because of a dump ($(grep 'own handlers' "$tmp/own.out"))" \
+    grep -q 'own handlers ran 0 times' "$tmp/own.out"
+else
+  bad "corners ownsig starts"; show "$tmp/own.err"
+fi
+kill_tree "$served"; wait "$served" 2>/dev/null
+# A wait of a minute or more, Go's ", N minutes": only in a long run (NPROF_ALLPROF_MINUTE=1).
+if [ -n "${NPROF_ALLPROF_MINUTE:-}" ]; then
+  serve_preloaded minute "$corners" deep && wait_for 100 grep -q ready "$tmp/minute.out" && sleep 62 &&
+    curl -s "http://$addr/debug/pprof/goroutine?debug=2" -o "$tmp/minute.txt"
+  check "a thread blocked for over a minute: [sleeping in read, 1 minutes]" \
+    grep -q '^goroutine [0-9]* name="deep" \[sleeping in read, 1 minutes\]:$' "$tmp/minute.txt"
+  kill_tree "$served"; wait "$served" 2>/dev/null
 fi
 finish
