@@ -291,7 +291,9 @@ if serve_preloaded own "$corners" ownsig && wait_for 100 grep -q ready "$tmp/own
   pid=$(ps -o pid= --ppid "$served" | tr -d ' ')
   own_dump() { curl -s "http://$addr/debug/pprof/goroutine?debug=2" -o "$tmp/own.$1"; }
   spinner() { awk -v RS= 'index($0, "name=\"spinner\"")' "$tmp/own.$1"; }
-  own_dump 0
+  # Until a dump has held the spinner still: only then has libnprof taken a signal (on a busy
+  # machine a runnable thread waiting for a CPU is shown without a stack and needs none).
+  for i in 1 2 3 4 5 6 7 8; do own_dump 0; spinner 0 | grep -q '^spin_here' && break; done
   kill -USR1 "$pid"; wait_for 50 grep -q 'took 1' "$tmp/own.out"
   own_dump 1
   check "the program takes the dump's signal after a dump: libnprof says so and takes another" \
