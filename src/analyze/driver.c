@@ -544,6 +544,11 @@ static bool on_path(const char *prog)
     }
 }
 
+bool np_dot_available(void)
+{
+    return on_path("dot");
+}
+
 /* Renders DOT text through Graphviz for the image formats. */
 static int run_dot(const char *format, np_buf *data, np_err *err)
 {

@@ -50,4 +50,7 @@ int np_generate_report(const np_profile *p, const np_command *cmd, const char *a
 int np_generate_report_owned(np_profile *p, const np_command *cmd, const char *arg,
                              const np_config *cfg, FILE *out, bool interactive, np_err *err);
 
+/* Whether Graphviz's dot is on $PATH (the graph pictures need it). */
+bool np_dot_available(void);
+
 #endif

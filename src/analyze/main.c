@@ -7,6 +7,7 @@
 #include "core/demangle.h"
 #include "analyze/driver.h"
 #include "analyze/shell.h"
+#include "analyze/webui.h"
 
 static const char usage_head[] =
     "usage:\n\n"
@@ -93,8 +94,10 @@ int main(int argc, char **argv)
             status = 2;
         }
     } else if (cli.http && cli.http[0]) {
-        fprintf(stderr, "-http: the web interface is not available in this build of nprof\n");
-        status = 2;
+        if (np_webui_serve(p, &cli.cfg, cli.http, cli.no_browser, &err) < 0) {
+            fprintf(stderr, "nprof: %s\n", err.msg);
+            status = 2;
+        }
     } else {
         status = np_shell_run(p, &cli.cfg);
     }

@@ -9,5 +9,9 @@ extern const char np_asset_svgpan_js[]; /* assets/svgpan.js */
 extern const size_t np_asset_svgpan_js_len;
 extern const char np_asset_weblist_css[]; /* assets/weblist.css */
 extern const size_t np_asset_weblist_css_len;
+extern const char np_asset_webui_css[]; /* assets/webui.css */
+extern const size_t np_asset_webui_css_len;
+extern const char np_asset_webui_js[]; /* assets/webui.js */
+extern const size_t np_asset_webui_js_len;
 
 #endif

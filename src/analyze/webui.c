@@ -1,0 +1,217 @@
+/* The web UI's server: binds pprof's -http address on core/http, answers loopback clients (and
+ * others only on an address the user named), routes /ui/NAME and /NAME to the views, and runs
+ * each view's reports one at a time on a copy of the profile loaded once. */
+#include "analyze/webui.h"
+#include "analyze/webui_int.h"
+
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/browser.h"
+#include "analyze/driver.h"
+#include "core/gz.h"
+
+typedef struct server_ctx {
+    np_webui ui;
+    bool allow_remote;   /* clients other than loopback are answered */
+} server_ctx;
+
+/* Whether the peer ("1.2.3.4:5" or "[::1]:5") is this machine's loopback. */
+static bool loopback_peer(const char *peer)
+{
+    char host[64];
+    const char *end = peer[0] == '[' ? strchr(peer, ']') : strrchr(peer, ':');
+    const char *start = peer[0] == '[' ? peer + 1 : peer;
+    if (!end || (size_t)(end - start) >= sizeof host)
+        return false;
+    memcpy(host, start, (size_t)(end - start));
+    host[end - start] = 0;
+    unsigned char a[16];
+    if (inet_pton(AF_INET, host, a) == 1)
+        return a[0] == 127;
+    if (inet_pton(AF_INET6, host, a) != 1)
+        return false;
+    static const unsigned char one[16] = {[15] = 1}, mapped[12] = {[10] = 0xff, [11] = 0xff};
+    return memcmp(a, one, 16) == 0 || (memcmp(a, mapped, 12) == 0 && a[12] == 127);
+}
+
+int np_webui_report(np_webui_req *q, const char *cmd, const char *arg, np_buf *out, np_err *err)
+{
+    const np_command *c = np_command_find(cmd);
+    if (!c)
+        return np_fail(err, "unknown report %s", cmd);
+    char *data = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&data, &len);
+    if (!f)
+        return np_fail(err, "cannot make a report buffer");
+    pthread_mutex_lock(&q->ui->lock);
+    int rc = np_generate_report(q->ui->p, c, arg, &q->cfg, f, false, err);
+    pthread_mutex_unlock(&q->ui->lock);
+    fclose(f);
+    if (rc == 0)
+        np_buf_add(out, data, len);
+    free(data);
+    return rc;
+}
+
+static void send_download(const np_webui *ui, np_http_response *resp)
+{
+    np_buf enc = {0}, gz = {0};
+    np_err e;
+    np_profile_encode(ui->p, &enc);
+    if (np_gzip(enc.data, enc.len, &gz, &e) < 0) {
+        np_http_set_status(resp, 500);
+        np_http_printf(resp, "%s\n", e.msg);
+    } else {
+        np_http_add_header(resp, "Content-Type", "application/vnd.google.protobuf+gzip");
+        np_http_add_header(resp, "Content-Disposition", "attachment;filename=profile.pb.gz");
+        np_http_write(resp, gz.data, gz.len);
+    }
+    np_buf_free(&enc);
+    np_buf_free(&gz);
+}
+
+static const np_webui_view *find_view(const char *path)
+{
+    if (strcmp(path, "/") == 0 || path[0] == 0)
+        return np_webui_default_view();
+    for (size_t i = 0; i < np_webui_n_views; i++)
+        if (strcmp(path + 1, np_webui_views[i].path) == 0)
+            return &np_webui_views[i];
+    return NULL;
+}
+
+static void send_view(np_webui *ui, const np_webui_view *v, const np_http_request *req,
+                      np_http_response *resp)
+{
+    np_webui_req q;
+    np_err e;
+    np_buf body = {0}, page = {0};
+    int status = np_webui_req_init(&q, ui, req, &e) < 0 ? np_webui_error(&body, 400, e.msg)
+                                                       : v->render(&q, &body);
+    np_webui_page_begin(&q, v, &page);
+    np_buf_add(&page, body.data, body.len);
+    np_webui_page_end(&page);
+    np_http_set_status(resp, status);
+    np_http_add_header(resp, "Content-Type", "text/html; charset=utf-8");
+    np_http_add_header(resp, "X-Content-Type-Options", "nosniff");
+    np_http_write(resp, page.data, page.len);
+    np_buf_free(&body);
+    np_buf_free(&page);
+    np_webui_req_free(&q);
+}
+
+static void handle(const np_http_request *req, np_http_response *resp, void *ctx)
+{
+    server_ctx *s = ctx;
+    if (!s->allow_remote && !loopback_peer(req->peer)) {
+        np_http_set_status(resp, 403);
+        np_http_printf(resp, "permission denied\n");
+        return;
+    }
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+        np_http_set_status(resp, 405);
+        np_http_add_header(resp, "Allow", "GET, HEAD");
+        np_http_printf(resp, "method not allowed\n");
+        return;
+    }
+    /* pprof serves its views under /ui/; the same names work at the root. */
+    const char *path = req->path;
+    if (strncmp(path, "/ui", 3) == 0 && (path[3] == 0 || path[3] == '/'))
+        path += 3;
+    if (strcmp(path, "/download") == 0)
+        return send_download(&s->ui, resp);
+    const np_webui_view *v = find_view(path);
+    if (!v) {
+        np_http_set_status(resp, 404);
+        np_http_printf(resp, "404 page not found\n");
+        return;
+    }
+    send_view(&s->ui, v, req, resp);
+}
+
+/* pprof's host rules: an empty host is localhost. Clients other than loopback are answered
+ * only when the host is an address of one interface that the user named: a wildcard address
+ * (0.0.0.0, ::) listens everywhere but still answers only this machine, as pprof does. */
+static bool names_remote_host(const char *host)
+{
+    unsigned char a[16];
+    static const unsigned char zero[16], one[16] = {[15] = 1};
+    if (inet_pton(AF_INET, host, a) == 1)
+        return a[0] != 127 && memcmp(a, zero, 4) != 0;
+    if (inet_pton(AF_INET6, host, a) == 1)
+        return memcmp(a, zero, 16) != 0 && memcmp(a, one, 16) != 0;
+    return false;
+}
+
+/* Splits HOST:PORT ("[v6]:PORT" too); the host without brackets into host. */
+static int split_hostport(const char *hp, char *host, size_t cap, const char **port, np_err *err)
+{
+    const char *colon = strrchr(hp, ':');
+    if (!colon)
+        return np_fail(err, "could not split http address: address %s: missing port in address", hp);
+    const char *h = hp, *hend = colon;
+    if (hp[0] == '[' && colon > hp && colon[-1] == ']') {
+        h = hp + 1;
+        hend = colon - 1;
+    }
+    if ((size_t)(hend - h) >= cap)
+        return np_fail(err, "could not split http address: address %s: host too long", hp);
+    memcpy(host, h, (size_t)(hend - h));
+    host[hend - h] = 0;
+    *port = colon + 1;
+    return 0;
+}
+
+int np_webui_serve(const np_profile *p, const np_config *cfg, const char *hostport,
+                   bool no_browser, np_err *err)
+{
+    char host[256], addr[300], bound[300];
+    const char *port = "";
+    if (split_hostport(hostport, host, sizeof host, &port, err) < 0)
+        return -1;
+    if (!host[0])
+        snprintf(host, sizeof host, "localhost");
+    bool v6 = strchr(host, ':') != NULL;
+    snprintf(addr, sizeof addr, v6 ? "[%s]:%s" : "%s:%s", host, port[0] ? port : "0");
+    /* Freed only when the server has stopped: a handler still running keeps using it. */
+    server_ctx *s = np_xcalloc(1, sizeof *s);
+    s->ui.p = p;
+    s->ui.cfg = cfg;
+    s->allow_remote = names_remote_host(host);
+    pthread_mutex_init(&s->ui.lock, NULL);
+    /* Any address the user names may be bound; handle() decides whom to answer. */
+    np_http_options o = {.addr = addr, .allow_remote = true, .max_connections = 8};
+    /* Blocked before the server's threads start, so that only sigwait below takes them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    np_http_server *srv;
+    if (np_http_start(&o, handle, s, &srv, bound, sizeof bound, err) < 0) {
+        pthread_mutex_destroy(&s->ui.lock);
+        free(s);
+        return -1;
+    }
+    const char *bport = strrchr(bound, ':');
+    char url[400];
+    snprintf(url, sizeof url, v6 ? "http://[%s]%s" : "http://%s%s", host, bport ? bport : "");
+    fprintf(stderr, "Serving web UI on %s\n", url);
+    if (!no_browser) {
+        np_err e;
+        if (np_browser_open(url, false, &e) <= 0)
+            fprintf(stderr, "%s\n", url);
+    }
+    int sig;
+    sigwait(&stop, &sig);
+    if (np_http_stop(srv) == 0) {
+        pthread_mutex_destroy(&s->ui.lock);
+        free(s);
+    }
+    return 0;
+}

@@ -1,0 +1,67 @@
+/* Private to the web UI's files (webui*.c): one server's state, one request's settings, the
+ * table of views and the page around each view. */
+#ifndef NP_WEBUI_INT_H
+#define NP_WEBUI_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "analyze/config.h"
+#include "core/http.h"
+#include "core/profile.h"
+
+typedef struct np_webui {
+    const np_profile *p;      /* loaded once, never changed: each report works on a copy */
+    const np_config *cfg;     /* the command line's settings, the base of every URL */
+    pthread_mutex_t lock;     /* one report at a time: bounds memory to one profile copy */
+} np_webui;
+
+/* One request: its settings (cfg with the URL's parameters applied) and what the page
+ * around the view needs to keep them. */
+typedef struct np_webui_req {
+    np_webui *ui;
+    const np_http_request *http;
+    np_config cfg;
+    np_buf query;             /* the URL's known parameters, re-encoded, for links and forms */
+    const char *arg;          /* the "f" parameter (peek's and source's function regexp) */
+    np_buf argbuf;
+} np_webui_req;
+
+/* A view: its name in the navigation bar, its path under /ui, and the renderer that appends
+ * the body of its page to out (an error message when it fails) and returns the HTTP status.
+ * The page around the body is the same for every view. */
+typedef struct np_webui_view {
+    const char *name;
+    const char *path;
+    int (*render)(np_webui_req *q, np_buf *out);
+} np_webui_view;
+
+extern const np_webui_view np_webui_views[];
+extern const size_t np_webui_n_views;
+/* The view "/" shows: the first of the table that can be drawn here. */
+const np_webui_view *np_webui_default_view(void);
+
+/* URL parameters (pprof's names: si f i h s ...) applied to a copy of ui->cfg. -1 with err
+ * for a bad value (the page then answers 400). Free with np_webui_req_free. */
+int np_webui_req_init(np_webui_req *q, np_webui *ui, const np_http_request *http, np_err *err);
+void np_webui_req_free(np_webui_req *q);
+/* Hidden form fields for the request's parameters that the form does not show. */
+void np_webui_hidden_fields(const np_webui_req *q, np_buf *out);
+/* The value of a known parameter in the request, or "". */
+const char *np_webui_param(const np_webui_req *q, const char *name, np_buf *tmp);
+
+/* Runs a report command (as the command line's -NAME) on a copy of the profile with the
+ * request's settings; its output into out. */
+int np_webui_report(np_webui_req *q, const char *cmd, const char *arg, np_buf *out, np_err *err);
+
+/* HTML text of s (n bytes), with & < > " ' escaped. */
+void np_webui_html(np_buf *out, const char *s, size_t n);
+void np_webui_html_str(np_buf *out, const char *s);
+/* The page around a view: head, navigation (views, sample index, filter fields, download),
+ * then the view's body, then the end. */
+void np_webui_page_begin(np_webui_req *q, const np_webui_view *v, np_buf *out);
+void np_webui_page_end(np_buf *out);
+/* An error message as a view's body; returns status. */
+int np_webui_error(np_buf *out, int status, const char *msg);
+
+#endif

@@ -1,0 +1,151 @@
+/* The web UI's views: each runs the report its command-line twin runs (-svg, -top, -peek,
+ * -list) with the request's settings and turns the output into the body of a page. The
+ * table below is the navigation bar; a new view (the flame graph) is one more entry. */
+#include "analyze/webui_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze/driver.h"
+
+/* A report's output as an escaped <pre> block. */
+static int text_view(np_webui_req *q, const char *cmd, const char *arg, np_buf *out)
+{
+    np_buf text = {0};
+    np_err e;
+    if (np_webui_report(q, cmd, arg, &text, &e) < 0) {
+        np_buf_free(&text);
+        return np_webui_error(out, 400, e.msg);
+    }
+    np_buf_printf(out, "<pre id=\"%s\">", cmd);
+    np_webui_html(out, text.data ? text.data : "", text.len);
+    np_buf_puts(out, "</pre>\n");
+    np_buf_free(&text);
+    return 200;
+}
+
+/* The next line of [*p, end) (without its newline), advancing *p; false at the end. */
+static bool next_line(const char **p, const char *end, const char **line, size_t *len)
+{
+    if (*p >= end)
+        return false;
+    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+    *line = *p;
+    *len = (size_t)((nl ? nl : end) - *p);
+    *p = nl ? nl + 1 : end;
+    return true;
+}
+
+/* One row of -top's text: five space-separated values, two spaces, the name. Each value
+ * becomes a cell whose data-v is its percentage (or the percentage beside it) for sorting. */
+static void top_row(const char *line, size_t len, np_buf *out)
+{
+    const char *p = line, *end = line + len, *f[5];
+    size_t n[5];
+    for (int i = 0; i < 5; i++) {
+        while (p < end && *p == ' ')
+            p++;
+        f[i] = p;
+        while (p < end && *p != ' ')
+            p++;
+        n[i] = (size_t)(p - f[i]);
+    }
+    p += p + 2 <= end ? 2 : (size_t)(end - p);
+    static const int pct_of[5] = {1, 1, 2, 4, 4};
+    np_buf_puts(out, "<tr>");
+    for (int i = 0; i < 5; i++)
+        np_buf_printf(out, "<td data-v=\"%g\">%.*s</td>", strtod(f[pct_of[i]], NULL), (int)n[i], f[i]);
+    np_buf_puts(out, "<td class=\"name\" data-name=\"");
+    np_webui_html(out, p, (size_t)(end - p));
+    np_buf_puts(out, "\">");
+    np_webui_html(out, p, (size_t)(end - p));
+    np_buf_puts(out, "</td></tr>\n");
+}
+
+/* Top: -top's legend, then its rows as a table that sorts by any column. */
+static int view_top(np_webui_req *q, np_buf *out)
+{
+    np_buf text = {0};
+    np_err e;
+    if (np_webui_report(q, "top", NULL, &text, &e) < 0) {
+        np_buf_free(&text);
+        return np_webui_error(out, 400, e.msg);
+    }
+    const char *p = text.data ? text.data : "", *end = p + text.len, *line;
+    size_t len;
+    bool rows = false;
+    np_buf_puts(out, "<div id=\"legend\">");
+    while (next_line(&p, end, &line, &len)) {
+        if (!rows && len > 4 && memcmp(line + len - 4, "cum%", 4) == 0) {
+            rows = true;
+            np_buf_puts(out, "</div>\n<table id=\"toptable\"><thead><tr>"
+                             "<th data-col=\"0\">Flat</th><th data-col=\"1\">Flat%</th>"
+                             "<th data-col=\"2\">Sum%</th><th data-col=\"3\">Cum</th>"
+                             "<th data-col=\"4\">Cum%</th><th data-col=\"5\">Name</th>"
+                             "</tr></thead>\n<tbody>\n");
+        } else if (rows) {
+            top_row(line, len, out);
+        } else {
+            np_buf_puts(out, "<div>");
+            np_webui_html(out, line, len);
+            np_buf_puts(out, "</div>");
+        }
+    }
+    np_buf_puts(out, rows ? "</tbody></table>\n" : "</div>\n");
+    np_buf_free(&text);
+    return 200;
+}
+
+/* Graph: -svg's drawing inline, without the XML prologue and without the script that pans a
+ * stand-alone file (the page's own script pans the inline drawing). */
+static int view_graph(np_webui_req *q, np_buf *out)
+{
+    if (!np_dot_available())
+        return np_webui_error(out, 501, "Could not execute dot; may need to install graphviz.");
+    np_buf svg = {0};
+    np_err e;
+    if (np_webui_report(q, "svg", NULL, &svg, &e) < 0) {
+        np_buf_free(&svg);
+        return np_webui_error(out, 400, e.msg);
+    }
+    const char *s = np_buf_cstr(&svg), *root = strstr(s, "<svg");
+    const char *script = root ? strstr(root, "<script") : NULL;
+    const char *script_end = script ? strstr(script, "</script>") : NULL;
+    np_buf_puts(out, "<div id=\"graph\">");
+    if (root && script && script_end) {
+        np_buf_add(out, root, (size_t)(script - root));
+        np_buf_puts(out, script_end + strlen("</script>"));
+    } else if (root) {
+        np_buf_puts(out, root);
+    }
+    np_buf_puts(out, "</div>\n");
+    np_buf_free(&svg);
+    return 200;
+}
+
+static int view_peek(np_webui_req *q, np_buf *out)
+{
+    return text_view(q, "peek", q->arg, out);
+}
+
+/* Source: -list of the function the "f" parameter names. Only the files the profile names
+ * for the functions that match are read, along the command line's -source_path. */
+static int view_source(np_webui_req *q, np_buf *out)
+{
+    if (!q->arg[0])
+        return np_webui_error(out, 400, "Source: name a function (click one and choose \"Show source\", or set Focus).");
+    return text_view(q, "list", q->arg, out);
+}
+
+const np_webui_view np_webui_views[] = {
+    {"Graph", "graph", view_graph},
+    {"Top", "top", view_top},
+    {"Peek", "peek", view_peek},
+    {"Source", "source", view_source},
+};
+const size_t np_webui_n_views = sizeof np_webui_views / sizeof *np_webui_views;
+
+const np_webui_view *np_webui_default_view(void)
+{
+    return np_dot_available() ? &np_webui_views[0] : &np_webui_views[1];
+}
