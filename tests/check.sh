@@ -12,6 +12,7 @@
 #   diff-asan the diff cases again with the ASan/UBSan build of nprof
 #   shell     tests/shell-cases.sh build/nprof (interactive sessions and -list)
 #   pictures  tests/pictures.sh build/nprof (-svg pan/zoom in headless Chromium, -web, -weblist)
+#   webui     tests/webui.sh build/nprof (-http: views, URL parameters, access, headless Chromium)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -135,6 +136,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
     stage shell counted tests/shell-cases.sh build/nprof
   fi
   stage pictures counted tests/pictures.sh build/nprof
+  stage webui    counted tests/webui.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi
