@@ -45,14 +45,16 @@ run() {
     /usr/bin/time -f %M -o "$OUT/webui-rss" "$bin" -http="127.0.0.1:$port" -no_browser "$2" \
         > /dev/null 2> "$OUT/webui-$1.err" &
     local pid=$!
-    until curl -s -o /dev/null --max-time 1 "$url/top?n=1"; do sleep 0.05; done
+    # Any answer (a 404 of a path no view has) means the profile is loaded and the server up;
+    # a view would start a report, and a report abandoned by a timed-out poll runs on.
+    until curl -s -o /dev/null "$url/ready-probe"; do sleep 0.05; done
     local ready
     ready=$(elapsed "$t0" "$(now)")
     local graph top focus
     graph=$(fetch "$url/")
     top=$(fetch "$url/top")
     focus=$(fetch "$url/?f=$FOCUS")
-    kill -INT "$(pgrep -P "$pid")" 2>/dev/null || true
+    pkill -INT -P "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     echo "$ready $graph $top $focus $(tail -1 "$OUT/webui-rss")"
 }

@@ -10,30 +10,14 @@ set -u
 NPROF=$(realpath "${1:-build/nprof}")
 cd "$(dirname "$0")/.."
 REPO=$PWD
-pass=0
-fail=0
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { # check WHAT CMD...: ok when CMD succeeds
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
+. tests/counts.sh
 
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export TMPDIR=$T/tmp
 mkdir -p "$TMPDIR"
 
-profiles=()
-for f in build/profiles/*.pb.gz; do
-    case $(basename "$f") in empty.pb.gz | truncated.pb.gz) continue ;; esac
-    profiles+=("$f")
-done
-if [ -d ../shared/testdata/go/profiles ]; then
-    while IFS= read -r f; do profiles+=("$f"); done < <(find ../shared/testdata/go/profiles -name '*.pb.gz' | sort | head -12)
-fi
-[ ${#profiles[@]} -gt 0 ] || bad "no profiles in build/profiles (run tests/go/make-profiles.sh build/profiles)"
+test_profiles 12
 
 # An SVG file parses as XML; the root fills the window; the viewport group holds graph0 and
 # follows the script.
@@ -84,18 +68,10 @@ if command -v go > /dev/null; then
 fi
 
 # Pan and zoom in a real browser.
-chromium=/usr/lib/chromium/chromium
-if [ -x "$chromium" ] && [ -d tests/browser/node_modules/playwright-core ]; then
+if have_browser; then
     node tests/browser/svgpan.js "$T/shot.png" "${svgs[@]}" > "$T/browser.out" 2>&1
-    cat "$T/browser.out"
-    pass=$((pass + $(grep -c '^ok ' "$T/browser.out")))
-    fail=$((fail + $(grep -c '^FAIL ' "$T/browser.out")))
-    grep -qE '^(ok|FAIL) ' "$T/browser.out" || bad "Chromium checks printed nothing: $(head -3 "$T/browser.out")"
+    count_browser "$T/browser.out"
     check "the screenshot is a PNG" test "$(head -c 4 "$T/shot.png" 2> /dev/null | tail -c 3)" = PNG
-elif [ "${CI:-}" = true ]; then
-    bad "Chromium or tests/browser/node_modules missing (tools/install-deps.sh installs them)"
-else
-    echo "skip Chromium checks: $chromium or tests/browser/node_modules missing (tools/install-deps.sh)"
 fi
 
 # -web: $BROWSER gets the file (its arguments split on spaces), which is the -svg page.

@@ -12,15 +12,7 @@
 set -u
 NPROF=$(realpath "${1:-build/nprof}")
 cd "$(dirname "$0")/.."
-pass=0
-fail=0
-ok() { echo "ok   $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-check() { # check WHAT CMD...: ok when CMD succeeds
-    local what=$1
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
+. tests/counts.sh
 
 T=$(mktemp -d)
 PIDS=()
@@ -51,15 +43,7 @@ stop_last() { kill "${PIDS[-1]}" 2>/dev/null; wait "${PIDS[-1]}" 2>/dev/null; }
 # get URL OUT: the body into OUT; prints "status content-type".
 get() { curl -s -g -o "$2" -w '%{http_code} %{content_type}' "$1"; }
 
-profiles=()
-for f in build/profiles/*.pb.gz; do
-    case $(basename "$f") in empty.pb.gz | truncated.pb.gz) continue ;; esac
-    profiles+=("$f")
-done
-if [ -d ../shared/testdata/go/profiles ]; then
-    while IFS= read -r f; do profiles+=("$f"); done < <(find ../shared/testdata/go/profiles -name '*.pb.gz' | sort | head -8)
-fi
-[ ${#profiles[@]} -gt 0 ] || bad "no profiles in build/profiles (run tests/go/make-profiles.sh build/profiles)"
+test_profiles 8
 
 # -- The address line, the views, their types.
 serve cpu -http=127.0.0.1:0 build/profiles/cpu.pb.gz
@@ -204,19 +188,11 @@ check "no dot: / shows Top" grep -q '<body data-view="top">' <(curl -s "$U/")
 stop_last
 
 # -- In headless Chromium.
-chromium=/usr/lib/chromium/chromium
-if [ -x "$chromium" ] && [ -d tests/browser/node_modules/playwright-core ]; then
+if have_browser; then
     serve browser -http=127.0.0.1:0 build/profiles/cpu.pb.gz
     node tests/browser/webui.js "$U" "${WEBUI_SHOTS:-$T}" > "$T/browser.out" 2>&1
-    cat "$T/browser.out"
-    pass=$((pass + $(grep -c '^ok' "$T/browser.out")))
-    fail=$((fail + $(grep -c '^FAIL' "$T/browser.out")))
-    grep -qE '^(ok|FAIL)' "$T/browser.out" || bad "browser checks did not run: $(tail -3 "$T/browser.out")"
+    count_browser "$T/browser.out"
     stop_last
-elif [ "${CI:-}" = true ]; then
-    bad "Chromium or tests/browser/node_modules missing (tools/install-deps.sh installs them)"
-else
-    echo "skip Chromium checks: $chromium or tests/browser/node_modules missing (tools/install-deps.sh)"
 fi
 
 echo "$pass passed, $fail failed"

@@ -5,19 +5,11 @@
 #include <string.h>
 
 #include "analyze/report/assets.h"
+#include "analyze/report/report.h"
 
 void np_webui_html(np_buf *out, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        switch (s[i]) {
-        case '&': np_buf_puts(out, "&amp;"); break;
-        case '<': np_buf_puts(out, "&lt;"); break;
-        case '>': np_buf_puts(out, "&gt;"); break;
-        case '"': np_buf_puts(out, "&#34;"); break;
-        case '\'': np_buf_puts(out, "&#39;"); break;
-        default: np_buf_putc(out, s[i]);
-        }
-    }
+    np_report_html(out, s, n);
 }
 
 void np_webui_html_str(np_buf *out, const char *s)

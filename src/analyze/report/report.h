@@ -80,6 +80,9 @@ int np_report_list(np_report *r, np_buf *out, np_err *err);
  * window and the graph sits in a "viewport" group that an embedded script moves. Implemented in
  * svgpan.c. */
 void np_report_svg_pan(np_buf *svg);
+/* Text as HTML character data or a quoted attribute value (& < > " ' escaped, NUL replaced).
+ * Implemented in weblist.c; the web UI's pages use it too. */
+void np_report_html(np_buf *out, const char *s, size_t n);
 /* -weblist: the list report as one HTML page. Implemented in weblist.c. */
 int np_report_weblist(np_report *r, np_buf *out, np_err *err);
 /* pprof's newGraph first cleans r->p's function file names with trimPath (-trim_path, else the

@@ -16,8 +16,7 @@ typedef struct page {
     bool in_table;
 } page;
 
-/* Text as HTML character data or a quoted attribute value. */
-static void put_html(np_buf *out, const char *s, size_t n)
+void np_report_html(np_buf *out, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         switch (s[i]) {
@@ -30,6 +29,11 @@ static void put_html(np_buf *out, const char *s, size_t n)
         default: np_buf_putc(out, s[i]); break;
         }
     }
+}
+
+static void put_html(np_buf *out, const char *s, size_t n)
+{
+    np_report_html(out, s, n);
 }
 
 static void put_html_str(np_buf *out, const char *s)
