@@ -32,7 +32,7 @@ profile() { # profile NAME STACKS: bench/out/NAME.pb.gz, made once per stack cou
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-fetch() { curl -s -o /dev/null -w '%{time_total}' --max-time 900 "$1"; }
+fetch() { curl -s -o /dev/null -w '%{time_total}' --max-time 900 "$1" | awk '{ printf "%.2f", $1 }'; }
 
 # run TOOL FILE: prints "ready graph top focus rss_kib" (seconds, KiB).
 run() {
@@ -54,7 +54,7 @@ run() {
     graph=$(fetch "$url/")
     top=$(fetch "$url/top")
     focus=$(fetch "$url/?f=$FOCUS")
-    pkill -INT -P "$pid" 2>/dev/null || true
+    pkill -TERM -P "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     echo "$ready $graph $top $focus $(tail -1 "$OUT/webui-rss")"
 }
