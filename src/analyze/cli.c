@@ -26,6 +26,7 @@ static const src_flag source_flags[] = {
     {"total_delay", F_BOOL}, {"contentions", F_BOOL}, {"mean_delay", F_BOOL}, {"tools", F_STRING},
     {"http", F_STRING}, {"no_browser", F_BOOL}, {"tls_cert", F_STRING}, {"tls_key", F_STRING},
     {"tls_ca", F_STRING},
+    {"width", F_INT}, {"depth", F_INT},
 };
 
 typedef struct parse_state {
@@ -358,6 +359,10 @@ static int set_flag(parse_state *st, const char *name, const char *value, bool h
         cli->no_browser = b;
         return 0;
     }
+    if (strcmp(name, "width") == 0)
+        return parse_int(name, value, &cli->cfg.width, err);
+    if (strcmp(name, "depth") == 0)
+        return parse_int(name, value, &cli->cfg.depth, err);
     for (int i = 0; i < 7; i++)
         if (strcmp(name, legacy_names[i]) == 0)
             st->legacy_set[i] = b;
@@ -393,6 +398,10 @@ static int finish(parse_state *st, np_err *err)
         return np_fail(err, "-http is not compatible with an output format on the command line");
     if (cli->no_browser && !(cli->http && cli->http[0]))
         return np_fail(err, "-no_browser only makes sense with -http");
+    if (cli->cfg.width != 0 && (cli->cfg.width < 16 || cli->cfg.width > 10000))
+        return np_fail(err, "-width must be between 16 and 10000 columns, not %d", cli->cfg.width);
+    if (cli->cfg.depth < 0)
+        return np_fail(err, "-depth must not be negative, not %d", cli->cfg.depth);
     const char *si = cli->cfg.sample_index;
     char *chosen = si[0] ? np_xstrdup(si) : NULL;
     for (int i = 0; i < 7; i++) {

@@ -18,6 +18,7 @@ typedef struct np_config {
     char *focus, *ignore, *prune_from, *hide, *show, *show_from;
     char *tagfocus, *tagignore, *tagshow, *taghide;
     char *granularity;
+    int width, depth; /* -icicle's columns (0: the terminal's) and depth limit (0: none) */
 } np_config;
 
 enum np_opt_type { NP_OPT_BOOL, NP_OPT_INT, NP_OPT_FLOAT, NP_OPT_STRING, NP_OPT_CHOICE };

@@ -44,6 +44,8 @@ const np_command np_commands[] = {
     {"tree", NP_FMT_TREE, false, false, NULL, "Outputs a text rendering of call graph"},
     {"web", NP_FMT_DOT, false, false, "svg", "Visualize graph through web browser"},
     {"weblist", NP_FMT_WEBLIST, true, false, NULL, "Display annotated source in a web browser"},
+    {"folded", NP_FMT_FOLDED, false, false, NULL, "Outputs folded stacks (FlameGraph's collapsed format)"},
+    {"icicle", NP_FMT_ICICLE, false, false, NULL, "Outputs a text flame graph (icicle) as wide as -width"},
 };
 const size_t np_n_commands = sizeof np_commands / sizeof np_commands[0];
 
@@ -434,6 +436,8 @@ static int report_options(np_report *r, const np_config *c, np_err *err)
     r->source_path = c->source_path;
     r->trim_path = c->trim_path;
     r->title = "";
+    r->width = c->width;
+    r->depth = c->depth;
     return 0;
 }
 
@@ -468,6 +472,10 @@ static int build_report(np_report *r, const np_command *cmd, const char *arg, np
             return np_fail(err, "parsing argument regexp %s: %s", arg, e.msg);
     }
     r->total = np_report_total(r->p, r->value_index, r->mean_index);
+    /* Samples without frames count in the total but no filter keeps them; the flame views
+     * show them as the root's own value when nothing filters samples. */
+    if (r->n_active_filters == 0 && !c->prune_from[0])
+        r->frameless = np_flame_frameless(r->p, r->value_index, r->mean_index);
     if (!c->relative_percentages && apply_focus(r->p, c, err) < 0)
         return -1;
     aggregate(r->p, c);

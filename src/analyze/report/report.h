@@ -10,6 +10,7 @@
 
 #include "analyze/config.h"
 #include "analyze/filter.h"
+#include "analyze/flame.h"
 #include "analyze/graph.h"
 #include "core/profile.h"
 #include "analyze/regex.h"
@@ -17,7 +18,8 @@
 enum np_format {
     NP_FMT_CALLGRIND, NP_FMT_COMMENTS, NP_FMT_DIS, NP_FMT_DOT, NP_FMT_LIST, NP_FMT_PROTO,
     NP_FMT_RAW, NP_FMT_TAGS, NP_FMT_TEXT, NP_FMT_TOPPROTO, NP_FMT_TRACES, NP_FMT_TREE,
-    NP_FMT_WEBLIST
+    NP_FMT_WEBLIST,
+    NP_FMT_FOLDED, NP_FMT_ICICLE
 };
 
 typedef struct np_report {
@@ -40,6 +42,8 @@ typedef struct np_report {
     int64_t total;
     FILE *stream; /* when set, long text reports may write their output so far to it and
                    * empty the buffer as they go (the buffer's rest follows at the end) */
+    int width, depth; /* -icicle: columns (0: the terminal's) and depth limit (0: none) */
+    np_flame_extra frameless; /* samples without frames, which the filters drop (flame.h) */
 } np_report;
 
 /* pprof's computeTotal: the sum of |value| at value_index (over the -diff_base samples when
@@ -89,5 +93,8 @@ int np_report_weblist(np_report *r, np_buf *out, np_err *err);
  * -source_path heuristic, and /proc/self/cwd); every graph report shows the result. Call before
  * each np_graph_new of a report, as pprof does. */
 void np_report_trim_paths(np_report *r);
+/* Implemented in folded.c and icicle.c, on the flame tree (analyze/flame.h). */
+int np_report_folded(np_report *r, np_buf *out, np_err *err);
+int np_report_icicle(np_report *r, np_buf *out, np_err *err);
 
 #endif
