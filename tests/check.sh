@@ -13,6 +13,7 @@
 #   shell     tests/shell-cases.sh build/nprof (interactive sessions and -list)
 #   pictures  tests/pictures.sh build/nprof (-svg pan/zoom in headless Chromium, -web, -weblist)
 #   webui     tests/webui.sh build/nprof (-http: views, URL parameters, access, headless Chromium)
+#   flame     tests/flame.sh build/nprof (the flame tree: -folded, -icicle, -tui)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -137,6 +138,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   fi
   stage pictures counted tests/pictures.sh build/nprof
   stage webui    counted tests/webui.sh build/nprof
+  stage flame counted tests/flame.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi

@@ -67,11 +67,21 @@ static const shell_cmd shell_cmds[] = {
 };
 #define N_SHELL_CMDS (sizeof shell_cmds / sizeof shell_cmds[0])
 
+/* nprof's own reports: they run like the others but stay out of `help`, which lists what
+ * pprof's lists. */
+static const shell_cmd extra_cmds[] = {
+    {"folded", false, U_REPORT, NULL, NULL},
+    {"icicle", false, U_REPORT, NULL, NULL},
+};
+
 static const shell_cmd *find_cmd(const char *name)
 {
     for (size_t i = 0; i < N_SHELL_CMDS; i++)
         if (strcmp(shell_cmds[i].name, name) == 0)
             return &shell_cmds[i];
+    for (size_t i = 0; i < sizeof extra_cmds / sizeof extra_cmds[0]; i++)
+        if (strcmp(extra_cmds[i].name, name) == 0)
+            return &extra_cmds[i];
     return NULL;
 }
 

@@ -1,0 +1,196 @@
+#!/bin/bash
+# flame.sh [NPROF] -- the flame tree's reports (-folded, -icicle, the shell's icicle and folded
+# commands and -tui) on real profiles: build/profiles (tests/go/make-profiles.sh) and, when it
+# is there, ../shared/testdata/go/profiles.
+#
+# Checks that the tree holds what -top counts (for every profile and sample index, the folded
+# lines add up to the -top total and the icicle's root shows it), that -folded has the stacks of
+# -traces, that every icicle line is exactly -width display columns, that output is the same
+# from run to run, that a diff shows the growth under the right frame with the change -top
+# reports, and that bad flag values give one clear line. Prints "ok   ..." / "FAIL ..." per
+# check and ends with "N passed, M failed"; exit status 0 iff nothing failed.
+set -u
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+np=${1:-$repo/build/nprof}
+case $np in /*) ;; *) np=$PWD/$np ;; esac
+own=${PROFILES:-$repo/build/profiles}
+shared=${TESTDATA:-$repo/../shared/testdata/go}/profiles
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/flame.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+export TZ=UTC LC_ALL=C
+unset NO_COLOR
+pass=0 fail=0
+ok() { echo "ok   $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi; }
+
+if [ ! -x "$np" ] || [ ! -f "$own/heap.pb.gz" ]; then
+    echo "flame: needs $np and $own (tests/go/make-profiles.sh)" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+profiles=()
+for f in "$own"/*.pb.gz "$own"/heap.pb "$shared"/*/*.pb.gz; do
+    [ -f "$f" ] || continue
+    "$np" -raw "$f" >/dev/null 2>&1 && profiles+=("$f")
+done
+
+# Sums the last field of every line (Python: no 32-bit limits).
+sum_last() { python3 -c 'import sys; print(sum(int(l.split()[-1]) for l in sys.stdin if l.strip()))'; }
+# The "of X total" of -top, in the sample's own unit with the unit's letters dropped.
+top_total() { # file index unit [flags]
+    local f=$1 i=$2 u=$3
+    shift 3
+    "$np" -top -sample_index="$i" -unit="$u" "$@" "$f" 2>/dev/null | sed -n 's/.* of \(.*\) total.*/\1/p' | sed 's/[a-zA-Z]*$//'
+}
+
+# ---- the root holds the -top total, for every profile and sample index ----
+for f in "${profiles[@]}"; do
+    name=${f#"$repo"/}
+    types=$("$np" -raw "$f" 2>/dev/null | sed -n '/^Samples:/{n;p;q}')
+    i=0
+    for t in $types; do
+        u=${t#*/}
+        u=${u%%\[*}
+        want=$(top_total "$f" "$i" "$u")
+        got=$("$np" -folded -sample_index="$i" "$f" 2>/dev/null | sum_last)
+        check "folded sum = -top total: $name $t" "$got" "$want"
+        root=$("$np" -icicle -width=200 -sample_index="$i" -unit="$u" "$f" 2>/dev/null | head -1 |
+            sed -n 's/.* of \([0-9.]*\)[a-zA-Z]* .*/\1/p')
+        check "icicle root = -top total: $name $t" "$root" "$want"
+        i=$((i + 1))
+    done
+done
+
+# ---- with filters, the lines add up to what -top keeps ----
+heap=$own/heap.pb.gz
+for flt in -focus=main.buildIndex -ignore=main.appendHistory -hide=main.main -show=main -tagfocus=1kb:; do
+    want=$("$np" -top -nodecount=0 -nodefraction=0 -unit=bytes -sample_index=alloc_space "$flt" "$heap" 2>/dev/null |
+        sed -n 's/.*accounting for \([0-9]*\)B, .*/\1/p')
+    got=$("$np" -folded -sample_index=alloc_space "$flt" "$heap" 2>/dev/null | sum_last)
+    check "folded sum with $flt = -top's kept value" "$got" "$want"
+done
+bad_lines=$("$np" -folded -focus=main.buildIndex "$heap" 2>/dev/null | grep -vc 'main\.buildIndex')
+check "every -folded -focus line goes through the focus" "$bad_lines" 0
+
+# ---- -folded has the stacks of -traces ----
+cat >"$tmp/traces2folded.py" <<'EOF'
+# Reads -traces text (values in one unit, e.g. -unit=bytes) and prints its stacks as sorted
+# folded lines, root first, with the values of equal stacks added.
+import re, sys
+stacks, frames, value = {}, [], None
+def flush():
+    if value is not None and value != 0:
+        key = ';'.join(reversed(frames)) or '[unknown]'
+        stacks[key] = stacks.get(key, 0) + value
+for line in sys.stdin:
+    line = line.rstrip('\n')
+    if line.startswith('-----------+'):
+        flush(); frames, value = [], None
+        continue
+    if value is None:
+        m = re.match(r'^ *(-?[0-9]+)[a-zA-Z]* {3}(.*)$', line)
+        if not m:
+            continue  # headers and label lines
+        value = int(m.group(1)); name = m.group(2)
+    elif line.startswith(' ' * 13):
+        name = line[13:]
+    else:
+        continue
+    frames.append(re.sub(r' \(inline\)$', '', name).replace(';', ':'))
+flush()
+for k in sorted(stacks):
+    print(k, stacks[k])
+EOF
+for spec in "heap.pb.gz bytes alloc_space" "cpu.pb.gz nanoseconds cpu" "mutex.pb.gz nanoseconds delay" "goroutine.pb.gz count goroutine"; do
+    set -- $spec
+    "$np" -traces -unit="$2" -sample_index="$3" "$own/$1" 2>/dev/null | python3 "$tmp/traces2folded.py" >"$tmp/want"
+    "$np" -folded -sample_index="$3" "$own/$1" 2>/dev/null | awk '$NF != 0' | sort >"$tmp/got"
+    if [ -s "$tmp/want" ] && cmp -s "$tmp/want" "$tmp/got"; then
+        ok "-folded = -traces stacks: $1 $3 ($(wc -l <"$tmp/got") stacks)"
+    else
+        bad "-folded = -traces stacks: $1 $3"
+        diff "$tmp/want" "$tmp/got" | head -5
+    fi
+done
+
+# ---- every icicle line is exactly -width display columns ----
+cat >"$tmp/widths.py" <<'EOF'
+# Prints the display widths found (set of distinct line widths), ANSI colour codes removed.
+import re, sys, unicodedata
+ws = set()
+for line in sys.stdin.buffer.read().decode('utf-8').split('\n')[:-1]:
+    line = re.sub(r'\x1b\[[0-9;]*m', '', line)
+    ws.add(sum(2 if unicodedata.east_asian_width(c) in 'WF' else 1 for c in line))
+print(' '.join(str(w) for w in sorted(ws)))
+EOF
+for w in 80 200; do
+    for f in "$own/heap.pb.gz" "$own/cpu.pb.gz" "$own/goroutine.pb.gz" "$own/mutex.pb.gz"; do
+        got=$("$np" -icicle -width=$w "$f" 2>/dev/null | python3 "$tmp/widths.py")
+        check "icicle lines are $w columns: ${f##*/}" "$got" "$w"
+    done
+    got=$("$np" -icicle -width=$w -diff_base="$own/leak-a.pb.gz" "$own/leak-b.pb.gz" 2>/dev/null | python3 "$tmp/widths.py")
+    check "icicle diff lines are $w columns" "$got" "$w"
+done
+got=$(COLUMNS=97 "$np" -icicle "$heap" 2>/dev/null | python3 "$tmp/widths.py")
+check "icicle takes \$COLUMNS off a terminal" "$got" 97
+got=$(COLUMNS= "$np" -icicle "$heap" 2>/dev/null | python3 "$tmp/widths.py")
+check "icicle defaults to 120 columns" "$got" 120
+rows=$("$np" -icicle -width=100 -depth=2 "$own/cpu.pb.gz" 2>/dev/null | wc -l)
+check "-depth=2 gives the root and two rows" "$rows" 3
+cut=$("$np" -icicle -width=80 "$own/cpu.pb.gz" 2>/dev/null | grep -c $'\xe2\x80\xa6')
+[ "$cut" -gt 0 ] && ok "long names are cut with an ellipsis" || bad "no ellipsis in a narrow icicle"
+merged=$("$np" -icicle -width=200 -nodefraction=0.05 "$own/cpu.pb.gz" 2>/dev/null | grep -c '\[[0-9]* frames\]')
+[ "$merged" -gt 0 ] && ok "light frames merge into [N frames] boxes (-nodefraction)" || bad "no merged box at -nodefraction=0.05"
+esc=$("$np" -icicle -width=80 "$heap" 2>/dev/null | grep -c $'\x1b')
+check "no colour off a terminal" "$esc" 0
+
+# ---- the same output every time ----
+for args in "-icicle -width=150" "-folded" "-icicle -width=90 -lines" "-folded -addresses"; do
+    "$np" $args "$own/cpu.pb.gz" >"$tmp/a" 2>/dev/null
+    "$np" $args "$own/cpu.pb.gz" >"$tmp/b" 2>/dev/null
+    [ -s "$tmp/a" ] && cmp -s "$tmp/a" "$tmp/b" && ok "deterministic: $args" || bad "not deterministic: $args"
+done
+n_lines=$("$np" -folded -lines "$own/cpu.pb.gz" 2>/dev/null | grep -c '\.go:[0-9]')
+[ "$n_lines" -gt 0 ] && ok "-folded -lines names file:line frames" || bad "-folded -lines has no file:line frame"
+
+# ---- a diff shows the growth under the frame that grew, with -top's change ----
+a=$own/leak-a.pb.gz b=$own/leak-b.pb.gz
+want=$("$np" -top -diff_base="$a" "$b" 2>/dev/null | awk '$NF == "main.storeSession" { print $1 }')
+box=$("$np" -icicle -width=200 -diff_base="$a" "$b" 2>/dev/null | grep -o 'main\.storeSession [-+][0-9.]*[a-zA-Z]*' | head -1)
+check "diff icicle: storeSession grows by -top's change" "$box" "main.storeSession +$want"
+parent=$("$np" -folded -diff_base="$a" "$b" 2>/dev/null | awk '/storeSession [0-9]+ [0-9]+$/ { split($1, f, ";"); print f[length(f) - 1] }' | head -1)
+check "diff: storeSession's caller is handleRequest" "$parent" "main.handleRequest"
+growth=$("$np" -folded -diff_base="$a" "$b" 2>/dev/null | awk '/storeSession [0-9]+ [0-9]+$/ { print ($(NF) > $(NF-1)) }' | head -1)
+check "diff -folded: NEW above BASE for storeSession" "$growth" 1
+base_sum=$("$np" -folded -diff_base="$a" -sample_index=inuse_space "$b" 2>/dev/null | awk '{ print $(NF-1) }' | sum_last)
+check "diff -folded: BASE column adds up to the base's total" "$base_sum" "$(top_total "$a" inuse_space bytes)"
+
+# ---- bad values: one clear line ----
+for args in "-width=5" "-width=20000" "-depth=-1"; do
+    "$np" -icicle $args "$heap" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    lines=$(wc -l <"$tmp/err")
+    if [ $rc -ne 0 ] && [ "$lines" = 1 ] && grep -q -- "${args%%=*}" "$tmp/err" && [ ! -s "$tmp/out" ]; then
+        ok "bad $args: one line ($(cat "$tmp/err"))"
+    else
+        bad "bad $args: status $rc, stderr: $(head -3 "$tmp/err")"
+    fi
+done
+"$np" -icicle -width=abc "$heap" >/dev/null 2>"$tmp/err" && bad "-width=abc accepted" ||
+    { grep -q 'invalid value "abc" for flag -width' "$tmp/err" && ok "-width=abc: Go's flag error" || bad "-width=abc: $(head -1 "$tmp/err")"; }
+
+# ---- the interactive shell: icicle and folded with options and redirection ----
+(cd "$tmp" && printf 'icicle main.buildIndex\nfolded -main.buildIndex > f.txt\nquit\n' |
+    "$np" -width=70 "$heap" >"$tmp/sh.out" 2>"$tmp/sh.err")
+got=$(sed 's/^(pprof) //' "$tmp/sh.out" | grep '|' | python3 "$tmp/widths.py")
+check "shell icicle: lines of -width" "$got" 70
+got=$(sed 's/^(pprof) //' "$tmp/sh.out" | grep -c 'main\.buildIndex')
+[ "$got" -gt 0 ] && ok "shell icicle REGEX focuses" || bad "shell icicle REGEX shows no main.buildIndex"
+want=$("$np" -folded -ignore=main.buildIndex "$heap" 2>/dev/null)
+[ -s "$tmp/f.txt" ] && [ "$want" = "$(cat "$tmp/f.txt")" ] && ok "shell folded -REGEX > FILE = -folded -ignore" ||
+    bad "shell folded > f.txt differs from -folded -ignore=main.buildIndex"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
