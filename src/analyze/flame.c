@@ -4,6 +4,7 @@
  * subtree closes. Memory is the stacks plus the boxes kept, never the whole tree. */
 #include "analyze/flame.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -361,7 +362,7 @@ np_flame *np_flame_build(const np_profile *p, const np_flame_opts *o)
     stacks st;
     stacks_build(&st, p, o);
     double cut = o->min_fraction * (double)weight(&st.all, st.diff);
-    f->cutoff = cut <= 0 ? 0 : cut < 1 ? 1 : (int64_t)cut;
+    f->cutoff = cut <= 0 ? 0 : (int64_t)ceil(cut);
     builder b = {&st, f->cutoff, o->max_depth, f, 0, NULL, 0};
     build_tree(&b);
     /* Each frame may bring a merged box, so half the cap goes to frames. */
