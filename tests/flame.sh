@@ -192,5 +192,39 @@ want=$("$np" -folded -ignore=main.buildIndex "$heap" 2>/dev/null)
 [ -s "$tmp/f.txt" ] && [ "$want" = "$(cat "$tmp/f.txt")" ] && ok "shell folded -REGEX > FILE = -folded -ignore" ||
     bad "shell folded > f.txt differs from -folded -ignore=main.buildIndex"
 
+# ---- -tui in a real terminal (tmux): move, zoom, search, back, quit ----
+if command -v tmux >/dev/null; then
+    sock=flame-$$
+    pane() { tmux -L "$sock" capture-pane -p; }
+    keys() { tmux -L "$sock" send-keys "$@"; sleep 0.5; }
+    tmux -L "$sock" new-session -d -x 100 -y 20 "'$np' -tui '$heap'; echo EXITED \$?; sleep 30"
+    sleep 1
+    top=$(pane | head -1 | cut -c1-5)
+    check "tui: starts at the root" "$top" "|root"
+    third=$("$np" -folded "$heap" 2>/dev/null | awk -F';' 'NF >= 3 { sub(/ .*/, "", $3); print $3; exit }')
+    keys Down Down Down
+    keys Enter
+    zoomed=$(pane | head -1 | sed 's/^|\([^ ]*\) .*/\1/')
+    check "tui: three downs and Enter zoom into the first frame at depth 3" "$zoomed" "$third"
+    keys / n e w B u f f e r Enter
+    got=$(pane | grep -o 'Matched: [0-9.]*%' | head -1)
+    want=$("$np" -top -focus=newBuffer "$heap" 2>/dev/null | sed -n 's/.*accounting for [^,]*, \([0-9.]*\)% of.*/\1/p')
+    want=$(python3 -c "print('Matched: %.1f%%' % float('$want'))" 2>/dev/null)
+    check "tui: / search prints the share -focus keeps" "$got" "$want"
+    keys Escape
+    top=$(pane | head -1 | cut -c1-5)
+    check "tui: Escape zooms back out" "$top" "|root"
+    keys q
+    got=$(pane | grep -c 'EXITED 0')
+    check "tui: q quits with status 0" "$got" 1
+    tmux -L "$sock" kill-server 2>/dev/null
+else
+    echo "SKIP -tui checks: no tmux"
+fi
+"$np" -tui "$heap" </dev/null >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -ne 0 ] && [ "$(wc -l <"$tmp/err")" = 1 ] && ok "-tui off a terminal: one line ($(cat "$tmp/err"))" ||
+    bad "-tui off a terminal: status $rc, $(head -2 "$tmp/err")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -42,6 +42,11 @@ static const char usage_sources[] =
     "   -contentions           Same as -sample_index=contentions\n"
     "   -mean_delay            Same as -mean -sample_index=delay\n"
     "\n"
+    "  Flame views (-icicle, -tui; nprof only, see docs/FLAME.md):\n"
+    "   -width N               Columns of -icicle (default: the terminal's, $COLUMNS, 120)\n"
+    "   -depth N               Draw at most N frames below the root (default: all)\n"
+    "   -nodefraction F        Merge frames under F of the total into one box per caller\n"
+    "\n"
     "  Environment:\n"
     "   TZ                     Time zone of the Time: lines in reports\n";
 

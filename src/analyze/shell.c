@@ -72,6 +72,7 @@ static const shell_cmd shell_cmds[] = {
 static const shell_cmd extra_cmds[] = {
     {"folded", false, U_REPORT, NULL, NULL},
     {"icicle", false, U_REPORT, NULL, NULL},
+    {"tui", false, U_REPORT_NOREDIR, NULL, NULL},
 };
 
 static const shell_cmd *find_cmd(const char *name)

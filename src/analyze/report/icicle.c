@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "analyze/flame.h"
+#include "analyze/report/icicle.h"
 
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026, one column */
 #define DEFAULT_WIDTH 120
@@ -17,6 +18,7 @@
 typedef struct canvas {
     np_report *r;
     const np_flame *f;
+    const np_icicle_view *v;
     int width;
     bool color;
     np_buf *row;   /* one per depth */
@@ -27,8 +29,7 @@ typedef struct canvas {
     np_buf tmp, name;
 } canvas;
 
-/* -width, else the terminal's, else $COLUMNS, else 120. */
-static int pick_width(const np_report *r)
+int np_icicle_width(const np_report *r)
 {
     if (r->width > 0)
         return r->width;
@@ -76,9 +77,9 @@ static void box_figure(canvas *c, size_t i, np_buf *out)
         double total = c->r->total ? (double)c->r->total : 1;
         np_buf_printf(out, " %.1f%%", 100.0 * (double)np_flame_total(f, i) / total);
     }
-    if (i == 0) {
+    if (i == c->v->root) {
         v.len = 0;
-        np_report_format_value(c->r, f->base ? np_flame_new_total(f, 0) : np_flame_total(f, 0), &v);
+        np_report_format_value(c->r, f->base ? np_flame_new_total(f, i) : np_flame_total(f, i), &v);
         np_buf_printf(out, " of %.*s %s", (int)v.len, v.data, c->r->sample_type);
     }
     np_buf_free(&v);
@@ -118,6 +119,11 @@ static int box_color(const canvas *c, size_t i)
 {
     static const int warm[] = {208, 214, 220, 172, 178, 166, 202, 179};
     const np_flame *f = c->f;
+    uint8_t mark = c->v->marks ? c->v->marks[i] : 0;
+    if (mark & NP_ICICLE_SELECTED)
+        return 231;
+    if (mark & NP_ICICLE_MATCHED)
+        return 201;
     if (f->base) {
         int64_t change = f->node[i].total, base = -f->base[i].total;
         double rel = base > 0 ? (double)change / (double)base : change > 0 ? 1 : 0;
@@ -136,7 +142,7 @@ static int box_color(const canvas *c, size_t i)
 
 static void draw_box(canvas *c, size_t i, int x0, int x1)
 {
-    uint32_t d = c->f->node[i].depth;
+    uint32_t d = c->f->node[i].depth - c->f->node[c->v->root].depth;
     np_buf *row = &c->row[d];
     for (; c->col[d] < x0; c->col[d]++)
         np_buf_putc(row, ' ');
@@ -158,16 +164,20 @@ static void draw_box(canvas *c, size_t i, int x0, int x1)
 static void place(canvas *c, size_t i)
 {
     const np_flame_node *n = &c->f->node[i];
-    int64_t start = i == 0 ? 0 : c->next[n->parent];
+    bool top = i == c->v->root;
+    int64_t start = top ? 0 : c->next[n->parent];
     int64_t v = width_value(c->f, i);
+    size_t d = n->depth - c->f->node[c->v->root].depth;
     c->next[i] = start;
-    if (i > 0)
+    if (!top)
         c->next[n->parent] += v;
+    if (d >= c->n_rows)
+        return;
     int x0 = (int)((double)start * c->scale), x1 = (int)((double)(start + v) * c->scale);
     if (x1 > c->width)
         x1 = c->width;
-    if (x0 < c->col[n->depth])
-        x0 = c->col[n->depth];
+    if (x0 < c->col[d])
+        x0 = c->col[d];
     if (x1 > x0)
         draw_box(c, i, x0, x1);
 }
@@ -183,9 +193,38 @@ static void canvas_free(canvas *c)
     np_buf_free(&c->name);
 }
 
+void np_icicle_draw(np_report *r, const np_flame *f, const np_icicle_view *v, np_buf *out)
+{
+    canvas c = {.r = r, .f = f, .v = v, .width = v->width, .color = v->color};
+    size_t top = v->root, end = f->node[top].end;
+    for (size_t i = top; i < end; i++)
+        if (f->node[i].depth - f->node[top].depth + 1 > c.n_rows)
+            c.n_rows = f->node[i].depth - f->node[top].depth + 1;
+    if (v->max_rows && c.n_rows > v->max_rows)
+        c.n_rows = v->max_rows;
+    c.row = np_xcalloc(c.n_rows, sizeof *c.row);
+    c.col = np_xcalloc(c.n_rows, sizeof *c.col);
+    c.next = np_xcalloc(f->n, sizeof *c.next);
+    int64_t whole = width_value(f, top);
+    c.scale = whole > 0 ? (double)c.width / (double)whole : 0;
+    for (size_t i = top; i < end && whole > 0; i++)
+        place(&c, i);
+    if (whole <= 0)
+        draw_box(&c, top, 0, c.width);
+    for (size_t d = 0; d < c.n_rows; d++) {
+        if (c.col[d] == 0)
+            break; /* nothing this deep was wide enough to draw */
+        np_buf_add(out, c.row[d].data, c.row[d].len);
+        for (int k = c.col[d]; k < c.width; k++)
+            np_buf_putc(out, ' ');
+        np_buf_putc(out, '\n');
+    }
+    canvas_free(&c);
+}
+
 int np_report_icicle(np_report *r, np_buf *out, np_err *err)
 {
-    int width = pick_width(r);
+    int width = np_icicle_width(r);
     if (width < 16 || width > 10000)
         return np_fail(err, "-width must be between 16 and 10000 columns, not %d", width);
     if (r->depth < 0)
@@ -194,29 +233,9 @@ int np_report_icicle(np_report *r, np_buf *out, np_err *err)
     double frac = r->nodefraction > 1.0 / width ? r->nodefraction : 1.0 / width;
     np_flame_opts o = {r->value_index, r->mean_index, frac, MAX_BOXES, r->depth, r->frameless};
     np_flame *f = np_flame_build(r->p, &o);
-    canvas c = {.r = r, .f = f, .width = width};
-    c.color = r->stream && isatty(fileno(r->stream)) && !getenv("NO_COLOR");
-    for (size_t i = 0; i < f->n; i++)
-        if (f->node[i].depth + 1 > c.n_rows)
-            c.n_rows = f->node[i].depth + 1;
-    c.row = np_xcalloc(c.n_rows, sizeof *c.row);
-    c.col = np_xcalloc(c.n_rows, sizeof *c.col);
-    c.next = np_xcalloc(f->n, sizeof *c.next);
-    int64_t root = width_value(f, 0);
-    c.scale = root > 0 ? (double)width / (double)root : 0;
-    for (size_t i = 0; i < f->n && root > 0; i++)
-        place(&c, i);
-    if (root <= 0)
-        draw_box(&c, 0, 0, width);
-    for (size_t d = 0; d < c.n_rows; d++) {
-        if (c.col[d] == 0)
-            break; /* nothing this deep was wide enough to draw */
-        np_buf_add(out, c.row[d].data, c.row[d].len);
-        for (int k = c.col[d]; k < width; k++)
-            np_buf_putc(out, ' ');
-        np_buf_putc(out, '\n');
-    }
-    canvas_free(&c);
+    bool color = r->stream && isatty(fileno(r->stream)) && !getenv("NO_COLOR");
+    np_icicle_view v = {0, width, 0, color, NULL};
+    np_icicle_draw(r, f, &v, out);
     np_flame_free(f);
     return 0;
 }

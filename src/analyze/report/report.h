@@ -19,7 +19,7 @@ enum np_format {
     NP_FMT_CALLGRIND, NP_FMT_COMMENTS, NP_FMT_DIS, NP_FMT_DOT, NP_FMT_LIST, NP_FMT_PROTO,
     NP_FMT_RAW, NP_FMT_TAGS, NP_FMT_TEXT, NP_FMT_TOPPROTO, NP_FMT_TRACES, NP_FMT_TREE,
     NP_FMT_WEBLIST,
-    NP_FMT_FOLDED, NP_FMT_ICICLE
+    NP_FMT_FOLDED, NP_FMT_ICICLE, NP_FMT_TUI
 };
 
 typedef struct np_report {
@@ -96,5 +96,7 @@ void np_report_trim_paths(np_report *r);
 /* Implemented in folded.c and icicle.c, on the flame tree (analyze/flame.h). */
 int np_report_folded(np_report *r, np_buf *out, np_err *err);
 int np_report_icicle(np_report *r, np_buf *out, np_err *err);
+/* tui.c: draws on the terminal itself (nothing goes to out). */
+int np_report_tui(np_report *r, np_buf *out, np_err *err);
 
 #endif
