@@ -8,7 +8,9 @@
 # goes to stderr. No assertions: this measures, it does not test.
 #
 # Env: BENCH_RUNS (default 5 for the small file, 3 for the large), NPROF (default build/nprof),
-#      BENCH_SMALL_STACKS (40000), BENCH_LARGE_STACKS (350000), BENCH_REPORTS ("-top -traces").
+#      BENCH_SMALL_STACKS (40000), BENCH_LARGE_STACKS (350000), BENCH_REPORTS ("-top -traces";
+#      an entry NPROF:PPROF, commas for spaces, times an nprof-only report beside pprof's
+#      closest, e.g. "-icicle,-width=200:-top -folded:-traces").
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -67,21 +69,27 @@ ROWS=""
 for name in small large; do
     file="$OUT/$name.pb.gz"
     runs=${BENCH_RUNS:-$([ "$name" = small ] && echo 5 || echo 3)}
-    for r in $REPORTS; do
-        echo "bench: $name $r: go tool pprof" >&2
-        measure "$name$r-pprof" "$runs" "$PPROF" "$r" "$file"
+    for entry in $REPORTS; do
+        # An entry NPROF:PPROF times an nprof-only report beside the closest pprof report
+        # (commas stand for spaces): "-icicle,-width=200:-top".
+        np_args=$(echo "${entry%%:*}" | tr , ' ') pp_args=$(echo "${entry#*:}" | tr , ' ')
+        r=$(echo "${entry%%:*}" | tr , _) label=$np_args
+        [ "$np_args" != "$pp_args" ] && label="$np_args (pprof $pp_args)"
+        echo "bench: $name $pp_args: go tool pprof" >&2
+        measure "$name$r-pprof" "$runs" "$PPROF" $pp_args "$file"
         pt=$T pm=$M
-        "$PPROF" "$r" "$file" >"$OUT/$name$r.pprof.txt" 2>/dev/null || true
+        "$PPROF" $pp_args "$file" >"$OUT/$name$r.pprof.txt" 2>/dev/null || true
         # nprof: only timed when it implements the report (it says so with an error otherwise).
-        if "$NPROF" "$r" "$file" >"$OUT/$name$r.nprof.txt" 2>"$OUT/$name$r.nprof.err"; then
-            echo "bench: $name $r: nprof" >&2
-            measure "$name$r-nprof" "$runs" "$NPROF" "$r" "$file"
+        if "$NPROF" $np_args "$file" >"$OUT/$name$r.nprof.txt" 2>"$OUT/$name$r.nprof.err"; then
+            echo "bench: $name $np_args: nprof" >&2
+            measure "$name$r-nprof" "$runs" "$NPROF" $np_args "$file"
             nt=$T nm=$M
             same=$(cmp -s "$OUT/$name$r.pprof.txt" "$OUT/$name$r.nprof.txt" && echo yes || echo no)
-            row="| $name | $r | $(secs "$pt") | $(secs "$nt") | $(ratio "$pt" "$nt") | $(human_bytes $((pm * 1024))) | $(human_bytes $((nm * 1024))) | $(ratio "$nm" "$pm") | $same |"
+            [ "$np_args" != "$pp_args" ] && same="- (not the same report)"
+            row="| $name | $label | $(secs "$pt") | $(secs "$nt") | $(ratio "$pt" "$nt") | $(human_bytes $((pm * 1024))) | $(human_bytes $((nm * 1024))) | $(ratio "$nm" "$pm") | $same |"
         else
             why=$(head -1 "$OUT/$name$r.nprof.err" | cut -c1-60 | tr '|' '/')
-            row="| $name | $r | $(secs "$pt") | not supported | - | $(human_bytes $((pm * 1024))) | - | - | - ($why) |"
+            row="| $name | $label | $(secs "$pt") | not supported | - | $(human_bytes $((pm * 1024))) | - | - | - ($why) |"
         fi
         ROWS="$ROWS$row
 "
