@@ -73,8 +73,8 @@ for name in small large; do
         # An entry NPROF:PPROF times an nprof-only report beside the closest pprof report
         # (commas stand for spaces): "-icicle,-width=200:-top".
         np_args=$(echo "${entry%%:*}" | tr , ' ') pp_args=$(echo "${entry#*:}" | tr , ' ')
-        r=$(echo "${entry%%:*}" | tr , _) label=$np_args
-        [ "$np_args" != "$pp_args" ] && label="$np_args (pprof $pp_args)"
+        r=$(echo "${entry%%:*}" | tr , _) shown=$np_args
+        [ "$np_args" != "$pp_args" ] && shown="$np_args (pprof $pp_args)"
         echo "bench: $name $pp_args: go tool pprof" >&2
         measure "$name$r-pprof" "$runs" "$PPROF" $pp_args "$file"
         pt=$T pm=$M
@@ -86,10 +86,10 @@ for name in small large; do
             nt=$T nm=$M
             same=$(cmp -s "$OUT/$name$r.pprof.txt" "$OUT/$name$r.nprof.txt" && echo yes || echo no)
             [ "$np_args" != "$pp_args" ] && same="- (not the same report)"
-            row="| $name | $label | $(secs "$pt") | $(secs "$nt") | $(ratio "$pt" "$nt") | $(human_bytes $((pm * 1024))) | $(human_bytes $((nm * 1024))) | $(ratio "$nm" "$pm") | $same |"
+            row="| $name | $shown | $(secs "$pt") | $(secs "$nt") | $(ratio "$pt" "$nt") | $(human_bytes $((pm * 1024))) | $(human_bytes $((nm * 1024))) | $(ratio "$nm" "$pm") | $same |"
         else
             why=$(head -1 "$OUT/$name$r.nprof.err" | cut -c1-60 | tr '|' '/')
-            row="| $name | $label | $(secs "$pt") | not supported | - | $(human_bytes $((pm * 1024))) | - | - | - ($why) |"
+            row="| $name | $shown | $(secs "$pt") | not supported | - | $(human_bytes $((pm * 1024))) | - | - | - ($why) |"
         fi
         ROWS="$ROWS$row
 "

@@ -120,6 +120,19 @@ static bool well_formed(const np_flame *f)
     return true;
 }
 
+/* Builds the tree of `text` and compares its dump with want. */
+static void expect_tree(const char *text, double frac, size_t cap, int depth, const char *want)
+{
+    np_profile *p = from_text(text);
+    np_flame *f = tree(p, frac, cap, depth);
+    char *d = dump(f);
+    CHECK_STR_EQ(d, want);
+    CHECK(well_formed(f));
+    free(d);
+    np_flame_free(f);
+    np_profile_free(p);
+}
+
 static const char stacks[] = "main;a;x 5\n"
                              "main;b 2\n"
                              "main;a;y 3\n"
@@ -143,27 +156,14 @@ TEST(merges_equal_paths_in_name_order)
 
 TEST(light_children_merge_into_one_box_per_parent)
 {
-    np_profile *p = from_text(stacks);
-    np_flame *f = tree(p, 0.25, 0, 0); /* cutoff 3.75: y (3) and b (2) go */
-    char *d = dump(f);
-    CHECK_STR_EQ(d, "root 15/0\n  main 15/0\n    a 13/4\n      x 6/6\n      [1 frames] 3/3\n"
-                    "    [1 frames] 2/2\n");
-    CHECK(well_formed(f));
-    CHECK(f->full_nodes == 6);
-    free(d);
-    np_flame_free(f);
-    np_profile_free(p);
+    /* cutoff 3.75: y (3) and b (2) go */
+    expect_tree(stacks, 0.25, 0, 0, "root 15/0\n  main 15/0\n    a 13/4\n      x 6/6\n      [1 frames] 3/3\n"
+                                    "    [1 frames] 2/2\n");
 }
 
 TEST(depth_limit_keeps_totals)
 {
-    np_profile *p = from_text(stacks);
-    np_flame *f = tree(p, 0, 0, 2);
-    char *d = dump(f);
-    CHECK_STR_EQ(d, "root 15/0\n  main 15/0\n    a 13/4\n    b 2/2\n");
-    free(d);
-    np_flame_free(f);
-    np_profile_free(p);
+    expect_tree(stacks, 0, 0, 2, "root 15/0\n  main 15/0\n    a 13/4\n    b 2/2\n");
 }
 
 TEST(cap_bounds_a_wide_tree_and_keeps_the_heaviest)
@@ -215,13 +215,8 @@ TEST(cap_holds_for_deep_chains)
 
 TEST(inlined_lines_are_frames_outermost_first)
 {
-    np_profile *p = from_text("main;outer+inner;leaf 7\n");
-    np_flame *f = tree(p, 0, 0, 0);
-    char *d = dump(f);
-    CHECK_STR_EQ(d, "root 7/0\n  main 7/0\n    outer 7/0\n      inner 7/0\n        leaf 7/7\n");
-    free(d);
-    np_flame_free(f);
-    np_profile_free(p);
+    expect_tree("main;outer+inner;leaf 7\n", 0, 0, 0,
+                "root 7/0\n  main 7/0\n    outer 7/0\n      inner 7/0\n        leaf 7/7\n");
 }
 
 TEST(diff_base_kept_per_node)
