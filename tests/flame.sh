@@ -201,11 +201,21 @@ if command -v tmux >/dev/null; then
     sleep 1
     top=$(pane | head -1 | cut -c1-5)
     check "tui: starts at the root" "$top" "|root"
-    third=$("$np" -folded "$heap" 2>/dev/null | awk -F';' 'NF >= 3 { sub(/ .*/, "", $3); print $3; exit }')
+    # Down goes to the first child in the tree's order, and stays on a box without children.
+    third=$("$np" -folded "$heap" 2>/dev/null | python3 -c '
+import sys
+stacks = [line.rsplit(" ", 1)[0].split(";") for line in sys.stdin]
+path = []
+for _ in range(3):
+    nxt = next((s[len(path)] for s in stacks if s[:len(path)] == path and len(s) > len(path)), None)
+    if nxt is None:
+        break
+    path.append(nxt)
+print(path[-1] if path else "root")')
     keys Down Down Down
     keys Enter
     zoomed=$(pane | head -1 | sed 's/^|\([^ ]*\) .*/\1/')
-    check "tui: three downs and Enter zoom into the first frame at depth 3" "$zoomed" "$third"
+    check "tui: three downs and Enter zoom into the first child's first child's first child" "$zoomed" "$third"
     keys / n e w B u f f e r Enter
     got=$(pane | grep -o 'Matched: [0-9.]*%' | head -1)
     want=$("$np" -top -focus=newBuffer "$heap" 2>/dev/null | sed -n 's/.*accounting for [^,]*, \([0-9.]*\)% of.*/\1/p')
