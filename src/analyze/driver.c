@@ -47,6 +47,7 @@ const np_command np_commands[] = {
     {"folded", NP_FMT_FOLDED, false, false, NULL, "Outputs folded stacks (FlameGraph's collapsed format)"},
     {"icicle", NP_FMT_ICICLE, false, false, NULL, "Outputs a text flame graph (icicle) as wide as -width"},
     {"tui", NP_FMT_TUI, false, false, NULL, "Explore a flame graph in the terminal (arrows, Enter, /, q)"},
+    {"flamegraph", NP_FMT_FLAMEGRAPH, false, false, NULL, "Outputs a flame graph as one HTML page (-output=FILE)"},
 };
 const size_t np_n_commands = sizeof np_commands / sizeof np_commands[0];
 

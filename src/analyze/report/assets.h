@@ -13,5 +13,9 @@ extern const char np_asset_webui_css[]; /* assets/webui.css */
 extern const size_t np_asset_webui_css_len;
 extern const char np_asset_webui_js[]; /* assets/webui.js */
 extern const size_t np_asset_webui_js_len;
+extern const char np_asset_flamegraph_js[]; /* assets/flamegraph.js */
+extern const size_t np_asset_flamegraph_js_len;
+extern const char np_asset_flamegraph_css[]; /* assets/flamegraph.css */
+extern const size_t np_asset_flamegraph_css_len;
 
 #endif

@@ -19,7 +19,8 @@ enum np_format {
     NP_FMT_CALLGRIND, NP_FMT_COMMENTS, NP_FMT_DIS, NP_FMT_DOT, NP_FMT_LIST, NP_FMT_PROTO,
     NP_FMT_RAW, NP_FMT_TAGS, NP_FMT_TEXT, NP_FMT_TOPPROTO, NP_FMT_TRACES, NP_FMT_TREE,
     NP_FMT_WEBLIST,
-    NP_FMT_FOLDED, NP_FMT_ICICLE, NP_FMT_TUI
+    NP_FMT_FOLDED, NP_FMT_ICICLE, NP_FMT_TUI,
+    NP_FMT_FLAMEGRAPH
 };
 
 typedef struct np_report {
@@ -98,5 +99,14 @@ int np_report_folded(np_report *r, np_buf *out, np_err *err);
 int np_report_icicle(np_report *r, np_buf *out, np_err *err);
 /* tui.c: draws on the terminal itself (nothing goes to out). */
 int np_report_tui(np_report *r, np_buf *out, np_err *err);
+/* flamegraph.c: -flamegraph, the flame tree as one self-contained HTML page (script and styles
+ * compiled in, the tree as JSON inside). The pieces are separate so that a server can send the
+ * same page and data: np_flame_for_page builds the tree the page draws (pruned to half a pixel
+ * at 1200 px and capped in boxes), np_flame_data_write writes it as one JSON object (a string
+ * table of names and flat preorder arrays), np_flame_data_json does both. */
+int np_flame_html(np_report *r, np_buf *out, np_err *err);
+int np_flame_data_json(np_report *r, np_buf *out, np_err *err);
+np_flame *np_flame_for_page(np_report *r);
+void np_flame_data_write(np_report *r, const np_flame *f, np_buf *out);
 
 #endif
