@@ -14,6 +14,7 @@
 #   pictures  tests/pictures.sh build/nprof (-svg pan/zoom in headless Chromium, -web, -weblist)
 #   webui     tests/webui.sh build/nprof (-http: views, URL parameters, access, headless Chromium)
 #   flame     tests/flame.sh build/nprof (the flame tree: -folded, -icicle, -tui)
+#   flamegraph tests/flamegraph.sh build/nprof (-flamegraph pages: data, diffs, headless Chromium)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -139,6 +140,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage pictures counted tests/pictures.sh build/nprof
   stage webui    counted tests/webui.sh build/nprof
   stage flame counted tests/flame.sh build/nprof
+  stage flamegraph counted tests/flamegraph.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi

@@ -272,7 +272,7 @@
     var bar = el('div', 'npf-bar');
     var search = el('input', 'npf-search'); search.placeholder = 'Search (regexp)'; search.type = 'search';
     var matched = el('span', 'npf-matched', '');
-    var orient = el('button', 'npf-orient', 'Flame');
+    var orient = el('button', 'npf-orient', 'Flame (root at the bottom)');
     var reset = el('button', 'npf-reset', 'Reset zoom');
     bar.appendChild(search); bar.appendChild(matched); bar.appendChild(reset); bar.appendChild(orient);
     if (t.base) {
@@ -364,7 +364,7 @@
     reset.onclick = function () { if (g.zoom) { history.push(g.zoom); g.zoom = 0; redraw(); } };
     orient.onclick = function () {
       g.flame = !g.flame;
-      orient.textContent = g.flame ? 'Icicle' : 'Flame';
+      orient.textContent = g.flame ? 'Icicle (root on top)' : 'Flame (root at the bottom)';
       redraw();
     };
     document.addEventListener('keydown', function (ev) {
@@ -454,7 +454,7 @@
       graph = graph || g;
       return graph.boxes.map(function (b) {
         return {id: b.i, parent: graph.t.parent[b.i], name: graph.t.label(b.i), depth: b.d, x: b.x, y: b.y, w: b.w, h: ROW - 1,
-          total: graph.t.total[b.i]};
+          total: graph.t.total[b.i], fill: graph.pal.fill(b.i), isNew: graph.pal.isNew(b.i), marked: !!(graph.marks && graph.marks[b.i])};
       });
     };
     root.npflame = api;
