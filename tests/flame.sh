@@ -30,38 +30,21 @@ if [ ! -x "$np" ] || [ ! -f "$own/heap.pb.gz" ]; then
     exit 1
 fi
 
-profiles=()
-for f in "$own"/*.pb.gz "$own"/heap.pb "$shared"/*/*.pb.gz; do
-    [ -f "$f" ] || continue
-    "$np" -raw "$f" >/dev/null 2>&1 && profiles+=("$f")
-done
-
+. "$repo/tests/flame-lib.sh"
 # Sums the last field of every line (Python: no 32-bit limits).
 sum_last() { python3 -c 'import sys; print(sum(int(l.split()[-1]) for l in sys.stdin if l.strip()))'; }
-# The "of X total" of -top, in the sample's own unit with the unit's letters dropped.
-top_total() { # file index unit [flags]
-    local f=$1 i=$2 u=$3
-    shift 3
-    "$np" -top -sample_index="$i" -unit="$u" "$@" "$f" 2>/dev/null | sed -n 's/.* of \(.*\) total.*/\1/p' | sed 's/[a-zA-Z]*$//'
-}
 
 # ---- the root holds the -top total, for every profile and sample index ----
-for f in "${profiles[@]}"; do
-    name=${f#"$repo"/}
-    types=$("$np" -raw "$f" 2>/dev/null | sed -n '/^Samples:/{n;p;q}')
-    i=0
-    for t in $types; do
-        u=${t#*/}
-        u=${u%%\[*}
-        want=$(top_total "$f" "$i" "$u")
-        got=$("$np" -folded -sample_index="$i" "$f" 2>/dev/null | sum_last)
-        check "folded sum = -top total: $name $t" "$got" "$want"
-        root=$("$np" -icicle -width=200 -sample_index="$i" -unit="$u" "$f" 2>/dev/null | head -1 |
-            sed -n 's/.* of \([0-9.]*\)[a-zA-Z]* .*/\1/p')
-        check "icicle root = -top total: $name $t" "$root" "$want"
-        i=$((i + 1))
-    done
-done
+root_total() { # file name index type unit
+    local want got root
+    want=$(top_total "$1" "$3" "$5")
+    got=$("$np" -folded -sample_index="$3" "$1" 2>/dev/null | sum_last)
+    check "folded sum = -top total: $2 $4" "$got" "$want"
+    root=$("$np" -icicle -width=200 -sample_index="$3" -unit="$5" "$1" 2>/dev/null | head -1 |
+        sed -n 's/.* of \([0-9.]*\)[a-zA-Z]* .*/\1/p')
+    check "icicle root = -top total: $2 $4" "$root" "$want"
+}
+each_index root_total
 
 # ---- with filters, the lines add up to what -top keeps ----
 heap=$own/heap.pb.gz
