@@ -50,13 +50,23 @@ serve cpu -http=127.0.0.1:0 build/profiles/cpu.pb.gz
 check "prints pprof's address line (${U:-none})" [ -n "$U" ]
 CPU=$U
 html='text/html; charset=utf-8'
-for v in / /ui/ /ui/graph /graph /ui/top /top /ui/peek '/ui/source?f=main\.fib'; do
+for v in / /ui/ /ui/flamegraph /flamegraph /ui/graph /graph /ui/top /top /ui/peek '/ui/source?f=main\.fib'; do
     r=$(get "$CPU$v" "$T/page.html")
     check "GET $v: 200 $html ($r)" [ "$r" = "200 $html" ]
 done
-check "/ is the Graph view" grep -q '<body data-view="graph">' <(curl -s "$CPU/")
-check "/ui/ has the svg graph inline, with pprof's viewport and no file script" \
-    bash -c "grep -q '<g id=\"viewport\"' '$T/g.html' 2>/dev/null || { curl -s '$CPU/ui/' > '$T/g.html'; grep -q '<g id=\"viewport\"' '$T/g.html'; } && ! grep -q 'CDATA' '$T/g.html'"
+check "/ is the Flame Graph view" grep -q '<body data-view="flamegraph">' <(curl -s "$CPU/")
+curl -s "$CPU/ui/graph" > "$T/g.html"
+check "/ui/graph has the svg graph inline, with pprof's viewport and no file script" \
+    bash -c "grep -q '<g id=\"viewport\"' '$T/g.html' && ! grep -q 'CDATA' '$T/g.html'"
+# The flame graph's data in the page is -flamegraph's: its root is -top's total.
+curl -s "$CPU/flamegraph?si=samples" > "$T/fl.html"
+root=$(python3 -c '
+import json, re, sys
+page = open(sys.argv[1]).read()
+data = re.search(r"<script type=\"application/json\" id=\"npflame-data\">(.*?)</script>", page, re.S).group(1)
+print(json.loads(data)["total"][0])' "$T/fl.html" 2>/dev/null)
+want=$("$NPROF" -top -sample_index=samples build/profiles/cpu.pb.gz 2>/dev/null | sed -n 's/.* of \([0-9]*\) total.*/\1/p' | head -n1)
+check "the flame graph's root is -top's total for si=samples ($root, $want)" [ "${root:-none}" = "$want" ]
 r=$(get "$CPU/download" "$T/dl.pb.gz")
 check "GET /download: 200 application/vnd.google.protobuf+gzip ($r)" [ "$r" = "200 application/vnd.google.protobuf+gzip" ]
 r=$(get "$CPU/nope" "$T/x")
@@ -177,14 +187,14 @@ fi
 serve bad -http=nohostport build/profiles/cpu.pb.gz
 check "a bad address is one line and a failure" bash -c "[ -z '$U' ] && grep -q '^nprof: could not split http address' '$T/bad.err' && [ \$(wc -l < '$T/bad.err') = 1 ]"
 
-# -- Graph without Graphviz: 501, the other views work, / shows Top.
+# -- Graph without Graphviz: 501, the other views work, / shows the flame graph.
 mkdir -p "$T/bin"
 SERVE_PATH=$T/bin serve nodot -http=127.0.0.1:0 build/profiles/cpu.pb.gz
 r=$(get "$U/graph" "$T/x")
 check "no dot: Graph answers 501 ($r) with a clear message" bash -c "[ '${r%% *}' = 501 ] && grep -q 'install graphviz' '$T/x'"
 r=$(get "$U/top" "$T/x")
 check "no dot: Top still 200 ($r)" [ "${r%% *}" = 200 ]
-check "no dot: / shows Top" grep -q '<body data-view="top">' <(curl -s "$U/")
+check "no dot: / shows the flame graph" grep -q '<body data-view="flamegraph">' <(curl -s "$U/")
 stop_last
 
 # -- In headless Chromium.

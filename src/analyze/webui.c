@@ -43,6 +43,11 @@ int np_webui_report(np_webui_req *q, const char *cmd, const char *arg, np_buf *o
     const np_command *c = np_command_find(cmd);
     if (!c)
         return np_fail(err, "unknown report %s", cmd);
+    return np_webui_report_cmd(q, c, arg, out, err);
+}
+
+int np_webui_report_cmd(np_webui_req *q, const np_command *c, const char *arg, np_buf *out, np_err *err)
+{
     char *data = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&data, &len);

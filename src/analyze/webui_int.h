@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "analyze/config.h"
+#include "analyze/driver.h"
 #include "core/http.h"
 #include "core/profile.h"
 
@@ -53,6 +54,8 @@ const char *np_webui_param(const np_webui_req *q, const char *name, np_buf *tmp)
 /* Runs a report command (as the command line's -NAME) on a copy of the profile with the
  * request's settings; its output into out. */
 int np_webui_report(np_webui_req *q, const char *cmd, const char *arg, np_buf *out, np_err *err);
+/* The same for a command that only the web UI runs (not on the command line). */
+int np_webui_report_cmd(np_webui_req *q, const np_command *c, const char *arg, np_buf *out, np_err *err);
 
 /* HTML text of s (n bytes), with & < > " ' escaped. */
 void np_webui_html(np_buf *out, const char *s, size_t n);

@@ -1,12 +1,14 @@
-/* The web UI's views: each runs the report its command-line twin runs (-svg, -top, -peek,
- * -list) with the request's settings and turns the output into the body of a page. The
- * table below is the navigation bar; a new view (the flame graph) is one more entry. */
+/* The web UI's views: each runs the report its command-line twin runs (-flamegraph, -svg,
+ * -top, -peek, -list) with the request's settings and turns the output into the body of a
+ * page. The table below is the navigation bar, the flame graph first, as in current pprof. */
 #include "analyze/webui_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze/driver.h"
+#include "analyze/report/assets.h"
+#include "analyze/report/report.h"
 
 /* A report's output as an escaped <pre> block. */
 static int text_view(np_webui_req *q, const char *cmd, const char *arg, np_buf *out)
@@ -123,6 +125,31 @@ static int view_graph(np_webui_req *q, np_buf *out)
     return 200;
 }
 
+/* Flame graph: -flamegraph's tree and script inside the page; the script mounts itself on
+ * the data. Its data is the flame tree of the request's settings, pruned and capped on the
+ * server as the stand-alone page's is, so the page stays small whatever the profile. */
+static int view_flame(np_webui_req *q, np_buf *out)
+{
+    static const np_command flamedata = {"flamedata", NP_FMT_FLAMEDATA, false, false, NULL,
+                                         "The flame graph's data"};
+    np_buf data = {0};
+    np_err e;
+    if (np_webui_report_cmd(q, &flamedata, NULL, &data, &e) < 0) {
+        np_buf_free(&data);
+        return np_webui_error(out, 400, e.msg);
+    }
+    np_buf_puts(out, "<style>");
+    np_buf_add(out, np_asset_flamegraph_css, np_asset_flamegraph_css_len);
+    np_buf_puts(out, "</style>\n<div id=\"npflame\"></div>\n"
+                     "<script type=\"application/json\" id=\"npflame-data\">\n");
+    np_buf_add(out, data.data ? data.data : "", data.len);
+    np_buf_puts(out, "</script>\n<script>\n");
+    np_buf_add(out, np_asset_flamegraph_js, np_asset_flamegraph_js_len);
+    np_buf_puts(out, "</script>\n");
+    np_buf_free(&data);
+    return 200;
+}
+
 static int view_peek(np_webui_req *q, np_buf *out)
 {
     return text_view(q, "peek", q->arg, out);
@@ -138,6 +165,7 @@ static int view_source(np_webui_req *q, np_buf *out)
 }
 
 const np_webui_view np_webui_views[] = {
+    {"Flame Graph", "flamegraph", view_flame},
     {"Graph", "graph", view_graph},
     {"Top", "top", view_top},
     {"Peek", "peek", view_peek},
@@ -147,5 +175,5 @@ const size_t np_webui_n_views = sizeof np_webui_views / sizeof *np_webui_views;
 
 const np_webui_view *np_webui_default_view(void)
 {
-    return np_dot_available() ? &np_webui_views[0] : &np_webui_views[1];
+    return &np_webui_views[0];
 }

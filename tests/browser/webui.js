@@ -1,6 +1,7 @@
 // webui.js URL SHOTDIR -- drives nprof's web UI (nprof -http, serving a CPU profile at URL) in
-// headless Chromium: every view loads and draws (checked by DOM geometry and text), Top sorts
-// by a clicked column, the click menu focuses from Top and from the graph (the URL and the view
+// headless Chromium: every view loads and draws (checked by DOM geometry and text), the flame
+// graph (the default view) draws, searches and offers the menu on a right click, Top sorts by a
+// clicked column, the click menu focuses from Top and from the graph (the URL and the view
 // change), the sample index switches, the graph zooms. Screenshots of each view go to SHOTDIR.
 // Prints one "ok   ..." or "FAIL ..." line per check.
 'use strict';
@@ -42,7 +43,7 @@ async function topRows(page) {
 async function checkViews(page) {
   await page.goto(base + '/ui/top', {timeout: 60000});
   let l = await layout(page);
-  report(l.links.join(',') === 'Graph,Top,Peek,Source' && l.current === 'Top',
+  report(l.links.join(',') === 'Flame Graph,Graph,Top,Peek,Source' && l.current === 'Top',
     `Top: navigation bar shows the views, Top current (${l.links.join(',')}; ${l.current})`);
   let rows = await topRows(page);
   const visible = await page.$$eval('#toptable tbody tr', rs => rs.filter(r => r.getBoundingClientRect().height > 5).length);
@@ -50,7 +51,7 @@ async function checkViews(page) {
     `Top: ${rows.length} rows drawn, each with a height (${visible}), below a ${Math.round(l.header)} px header`);
   await shot(page, 'top');
 
-  await page.goto(base + '/ui/', {timeout: 60000});
+  await page.goto(base + '/ui/graph', {timeout: 60000});
   const g = await page.evaluate(() => {
     const svg = document.querySelector('#graph svg');
     const c = document.getElementById('content').getBoundingClientRect();
@@ -85,6 +86,48 @@ async function checkViews(page) {
   const src = await page.$eval('#list', p => p.textContent);
   report(/ROUTINE =+ main\.fib/.test(src) && /func fib/.test(src), 'Source: main.fib\'s annotated source lines shown');
   await shot(page, 'source');
+}
+
+// The flame graph: the default view; its root is Top's total, a search's "Matched" is the
+// share Top gives the function (cum), and a right click on a box opens the menu whose Focus
+// draws the graph again on that function's samples alone.
+async function flameState(page) {
+  await page.waitForFunction(() => window.npflame && window.npflame.boxes, null, {timeout: 60000});
+  return page.evaluate(() => ({boxes: window.npflame.boxes(), first: window.npflame.firstDraw,
+    total: window.npflame.tree.total[0], unit: window.npflame.tree.d.unit,
+    canvas: document.querySelector('.npf-canvas').getBoundingClientRect().toJSON()}));
+}
+
+async function checkFlame(page) {
+  await page.goto(base + '/ui/top', {timeout: 60000});
+  const rows = await topRows(page);
+  const fib = rows.find(r => r.name === 'main.fib');
+  await page.goto(base + '/', {timeout: 60000});
+  const l = await layout(page);
+  const st = await flameState(page);
+  report(l.current === 'Flame Graph' && st.boxes.length > 3 && st.canvas.width > 600 && st.canvas.height > 50,
+    `Flame Graph: / shows it, ${st.boxes.length} boxes on a ${Math.round(st.canvas.width)}x${Math.round(st.canvas.height)} canvas, drawn in ${Math.round(st.first)} ms`);
+  const nested = st.boxes.every(b => b.parent < 0 || b.parent === undefined ||
+    st.boxes.some(p => p.id === b.parent && b.x >= p.x - 0.5 && b.x + b.w <= p.x + p.w + 0.5));
+  report(nested, 'Flame Graph: every box lies within its caller');
+  const matched = await page.evaluate(() => window.npflame.search('^main\\.fib$'));
+  const pct = +((/([\d.]+)%/.exec(matched) || [])[1]);
+  report(fib && Math.abs(pct - fib.cum) <= 0.06, `Flame Graph: search main.fib gives ${matched}, Top's cum ${fib ? fib.cum : '?'}%`);
+  await page.evaluate(() => window.npflame.search(''));
+  await shot(page, 'flame');
+  const box = st.boxes.find(b => b.name === 'main.fib' && b.w > 4);
+  const c = st.canvas;
+  await page.mouse.click(c.x + box.x + box.w / 2, c.y + box.y + box.h / 2, {button: 'right'});
+  const menu = await page.evaluate(() => ({hidden: document.getElementById('menu').hidden,
+    title: (document.querySelector('#menu .title') || {}).textContent}));
+  report(!menu.hidden && menu.title === 'main.fib', `Flame Graph: a right click on main.fib opens the menu (${menu.title})`);
+  await shot(page, 'flame-menu');
+  await Promise.all([page.waitForNavigation({timeout: 60000}), page.click('#menu a[data-action="focus"]')]);
+  const url = new URL(page.url());
+  const focused = await flameState(page);
+  report(url.pathname === '/flamegraph' && url.searchParams.get('f') === '^main\\.fib$' &&
+         Math.abs(focused.total / st.total * 100 - fib.cum) < 0.06,
+    `Flame Graph: Focus gives ${url.pathname}${url.search}, a root of ${(focused.total / st.total * 100).toFixed(2)}% of the whole`);
 }
 
 async function checkSort(page) {
@@ -129,7 +172,7 @@ async function checkMenu(page) {
     `Top: the focused table has ${focused.length} rows (of ${all.length}), the Focus field shows ${field}`);
 
   // From the graph: a node's menu focuses on it.
-  await page.goto(base + '/ui/', {timeout: 60000});
+  await page.goto(base + '/ui/graph', {timeout: 60000});
   const n0 = await page.$$eval('#graph g.node', ns => ns.length);
   const node = await page.$('#graph g.node:has(text:text-is("fib"))') || await page.$('#graph g.node');
   await node.click();
@@ -169,6 +212,7 @@ async function checkSampleIndex(page) {
     const errors = [];
     page.on('pageerror', e => errors.push(String(e)));
     await checkViews(page);
+    await checkFlame(page);
     await checkSort(page);
     await checkMenu(page);
     await checkSampleIndex(page);

@@ -777,7 +777,7 @@ static int (*const renderers[])(np_report *, np_buf *, np_err *) = {
     [NP_FMT_TREE] = np_report_tree,
     [NP_FMT_WEBLIST] = np_report_weblist,
     [NP_FMT_FOLDED] = np_report_folded,       [NP_FMT_ICICLE] = np_report_icicle,
-    [NP_FMT_FLAMEGRAPH] = np_flame_html,
+    [NP_FMT_FLAMEGRAPH] = np_flame_html,      [NP_FMT_FLAMEDATA] = np_flame_data_json,
     [NP_FMT_TUI] = np_report_tui,
 };
 

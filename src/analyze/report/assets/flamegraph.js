@@ -360,6 +360,15 @@
     canvas.addEventListener('mousemove', function (ev) { showTip(ev, t, pointer(g, ev)); });
     canvas.addEventListener('mouseleave', function () { tip.hidden = true; });
     canvas.addEventListener('click', function (ev) { var i = pointer(g, ev); if (i >= 0) zoomTo(i); });
+    // A page around the graph (the web UI) may offer its own menu for a frame: it hears
+    // 'npflame-menu' and cancels it to take the right click from the browser's menu.
+    canvas.addEventListener('contextmenu', function (ev) {
+      var i = pointer(g, ev);
+      if (i <= 0 || t.name[i] < 0) return;
+      var asked = new CustomEvent('npflame-menu', {cancelable: true,
+        detail: {name: t.label(i), x: ev.clientX, y: ev.clientY}});
+      if (!document.dispatchEvent(asked)) { ev.preventDefault(); tip.hidden = true; }
+    });
     search.addEventListener('input', runSearch);
     reset.onclick = function () { if (g.zoom) { history.push(g.zoom); g.zoom = 0; redraw(); } };
     orient.onclick = function () {

@@ -62,6 +62,12 @@
     menu.style.top = Math.max(0, Math.min(y, window.innerHeight - h - 4)) + 'px';
   }
 
+  // The flame graph's frames: a right click (a left click zooms, as in every flame graph).
+  document.addEventListener('npflame-menu', function (evt) {
+    evt.preventDefault();
+    showMenu(evt.detail.name, evt.detail.x, evt.detail.y);
+  });
+
   document.addEventListener('click', function (evt) {
     if (!menu.contains(evt.target)) {
       hideMenu();
