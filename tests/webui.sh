@@ -60,11 +60,16 @@ check "/ui/graph has the svg graph inline, with pprof's viewport and no file scr
     bash -c "grep -q '<g id=\"viewport\"' '$T/g.html' && ! grep -q 'CDATA' '$T/g.html'"
 # The flame graph's data in the page is -flamegraph's: its root is -top's total.
 curl -s "$CPU/flamegraph?si=samples" > "$T/fl.html"
-root=$(python3 -c '
+# flame_data PAGE [FIELD]: the flame graph's data in PAGE (JSON, keys sorted), or one field's
+# first element.
+flame_data() {
+    python3 -c '
 import json, re, sys
 page = open(sys.argv[1]).read()
-data = re.search(r"<script type=\"application/json\" id=\"npflame-data\">(.*?)</script>", page, re.S).group(1)
-print(json.loads(data)["total"][0])' "$T/fl.html" 2>/dev/null)
+data = json.loads(re.search(r"<script type=\"application/json\" id=\"npflame-data\">(.*?)</script>", page, re.S).group(1))
+print(data[sys.argv[2]][0] if len(sys.argv) > 2 else json.dumps(data, sort_keys=True))' "$@" 2>/dev/null
+}
+root=$(flame_data "$T/fl.html" total)
 want=$("$NPROF" -top -sample_index=samples build/profiles/cpu.pb.gz 2>/dev/null | sed -n 's/.* of \([0-9]*\) total.*/\1/p' | head -n1)
 check "the flame graph's root is -top's total for si=samples ($root, $want)" [ "${root:-none}" = "$want" ]
 r=$(get "$CPU/download" "$T/dl.pb.gz")
@@ -146,6 +151,12 @@ check "-diff_base: Top equals -top -diff_base ($(H toprows "$T/d.html" | wc -l) 
 curl -s "$U/peek?f=." > "$T/d.html"
 "$NPROF" -peek . -focus=. -diff_base build/profiles/leak-a.pb.gz build/profiles/leak-b.pb.gz > "$T/d.txt" 2>/dev/null
 check "-diff_base: Peek equals -peek -diff_base" diff "$T/d.txt" <(H pre "$T/d.html" peek)
+curl -s "$U/flamegraph" > "$T/d.html"
+"$NPROF" -flamegraph -diff_base build/profiles/leak-a.pb.gz build/profiles/leak-b.pb.gz > "$T/d.txt" 2>/dev/null
+flame_data "$T/d.html" > "$T/d.served.json"
+flame_data "$T/d.txt" > "$T/d.file.json"
+check "-diff_base: the Flame Graph's data is -flamegraph -diff_base's, a diff ($(grep -o '"diff": [a-z]*' "$T/d.served.json"))" \
+    bash -c "[ -s '$T/d.served.json' ] && cmp -s '$T/d.served.json' '$T/d.file.json' && grep -q '\"diff\": true' '$T/d.served.json'"
 stop_last
 serve two -http=127.0.0.1:0 build/profiles/leak-a.pb.gz build/profiles/leak-b.pb.gz
 curl -s "$U/top?si=alloc_space" > "$T/m.html"
