@@ -6,7 +6,8 @@
 #   build     make -j2 all                       (1 check: builds or not)
 #   unit      make unit                          (unit tests)
 #   asan      make asan                          (unit tests under ASan+UBSan)
-#   profiles  tests/go/make-profiles.sh build/profiles   (1 check)
+#   profiles  tests/go/make-profiles.sh build/profiles, then tests/make-c-profiles.sh build
+#             build/profiles (libnprof's own: c-cpu, c-heap) (1 check)
 #   diff      tests/diff-pprof.sh build/nprof build/profiles
 #   roundtrip tests/proto-roundtrip.sh build/nprof (-proto read back by both tools)
 #   diff-asan the diff cases again with the ASan/UBSan build of nprof
@@ -123,7 +124,7 @@ stage unit counted make unit
 stage asan counted make asan
 
 profiles=0
-stage profiles single tests/go/make-profiles.sh build/profiles && profiles=1
+stage profiles single bash -c 'tests/go/make-profiles.sh build/profiles && tests/make-c-profiles.sh build build/profiles' && profiles=1
 if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage diff counted tests/diff-pprof.sh build/nprof build/profiles
   stage roundtrip counted tests/proto-roundtrip.sh build/nprof
