@@ -172,7 +172,9 @@ check "-base: valid page" "$(python3 "$tmp/htmlcheck.py" "$tmp/db.html")" ok
 
 leaky=$build/examples/leaky-server
 if [ -x "$leaky" ] && [ -f "$build/libnprof.so" ] && command -v curl >/dev/null; then
-    LD_PRELOAD=$build/libnprof.so NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE=$tmp/port \
+    # Every allocation sampled, so that the snapshot before the first request holds the
+    # server's start-up and the diff against it has a base (else there is no diff to draw).
+    LD_PRELOAD=$build/libnprof.so NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE=$tmp/port NPROF_HEAP_RATE=1 \
         "$leaky" 0 >"$tmp/server.out" 2>"$tmp/server.err" &
     server=$!
     for _ in $(seq 100); do
@@ -182,8 +184,8 @@ if [ -x "$leaky" ] && [ -f "$build/libnprof.so" ] && command -v curl >/dev/null;
     app=http://127.0.0.1:$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/server.out" | head -n1)
     heapurl=http://$(head -n1 "$tmp/port" 2>/dev/null)/debug/pprof/heap
     hit() { for _ in $(seq "$1"); do curl -sf "$app/leaky-endpoint" >/dev/null || return 1; done; }
-    hit 20 && curl -sf "$heapurl" -o "$tmp/a.pb.gz" && hit 200 && curl -sf "$heapurl" -o "$tmp/b.pb.gz" ||
-        bad "leaky-server snapshots"
+    curl -sf "$heapurl" -o "$tmp/z.pb.gz" && hit 20 && curl -sf "$heapurl" -o "$tmp/a.pb.gz" && hit 200 &&
+        curl -sf "$heapurl" -o "$tmp/b.pb.gz" || bad "leaky-server snapshots"
     kill "$server" 2>/dev/null
     wait "$server" 2>/dev/null
     server=
@@ -191,6 +193,11 @@ if [ -x "$leaky" ] && [ -f "$build/libnprof.so" ] && command -v curl >/dev/null;
     diff_checks "leaky-server" "$tmp/a.pb.gz" "$tmp/b.pb.gz" leaky_handler "$tmp/leaky.html"
     read -r lb ln < <(page "$tmp/leaky.html" change leaky_handler)
     leaky_delta=$((${ln:-0} - ${lb:-0}))
+    # Before the first request the handler held nothing: against that snapshot it is new.
+    "$np" -flamegraph -diff_base="$tmp/z.pb.gz" "$tmp/b.pb.gz" >"$tmp/fresh.html" 2>/dev/null
+    read -r zb zn < <(page "$tmp/fresh.html" change leaky_handler)
+    check "leaky-server from its start: leaky_handler is only in the new profile (base ${zb:-?}, new ${zn:-?})" \
+        "$([ "${zb:-x}" = 0 ] && [ "${zn:-0}" -gt 0 ] && echo yes)" yes
 else
     echo "skip leaky-server diff: needs $leaky, $build/libnprof.so and curl"
 fi
@@ -208,7 +215,7 @@ if [ -x "$chromium" ] && [ -d "$repo/tests/browser/node_modules/playwright-core"
     "$np" -flamegraph "$heap" >"$tmp/heap.html" 2>/dev/null
     args=(plain="$tmp/heap.html" search='main\.newBuffer' matched="$matched")
     if [ -f "$tmp/leaky.html" ]; then
-        args+=(diff="$tmp/leaky.html" grow=leaky_handler delta="$leaky_delta")
+        args+=(diff="$tmp/leaky.html" grow=leaky_handler delta="$leaky_delta" fresh="$tmp/fresh.html")
     else
         args+=(diff="$tmp/d.html" grow=main.handleRequest delta="$(cum_change "$own/leak-a.pb.gz" "$own/leak-b.pb.gz" main.handleRequest)")
     fi

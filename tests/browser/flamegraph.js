@@ -142,6 +142,21 @@ async function diff(page, file) {
   await page.screenshot({path: path.join(shots, 'diff.png')});
 }
 
+// A frame only in the new profile (grow names it) stands out: marked new, and said so on hover.
+async function fresh(page, file) {
+  const name = path.basename(file);
+  const st = await open(page, file);
+  const g = st.boxes.find(b => b.name === arg.grow);
+  report(!!g && g.isNew, `${name}: ${arg.grow}, not in the base, is drawn as a new frame (${g ? g.fill : 'not drawn'})`);
+  if (g) {
+    const cb = await (await page.$('.npf-canvas')).boundingBox();
+    await page.mouse.move(cb.x + g.x + Math.min(g.w / 2, 40), cb.y + g.y + 9);
+    const tip = await page.evaluate(() => document.querySelector('.npf-tip').innerText);
+    report(/not in the base profile/.test(tip), `${name}: its tooltip says it is new (${tip.replace(/\n/g, ' | ')})`);
+  }
+  await page.screenshot({path: path.join(shots, 'diff-new.png')});
+}
+
 async function big(page, file) {
   const name = path.basename(file), d = pageData(file);
   const t0 = Date.now();
@@ -163,6 +178,7 @@ async function big(page, file) {
     page.on('pageerror', e => errors.push(e.message));
     if (arg.plain) await plain(page, arg.plain);
     if (arg.diff) await diff(page, arg.diff);
+    if (arg.fresh) await fresh(page, arg.fresh);
     if (arg.big) await big(page, arg.big);
     report(errors.length === 0, `no script errors (${errors.join('; ')})`);
   } catch (e) {
