@@ -1,7 +1,10 @@
-/* Holding a running thread still for a moment: a realtime signal, sent to that thread alone
- * with a sequence number, makes its handler publish the interrupted registers and wait
- * (bounded) while the caller reads its stack from outside. The handler does nothing else: no
- * unwinding, no lock, no allocation, errno kept; a signal of an earlier request is ignored. */
+/* Holding running threads still for a moment: a realtime signal, sent to one thread alone with
+ * a slot and a sequence number, makes its handler publish the interrupted registers in that
+ * slot and wait (bounded) while the caller reads its stack from outside. Many threads can be
+ * asked at once, each in its own slot, and each is read and let go as soon as it answers: a
+ * dump then takes as long as the slowest thread to answer, not the sum, and no thread waits for
+ * another's read. The handler does nothing else: no unwinding, no lock, no allocation, errno
+ * kept; a signal of an earlier request is ignored. */
 #ifndef NP_TPARK_H
 #define NP_TPARK_H
 
@@ -11,13 +14,25 @@
 
 #include "collect/rwalk.h"
 
+/* How many threads can be asked at once; np_tpark_send says when none is free. */
+enum { NP_TPARK_SLOTS = 64 };
+
+/* Called for slot's thread with its registers while it is held; called again (or only) with
+ * regs NULL when it was not held, or not to the end of the read, which must then be dropped. */
+typedef void np_tpark_fn(int slot, const np_rregs *regs, void *arg);
+
 /* The signal in use, chosen at the first call among the realtime signals the program leaves
  * alone (0 when none is free); a program that later takes it over gets it back and another is
  * chosen, with one message. */
 int np_tpark_signal(void);
-/* Stops thread tid in the handler and calls fn with its registers while it is held; false when
- * it was not held (it blocks the signal, is gone, or did not answer within the bound, or fn's
- * time ran out). One caller at a time. */
-bool np_tpark_run(pid_t tid, void (*fn)(const np_rregs *regs, void *arg), void *arg);
+/* Signals thread tid to park; its slot, or -1 when no slot is free (reap first) or the thread
+ * cannot be signalled (it is gone). One caller at a time, from send to the last reap. */
+int np_tpark_send(pid_t tid);
+/* Reads (through fn) and lets go of every thread parked now, and gives up on those that did not
+ * answer within the bound; when none was parked, first waits up to wait_us for one to answer.
+ * Returns how many asked threads are still outstanding. Allocates nothing. */
+int np_tpark_reap(long wait_us, np_tpark_fn *fn, void *arg);
+/* Reaps until no asked thread is outstanding (each within its bound). */
+void np_tpark_finish(np_tpark_fn *fn, void *arg);
 
 #endif

@@ -22,7 +22,7 @@
 #include "core/util.h"
 
 /* A thread that keeps moving while its stack is read is tried this many times. */
-enum { TRIES = 4, RUNNING_RECHECKS = 4 };
+enum { TRIES = 4, RUNNING_RECHECKS = 4, RECHECK_PAUSE_US = 100 };
 /* Rounds for the threads put off (LATER), and the pause before each. */
 enum { LATER_ROUNDS = 5, LATER_PAUSE_US = 2000 };
 
@@ -116,17 +116,6 @@ static void walk(const snapctx *c, np_tthread *t, np_rregs r)
     t->n_pcs = np_rwalk(r, stack_end(c, r.sp), c->segs, c->n_segs, t->pcs, c->max_frames);
 }
 
-typedef struct park_arg {
-    const snapctx *c;
-    np_tthread *t;
-} park_arg;
-
-static void walk_parked(const np_rregs *regs, void *arg)
-{
-    park_arg *a = arg;
-    walk(a->c, a->t, *regs);
-}
-
 /* Whether the thread blocks signal sig (SigBlk of its status). */
 static bool blocks(pid_t tid, int sig)
 {
@@ -135,19 +124,6 @@ static bool blocks(pid_t tid, int sig)
         return true;
     const char *p = strstr(buf, "SigBlk:");
     return p && (strtoull(p + 7, NULL, 16) >> (sig - 1) & 1);
-}
-
-static void by_signal(const snapctx *c, np_tthread *t)
-{
-    int sig = np_tpark_signal();
-    if (!sig || blocks(t->tid, sig)) {
-        t->blocks_signal = sig != 0;
-        t->no_signal = sig == 0;
-        return;
-    }
-    park_arg a = {c, t};
-    if (!np_tpark_run(t->tid, walk_parked, &a))
-        t->n_pcs = 0;
 }
 
 /* A thread in the kernel, from its syscall file ("NR args... SP PC", or "-1 SP PC" outside a
@@ -173,45 +149,130 @@ static bool from_syscall_file(const snapctx *c, np_tthread *t, const char *befor
     return true;
 }
 
-typedef enum { GONE, DONE, LATER } capture_result;
+typedef enum { GONE, DONE, LATER, AGAIN, SPIN, SIGNAL } look_result;
 
-/* The thread's stack. A thread seen running is looked at a few more times before it is
+/* What the looks at one thread have shown so far. */
+typedef struct watch {
+    int looks;
+    int running;        /* looks in a row that found it running */
+    uint64_t first_ran; /* its run time at the first of them */
+} watch;
+
+/* One look at a thread. One seen running is looked at a few more times (SPIN) before it is
  * signalled, and signalled only if it was running all along and ran meanwhile: one between
  * two blocking calls is then found blocked, and one that waits for a CPU (perhaps inside the
  * kernel on its way into poll, where a signal would make the call fail with EINTR) is looked
  * at again LATER. */
-static capture_result capture(const snapctx *c, np_tthread *t)
+static look_result look(const snapctx *c, np_tthread *t, watch *w)
 {
-    int running = 0;
-    uint64_t first_ran = 0;
-    for (int i = 0; i < TRIES + RUNNING_RECHECKS; i++) {
-        char before[256];
-        uint64_t ran = run_time(t->tid);
-        if (!read_task(t->tid, "syscall", before, sizeof before)) {
-            /* A process that changed its user (a worker that became nobody) is not dumpable:
-             * its threads' syscall files are the superuser's. Such a thread is listed without
-             * its stack rather than signalled, which could interrupt its system call. */
-            t->closed = errno == EACCES;
-            return t->closed ? DONE : GONE;
-        }
-        if (strncmp(before, "running", 7) != 0) {
-            running = 0;
-            if (from_syscall_file(c, t, before, ran))
-                return DONE;
-            continue;
-        }
-        if (running++ == 0)
-            first_ran = ran;
-        if (running <= RUNNING_RECHECKS) {
-            nanosleep(&(struct timespec){0, 100000}, NULL);
-            continue;
-        }
-        if (ran == first_ran)
-            return LATER;
-        by_signal(c, t);
-        return DONE;
+    char before[256];
+    uint64_t ran = run_time(t->tid);
+    if (!read_task(t->tid, "syscall", before, sizeof before)) {
+        /* A process that changed its user (a worker that became nobody) is not dumpable:
+         * its threads' syscall files are the superuser's. Such a thread is listed without
+         * its stack rather than signalled, which could interrupt its system call. */
+        t->closed = errno == EACCES;
+        return t->closed ? DONE : GONE;
     }
-    return DONE;
+    if (strncmp(before, "running", 7) != 0) {
+        w->running = 0;
+        return from_syscall_file(c, t, before, ran) ? DONE : AGAIN;
+    }
+    if (w->running++ == 0)
+        w->first_ran = ran;
+    if (w->running <= RUNNING_RECHECKS)
+        return SPIN;
+    return ran == w->first_ran ? LATER : SIGNAL;
+}
+
+/* A dump's looks at its threads, and the threads it asked to park, by slot. */
+typedef struct rounds {
+    const snapctx *c;
+    np_tsnap *s;
+    watch *w;
+    int sig;
+    size_t of_slot[NP_TPARK_SLOTS];
+} rounds;
+
+static void on_parked(int slot, const np_rregs *regs, void *arg)
+{
+    rounds *r = arg;
+    np_tthread *t = &r->s->threads[r->of_slot[slot]];
+    if (regs)
+        walk(r->c, t, *regs);
+    else
+        t->n_pcs = 0;
+}
+
+/* Signals a thread seen running all along; it is read when it parks (on_parked). */
+static void ask(rounds *r, size_t ix)
+{
+    np_tthread *t = &r->s->threads[ix];
+    if (!r->sig || blocks(t->tid, r->sig)) {
+        t->blocks_signal = r->sig != 0;
+        t->no_signal = r->sig == 0;
+        return;
+    }
+    while (np_tpark_reap(0, on_parked, r) >= NP_TPARK_SLOTS)
+        np_tpark_reap(10000, on_parked, r);
+    int slot = np_tpark_send(t->tid);
+    if (slot < 0)
+        t->n_pcs = 0;
+    else
+        r->of_slot[slot] = ix;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* The pause before running threads are looked at again, spent reading those that park. */
+static void pause_reaping(rounds *r, long us)
+{
+    int64_t end = mono_ns() + us * 1000;
+    for (int64_t left; (left = end - mono_ns()) > 0;) {
+        if (!np_tpark_reap((long)(left / 1000) + 1, on_parked, r)) {
+            nanosleep(&(struct timespec){0, (long)left}, NULL);
+            break;
+        }
+    }
+}
+
+/* Looks at the threads list[0..n) (indexes into the snapshot) in rounds, each once a round,
+ * until every one is read, signalled and read, gone, or put off: signals go out as soon as a
+ * thread qualifies, so the running threads are held at once, each read as soon as it parks.
+ * The threads put off go to later; their count. */
+static size_t look_rounds(rounds *r, size_t *list, size_t n, size_t *later)
+{
+    size_t n_later = 0;
+    for (size_t i = 0; i < n; i++)
+        r->w[list[i]] = (watch){0};
+    for (int round = 0; round < TRIES + RUNNING_RECHECKS && n; round++) {
+        size_t keep = 0;
+        bool spin = false;
+        for (size_t i = 0; i < n; i++) {
+            np_tthread *t = &r->s->threads[list[i]];
+            look_result res = look(r->c, t, &r->w[list[i]]);
+            if (res == SIGNAL)
+                ask(r, list[i]);
+            else if (res == GONE)
+                t->tid = 0;
+            else if (res == LATER)
+                later[n_later++] = list[i];
+            else if (res == AGAIN || res == SPIN)
+                list[keep++] = list[i];
+            spin |= res == SPIN;
+            np_tpark_reap(0, on_parked, r);
+        }
+        n = keep;
+        if (spin)
+            pause_reaping(r, RECHECK_PAUSE_US);
+    }
+    np_tpark_finish(on_parked, r);
+    return n_later;
 }
 
 /* Name, state and how long it has waited; false when the thread is gone. */
@@ -271,31 +332,6 @@ static range *read_maps(size_t *n)
     return out;
 }
 
-static int64_t mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-/* The threads put off in the first pass, tried again after a pause, a few times. */
-static void retry_later(const snapctx *c, np_tsnap *s, size_t *later, size_t n_later)
-{
-    for (int round = 0; round < LATER_ROUNDS && n_later; round++) {
-        nanosleep(&(struct timespec){0, LATER_PAUSE_US * 1000L}, NULL);
-        size_t keep = 0;
-        for (size_t i = 0; i < n_later; i++) {
-            np_tthread *t = &s->threads[later[i]];
-            capture_result r = capture(c, t);
-            if (r == LATER)
-                later[keep++] = later[i];
-            else if (r == GONE)
-                t->tid = 0;
-        }
-        n_later = keep;
-    }
-}
-
 /* Leaves out the threads that went away. */
 static void drop_gone(np_tsnap *s)
 {
@@ -306,28 +342,40 @@ static void drop_gone(np_tsnap *s)
     s->n = k;
 }
 
+/* Every thread looked at in rounds; those put off looked at again after a pause, a few times. */
+static void capture_all(rounds *r, size_t *list, size_t n, size_t *later)
+{
+    n = look_rounds(r, list, n, later);
+    for (int round = 0; round < LATER_ROUNDS && n; round++) {
+        nanosleep(&(struct timespec){0, LATER_PAUSE_US * 1000L}, NULL);
+        memcpy(list, later, n * sizeof *list);
+        n = look_rounds(r, list, n, later);
+    }
+}
+
 static void take_locked(np_tsnap *s, snapctx *c)
 {
-    size_t n_ids, n_later = 0;
+    size_t n_ids, n_list = 0;
     pid_t *ids = task_ids(&n_ids);
     s->threads = calloc(n_ids + 1, sizeof *s->threads);
     s->store = malloc((n_ids + 1) * (size_t)c->max_frames * sizeof *s->store);
-    size_t *later = malloc((n_ids + 1) * sizeof *later);
-    for (size_t i = 0; s->threads && s->store && later && i < n_ids; i++) {
+    size_t *list = malloc((n_ids + 1) * sizeof *list), *later = malloc((n_ids + 1) * sizeof *later);
+    rounds r = {.c = c, .s = s, .w = calloc(n_ids + 1, sizeof *r.w), .sig = np_tpark_signal()};
+    for (size_t i = 0; s->threads && s->store && list && later && r.w && i < n_ids; i++) {
         np_tthread *t = &s->threads[s->n];
         *t = (np_tthread){.tid = ids[i], .pcs = s->store + s->n * (size_t)c->max_frames};
         if (!describe(c, t) || collector_thread(t))
             continue;
-        capture_result r = capture(c, t);
-        if (r == LATER)
-            later[n_later++] = s->n;
-        if (r != GONE)
-            s->n++;
+        list[n_list++] = s->n++;
     }
-    if (later)
-        retry_later(c, s, later, n_later);
+    /* From here until every thread asked has been let go, nothing allocates: a parked thread
+     * may hold the allocator's lock. */
+    if (r.w)
+        capture_all(&r, list, n_list, later);
     drop_gone(s);
+    free(r.w);
     free(later);
+    free(list);
     free(ids);
 }
 
