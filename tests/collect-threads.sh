@@ -6,11 +6,14 @@
 # and ?pid=all; the time of a dump of 1,000 threads; and a loop of dumps while threads wait in
 # poll, nanosleep, read and pthread_cond_wait (none may see EINTR), spin (one with every signal
 # blocked) and fork. The loop lasts NPROF_DUMP_LOOP_SECONDS (default 10; the acceptance run
-# uses 60). Ends "N passed, M failed".
+# uses 60). Then NPROF_DUMP_BURST dumps in a row (default 1,000, the acceptance count) of a busy
+# 16-thread program (tests/collect/stress steady), each answered with every thread, and the
+# program's output unchanged; a watchdog bounds them. Ends "N passed, M failed".
 source "$(dirname "${BASH_SOURCE[0]}")/collect-common.sh" "${1:-}"
 use_private_copies
 export PPROF_BINARY_PATH=/nonexistent
 loop_seconds=${NPROF_DUMP_LOOP_SECONDS:-10}
+burst=${NPROF_DUMP_BURST:-1000}
 
 # start NAME CMD... -- CMD preloaded and serving, ready; sets addr and prog (its pid).
 start() {
@@ -158,4 +161,36 @@ done | awk '{n += $1} END {print n + 0}')
 check "debug=1 totals count every thread, stackless ones too (totals $totals; debug=2 blocks $blocks; $stackless dumps with stackless threads)" \
   bash -c "[ '$totals' = '$blocks' ] && [ '$stackless' -gt 0 ]"
 check "signal frames never appear" bash -c "! cat '$tmp'/debug2.*.txt | grep -v \$'^\t' | grep -q 'restore_rt\|on_park\|np_'"
+section "$burst dumps in a row of a busy 16-thread program"
+"$bins/stress" steady 1 >"$tmp/busy-plain.out" 2>/dev/null
+rm -f "$tmp/busy.port"
+# Its own watchdog, longer than serve_preloaded's: the dumps hold it for as long as they last.
+timeout 900 env LD_PRELOAD="$lib" NPROF_HTTP=127.0.0.1:0 NPROF_HTTP_PORT_FILE="$tmp/busy.port" \
+  "$bins/stress" steady 900 >"$tmp/busy.out" 2>"$tmp/busy.err" &
+served=$!
+wait_for 100 test -s "$tmp/busy.port"
+base=http://$(head -n1 "$tmp/busy.port")/debug/pprof
+prog=$(ps -o pid= --ppid "$served" | tr -d ' ')
+mkdir -p "$tmp/burst"
+for ((i = 0; i < burst; i++)); do
+  u=('goroutine?debug=2' goroutine 'goroutine?debug=1')
+  printf 'url = "%s/%s"\noutput = "%s/burst/%d.%d"\n' "$base" "${u[i % 3]}" "$tmp" "$i" $((i % 3 == 0 ? 2 : i % 3 - 1))
+done >"$tmp/burst.cfg"
+t0=$(date +%s%N)
+timeout 840 curl -s -m 10 -K "$tmp/burst.cfg" -w '%{http_code}\n' >"$tmp/burst.codes"
+ms=$((($(date +%s%N) - t0) / 1000000))
+echo "     $burst dumps in $ms ms: $((ms / (burst > 0 ? burst : 1))) ms per dump (16 busy threads on $(nproc) CPUs)"
+check "every dump answered 200 ($(grep -c '^200$' "$tmp/burst.codes") of $burst)" \
+  test "$(grep -c '^200$' "$tmp/burst.codes")" = "$burst"
+threads=$(for t in /proc/$prog/task/*; do grep -q '^nprof-' "$t/comm" 2>/dev/null || echo; done | wc -l)
+counts=$(for f in "$tmp"/burst/*.2; do grep -c '^goroutine [0-9]* name="stress" \[' "$f"; done | sort | uniq -c | tr -s ' ' | tr '\n' ',')
+check "every debug=2 dump lists all $threads threads (dumps by count:$counts)" \
+  bash -c "[ '$counts' = ' $(ls "$tmp"/burst/*.2 | wc -l) $threads,' ]"
+check "every debug=1 dump counts all $threads threads" \
+  bash -c "! grep -L '^goroutine profile: total $threads\$' '$tmp'/burst/*.1 | grep -q ."
+kill -USR1 "$prog"
+wait "$served"
+rc=$?
+check "the program ran on and exited 0 (exit $rc)" test "$rc" = 0
+check "its output is the same as without libnprof ($(cat "$tmp/busy.out"))" cmp -s "$tmp/busy.out" "$tmp/busy-plain.out"
 finish

@@ -1,5 +1,6 @@
 /* stress ops N      -- 16 threads each do N random allocator operations, then print a checksum
- * stress steady SEC -- the same operations on a fixed working set for SEC seconds (for RSS)
+ * stress steady SEC -- the same operations on a fixed working set for SEC seconds (for RSS),
+ *                      or until SIGUSR1 (for a test that stops it when it is done with it)
  *
  * Operations: malloc, calloc (checked zero), realloc (prefix checked), posix_memalign,
  * aligned_alloc, memalign, valloc (alignment checked), and handing a block to another thread
@@ -10,6 +11,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 
 #include "common.h"
@@ -34,6 +36,13 @@ static atomic_long errors;
 static bool steady;
 static double deadline;
 static long ops_per_thread;
+static volatile sig_atomic_t stop;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
 
 static const size_t sizes[] = {1,    7,    8,     16,    24,    32,    40,    48,    64,    96,   100,
                                128,  200,  256,   300,   500,   512,   640,   1000,  1024,  1500, 2048,
@@ -208,7 +217,7 @@ static void *worker(void *arg)
     block slots[SLOTS];
     memset(slots, 0, sizeof slots);
     for (long op = 0;; op++) {
-        if (steady ? (op % 256 == 0 && now_sec() > deadline) : op >= ops_per_thread)
+        if (steady ? (op % 256 == 0 && (stop || now_sec() > deadline)) : op >= ops_per_thread)
             break;
         one_op(self, &slots[rnd(&seed) % SLOTS], &seed);
         if (op % 16 == 0)
@@ -226,7 +235,7 @@ static void *monitor(void *arg)
 {
     (void)arg;
     size_t (*collector_bytes)(void) = (size_t (*)(void))dlsym(RTLD_DEFAULT, "nprof_memory_bytes");
-    for (int t = 1; now_sec() < deadline - 0.5; t++) {
+    for (int t = 1; !stop && now_sec() < deadline - 0.5; t++) {
         sleep_ms(1000);
         struct mallinfo2 mi = mallinfo2();
         fprintf(stderr, "heap %d %zu %zu %zu %zu\n", t, mi.uordblks / 1024, mi.arena / 1024, mi.hblkhd / 1024,
@@ -240,8 +249,11 @@ int main(int argc, char **argv)
     if (argc < 3 || (strcmp(argv[1], "ops") != 0 && strcmp(argv[1], "steady") != 0))
         die("usage: stress ops N | stress steady SECONDS");
     steady = strcmp(argv[1], "steady") == 0;
-    if (steady)
+    if (steady) {
         deadline = now_sec() + atof(argv[2]);
+        struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
+        sigaction(SIGUSR1, &sa, NULL);
+    }
     else
         ops_per_thread = atol(argv[2]);
     for (int i = 0; i < THREADS; i++)
