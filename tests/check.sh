@@ -30,7 +30,8 @@
 #   tree      tests/collect-tree.sh build (forking servers: a prefork test program,
 #             Debian's nginx and postgres, reached through one address)
 #   threads   tests/collect-threads.sh build (thread dumps and threadcreate: thread-leak-server,
-#             1,000 threads, no EINTR during a loop of dumps; about 30 seconds)
+#             1,000 threads, no EINTR during a loop of dumps, then 1,000 dumps in a row of a
+#             busy 16-thread program: about 9 minutes here, NPROF_DUMP_BURST=100 for ~1 minute)
 #   locks     tests/collect-locks.sh build (the mutex and block profiles: lock-contention
 #             against its own waiting time, rwlocks, condvars, results passed through)
 #   fleet     tests/collect-fleet.sh build (every kind over a forked tree with ?pid=N and
