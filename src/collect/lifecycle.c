@@ -30,6 +30,7 @@
 #include "nprof.h"
 #include "collect/sampler.h"
 #include "collect/stacktab.h"
+#include "collect/symcache.h"
 #include "collect/tree.h"
 
 
@@ -356,6 +357,7 @@ static void fork_child(void)
     np_heaptab_child_reset();
     np_modules_fork_child();
     np_locks_child_reset();
+    np_symcache_child_reset();
     pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
     memcpy(&http_lock, &fresh, sizeof fresh);
     child_serves = server != NULL || took_over != NULL || child_serves;

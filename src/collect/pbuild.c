@@ -11,6 +11,7 @@
 #include "core/demangle.h"
 #include "core/hmap.h"
 #include "collect/modules.h"
+#include "collect/symcache.h"
 #include "core/sym/symbolize.h"
 
 enum { MAX_INLINE = 32 };
@@ -160,7 +161,32 @@ static const char *str_at(const np_pbuild *b, uint32_t id)
     return id == NP_NONE ? NULL : b->str_data.data + b->str_off[id];
 }
 
-/* Looks up one pending location in its module, keeping what is found. */
+/* What the cache knows an address by: its offset in its object's file, the same wherever the
+ * object was loaded (the object itself is named by its build ID). */
+static uint64_t cache_key(const np_pbuild *b, const pending *pd)
+{
+    const np_module_seg *seg = &b->segs[pd->seg];
+    return seg->offset + (b->p->location[pd->loc].address - seg->start);
+}
+
+/* Keeps the frames found for a pending location: their strings copied, the mapping's flags. */
+static void keep_frames(np_pbuild *b, pending *pd, uint64_t file_addr, const np_sym_frame *frames, int nf,
+                        bool has_lines)
+{
+    if (nf <= 0)
+        return;
+    np_location *l = &b->p->location[pd->loc];
+    pd->first = (uint32_t)b->n_frames;
+    pd->n = (uint32_t)nf;
+    for (int i = 0; i < nf; i++)
+        *NP_PUSH(b->frames, b->n_frames, b->cap_frames) =
+            (found_frame){str_id(b, frames[i].function), str_id(b, frames[i].file), frames[i].line, frames[i].start_line};
+    np_mapping *m = &b->p->mapping[l->mapping];
+    m->has_inline_frames = m->has_inline_frames || nf > 1 || has_lines;
+    remember_func_start(b, pd->loc, l->address, file_addr, frames[0].func_start);
+}
+
+/* Looks up one pending location in its module, keeping what is found, in the cache too. */
 static void symbolize_one(np_pbuild *b, np_elf *e, pending *pd)
 {
     np_location *l = &b->p->location[pd->loc];
@@ -168,16 +194,26 @@ static void symbolize_one(np_pbuild *b, np_elf *e, pending *pd)
     uint64_t file_addr = np_elf_file_address(e, l->address, seg->start, seg->offset);
     np_sym_frame frames[MAX_INLINE];
     int nf = np_elf_symbolize(e, file_addr, frames, MAX_INLINE);
-    if (nf <= 0)
-        return;
-    pd->first = (uint32_t)b->n_frames;
-    pd->n = (uint32_t)nf;
-    for (int i = 0; i < nf; i++)
-        *NP_PUSH(b->frames, b->n_frames, b->cap_frames) =
-            (found_frame){str_id(b, frames[i].function), str_id(b, frames[i].file), frames[i].line, frames[i].start_line};
-    np_mapping *m = &b->p->mapping[l->mapping];
-    m->has_inline_frames = m->has_inline_frames || nf > 1 || np_elf_has_lines(e);
-    remember_func_start(b, pd->loc, l->address, file_addr, frames[0].func_start);
+    bool has_lines = np_elf_has_lines(e);
+    keep_frames(b, pd, file_addr, frames, nf, has_lines);
+    np_symcache_hit hit = {file_addr, has_lines};
+    np_symcache_lock();
+    np_symcache_put(seg->build_id, cache_key(b, pd), frames, nf, &hit);
+    np_symcache_unlock();
+}
+
+/* A location found in the cache (then done: true), with what an earlier profile found. */
+static bool from_cache(np_pbuild *b, pending *pd)
+{
+    const np_module_seg *seg = &b->segs[pd->seg];
+    np_sym_frame frames[MAX_INLINE];
+    np_symcache_hit hit;
+    np_symcache_lock();
+    int nf = np_symcache_get(seg->build_id, cache_key(b, pd), frames, MAX_INLINE, &hit);
+    if (nf >= 0)
+        keep_frames(b, pd, hit.file_addr, frames, nf, hit.has_lines);
+    np_symcache_unlock();
+    return nf >= 0;
 }
 
 /* Module, then address: each module's lookups together and in the order of its code. */
@@ -225,6 +261,8 @@ static void symbolize_all(np_pbuild *b)
     np_elf *e = NULL;
     const char *open_path = NULL;
     for (size_t i = 0; i < b->n_pend; i++) {
+        if (from_cache(b, &b->pend[i]))
+            continue;
         const char *path = b->segs[b->pend[i].seg].path;
         if (!open_path || strcmp(path, open_path) != 0) {
             np_elf_close(e);
