@@ -3,6 +3,7 @@
 # per-thread timer fallback forced) while real programs do what disturbs signal-driven profilers:
 # threads started and joined in a loop, C++ exceptions thrown and caught, fork and posix_spawn
 # from a process with 1 GiB resident (each under a second), python3 burning CPU on threads,
+# a library loaded, run and unloaded in a loop on 2 threads, heavy malloc on 4 threads,
 # redis-server under redis-benchmark. Each run is bounded by a watchdog (timeout); its output
 # must equal the plain run's, it must exit 0, and go tool pprof must read its profile.
 #   usage: tests/collect-cpurobust.sh [BUILD]     (about a minute on two cores)
@@ -46,6 +47,8 @@ for eng in auto thread; do
   check "spawn-$eng: each fork and posix_spawn from 1 GiB resident took under a second ($(cat "$tmp/spawn-$eng.err"))" \
     grep -qx "under a second: yes" "$tmp/spawn-$eng.out"
   same python-$eng $eng python3 "$tmp/work.py"
+  same dlloop-$eng $eng "$host" dlloop "$bins/libhot.so" 150
+  same malloc-$eng $eng "$host" malloc 200000
 done
 
 section "redis-server under redis-benchmark, 1000 Hz"

@@ -4,6 +4,10 @@
 //   cpu_robust throw N     N C++ exceptions thrown three frames deep and caught, on 2 threads
 //   cpu_robust spawn N MB  MB mebibytes resident, then N forks and N posix_spawns of /bin/true;
 //                          prints the slowest of each in milliseconds
+//   cpu_robust dlloop LIB N  N rounds of dlopen LIB, 2 ms of CPU in its lib_hot, dlclose, on 2
+//                          threads (libhot.so: samples land in code that is then unloaded)
+//   cpu_robust malloc N    N allocations and frees of mixed sizes on 4 threads, contents checked
+#include <dlfcn.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdexcept>
@@ -136,6 +140,84 @@ static int spawns(long n, long mb)
     return bad != 0;
 }
 
+struct dl_job {
+    const char *lib;
+    long n;
+    long loaded;
+};
+
+static void *dl_rounds(void *arg)
+{
+    dl_job *j = static_cast<dl_job *>(arg);
+    for (long i = 0; i < j->n; i++) {
+        void *h = dlopen(j->lib, RTLD_NOW | RTLD_LOCAL);
+        if (!h)
+            continue;
+        auto hot = reinterpret_cast<void (*)(double)>(dlsym(h, "lib_hot"));
+        if (hot) {
+            hot(0.002);
+            j->loaded++;
+        }
+        dlclose(h);
+    }
+    return nullptr;
+}
+
+static int dlloop(const char *lib, long n)
+{
+    dl_job jobs[2] = {{lib, n, 0}, {lib, n, 0}};
+    pthread_t t[2];
+    for (auto &j : jobs)
+        pthread_create(&t[&j - jobs], nullptr, dl_rounds, &j);
+    for (pthread_t &x : t)
+        pthread_join(x, nullptr);
+    printf("rounds %ld\n", jobs[0].loaded + jobs[1].loaded);
+    return jobs[0].loaded + jobs[1].loaded == 2 * n ? 0 : 1;
+}
+
+/* Allocations of sizes from 8 bytes to 64 KiB, each filled and checked before it is freed;
+ * the count of good blocks is the output. */
+static void *malloc_rounds(void *arg)
+{
+    long n = *static_cast<long *>(arg), good = 0;
+    enum { KEEP = 256 };
+    unsigned char *kept[KEEP] = {};
+    size_t size[KEEP] = {};
+    uint32_t r = 2463534242u;
+    for (long i = 0; i < n; i++) {
+        r ^= r << 13, r ^= r >> 17, r ^= r << 5;
+        int k = (int)(r % KEEP);
+        if (kept[k]) {
+            bool ok = true;
+            for (size_t b = 0; b < size[k]; b += 61)
+                ok = ok && kept[k][b] == (unsigned char)(size[k] + b);
+            good += ok;
+            free(kept[k]);
+        }
+        size[k] = (size_t)8 << (r >> 8) % 14;
+        kept[k] = static_cast<unsigned char *>(malloc(size[k]));
+        for (size_t b = 0; b < size[k]; b += 61)
+            kept[k][b] = (unsigned char)(size[k] + b);
+        burn(200);
+    }
+    for (int k = 0; k < KEEP; k++)
+        free(kept[k]);
+    *static_cast<long *>(arg) = good;
+    return nullptr;
+}
+
+static int mallocs(long n)
+{
+    long per[4] = {n, n, n, n};
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], nullptr, malloc_rounds, &per[i]);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], nullptr);
+    printf("good blocks %ld\n", per[0] + per[1] + per[2] + per[3]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     long n = argc > 2 ? atol(argv[2]) : 0;
@@ -145,6 +227,10 @@ int main(int argc, char **argv)
         return throws(n);
     if (argc > 3 && strcmp(argv[1], "spawn") == 0)
         return spawns(n, atol(argv[3]));
-    fprintf(stderr, "usage: cpu_robust churn N | throw N | spawn N MB\n");
+    if (argc > 3 && strcmp(argv[1], "dlloop") == 0)
+        return dlloop(argv[2], atol(argv[3]));
+    if (argc > 2 && strcmp(argv[1], "malloc") == 0)
+        return mallocs(n);
+    fprintf(stderr, "usage: cpu_robust churn N | throw N | spawn N MB | dlloop LIB N | malloc N\n");
     return 2;
 }
