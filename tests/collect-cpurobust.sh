@@ -48,6 +48,12 @@ for eng in auto thread; do
     grep -qx "under a second: yes" "$tmp/spawn-$eng.out"
   same python-$eng $eng python3 "$tmp/work.py"
   same dlloop-$eng $eng "$host" dlloop "$bins/libhot.so" 150
+  # Its samples in lib_hot were taken while the library was loaded; it is gone when the profile
+  # is written at exit, and remembered since it was unloaded.
+  hot=$(go tool pprof -top -unit=ms "$tmp/dlloop-$eng.pb.gz" 2>/dev/null | awk '$6 == "lib_hot" {sub(/ms$/, "", $4); print $4}')
+  all=$(go tool pprof -top -unit=ms "$tmp/dlloop-$eng.pb.gz" 2>/dev/null | awk '$6 == "dl_rounds" {sub(/ms$/, "", $4); print $4}')
+  check "dlloop-$eng: samples in the unloaded library are named (lib_hot ${hot:-0} ms of dl_rounds' ${all:-0} ms)" \
+    awk -v h="${hot:-0}" -v a="${all:-0}" 'BEGIN {exit !(a > 0 && h >= 0.9 * a)}'
   same malloc-$eng $eng "$host" malloc 200000
 done
 

@@ -7,6 +7,7 @@
 #include <elf.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,5 +142,54 @@ const np_module_seg *np_modules_find(const np_module_seg *segs, size_t n, uint64
         else
             return &segs[mid];
     }
+    return NULL;
+}
+
+/* ---- unloaded objects ---- */
+
+enum { RETIRED = 64 };
+static np_module_seg retired[RETIRED]; /* a ring: retired[(next - 1) % RETIRED] is the newest */
+static size_t n_retired, next_retired;
+
+static bool live_in(const np_module_seg *segs, size_t n, const np_module_seg *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (segs[i].start == s->start && strcmp(segs[i].path, s->path) == 0)
+            return true;
+    return false;
+}
+
+void np_modules_retire_gone(const np_module_seg *before, size_t n)
+{
+    size_t n_now;
+    np_module_seg *now = np_modules_take(&n_now);
+    if (!now)
+        return;
+    pthread_mutex_lock(&modules_lock);
+    for (size_t i = 0; i < n; i++) {
+        if (live_in(now, n_now, &before[i]) || !before[i].path[0])
+            continue;
+        retired[next_retired] = before[i];
+        next_retired = (next_retired + 1) % RETIRED;
+        n_retired += n_retired < RETIRED;
+    }
+    pthread_mutex_unlock(&modules_lock);
+    np_modules_release(now);
+}
+
+size_t np_modules_add_retired(np_module_seg *segs, size_t n, size_t max)
+{
+    pthread_mutex_lock(&modules_lock);
+    for (size_t k = 1; k <= n_retired && n < max; k++)
+        segs[n++] = retired[(next_retired + RETIRED - k) % RETIRED];
+    pthread_mutex_unlock(&modules_lock);
+    return n;
+}
+
+const np_module_seg *np_modules_find_retired(const np_module_seg *segs, size_t n, uint64_t addr)
+{
+    for (size_t i = 0; i < n; i++)
+        if (addr >= segs[i].start && addr < segs[i].limit)
+            return &segs[i];
     return NULL;
 }

@@ -25,7 +25,16 @@ void np_modules_release(np_module_seg *segs);
 void np_modules_fork_lock(void);
 void np_modules_fork_unlock(void);
 void np_modules_fork_child(void);
-/* The segment containing addr, or NULL. */
+/* The segment containing addr, or NULL; segs as a snapshot orders them. */
 const np_module_seg *np_modules_find(const np_module_seg *segs, size_t n, uint64_t addr);
+
+/* Objects the program unloaded (dlclose) are remembered, the most recent few dozen segments,
+ * so that samples taken in their code while they were loaded still find their object. */
+/* Called after an unload with the snapshot taken before it: keeps the segments now gone. */
+void np_modules_retire_gone(const np_module_seg *before, size_t n);
+/* Appends the remembered segments, most recent first, to segs[n..max); the new count. Look
+ * them up with np_modules_find_retired, after the live ones (whose addresses may be reused). */
+size_t np_modules_add_retired(np_module_seg *segs, size_t n, size_t max);
+const np_module_seg *np_modules_find_retired(const np_module_seg *segs, size_t n, uint64_t addr);
 
 #endif

@@ -38,8 +38,8 @@ typedef struct found_frame {
 
 struct np_pbuild {
     np_profile *p;
-    np_module_seg *segs;
-    size_t n_segs;
+    np_module_seg *segs; /* the live objects' segments, then those of unloaded ones */
+    size_t n_segs, n_live;
     uint32_t *seg_mapping; /* segment index -> mapping index, NP_NONE until used */
     np_hmap locs, funcs;
     np_buf key, name;
@@ -133,7 +133,9 @@ static uint32_t location_for(np_pbuild *b, uintptr_t ret)
     np_location *l = np_profile_add_location(b->p);
     l->id = b->p->n_location;
     l->address = addr;
-    const np_module_seg *seg = np_modules_find(b->segs, b->n_segs, addr);
+    const np_module_seg *seg = np_modules_find(b->segs, b->n_live, addr);
+    if (!seg)
+        seg = np_modules_find_retired(b->segs + b->n_live, b->n_segs - b->n_live, addr);
     if (!seg)
         return ix;
     l->mapping = mapping_for(b, seg);
@@ -312,7 +314,8 @@ np_pbuild *np_pbuild_new(const np_value_type *types, size_t n_types, const char 
     b->p->period_type.type = np_profile_str(b->p, period_type);
     b->p->period_type.unit = np_profile_str(b->p, period_unit);
     b->p->period = period;
-    b->segs = np_modules_take(&b->n_segs);
+    b->segs = np_modules_take(&b->n_live);
+    b->n_segs = b->segs ? np_modules_add_retired(b->segs, b->n_live, NP_MAX_SEGS) : 0;
     b->seg_mapping = malloc((b->n_segs + 1) * sizeof *b->seg_mapping);
     if (!b->seg_mapping) {
         np_pbuild_free(b);
