@@ -1,0 +1,206 @@
+// webui-browser.js NAME PROFILE FOCUS ROUNDS -- go tool pprof -http and nprof -http side by side
+// in one headless Chromium (bench/webui.sh sets up and calls this once per profile).
+//
+// Each round starts each server in turn (the order alternates between rounds, so that a slow
+// spell of this shared machine does not always hit the same tool) and measures, in this order:
+//   answers  spawn until the complete 200 page of GET / (redirects followed): the view a browser
+//            opened on the printed address gets first (pprof: the graph). Connection refused
+//            means "not yet"; no other request is made before it.
+//   graph    navigation to the graph view until its SVG has a laid-out node (g.node with a
+//            nonzero box) in an animation frame;
+//   focus    the same with the focus on FOCUS (f=, as the click menu's Focus makes);
+//   flame    navigation to /ui/flamegraph until drawn (pprof: d3's rectangles in #chart;
+//            nprof: the flame script's tree mounted after its first draw). "pending" when nprof
+//            answers 404 there;
+//   rss      the server's peak resident memory (VmHWM) after all of the above.
+// A step that passes CAP_S seconds, or a server that passes CAP_MB of memory, stops the run:
+// its figure is then a lower bound (">").
+// Prints one Markdown row per measure: the median over the rounds for each tool and the
+// ratio pprof / nprof; the single rounds go to stderr.
+'use strict';
+const path = require('path');
+const http = require('http');
+const net = require('net');
+const fs = require('fs');
+const {spawn} = require('child_process');
+const {chromium} = require(path.join(__dirname, '../tests/browser/node_modules/playwright-core'));
+
+const [name, profile, focus, roundsArg] = process.argv.slice(2);
+const rounds = +roundsArg || 3;
+const CAP_S = +(process.env.BENCH_CAP_S || 180);
+const CAP_MB = +(process.env.BENCH_CAP_MB || 8192);
+const tools = {
+  pprof: {bin: process.env.PPROF, graph: '/ui/', flame: '/ui/flamegraph',
+    flameDrawn: () => document.querySelectorAll('#chart svg rect').length > 0},
+  nprof: {bin: process.env.NPROF || 'build/nprof', graph: '/ui/graph', flame: '/ui/flamegraph',
+    flameDrawn: () => !!(window.npflame && window.npflame.tree)},
+};
+const order = (process.env.BENCH_TOOLS || 'pprof nprof').split(/\s+/).filter(Boolean);
+
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+const now = () => Number(process.hrtime.bigint()) / 1e9;
+
+function freePort() {
+  return new Promise(resolve => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function memKiB(pid, field) {
+  try {
+    const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(field + ':\\s+(\\d+)'));
+    return m ? +m[1] : 0;
+  } catch (e) {
+    return 0;
+  }
+}
+
+// One GET, redirects followed; resolves with the status, or null when nothing listens yet.
+function get(url, hops = 5) {
+  return new Promise(resolve => {
+    const req = http.get(url, res => {
+      if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location && hops > 0) {
+        res.resume();
+        return resolve(get(new URL(res.headers.location, url).href, hops - 1));
+      }
+      res.on('data', () => {});
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', () => resolve(null));
+    req.setTimeout(CAP_S * 1000, () => req.destroy());
+  });
+}
+
+// Rejects when the step passes CAP_S or the server is gone (stopped at CAP_MB).
+function capped(promise, srv) {
+  return Promise.race([promise, new Promise((_, reject) => {
+    const t0 = Date.now();
+    const iv = setInterval(() => {
+      if (srv.dead || Date.now() - t0 > CAP_S * 1000) {
+        clearInterval(iv);
+        reject(new Error(srv.dead ? `server passed ${CAP_MB} MB` : `over ${CAP_S} s`));
+      }
+    }, 50);
+    promise.finally(() => clearInterval(iv)).catch(() => {});
+  })]);
+}
+
+async function drawn(page, url, cond, srv) {
+  const t0 = now();
+  const resp = await capped(page.goto(url, {waitUntil: 'commit', timeout: 0}), srv);
+  if (resp.status() === 404)
+    return 'pending';
+  await capped(page.waitForFunction(cond, null, {polling: 'raf', timeout: 0}), srv);
+  return now() - t0;
+}
+
+const graphDrawn = () => {
+  const n = document.querySelector('#graph svg g.node');
+  return !!n && n.getBoundingClientRect().width > 0;
+};
+
+async function run(browser, tool) {
+  const t = tools[tool];
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const t0 = now();
+  const child = spawn(t.bin, [`-http=127.0.0.1:${port}`, '-no_browser', profile], {stdio: 'ignore'});
+  const srv = {dead: false, hwm: 0};
+  const watch = setInterval(() => {
+    srv.hwm = Math.max(srv.hwm, memKiB(child.pid, 'VmHWM'));
+    if (memKiB(child.pid, 'VmRSS') > CAP_MB * 1024 && !srv.dead) {
+      srv.dead = true;
+      child.kill('SIGKILL');
+    }
+  }, 100);
+  const r = {};
+  const ctx = await browser.newContext({viewport: {width: 1400, height: 900}});
+  const page = await ctx.newPage();
+  const steps = [
+    ['answers', async () => {
+      for (;;) {
+        const st = await capped(get(base + '/'), srv);
+        if (st === 200)
+          return now() - t0;
+        if (st !== null)
+          throw new Error(`GET / answered ${st}`);
+        await sleep(10);
+      }
+    }],
+    ['graph', () => drawn(page, base + t.graph, graphDrawn, srv)],
+    ['focus', () => drawn(page, base + t.graph + '?f=' + encodeURIComponent(focus), graphDrawn, srv)],
+    ['flame', () => drawn(page, base + t.flame, t.flameDrawn, srv)],
+  ];
+  // After a step that failed, the server is gone or busy: the later steps are not measured.
+  let stopped = false;
+  for (const [k, fn] of steps) {
+    if (stopped) {
+      r[k] = 'skipped';
+      continue;
+    }
+    const ts = k === 'answers' ? t0 : now();
+    try {
+      r[k] = await fn();
+    } catch (e) {
+      r[k] = {lower: now() - ts, why: e.message};
+      stopped = true;
+    }
+  }
+  srv.hwm = Math.max(srv.hwm, memKiB(child.pid, 'VmHWM'));
+  clearInterval(watch);
+  r.rss = srv.dead ? {lower: CAP_MB} : srv.hwm / 1024;
+  await ctx.close();
+  child.kill('SIGTERM');
+  await new Promise(res => child.exitCode !== null || child.signalCode ? res() : child.on('exit', res));
+  return r;
+}
+
+const show = v => typeof v === 'number' ? v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)
+  : v === 'pending' || v === 'skipped' ? v : v && v.lower !== undefined ? '>' + v.lower.toFixed(0) : '-';
+
+function median(vals) {
+  for (const word of ['pending', 'skipped'])
+    if (vals.some(v => v === word))
+      return word;
+  const lower = vals.filter(v => typeof v !== 'number');
+  if (lower.length)
+    return {lower: Math.max(...lower.map(v => v.lower))};
+  const a = vals.slice().sort((x, y) => x - y);
+  return a.length % 2 ? a[a.length >> 1] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+}
+
+function ratio(p, n) {
+  if (typeof n !== 'number' || n <= 0)
+    return '-';
+  if (typeof p === 'number')
+    return (p / n).toFixed(1) + 'x';
+  return p && p.lower !== undefined ? '>' + (p.lower / n).toFixed(0) + 'x' : '-';
+}
+
+(async () => {
+  const browser = await chromium.launch({executablePath: process.env.CHROMIUM || '/usr/lib/chromium/chromium', timeout: 180000});
+  const all = {pprof: [], nprof: []};
+  for (let i = 0; i < rounds; i++) {
+    for (const tool of i % 2 ? order.slice().reverse() : order) {
+      const r = await run(browser, tool);
+      all[tool].push(r);
+      console.error(`bench: ${name} round ${i + 1} ${tool}: ` +
+        ['answers', 'graph', 'focus', 'flame', 'rss'].map(k => `${k} ${show(r[k])}${r[k] && r[k].why ? ' (' + r[k].why + ')' : ''}`).join(', '));
+    }
+  }
+  await browser.close();
+  const size = (fs.statSync(profile).size / 1048576).toFixed(1);
+  const labels = {answers: 'server answers (s)', graph: 'graph drawn (s)', focus: 'focused graph drawn (s)',
+    flame: 'flame graph drawn (s)', rss: 'server peak RSS (MiB)'};
+  for (const k of Object.keys(labels)) {
+    const p = all.pprof.length ? median(all.pprof.map(r => r[k])) : undefined;
+    const n = all.nprof.length ? median(all.nprof.map(r => r[k])) : undefined;
+    console.log(`| ${name} (${size} MB) | ${labels[k]} | ${show(p)} | ${show(n)} | ${ratio(p, n)} |`);
+  }
+})().catch(e => {
+  console.error('bench: ' + e.stack);
+  process.exit(1);
+});
