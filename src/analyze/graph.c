@@ -351,10 +351,11 @@ static uint32_t add_to_edge(np_graph *g, uint32_t from, uint32_t to, int64_t dv,
     return edge_link(g, (uint32_t)(g->n_edges - 1));
 }
 
+/* Tag names and label sets are interned (tag_names below): equal texts are one pointer. */
 static np_tag *tag_find_or_add(np_tagmap *m, const char *name, const char *unit, int64_t value)
 {
     for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->tag[i].name, name) == 0)
+        if (m->tag[i].name == name)
             return &m->tag[i];
     np_tag *t = NP_PUSH(m->tag, m->n, m->cap);
     t->name = name;
@@ -374,12 +375,39 @@ static void tag_add(np_tag *t, int64_t dw, int64_t w, bool flat)
     }
 }
 
+/* A sample's tags, worked out once for all the nodes of its stack. */
+typedef struct num_tag {
+    const char *name, *unit;
+    int64_t value;
+} num_tag;
+
 typedef struct sample_ctx {
-    const np_profile *p;
-    const np_sample *s;
-    const char *labels; /* joined string labels or "" */
-    const np_graph_opts *o;
+    const char *labels; /* joined string labels or "", interned */
+    num_tag *num;       /* its "bytes" numeric labels, names interned */
+    size_t n_num, cap_num;
 } sample_ctx;
+
+/* Interned strings of one graph build, in the graph's arena. */
+typedef struct tag_names {
+    np_hmap index;
+    const char **str;
+    size_t n, cap;
+} tag_names;
+
+static const char *intern(np_graph *g, tag_names *t, const char *s, size_t len)
+{
+    bool found;
+    uint32_t k = np_hmap_intern(&t->index, s, len, (uint32_t)t->n, &found);
+    if (!found)
+        *NP_PUSH(t->str, t->n, t->cap) = np_arena_strndup(&g->arena, s, len);
+    return t->str[k];
+}
+
+static void tag_names_free(tag_names *t)
+{
+    np_hmap_free(&t->index);
+    free(t->str);
+}
 
 static const char *unit_for(const np_graph_opts *o, const char *key)
 {
@@ -390,35 +418,23 @@ static const char *unit_for(const np_graph_opts *o, const char *key)
 }
 
 
-static void add_tags(np_graph *g, np_node *n, const sample_ctx *c, int64_t dw, int64_t w, bool flat)
+static void add_tags(np_node *n, const sample_ctx *c, int64_t dw, int64_t w, bool flat)
 {
     if (c->labels[0])
         tag_add(tag_find_or_add(&n->label_tags, c->labels, "", 0), dw, w, flat);
     np_numtags *nt = NULL;
     for (size_t i = 0; i < n->n_num_tags && !nt; i++)
-        if (strcmp(n->num_tags[i].labels, c->labels) == 0)
+        if (n->num_tags[i].labels == c->labels)
             nt = &n->num_tags[i];
     if (!nt) {
         nt = NP_PUSH(n->num_tags, n->n_num_tags, n->cap_num_tags);
         nt->labels = c->labels;
     }
-    for (uint32_t i = 0; i < c->s->n_label; i++) {
-        const np_label *l = &c->s->label[i];
-        /* Reports keep only the "bytes" numeric label for graphs, in its profile-wide unit. */
-        if (l->str[0] || strcmp(l->key, "bytes") != 0)
-            continue;
-        const char *unit = unit_for(c->o, l->key);
-        if (!unit[0])
-            unit = l->key;
-        np_buf name = {0};
-        np_measure_scaled_label(&name, l->num, unit, c->o->output_unit);
-        const char *nm = np_arena_strndup(&g->arena, name.data ? name.data : "", name.len);
-        np_buf_free(&name);
-        tag_add(tag_find_or_add(&nt->tags, nm, unit, l->num), dw, w, flat);
-    }
+    for (size_t i = 0; i < c->n_num; i++)
+        tag_add(tag_find_or_add(&nt->tags, c->num[i].name, c->num[i].unit, c->num[i].value), dw, w, flat);
 }
 
-static void add_sample(np_graph *g, np_node *n, const sample_ctx *c, int64_t dw, int64_t w, bool flat)
+static void add_sample(np_node *n, const sample_ctx *c, bool tags, int64_t dw, int64_t w, bool flat)
 {
     if (flat) {
         n->flat_div += dw;
@@ -427,8 +443,8 @@ static void add_sample(np_graph *g, np_node *n, const sample_ctx *c, int64_t dw,
         n->cum_div += dw;
         n->cum += w;
     }
-    if (c->o->tags)
-        add_tags(g, n, c, dw, w, flat);
+    if (tags)
+        add_tags(n, c, dw, w, flat);
 }
 
 /* The label marking -diff_base samples: pprof's report removes it before building a graph so
@@ -467,6 +483,33 @@ static const char *join_labels(np_graph *g, const np_sample *s)
     const char *r = np_arena_strndup(&g->arena, all.data, all.len);
     np_buf_free(&all);
     return r;
+}
+
+/* The sample's joined labels and the names of its numeric tags, each made once per sample
+ * rather than once per node of its stack. */
+static void sample_tags(np_graph *g, tag_names *t, const np_sample *s, const np_graph_opts *o,
+                        sample_ctx *c)
+{
+    const char *labels = join_labels(g, s);
+    c->labels = labels[0] ? intern(g, t, labels, strlen(labels)) : "";
+    c->n_num = 0;
+    np_buf name = {0};
+    for (uint32_t i = 0; i < s->n_label; i++) {
+        const np_label *l = &s->label[i];
+        /* Reports keep only the "bytes" numeric label for graphs, in its profile-wide unit. */
+        if (l->str[0] || strcmp(l->key, "bytes") != 0)
+            continue;
+        const char *unit = unit_for(o, l->key);
+        if (!unit[0])
+            unit = l->key;
+        name.len = 0;
+        np_measure_scaled_label(&name, l->num, unit, o->output_unit);
+        num_tag *nt = NP_PUSH(c->num, c->n_num, c->cap_num);
+        nt->name = intern(g, t, name.data ? name.data : "", name.len);
+        nt->unit = unit;
+        nt->value = l->num;
+    }
+    np_buf_free(&name);
 }
 
 static bool sample_weights(const np_sample *s, const np_graph_opts *o, int64_t *w, int64_t *dw)
@@ -564,12 +607,16 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
         bits++;
     if (edges)
         accs_alloc(&accs, bits);
+    tag_names names = {0};
+    np_hmap_init(&names.index, 64);
+    sample_ctx c = {0};
     for (size_t si = 0; si < p->n_sample; si++) {
         const np_sample *s = &p->sample[si];
         int64_t w, dw;
         if (!sample_weights(s, o, &w, &dw))
             continue;
-        sample_ctx c = {p, s, tags ? join_labels(g, s) : "", o};
+        if (tags)
+            sample_tags(g, &names, s, o, &c);
         uint32_t parent = NP_NONE;
         bool residual = false;
         for (uint32_t i = s->n_loc; i-- > 0;) {
@@ -587,7 +634,7 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
                     cum[2 * n] += w;
                     cum[2 * n + 1] += dw;
                     if (tags)
-                        add_tags(g, &g->all[n], &c, dw, w, false);
+                        add_tags(&g->all[n], &c, dw, w, false);
                 }
                 if (edges && parent != NP_NONE && n != parent) {
                     edge_acc *a = accs_edge(g, &accs, parent, n);
@@ -609,7 +656,7 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
             g->all[parent].flat_div += dw;
             g->all[parent].flat += w;
             if (tags)
-                add_tags(g, &g->all[parent], &c, dw, w, true);
+                add_tags(&g->all[parent], &c, dw, w, true);
         }
     }
     for (size_t i = 0; i < g->n_all; i++) {
@@ -630,18 +677,24 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
     free(accs.slot);
     free(cum);
     free(seen);
+    free(c.num);
+    tag_names_free(&names);
 }
 
 /* Call trees: a node per distinct (parent, line) path, so every node has one caller. */
 static void build_tree(np_graph *g, const np_profile *p, const np_graph_opts *o)
 {
     np_buf key = {0};
+    tag_names names = {0};
+    np_hmap_init(&names.index, 64);
+    sample_ctx c = {0};
     for (size_t si = 0; si < p->n_sample; si++) {
         const np_sample *s = &p->sample[si];
         int64_t w, dw;
         if (!sample_weights(s, o, &w, &dw))
             continue;
-        sample_ctx c = {p, s, o->tags ? join_labels(g, s) : "", o};
+        if (o->tags)
+            sample_tags(g, &names, s, o, &c);
         uint32_t parent = NP_NONE;
         for (uint32_t i = s->n_loc; i-- > 0;) {
             const np_location *l = &p->location[s->loc[i]];
@@ -689,16 +742,18 @@ static void build_tree(np_graph *g, const np_profile *p, const np_graph_opts *o)
                         g->all[n].function = f;
                     }
                 }
-                add_sample(g, &g->all[n], &c, dw, w, false);
+                add_sample(&g->all[n], &c, o->tags, dw, w, false);
                 if (parent != NP_NONE)
                     add_to_edge(g, parent, n, dw, w, false, li != nlines - 1);
                 parent = n;
             }
         }
         if (parent != NP_NONE)
-            add_sample(g, &g->all[parent], &c, dw, w, true);
+            add_sample(&g->all[parent], &c, o->tags, dw, w, true);
     }
     np_buf_free(&key);
+    free(c.num);
+    tag_names_free(&names);
 }
 
 static bool is_negative(const np_node *n)
