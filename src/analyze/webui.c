@@ -12,7 +12,9 @@
 
 #include "analyze/browser.h"
 #include "analyze/driver.h"
+#include "core/clone.h"
 #include "core/gz.h"
+#include "core/merge.h"
 
 typedef struct server_ctx {
     np_webui ui;
@@ -54,7 +56,7 @@ int np_webui_report_cmd(np_webui_req *q, const np_command *c, const char *arg, n
     if (!f)
         return np_fail(err, "cannot make a report buffer");
     pthread_mutex_lock(&q->ui->lock);
-    int rc = np_generate_report(q->ui->p, c, arg, &q->cfg, f, false, err);
+    int rc = np_generate_report_owned(np_profile_clone(q->ui->canon), c, arg, &q->cfg, f, false, err);
     pthread_mutex_unlock(&q->ui->lock);
     fclose(f);
     if (rc == 0)
@@ -187,6 +189,10 @@ int np_webui_serve(const np_profile *p, const np_config *cfg, const char *hostpo
     server_ctx *s = np_xcalloc(1, sizeof *s);
     s->ui.p = p;
     s->ui.cfg = cfg;
+    if (np_profile_merge((np_profile *const *)&p, 1, &s->ui.canon, err) < 0) {
+        free(s);
+        return -1;
+    }
     s->allow_remote = names_remote_host(host);
     pthread_mutex_init(&s->ui.lock, NULL);
     /* Any address the user names may be bound; handle() decides whom to answer. */
@@ -200,6 +206,7 @@ int np_webui_serve(const np_profile *p, const np_config *cfg, const char *hostpo
     np_http_server *srv;
     if (np_http_start(&o, handle, s, &srv, bound, sizeof bound, err) < 0) {
         pthread_mutex_destroy(&s->ui.lock);
+        np_profile_free(s->ui.canon);
         free(s);
         return -1;
     }
@@ -216,6 +223,7 @@ int np_webui_serve(const np_profile *p, const np_config *cfg, const char *hostpo
     sigwait(&stop, &sig);
     if (np_http_stop(srv) == 0) {
         pthread_mutex_destroy(&s->ui.lock);
+        np_profile_free(s->ui.canon);
         free(s);
     }
     return 0;
