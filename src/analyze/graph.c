@@ -387,25 +387,32 @@ typedef struct sample_ctx {
     size_t n_num, cap_num;
 } sample_ctx;
 
-/* Interned strings of one graph build, in the graph's arena. */
+/* Interned strings of one graph build, in the graph's arena; by_value remembers the name of
+ * each numeric label value (the same sizes recur on many samples). */
 typedef struct tag_names {
-    np_hmap index;
+    np_hmap index, by_value, by_labels; /* by_labels: a sample's label strings' addresses */
+    np_buf key;
     const char **str;
     size_t n, cap;
 } tag_names;
 
-static const char *intern(np_graph *g, tag_names *t, const char *s, size_t len)
+#define NO_LABELS (UINT32_MAX - 1) /* only the -diff_base label: nothing to join */
+
+static uint32_t intern(np_graph *g, tag_names *t, const char *s, size_t len)
 {
     bool found;
     uint32_t k = np_hmap_intern(&t->index, s, len, (uint32_t)t->n, &found);
     if (!found)
         *NP_PUSH(t->str, t->n, t->cap) = np_arena_strndup(&g->arena, s, len);
-    return t->str[k];
+    return k;
 }
 
 static void tag_names_free(tag_names *t)
 {
     np_hmap_free(&t->index);
+    np_hmap_free(&t->by_value);
+    np_hmap_free(&t->by_labels);
+    np_buf_free(&t->key);
     free(t->str);
 }
 
@@ -485,13 +492,51 @@ static const char *join_labels(np_graph *g, const np_sample *s)
     return r;
 }
 
+/* The sample's joined string labels, interned; joined once per distinct set of label strings
+ * (a profile's strings are shared, so the same set has the same addresses). */
+static const char *sample_labels(np_graph *g, tag_names *t, const np_sample *s)
+{
+    t->key.len = 0;
+    for (uint32_t i = 0; i < s->n_label; i++)
+        if (s->label[i].str[0])
+            np_buf_add(&t->key, &s->label[i], 2 * sizeof(const char *)); /* key, str */
+    if (t->key.len == 0)
+        return "";
+    uint32_t k = np_hmap_get(&t->by_labels, t->key.data, t->key.len);
+    if (k == UINT32_MAX) {
+        const char *labels = join_labels(g, s);
+        k = labels[0] ? intern(g, t, labels, strlen(labels)) : NO_LABELS;
+        bool found;
+        np_hmap_intern(&t->by_labels, t->key.data, t->key.len, k, &found);
+    }
+    return k == NO_LABELS ? "" : t->str[k];
+}
+
+/* The tag name of a numeric label's value, formatted once per value and unit. */
+static const char *value_name(np_graph *g, tag_names *t, int64_t num, const char *unit,
+                              const char *output_unit, np_buf *tmp)
+{
+    struct {
+        int64_t num;
+        const char *unit;
+    } key = {num, unit};
+    uint32_t k = np_hmap_get(&t->by_value, &key, sizeof key);
+    if (k != UINT32_MAX)
+        return t->str[k];
+    tmp->len = 0;
+    np_measure_scaled_label(tmp, num, unit, output_unit);
+    k = intern(g, t, tmp->data ? tmp->data : "", tmp->len);
+    bool found;
+    np_hmap_intern(&t->by_value, &key, sizeof key, k, &found);
+    return t->str[k];
+}
+
 /* The sample's joined labels and the names of its numeric tags, each made once per sample
  * rather than once per node of its stack. */
 static void sample_tags(np_graph *g, tag_names *t, const np_sample *s, const np_graph_opts *o,
                         sample_ctx *c)
 {
-    const char *labels = join_labels(g, s);
-    c->labels = labels[0] ? intern(g, t, labels, strlen(labels)) : "";
+    c->labels = sample_labels(g, t, s);
     c->n_num = 0;
     np_buf name = {0};
     for (uint32_t i = 0; i < s->n_label; i++) {
@@ -502,10 +547,8 @@ static void sample_tags(np_graph *g, tag_names *t, const np_sample *s, const np_
         const char *unit = unit_for(o, l->key);
         if (!unit[0])
             unit = l->key;
-        name.len = 0;
-        np_measure_scaled_label(&name, l->num, unit, o->output_unit);
         num_tag *nt = NP_PUSH(c->num, c->n_num, c->cap_num);
-        nt->name = intern(g, t, name.data ? name.data : "", name.len);
+        nt->name = value_name(g, t, l->num, unit, o->output_unit, &name);
         nt->unit = unit;
         nt->value = l->num;
     }
@@ -609,6 +652,8 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
         accs_alloc(&accs, bits);
     tag_names names = {0};
     np_hmap_init(&names.index, 64);
+    np_hmap_init(&names.by_value, 64);
+    np_hmap_init(&names.by_labels, 64);
     sample_ctx c = {0};
     for (size_t si = 0; si < p->n_sample; si++) {
         const np_sample *s = &p->sample[si];
@@ -687,6 +732,8 @@ static void build_tree(np_graph *g, const np_profile *p, const np_graph_opts *o)
     np_buf key = {0};
     tag_names names = {0};
     np_hmap_init(&names.index, 64);
+    np_hmap_init(&names.by_value, 64);
+    np_hmap_init(&names.by_labels, 64);
     sample_ctx c = {0};
     for (size_t si = 0; si < p->n_sample; si++) {
         const np_sample *s = &p->sample[si];

@@ -99,7 +99,10 @@ int main(int argc, char **argv)
             status = 2;
         }
     } else if (cli.http && cli.http[0]) {
-        if (np_webui_serve(p, &cli.cfg, cli.http, cli.no_browser, &err) < 0) {
+        /* The server takes the profile: it merges it in place rather than keeping a copy. */
+        np_profile *own = p;
+        p = NULL;
+        if (np_webui_serve(own, &cli.cfg, cli.http, cli.no_browser, &err) < 0) {
             fprintf(stderr, "nprof: %s\n", err.msg);
             status = 2;
         }

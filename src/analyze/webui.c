@@ -56,7 +56,7 @@ int np_webui_report_cmd(np_webui_req *q, const np_command *c, const char *arg, n
     if (!f)
         return np_fail(err, "cannot make a report buffer");
     pthread_mutex_lock(&q->ui->lock);
-    int rc = np_generate_report_owned(np_profile_clone(q->ui->canon), c, arg, &q->cfg, f, false, err);
+    int rc = np_generate_report_owned(np_profile_clone(q->ui->p), c, arg, &q->cfg, f, false, err);
     pthread_mutex_unlock(&q->ui->lock);
     fclose(f);
     if (rc == 0)
@@ -174,27 +174,46 @@ static int split_hostport(const char *hp, char *host, size_t cap, const char **p
     return 0;
 }
 
-int np_webui_serve(const np_profile *p, const np_config *cfg, const char *hostport,
+/* The server's state, which takes p: merged in place once, then only read. Freed only when
+ * the server has stopped: a handler still running keeps using it. */
+static server_ctx *server_new(np_profile *p, const char *host, np_err *err)
+{
+    np_profile *merged = NULL;
+    if (np_profile_merge_take(p, &merged, err) < 0) {
+        np_profile_free(p);
+        return NULL;
+    }
+    server_ctx *s = np_xcalloc(1, sizeof *s);
+    s->ui.p = merged;
+    s->allow_remote = names_remote_host(host);
+    pthread_mutex_init(&s->ui.lock, NULL);
+    return s;
+}
+
+static void server_free(server_ctx *s)
+{
+    pthread_mutex_destroy(&s->ui.lock);
+    np_profile_free((np_profile *)s->ui.p);
+    free(s);
+}
+
+int np_webui_serve(np_profile *p, const np_config *cfg, const char *hostport,
                    bool no_browser, np_err *err)
 {
     char host[256], addr[300], bound[300];
     const char *port = "";
-    if (split_hostport(hostport, host, sizeof host, &port, err) < 0)
+    if (split_hostport(hostport, host, sizeof host, &port, err) < 0) {
+        np_profile_free(p);
         return -1;
+    }
     if (!host[0])
         snprintf(host, sizeof host, "localhost");
     bool v6 = strchr(host, ':') != NULL;
     snprintf(addr, sizeof addr, v6 ? "[%s]:%s" : "%s:%s", host, port[0] ? port : "0");
-    /* Freed only when the server has stopped: a handler still running keeps using it. */
-    server_ctx *s = np_xcalloc(1, sizeof *s);
-    s->ui.p = p;
-    s->ui.cfg = cfg;
-    if (np_profile_merge((np_profile *const *)&p, 1, &s->ui.canon, err) < 0) {
-        free(s);
+    server_ctx *s = server_new(p, host, err);
+    if (!s)
         return -1;
-    }
-    s->allow_remote = names_remote_host(host);
-    pthread_mutex_init(&s->ui.lock, NULL);
+    s->ui.cfg = cfg;
     /* Any address the user names may be bound; handle() decides whom to answer. */
     np_http_options o = {.addr = addr, .allow_remote = true, .max_connections = 8};
     /* Blocked before the server's threads start, so that only sigwait below takes them. */
@@ -205,9 +224,7 @@ int np_webui_serve(const np_profile *p, const np_config *cfg, const char *hostpo
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     np_http_server *srv;
     if (np_http_start(&o, handle, s, &srv, bound, sizeof bound, err) < 0) {
-        pthread_mutex_destroy(&s->ui.lock);
-        np_profile_free(s->ui.canon);
-        free(s);
+        server_free(s);
         return -1;
     }
     const char *bport = strrchr(bound, ':');
@@ -221,10 +238,7 @@ int np_webui_serve(const np_profile *p, const np_config *cfg, const char *hostpo
     }
     int sig;
     sigwait(&stop, &sig);
-    if (np_http_stop(srv) == 0) {
-        pthread_mutex_destroy(&s->ui.lock);
-        np_profile_free(s->ui.canon);
-        free(s);
-    }
+    if (np_http_stop(srv) == 0)
+        server_free(s);
     return 0;
 }

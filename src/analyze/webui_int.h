@@ -12,10 +12,10 @@
 #include "core/profile.h"
 
 typedef struct np_webui {
-    const np_profile *p;      /* loaded once, never changed: each report works on a copy */
-    np_profile *canon;        /* p merged once (as each report's copy used to be): a request
-                               * copies this with np_profile_clone, which is the same profile
-                               * for a fraction of a merge's time */
+    /* The loaded profile, merged once when the server starts (as each report's copy used to
+     * be) and never changed after: each report works on a copy made by np_profile_clone,
+     * which for a merged profile is the merge's result at a fraction of its cost. */
+    const np_profile *p;
     const np_config *cfg;     /* the command line's settings, the base of every URL */
     pthread_mutex_t lock;     /* one report at a time: bounds memory to one profile copy */
 } np_webui;
