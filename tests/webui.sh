@@ -89,6 +89,7 @@ check "bad nodecount: 400 ($r)" [ "${r%% *}" = 400 ]
 check "/download gives the same -top as the profile served" diff <(grep -v '^File:' "$T/a.txt") <(grep -v '^File:' "$T/b.txt")
 
 # -- URL parameters do what the same flags do.
+curl -s "$CPU/graph" > "$T/graph-before.html"
 urlcase() { # urlcase URLQUERY FLAGS...: Top with the query equals -top with the flags
     local q=$1
     shift
@@ -106,6 +107,11 @@ urlcase 'g=lines&n=7' -granularity=lines -nodecount=7
 urlcase 'sort=cum' -cum
 urlcase 'sf=main\.&unit=ms' -show_from='main\.' -unit=ms
 urlcase 'noinlines=true&nf=0.05' -noinlines -nodefraction=0.05
+# Each request works on its own copy of the loaded profile: after the filtered pages above,
+# the unfiltered ones are whole again, the graph byte for byte as before them.
+urlcase 'n=20' -nodecount=20
+curl -s "$CPU/graph?f=main&h=runtime" > /dev/null
+check "the graph after filtered requests is the graph before them" cmp -s "$T/graph-before.html" <(curl -s "$CPU/graph")
 curl -s -g "$CPU/peek?f=main\.fib" > "$T/p.html"
 "$NPROF" -peek 'main\.fib' -focus='main\.fib' build/profiles/cpu.pb.gz > "$T/p.txt" 2> /dev/null
 check "Peek?f=main\\.fib shows -peek's text" diff "$T/p.txt" <(H pre "$T/p.html" peek)
