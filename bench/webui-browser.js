@@ -13,8 +13,9 @@
 //            nprof: the flame script's tree mounted after its first draw). "pending" when nprof
 //            answers 404 there;
 //   rss      the server's peak resident memory (VmHWM) after all of the above.
-// A step that passes CAP_S seconds, or a server that passes CAP_MB of memory, stops the run:
-// its figure is then a lower bound (">").
+// A step that passes CAP_S seconds, or a server that passes CAP_MB of memory (it is killed),
+// has a lower bound (">") for its figure, and a fresh server (its start not timed) takes the
+// next steps; the RSS is the highest of the run's servers (">CAP_MB" when one was killed).
 // Prints one Markdown row per measure: the median over the rounds for each tool and the
 // ratio pprof / nprof; the single rounds go to stderr.
 'use strict';
@@ -89,6 +90,7 @@ function capped(promise, srv) {
 }
 
 async function drawn(page, url, cond, srv) {
+  await page.goto('about:blank'); // nothing of an earlier page is still loading
   const t0 = now();
   const resp = await capped(page.goto(url, {waitUntil: 'commit', timeout: 0}), srv);
   if (resp.status() === 404)
@@ -102,65 +104,84 @@ const graphDrawn = () => {
   return !!n && n.getBoundingClientRect().width > 0;
 };
 
+// Starts tool's server (the clock of its answers starts here) with a watch on its memory.
+async function startServer(t) {
+  const port = await freePort();
+  const srv = {base: `http://127.0.0.1:${port}`, dead: false, hwm: 0, t0: now()};
+  srv.child = spawn(t.bin, [`-http=127.0.0.1:${port}`, '-no_browser', profile], {stdio: 'ignore'});
+  srv.watch = setInterval(() => {
+    srv.hwm = Math.max(srv.hwm, memKiB(srv.child.pid, 'VmHWM'));
+    if (memKiB(srv.child.pid, 'VmRSS') > CAP_MB * 1024 && !srv.dead) {
+      srv.dead = true;
+      srv.child.kill('SIGKILL');
+    }
+  }, 100);
+  return srv;
+}
+
+async function stopServer(srv) {
+  srv.hwm = Math.max(srv.hwm, memKiB(srv.child.pid, 'VmHWM'));
+  clearInterval(srv.watch);
+  const c = srv.child;
+  c.kill('SIGTERM');
+  await new Promise(res => c.exitCode !== null || c.signalCode ? res() : c.on('exit', res));
+}
+
+// The time from the server's start until GET / gives a whole 200 page.
+async function answered(srv) {
+  for (;;) {
+    const st = await capped(get(srv.base + '/'), srv);
+    if (st === 200)
+      return now() - srv.t0;
+    if (st !== null)
+      throw new Error(`GET / answered ${st}`);
+    await sleep(10);
+  }
+}
+
 async function run(browser, tool) {
   const t = tools[tool];
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
   // The browser's page is made before the clock starts: only the server is timed.
   const ctx = await browser.newContext({viewport: {width: 1400, height: 900}});
   const page = await ctx.newPage();
-  const t0 = now();
-  const child = spawn(t.bin, [`-http=127.0.0.1:${port}`, '-no_browser', profile], {stdio: 'ignore'});
-  const srv = {dead: false, hwm: 0};
-  const watch = setInterval(() => {
-    srv.hwm = Math.max(srv.hwm, memKiB(child.pid, 'VmHWM'));
-    if (memKiB(child.pid, 'VmRSS') > CAP_MB * 1024 && !srv.dead) {
-      srv.dead = true;
-      child.kill('SIGKILL');
-    }
-  }, 100);
+  let srv = await startServer(t);
+  const servers = [srv];
   const r = {};
   const steps = [
-    ['answers', async () => {
-      for (;;) {
-        const st = await capped(get(base + '/'), srv);
-        if (st === 200)
-          return now() - t0;
-        if (st !== null)
-          throw new Error(`GET / answered ${st}`);
-        await sleep(10);
-      }
-    }],
-    ['graph', () => drawn(page, base + t.graph, graphDrawn, srv)],
-    ['focus', () => drawn(page, base + t.graph + '?f=' + encodeURIComponent(focus), graphDrawn, srv)],
-    ['flame', () => drawn(page, base + t.flame, t.flameDrawn, srv)],
+    ['answers', () => answered(srv)],
+    ['graph', () => drawn(page, srv.base + t.graph, graphDrawn, srv)],
+    ['focus', () => drawn(page, srv.base + t.graph + '?f=' + encodeURIComponent(focus), graphDrawn, srv)],
+    ['flame', () => drawn(page, srv.base + t.flame, t.flameDrawn, srv)],
   ];
-  // After a step that failed, the server is gone or busy: the later steps are not measured.
-  let stopped = false;
   for (const [k, fn] of steps) {
-    if (stopped) {
+    if (!srv) {
       r[k] = 'skipped';
       continue;
     }
-    const ts = k === 'answers' ? t0 : now();
+    const ts = k === 'answers' ? srv.t0 : now();
     try {
       r[k] = await fn();
     } catch (e) {
       r[k] = {lower: now() - ts, why: e.message};
-      stopped = true;
+      // A server that failed a step is busy or gone: a fresh one (not timed) takes the next.
+      await stopServer(srv);
+      srv = await startServer(t);
+      servers.push(srv);
+      await answered(srv).catch(() => {
+        srv = null;
+      });
     }
   }
-  srv.hwm = Math.max(srv.hwm, memKiB(child.pid, 'VmHWM'));
-  clearInterval(watch);
-  r.rss = srv.dead ? {lower: CAP_MB} : srv.hwm / 1024;
+  for (const s of servers)
+    if (s.child.exitCode === null && !s.child.signalCode)
+      await stopServer(s);
+  r.rss = servers.some(s => s.dead) ? {lower: CAP_MB} : Math.max(...servers.map(s => s.hwm)) / 1024;
   await ctx.close();
-  child.kill('SIGTERM');
-  await new Promise(res => child.exitCode !== null || child.signalCode ? res() : child.on('exit', res));
   return r;
 }
 
 const show = v => typeof v === 'number' ? v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)
-  : v === 'pending' || v === 'skipped' ? v : v && v.lower !== undefined ? '>' + v.lower.toFixed(0) : '-';
+  : v === 'pending' || v === 'skipped' ? v : v && v.lower !== undefined ? '>' + v.lower.toFixed(v.lower >= 10 ? 0 : 2) : '-';
 
 function median(vals) {
   for (const word of ['pending', 'skipped'])
