@@ -143,6 +143,10 @@ async function run(browser, tool) {
   const t = tools[tool];
   // The browser's page is made before the clock starts: only the server is timed.
   const ctx = await browser.newContext({viewport: {width: 1400, height: 900}});
+  // Chromium asks each page's server for /favicon.ico; pprof answers any unknown path with a
+  // whole graph, so each page would start a second graph on pprof's server. Not asked here:
+  // each figure is the view's own work.
+  await ctx.route('**/favicon.ico', r => r.abort());
   const page = await ctx.newPage();
   let srv = await startServer(t);
   const servers = [srv];
