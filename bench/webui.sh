@@ -11,8 +11,9 @@
 #
 # Env: NPROF (build/nprof), BENCH_SMALL_STACKS (40000), BENCH_LARGE_STACKS (450000),
 #      BENCH_FILES ("small large"), BENCH_TOOLS ("pprof nprof"), BENCH_ROUNDS_SMALL (5),
-#      BENCH_ROUNDS_LARGE (2), BENCH_CAP_S (180: a step that takes longer stops the run),
-#      BENCH_CAP_MB (8192: a server that grows past it is killed), CHROMIUM.
+#      BENCH_ROUNDS_LARGE (1: one round of pprof on it takes minutes), BENCH_CAP_S (180) and
+#      BENCH_CAP_MB (8192): a step that takes longer, or a server that grows larger (it is
+#      killed), gets a lower bound and a fresh server takes the next steps; CHROMIUM.
 set -eu
 cd "$(dirname "$0")/.."
 export NPROF=${NPROF:-build/nprof}
@@ -41,7 +42,7 @@ for name in ${BENCH_FILES:-small large}; do
     if [ "$name" = small ]; then
         stacks=${BENCH_SMALL_STACKS:-40000} rounds=${BENCH_ROUNDS_SMALL:-5}
     else
-        stacks=${BENCH_LARGE_STACKS:-450000} rounds=${BENCH_ROUNDS_LARGE:-2}
+        stacks=${BENCH_LARGE_STACKS:-450000} rounds=${BENCH_ROUNDS_LARGE:-1}
     fi
     profile "$name" "$stacks"
     f="$OUT/$name.pb.gz"
