@@ -115,12 +115,10 @@ void np_symcache_put(const char *build_id, uint64_t off, const np_sym_frame *fra
         start_over();
     char key[128];
     bool found;
-    uint32_t ix = np_hmap_intern(&c.keys, key, make_key(build_id, off, key, sizeof key),
-                                 (uint32_t)c.n_entries, &found);
+    np_hmap_intern(&c.keys, key, make_key(build_id, off, key, sizeof key), (uint32_t)c.n_entries, &found);
     if (found)
         return;
     *NP_PUSH(c.entries, c.n_entries, c.cap_entries) = (entry){(uint32_t)c.n_frames, (uint32_t)n, *hit};
-    (void)ix;
     for (int i = 0; i < n; i++)
         *NP_PUSH(c.frames, c.n_frames, c.cap_frames) =
             (cframe){intern(frames[i].function), intern(frames[i].file), frames[i].line, frames[i].start_line,
