@@ -5,56 +5,91 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One regexp against a profile's names, remembering each function's and mapping's answer:
+ * a profile has far fewer functions than location lines, and regexec is the costly part. */
+typedef struct matcher {
+    const np_profile *p;
+    const np_regex *re;
+    signed char *func_memo, *map_memo; /* -1 not asked yet, else the answer */
+} matcher;
+
+static void matcher_init(matcher *m, const np_profile *p, const np_regex *re)
+{
+    m->p = p;
+    m->re = re;
+    m->func_memo = re ? np_xmalloc(p->n_function + 1) : NULL;
+    m->map_memo = re ? np_xmalloc(p->n_mapping + 1) : NULL;
+    if (re) {
+        memset(m->func_memo, -1, p->n_function + 1);
+        memset(m->map_memo, -1, p->n_mapping + 1);
+    }
+}
+
+static void matcher_free(matcher *m)
+{
+    free(m->func_memo);
+    free(m->map_memo);
+}
+
 /* Whether a line's function name or file name matches (lines without function never do). */
-static bool line_matches(const np_profile *p, const np_line *ln, const np_regex *re)
+static bool line_matches(matcher *m, const np_line *ln)
 {
     if (ln->func == NP_NONE)
         return false;
-    const np_function *f = &p->function[ln->func];
-    return np_regex_match(re, f->name) || np_regex_match(re, f->filename);
+    signed char *memo = &m->func_memo[ln->func];
+    if (*memo < 0) {
+        const np_function *f = &m->p->function[ln->func];
+        *memo = np_regex_match(m->re, f->name) || np_regex_match(m->re, f->filename);
+    }
+    return *memo;
 }
 
-static bool mapping_matches(const np_profile *p, const np_location *l, const np_regex *re)
+static bool mapping_matches(matcher *m, const np_location *l)
 {
-    return l->mapping != NP_NONE && np_regex_match(re, p->mapping[l->mapping].file);
+    if (l->mapping == NP_NONE)
+        return false;
+    signed char *memo = &m->map_memo[l->mapping];
+    if (*memo < 0)
+        *memo = np_regex_match(m->re, m->p->mapping[l->mapping].file);
+    return *memo;
 }
 
 /* A location matches through any of its lines' functions or files, or its mapping's file. */
-static bool location_matches(const np_profile *p, const np_location *l, const np_regex *re)
+static bool location_matches(matcher *m, const np_location *l)
 {
     for (uint32_t i = 0; i < l->n_line; i++)
-        if (line_matches(p, &l->line[i], re))
+        if (line_matches(m, &l->line[i]))
             return true;
-    return mapping_matches(p, l, re);
+    return mapping_matches(m, l);
 }
 
 /* Keeps, in place, the lines whose match result equals `want`; lines without a function are
  * always kept. */
-static void keep_lines(const np_profile *p, np_location *l, const np_regex *re, bool want)
+static void keep_lines(matcher *m, np_location *l, bool want)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < l->n_line; i++) {
         const np_line *ln = &l->line[i];
-        if (ln->func == NP_NONE || line_matches(p, ln, re) == want)
+        if (ln->func == NP_NONE || line_matches(m, ln) == want)
             l->line[n++] = *ln;
     }
     l->n_line = n;
 }
 
 /* -hide: a matching mapping hides the whole location, otherwise matching lines go. */
-static void hide_lines(const np_profile *p, np_location *l, const np_regex *re)
+static void hide_lines(matcher *m, np_location *l)
 {
-    if (mapping_matches(p, l, re))
+    if (mapping_matches(m, l))
         l->n_line = 0;
     else
-        keep_lines(p, l, re, false);
+        keep_lines(m, l, false);
 }
 
 /* -show: a matching mapping keeps every line, otherwise only matching lines stay. */
-static void show_lines(const np_profile *p, np_location *l, const np_regex *re)
+static void show_lines(matcher *m, np_location *l)
 {
-    if (!mapping_matches(p, l, re))
-        keep_lines(p, l, re, true);
+    if (!mapping_matches(m, l))
+        keep_lines(m, l, true);
 }
 
 enum { SEL_NONE, SEL_FOCUS, SEL_IGNORE };
@@ -89,22 +124,27 @@ void np_filter_by_name(np_profile *p, const np_regex *focus, const np_regex *ign
     bool f = false, ig = false, h = false, sh = false, any_hidden = false;
     unsigned char *sel = np_xcalloc(p->n_location + 1, 1);
     bool *hidden = np_xcalloc(p->n_location + 1, sizeof *hidden);
+    matcher mf, mi, mh, ms;
+    matcher_init(&mf, p, focus);
+    matcher_init(&mi, p, ignore);
+    matcher_init(&mh, p, hide);
+    matcher_init(&ms, p, show);
     for (size_t i = 0; i < p->n_location; i++) {
         np_location *l = &p->location[i];
-        if (ignore && location_matches(p, l, ignore)) {
+        if (ignore && location_matches(&mi, l)) {
             ig = true;
             sel[i] = SEL_IGNORE;
-        } else if (!focus || location_matches(p, l, focus)) {
+        } else if (!focus || location_matches(&mf, l)) {
             f = true;
             sel[i] = SEL_FOCUS;
         }
-        if (hide && location_matches(p, l, hide)) {
+        if (hide && location_matches(&mh, l)) {
             h = true;
-            hide_lines(p, l, hide);
+            hide_lines(&mh, l);
             hidden[i] = hidden[i] || l->n_line == 0;
         }
         if (show) {
-            show_lines(p, l, show);
+            show_lines(&ms, l);
             if (l->n_line == 0)
                 hidden[i] = true;
             else
@@ -112,6 +152,10 @@ void np_filter_by_name(np_profile *p, const np_regex *focus, const np_regex *ign
         }
         any_hidden = any_hidden || hidden[i];
     }
+    matcher_free(&mf);
+    matcher_free(&mi);
+    matcher_free(&mh);
+    matcher_free(&ms);
     size_t kept = 0;
     for (size_t i = 0; i < p->n_sample; i++) {
         np_sample *s = &p->sample[i];
@@ -138,12 +182,12 @@ void np_filter_by_name(np_profile *p, const np_regex *focus, const np_regex *ign
 
 /* -show_from on one location: a matching mapping keeps it whole, otherwise lines above
  * the outermost matching one are cut. */
-static bool show_from_location(const np_profile *p, np_location *l, const np_regex *re)
+static bool show_from_location(matcher *m, np_location *l)
 {
-    if (mapping_matches(p, l, re))
+    if (mapping_matches(m, l))
         return true;
     for (uint32_t i = l->n_line; i-- > 0;) {
-        if (line_matches(p, &l->line[i], re)) {
+        if (line_matches(m, &l->line[i])) {
             l->n_line = i + 1;
             return true;
         }
@@ -157,10 +201,13 @@ bool np_filter_show_from(np_profile *p, const np_regex *re)
         return false;
     bool matched = false;
     bool *from = np_xcalloc(p->n_location + 1, sizeof *from);
+    matcher m;
+    matcher_init(&m, p, re);
     for (size_t i = 0; i < p->n_location; i++) {
-        from[i] = show_from_location(p, &p->location[i], re);
+        from[i] = show_from_location(&m, &p->location[i]);
         matched = matched || from[i];
     }
+    matcher_free(&m);
     size_t kept = 0;
     for (size_t i = 0; i < p->n_sample; i++) {
         np_sample *s = &p->sample[i];

@@ -721,12 +721,15 @@ void np_report_trim_paths(np_report *r)
     np_profile *p = r->p;
     const char *src_opt = r->source_path ? r->source_path : "";
     const char *trim_opt = r->trim_path ? r->trim_path : "";
+    np_trimmer tr;
+    np_trimmer_init(&tr, trim_opt, src_opt);
     for (size_t i = 0; i < p->n_function; i++) {
         const char *f = p->function[i].filename;
-        const char *t = np_source_trim_path(f, trim_opt, src_opt);
+        const char *t = np_trimmer_apply(&tr, f);
         if (t != f)
             p->function[i].filename = np_profile_str(p, t);
     }
+    np_trimmer_free(&tr);
 }
 
 static bool is_base_sample(const np_sample *s)

@@ -52,48 +52,64 @@ static bool has_prefix(const char *s, const char *p)
     return strncmp(s, p, strlen(p)) == 0;
 }
 
-/* The part of `path` left after pprof's trimPath: the heuristic cut after "/<base of a search
- * dir>/" (only without -trim_path), else the first configured or /proc/self/cwd prefix. The
- * result is always a suffix of path, so it is returned as a pointer into it. */
-const char *np_source_trim_path(const char *path, const char *trim, const char *search)
+void np_trimmer_init(np_trimmer *t, const char *trim, const char *search)
 {
+    memset(t, 0, sizeof *t);
     size_t n;
+    /* The heuristic cut after "/<base of a search dir>/" applies only without -trim_path. */
     if (!trim || !trim[0]) {
         char **dirs = split_list(search, &n);
+        t->cuts = np_xcalloc(n + 1, sizeof *t->cuts);
         for (size_t i = 0; i < n; i++) {
             np_buf want = {0};
             np_buf_putc(&want, '/');
             np_path_base_buf(&want, dirs[i]);
             np_buf_putc(&want, '/');
-            const char *hit = strstr(path, np_buf_cstr(&want));
-            size_t wl = want.len;
+            t->cuts[t->n_cuts++] = np_xstrdup(np_buf_cstr(&want));
             np_buf_free(&want);
-            if (hit) {
-                free_list(dirs, n);
-                return hit + wl;
-            }
         }
         free_list(dirs, n);
     }
     char **prefixes = split_list(trim, &n);
-    prefixes = np_xrealloc(prefixes, (n + 2) * sizeof *prefixes);
-    prefixes[n++] = np_xstrdup("/proc/self/cwd/./");
-    prefixes[n++] = np_xstrdup("/proc/self/cwd/");
-    const char *res = path;
-    for (size_t i = 0; i < n; i++) {
-        np_buf p = {0};
-        np_buf_puts(&p, prefixes[i]);
-        if (p.len == 0 || p.data[p.len - 1] != '/')
-            np_buf_putc(&p, '/');
-        bool hit = has_prefix(path, np_buf_cstr(&p));
-        size_t pl = p.len;
-        np_buf_free(&p);
-        if (hit) {
-            res = path + pl;
-            break;
-        }
+    t->prefixes = np_xcalloc(n + 2, sizeof *t->prefixes);
+    for (size_t i = 0; i < n + 2; i++) {
+        const char *pre = i < n ? prefixes[i] : i == n ? "/proc/self/cwd/./" : "/proc/self/cwd/";
+        np_buf b = {0};
+        np_buf_puts(&b, pre);
+        if (b.len == 0 || b.data[b.len - 1] != '/')
+            np_buf_putc(&b, '/');
+        t->prefixes[t->n_prefixes++] = np_xstrdup(np_buf_cstr(&b));
+        np_buf_free(&b);
     }
     free_list(prefixes, n);
+}
+
+const char *np_trimmer_apply(const np_trimmer *t, const char *path)
+{
+    for (size_t i = 0; i < t->n_cuts; i++) {
+        const char *hit = strstr(path, t->cuts[i]);
+        if (hit)
+            return hit + strlen(t->cuts[i]);
+    }
+    for (size_t i = 0; i < t->n_prefixes; i++)
+        if (has_prefix(path, t->prefixes[i]))
+            return path + strlen(t->prefixes[i]);
+    return path;
+}
+
+void np_trimmer_free(np_trimmer *t)
+{
+    free_list(t->cuts, t->n_cuts);
+    free_list(t->prefixes, t->n_prefixes);
+    memset(t, 0, sizeof *t);
+}
+
+const char *np_source_trim_path(const char *path, const char *trim, const char *search)
+{
+    np_trimmer t;
+    np_trimmer_init(&t, trim, search);
+    const char *res = np_trimmer_apply(&t, path);
+    np_trimmer_free(&t);
     return res;
 }
 

@@ -13,6 +13,17 @@
  * NULL or "". */
 const char *np_source_trim_path(const char *path, const char *trim, const char *search);
 
+/* The same rule prepared once for many paths (a report trims every function's file name). */
+typedef struct np_trimmer {
+    char **cuts;     /* "/<base of a search dir>/", tried first */
+    size_t n_cuts;
+    char **prefixes; /* -trim_path's prefixes and /proc/self/cwd's, each ending in '/' */
+    size_t n_prefixes;
+} np_trimmer;
+void np_trimmer_init(np_trimmer *t, const char *trim, const char *search);
+const char *np_trimmer_apply(const np_trimmer *t, const char *path);
+void np_trimmer_free(np_trimmer *t);
+
 /* One source file as bufio.Scanner splits it: lines without "\n" and one trailing "\r"; a line
  * longer than 64 KiB ends the file, as it ends pprof's reading. */
 typedef struct np_source_file {
