@@ -140,6 +140,8 @@ struct np_http_response {
     np_buf head; /* the handler's header lines, already validated, CRLF-terminated */
     np_buf body;
     bool has_type;
+    bool streamed;    /* head sent by np_http_flush: the body is delimited by the close */
+    bool send_failed; /* a flush could not send: nothing more goes out */
 };
 
 static int64_t now_ms(void)
@@ -432,7 +434,9 @@ static bool put_head(np_buf *h, const np_http_response *r)
     if (!bodiless) {
         if (!r->has_type)
             np_buf_puts(h, "Content-Type: text/plain; charset=utf-8\r\n");
-        np_buf_printf(h, "Content-Length: %zu\r\n", r->body.len);
+        /* A streamed body has no length: the close after it ends it (we always close). */
+        if (!r->streamed)
+            np_buf_printf(h, "Content-Length: %zu\r\n", r->body.len);
     }
     np_buf_puts(h, "Connection: close\r\nX-Content-Type-Options: nosniff\r\n");
     if (r->head.len)
@@ -441,15 +445,51 @@ static bool put_head(np_buf *h, const np_http_response *r)
     return !bodiless;
 }
 
-/* Sends the response; HEAD and bodiless statuses send headers only. Returns 0 or -1. */
+static bool head_only_request(const conn *c)
+{
+    return strcmp(c->h.method, "HEAD") == 0;
+}
+
+/* Sends the response, or what a flush left of it; HEAD and bodiless statuses send headers
+ * only. Returns 0 or -1. */
 static int send_response(conn *c, np_http_response *r, bool head_only)
 {
+    if (r->send_failed)
+        return -1;
     np_buf h = {0};
-    bool body = put_head(&h, r) && !head_only && r->body.len > 0;
+    bool body;
+    if (r->streamed)
+        body = !head_only && r->body.len > 0;
+    else
+        body = put_head(&h, r) && !head_only && r->body.len > 0;
     struct iovec iov[2] = {{h.data, h.len}, {r->body.data, r->body.len}};
     int rc = write_all(c, iov, body ? 2 : 1, now_ms() + c->s->opt.write_timeout_ms);
     np_buf_free(&h);
+    r->body.len = 0;
     return rc;
+}
+
+void np_http_flush(np_http_response *r)
+{
+    if (!r->c || r->send_failed)
+        return;
+    bool head_only = head_only_request(r->c);
+    if (!r->streamed) {
+        r->streamed = true;
+        np_buf h = {0};
+        if (!put_head(&h, r))
+            head_only = true;
+        if (!head_only && r->body.len)
+            np_buf_add(&h, r->body.data, r->body.len);
+        struct iovec iov = {h.data, h.len};
+        r->send_failed = write_all(r->c, &iov, 1, now_ms() + r->c->s->opt.write_timeout_ms) < 0;
+        np_buf_free(&h);
+        r->body.len = 0;
+        return;
+    }
+    if (!head_only && r->body.len)
+        r->send_failed = send_response(r->c, r, false) < 0;
+    r->body.len = 0;
 }
 
 /* A server-made answer: status, one extra header if hname is set, a one-line text body. */
@@ -832,7 +872,7 @@ static void serve(conn *c)
     };
     np_http_response r = {.c = c, .status = 200};
     s->handler(&req, &r, s->ctx);
-    bool sent = send_response(c, &r, strcmp(c->h.method, "HEAD") == 0) == 0;
+    bool sent = send_response(c, &r, head_only_request(c)) == 0;
     np_buf_free(&r.body);
     np_buf_free(&r.head);
     close_conn(c, !sent);

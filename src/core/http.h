@@ -32,8 +32,8 @@ typedef struct np_http_request {
 } np_http_request;
 
 /* A response being built by a handler. Status defaults to 200, Content-Type to
- * "text/plain; charset=utf-8". The server always adds Content-Length, Date and
- * "Connection: close" (one request per connection). */
+ * "text/plain; charset=utf-8". The server always adds Date, "Connection: close" (one request
+ * per connection) and Content-Length, unless np_http_flush sent the head early. */
 typedef struct np_http_response np_http_response;
 
 void np_http_set_status(np_http_response *r, int status);
@@ -43,6 +43,10 @@ void np_http_add_header(np_http_response *r, const char *name, const char *value
 /* Appends to the body; the response is sent when the handler returns. */
 void np_http_write(np_http_response *r, const void *data, size_t len);
 void np_http_printf(np_http_response *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sends the status, the headers and the body so far now, so that a client can start on them
+ * while the handler works on the rest; the body is then delimited by the connection's close.
+ * Status and headers set later are ignored. */
+void np_http_flush(np_http_response *r);
 /* True once the client has gone away (a long handler such as a 30 s CPU profile may stop).
  * Also true when the server is stopping, and when the client half-closed its side (as in Go).
  * Costs one poll() system call. */

@@ -87,6 +87,16 @@ static void handler(const np_http_request *req, np_http_response *resp, void *ct
         np_http_add_header(resp, "Content-Length", "999");
         np_http_add_header(resp, "Bad Name", "v");
         np_http_write(resp, "{}", 2);
+    } else if (strcmp(req->path, "/stream") == 0) {
+        /* The head and a first part go at once; the rest after a pause, then the close. */
+        np_http_add_header(resp, "Content-Type", "text/html");
+        np_http_printf(resp, "first part\n");
+        np_http_flush(resp);
+        np_http_set_status(resp, 500); /* too late: ignored */
+        sleep_ms((int)qnum(req, "ms", 300));
+        np_http_printf(resp, "second part\n");
+        np_http_flush(resp);
+        np_http_printf(resp, "last part\n");
     } else if (strcmp(req->path, "/teapot") == 0) {
         np_http_set_status(resp, 418);
     } else {
@@ -421,6 +431,56 @@ TEST(http_head_404_and_headers)
     CHECK_STR_EQ(rhdr(&r, "X-Ok"), "yes");
     CHECK(count_hdr(&r, "X-Bad") == 0 && count_hdr(&r, "Injected") == 0);
     CHECK(r.body_len == 2 && memcmp(r.body, "{}", 2) == 0);
+    np_buf_free(&r.raw);
+    stop(&t);
+}
+
+/* Reads until the buffer holds s or the time is up; whether it came. */
+static bool read_until(int fd, np_buf *out, const char *s, int timeout_ms)
+{
+    long long end = now_ms() + timeout_ms;
+    while (!(out->len && memmem(out->data, out->len, s, strlen(s)))) {
+        long long left = end - now_ms();
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+            return false;
+        char tmp[4096];
+        ssize_t n = recv(fd, tmp, sizeof tmp, 0);
+        if (n <= 0)
+            return false;
+        np_buf_add(out, tmp, (size_t)n);
+    }
+    return true;
+}
+
+TEST(http_flush_streams_the_head)
+{
+    srv t;
+    np_http_options o = {0};
+    START_OR_FAIL(&t, &o);
+    int fd = dial(t.bound);
+    CHECK(fd >= 0);
+    send_all(fd, "GET /stream?ms=400 HTTP/1.1\r\n\r\n", 34);
+    long long t0 = now_ms();
+    resp r = {0};
+    /* The head and the first part arrive while the handler still sleeps. */
+    CHECK(read_until(fd, &r.raw, "first part\n", 2000));
+    CHECK(now_ms() - t0 < 350);
+    CHECK(!memmem(r.raw.data, r.raw.len, "second part", 11));
+    r.end = read_all(fd, &r.raw, 5000);
+    close(fd);
+    parse_resp(&r);
+    CHECK(r.end == 0);
+    CHECK(r.status == 200);
+    CHECK(count_hdr(&r, "Content-Length") == 0);
+    CHECK_STR_EQ(rhdr(&r, "Connection"), "close");
+    CHECK_STR_EQ(rhdr(&r, "Content-Type"), "text/html");
+    CHECK(r.body_len == 33 && memcmp(r.body, "first part\nsecond part\nlast part\n", 33) == 0);
+    np_buf_free(&r.raw);
+
+    /* HEAD: the head alone, however the handler flushes. */
+    ask(&t, "HEAD /stream?ms=1 HTTP/1.1\r\n\r\n", &r);
+    CHECK(r.status == 200 && r.body_len == 0 && r.end == 0);
     np_buf_free(&r.raw);
     stop(&t);
 }
