@@ -82,6 +82,15 @@ r=$(get "$CPU/top?si=nosuchindex" "$T/x")
 check "bad sample index: 400 with the error on the page ($r)" bash -c "[ '${r%% *}' = 400 ] && grep -q 'class=\"error\"' '$T/x'"
 r=$(get "$CPU/top?n=notanumber" "$T/x")
 check "bad nodecount: 400 ($r)" [ "${r%% *}" = 400 ]
+# Graph sends its page while the graph is laid out (no Content-Length, the close ends it), but
+# only once the settings hold: a bad regexp or sample index is still a 400 page.
+curl -s -D "$T/gh" -o "$T/x" "$CPU/graph?f=main"
+check "Graph streams its page: 200, no Content-Length, whole page" bash -c \
+  "head -n1 '$T/gh' | grep -q ' 200 ' && ! grep -qi '^Content-Length' '$T/gh' && grep -q '<g id=\"viewport\"' '$T/x' && grep -q '</html>' '$T/x'"
+r=$(get "$CPU/graph?f=main(" "$T/x")
+check "Graph with a bad focus regexp: 400 with the error on the page ($r)" bash -c "[ '${r%% *}' = 400 ] && grep -q 'class=\"error\"' '$T/x'"
+r=$(get "$CPU/graph?si=nosuchindex" "$T/x")
+check "Graph with a bad sample index: 400 ($r)" [ "${r%% *}" = 400 ]
 
 # -- Download round-trips: the downloaded profile gives the same -top.
 "$NPROF" -top build/profiles/cpu.pb.gz > "$T/a.txt" 2>&1

@@ -611,8 +611,24 @@ int np_generate_report(const np_profile *p0, const np_command *cmd, const char *
     return np_generate_report_owned(p, cmd, arg, cfg, out, interactive, err);
 }
 
+static int generate(np_profile *p, const np_command *cmd, const char *arg, const np_config *cfg,
+                    FILE *out, bool interactive, const np_report_hook *hook, np_err *err);
+
 int np_generate_report_owned(np_profile *p, const np_command *cmd, const char *arg,
                              const np_config *cfg, FILE *out, bool interactive, np_err *err)
+{
+    return generate(p, cmd, arg, cfg, out, interactive, NULL, err);
+}
+
+int np_generate_report_hooked(np_profile *p, const np_command *cmd, const char *arg,
+                              const np_config *cfg, FILE *out, const np_report_hook *hook,
+                              np_err *err)
+{
+    return generate(p, cmd, arg, cfg, out, false, hook, err);
+}
+
+static int generate(np_profile *p, const np_command *cmd, const char *arg, const np_config *cfg,
+                    FILE *out, bool interactive, const np_report_hook *hook, np_err *err)
 {
     np_config c;
     np_config_copy(&c, cfg);
@@ -624,6 +640,8 @@ int np_generate_report_owned(np_profile *p, const np_command *cmd, const char *a
     /* Text bound for `out` as it is (no file, no Graphviz) may be written as it is made. */
     if (!c.output[0] && !cmd->to_file && !cmd->dot_format && !for_browser(cmd))
         r.stream = out;
+    if (rc == 0 && hook && hook->settled)
+        hook->settled(hook->ctx);
     if (rc == 0)
         rc = np_report_generate(&r, &data, err);
     if (rc == 0 && cmd->dot_format)

@@ -49,6 +49,17 @@ int np_generate_report(const np_profile *p, const np_command *cmd, const char *a
  * (the command line), where copying the profile first would only cost time and memory. */
 int np_generate_report_owned(np_profile *p, const np_command *cmd, const char *arg,
                              const np_config *cfg, FILE *out, bool interactive, np_err *err);
+/* Called once a report's settings are checked and its filters applied, before its costly part
+ * (the graph, Graphviz): from there on it fails only on internal errors. The web UI starts
+ * sending its page at that point. */
+typedef struct np_report_hook {
+    void (*settled)(void *ctx);
+    void *ctx;
+} np_report_hook;
+/* np_generate_report_owned (not interactive) with a hook. */
+int np_generate_report_hooked(np_profile *p, const np_command *cmd, const char *arg,
+                              const np_config *cfg, FILE *out, const np_report_hook *hook,
+                              np_err *err);
 
 /* Whether Graphviz's dot is on $PATH (the graph pictures need it). */
 bool np_dot_available(void);

@@ -48,6 +48,14 @@ int np_webui_report(np_webui_req *q, const char *cmd, const char *arg, np_buf *o
     return np_webui_report_cmd(q, c, arg, out, err);
 }
 
+/* The report's settings hold: the page can start (when the view asked for it). */
+static void report_settled(void *ctx)
+{
+    np_webui_req *q = ctx;
+    if (q->stream_when_settled)
+        np_webui_stream_head(q);
+}
+
 int np_webui_report_cmd(np_webui_req *q, const np_command *c, const char *arg, np_buf *out, np_err *err)
 {
     char *data = NULL;
@@ -55,8 +63,9 @@ int np_webui_report_cmd(np_webui_req *q, const np_command *c, const char *arg, n
     FILE *f = open_memstream(&data, &len);
     if (!f)
         return np_fail(err, "cannot make a report buffer");
+    np_report_hook hook = {report_settled, q};
     pthread_mutex_lock(&q->ui->lock);
-    int rc = np_generate_report_owned(np_profile_clone(q->ui->p), c, arg, &q->cfg, f, false, err);
+    int rc = np_generate_report_hooked(np_profile_clone(q->ui->p), c, arg, &q->cfg, f, &hook, err);
     pthread_mutex_unlock(&q->ui->lock);
     fclose(f);
     if (rc == 0)
@@ -92,20 +101,46 @@ static const np_webui_view *find_view(const char *path)
     return NULL;
 }
 
+static void page_headers(np_http_response *resp, int status)
+{
+    np_http_set_status(resp, status);
+    np_http_add_header(resp, "Content-Type", "text/html; charset=utf-8");
+    np_http_add_header(resp, "X-Content-Type-Options", "nosniff");
+}
+
+void np_webui_stream_head(np_webui_req *q)
+{
+    if (q->streamed)
+        return;
+    np_buf page = {0};
+    np_webui_page_begin(q, q->view, &page);
+    page_headers(q->resp, 200);
+    np_http_write(q->resp, page.data, page.len);
+    np_http_flush(q->resp);
+    np_buf_free(&page);
+    q->streamed = true;
+}
+
 static void send_view(np_webui *ui, const np_webui_view *v, const np_http_request *req,
                       np_http_response *resp)
 {
     np_webui_req q;
     np_err e;
     np_buf body = {0}, page = {0};
-    int status = np_webui_req_init(&q, ui, req, &e) < 0 ? np_webui_error(&body, 400, e.msg)
-                                                       : v->render(&q, &body);
-    np_webui_page_begin(&q, v, &page);
+    int status;
+    if (np_webui_req_init(&q, ui, req, &e) < 0) {
+        status = np_webui_error(&body, 400, e.msg);
+    } else {
+        q.resp = resp;
+        q.view = v;
+        status = v->render(&q, &body);
+    }
+    if (!q.streamed) {
+        np_webui_page_begin(&q, v, &page);
+        page_headers(resp, status);
+    }
     np_buf_add(&page, body.data, body.len);
     np_webui_page_end(&page);
-    np_http_set_status(resp, status);
-    np_http_add_header(resp, "Content-Type", "text/html; charset=utf-8");
-    np_http_add_header(resp, "X-Content-Type-Options", "nosniff");
     np_http_write(resp, page.data, page.len);
     np_buf_free(&body);
     np_buf_free(&page);

@@ -29,6 +29,10 @@ typedef struct np_webui_req {
     np_buf query;             /* the URL's known parameters, re-encoded, for links and forms */
     const char *arg;          /* the "f" parameter (peek's and source's function regexp) */
     np_buf argbuf;
+    np_http_response *resp;   /* where the page goes */
+    const struct np_webui_view *view;
+    bool streamed;            /* the page up to the view's body has been sent */
+    bool stream_when_settled; /* send it as soon as the view's report has checked its settings */
 } np_webui_req;
 
 /* A view: its name in the navigation bar, its path under /ui, and the renderer that appends
@@ -67,6 +71,10 @@ void np_webui_html_str(np_buf *out, const char *s);
  * then the view's body, then the end. */
 void np_webui_page_begin(np_webui_req *q, const np_webui_view *v, np_buf *out);
 void np_webui_page_end(np_buf *out);
+/* Sends the page up to the view's body now, as a 200, so that the browser lays out the page
+ * while the view finishes its slow part (Graphviz). A view calls it once nothing can fail
+ * with another status; what it appends to its out buffer afterwards follows. */
+void np_webui_stream_head(np_webui_req *q);
 /* An error message as a view's body; returns status. */
 int np_webui_error(np_buf *out, int status, const char *msg);
 

@@ -106,9 +106,12 @@ static int view_graph(np_webui_req *q, np_buf *out)
         return np_webui_error(out, 501, "Could not execute dot; may need to install graphviz.");
     np_buf svg = {0};
     np_err e;
+    /* The page goes out while the graph is built and laid out: the browser's start-up work
+     * overlaps the server's. A failure after that point is shown in the 200 page. */
+    q->stream_when_settled = true;
     if (np_webui_report(q, "svg", NULL, &svg, &e) < 0) {
         np_buf_free(&svg);
-        return np_webui_error(out, 400, e.msg);
+        return np_webui_error(out, q->streamed ? 200 : 400, e.msg);
     }
     const char *s = np_buf_cstr(&svg), *root = strstr(s, "<svg");
     const char *script = root ? strstr(root, "<script") : NULL;
