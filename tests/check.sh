@@ -16,6 +16,8 @@
 #   webui     tests/webui.sh build/nprof (-http: views, URL parameters, access, headless Chromium)
 #   flame     tests/flame.sh build/nprof (the flame tree: -folded, -icicle, -tui)
 #   flamegraph tests/flamegraph.sh build/nprof (-flamegraph pages: data, diffs, headless Chromium)
+#   leftovers tests/leftovers.sh build/nprof (-tui's cut mark, -divide_by in the flame views, the
+#             shell's flamegraph, the web UI's Top sorted by exact values)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -143,6 +145,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage webui    counted tests/webui.sh build/nprof
   stage flame counted tests/flame.sh build/nprof
   stage flamegraph counted tests/flamegraph.sh build/nprof
+  stage leftovers counted tests/leftovers.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi

@@ -220,6 +220,24 @@ static void status(tui *t, int cols, np_buf *s)
     np_buf_free(&w);
 }
 
+/* When the cap cut the tree, the line above the status says so in the words the HTML page
+ * uses, since the merged boxes alone can be too narrow to see. */
+static void cut_note(const tui *t, int cols, int row, np_buf *b)
+{
+    const np_flame *f = t->f;
+    if (f->full_nodes <= f->n)
+        return;
+    np_buf v = {0}, line = {0};
+    np_report_format_value(t->r, f->cutoff, &v);
+    np_buf_printf(&line, "%zu of %zu boxes (frames under %s merged into [N frames] boxes)", f->n,
+                  f->full_nodes, np_buf_cstr(&v));
+    if (line.len > (size_t)cols)
+        line.len = (size_t)cols;
+    np_buf_printf(b, "\033[%d;1H%s", row, np_buf_cstr(&line));
+    np_buf_free(&v);
+    np_buf_free(&line);
+}
+
 static void draw(tui *t)
 {
     int cols, rows;
@@ -234,6 +252,8 @@ static void draw(tui *t)
     t->marks[t->sel] |= NP_ICICLE_SELECTED;
     np_icicle_view v = {zoom_top(t), cols, rows > 4 ? (size_t)rows - 3 : 1, true, t->marks};
     np_icicle_draw(t->r, t->f, &v, b);
+    if (rows > 4)
+        cut_note(t, cols, rows - 2, b);
     np_buf line = {0};
     status(t, cols, &line);
     np_buf_printf(b, "\033[%d;1H\033[7m%-*s\033[0m", rows - 1, cols, np_buf_cstr(&line));
