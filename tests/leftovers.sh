@@ -2,6 +2,9 @@
 # leftovers.sh [NPROF] -- the flame views' finishing points on real profiles (build/profiles,
 # made by tests/go/make-profiles.sh) and a large generated one (bench/gen):
 #   - -tui says when the box cap cut the tree, in the HTML page's words;
+#   - -divide_by divides what every flame view shows as -top's figures are divided: the
+#     root of -flamegraph, -icicle, -tui and the web UI's flame view is -top's total for every
+#     profile and sample index, and -folded's lines are the undivided ones divided;
 #
 # Prints "ok   ..." / "FAIL ..." per check and ends with "N passed, M failed"; exit status 0
 # iff nothing failed.
@@ -13,7 +16,8 @@ own=${PROFILES:-$repo/build/profiles}
 shared=${TESTDATA:-$repo/../shared/testdata/go}/profiles
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/leftovers.XXXXXX") || exit 2
 sock=leftovers-$$
-trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
 export TZ=UTC LC_ALL=C
 pass=0 fail=0
 ok() { echo "ok   $1"; pass=$((pass + 1)); }
@@ -26,6 +30,7 @@ if [ ! -x "$np" ] || [ ! -f "$own/heap.pb.gz" ]; then
     exit 1
 fi
 heap=$own/heap.pb.gz
+. "$repo/tests/flame-lib.sh"
 
 # The data embedded in a flame graph page, as JSON on standard output.
 page_data() {
@@ -76,6 +81,69 @@ if command -v tmux >/dev/null && [ -n "$big" ]; then
 else
     echo "SKIP -tui cut mark: no tmux or no generated profile"
 fi
+
+# ---- -divide_by in the flame views ----
+div=7
+divided_root() { # file name index type unit
+    local want
+    want=$(top_total "$1" "$3" "$5" -divide_by=$div)
+    check "-flamegraph -divide_by=$div root = -top's total: $2 $4" \
+        "$("$np" -flamegraph -divide_by=$div -sample_index="$3" "$1" 2>/dev/null | page_data | json_get 'd["total"][0]')" "$want"
+    check "-icicle -divide_by=$div root = -top's total: $2 $4" \
+        "$("$np" -icicle -width=200 -divide_by=$div -sample_index="$3" -unit="$5" "$1" 2>/dev/null | head -1 |
+            sed -n 's/.* of \([0-9.]*\)[a-zA-Z]* .*/\1/p')" "$want"
+}
+each_index divided_root
+check "-flamegraph root without -divide_by is -top's total" \
+    "$("$np" -flamegraph "$heap" 2>/dev/null | page_data | json_get 'd["total"][0]')" "$(top_total "$heap" 3 bytes)"
+check "-flamegraph -divide_by=$div: report total divided too" \
+    "$("$np" -flamegraph -divide_by=$div "$heap" 2>/dev/null | page_data | json_get 'd["reportTotal"]')" \
+    "$(top_total "$heap" 3 bytes -divide_by=$div)"
+for spec in "heap.pb.gz alloc_space" "cpu.pb.gz cpu"; do
+    set -- $spec
+    want=$("$np" -folded -sample_index="$2" "$own/$1" 2>/dev/null | awk -v d=$div '{ $NF = int($NF / d); print }')
+    got=$("$np" -folded -divide_by=$div -sample_index="$2" "$own/$1" 2>/dev/null)
+    [ -n "$got" ] && [ "$got" = "$want" ] && ok "-folded -divide_by=$div: each line divided: $1 $2" ||
+        bad "-folded -divide_by=$div differs from the lines divided: $1 $2"
+done
+want=$("$np" -folded -diff_base="$own/leak-a.pb.gz" "$own/leak-b.pb.gz" 2>/dev/null |
+    awk -v d=$div '{ $NF = int($NF / d); $(NF - 1) = int($(NF - 1) / d); print }')
+got=$("$np" -folded -divide_by=$div -diff_base="$own/leak-a.pb.gz" "$own/leak-b.pb.gz" 2>/dev/null)
+[ -n "$got" ] && [ "$got" = "$want" ] && ok "-folded -diff_base -divide_by=$div: both columns divided" ||
+    bad "-folded -diff_base -divide_by=$div: columns not divided"
+if command -v tmux >/dev/null; then
+    tmux -L "$sock" new-session -d -x 140 -y 20 "'$np' -tui -divide_by=$div -unit=bytes '$heap'; sleep 30"
+    for _ in $(seq 1 60); do
+        tmux -L "$sock" capture-pane -p | grep -q 'q quit' && break
+        sleep 0.5
+    done
+    got=$(tmux -L "$sock" capture-pane -p | sed -n 's/^root  total \([0-9.]*\)[a-zA-Z]* .*/\1/p')
+    tmux -L "$sock" kill-server 2>/dev/null
+    check "-tui -divide_by=$div: the root's total is -top's" "$got" "$(top_total "$heap" 3 bytes -divide_by=$div)"
+fi
+# The web UI's flame view, served with -divide_by, and its sample index from the URL.
+"$np" -http=127.0.0.1:0 -no_browser -divide_by=$div "$heap" 2>"$tmp/http.err" &
+server=$!
+url=
+for _ in $(seq 300); do
+    url=$(sed -n 's/^Serving web UI on //p' "$tmp/http.err")
+    [ -n "$url" ] && break
+    kill -0 $server 2>/dev/null || break
+    sleep 0.1
+done
+if [ -n "$url" ]; then
+    for si in alloc_space inuse_objects; do
+        u=bytes
+        [ $si = inuse_objects ] && u=count
+        got=$(curl -s "$url/flamegraph?si=$si" | page_data | json_get 'd["total"][0]')
+        check "web UI flame view -divide_by=$div si=$si: root = -top's total" "$got" \
+            "$(top_total "$heap" $si $u -divide_by=$div)"
+    done
+else
+    bad "web UI did not start: $(head -2 "$tmp/http.err")"
+fi
+kill $server 2>/dev/null
+wait $server 2>/dev/null
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -160,15 +160,16 @@ static void put_i64s(np_buf *out, const char *key, const int64_t *v, size_t n)
     np_buf_putc(out, ']');
 }
 
-static int64_t per(int64_t v, const np_flame_part *div, size_t i, bool self)
+/* A value as the page shows it: per -mean divisor, then -divide_by, as -top's figures are. */
+static int64_t per(const np_report *r, int64_t v, const np_flame_part *div, size_t i, bool self)
 {
     int64_t d = div ? (self ? div[i].self : div[i].total) : 0;
-    return d ? v / d : v;
+    return np_report_scaled(r, d ? v / d : v);
 }
 
 /* The per-node arrays: name index (-1 for a merged box), parent (-1 for the root), the new
  * profile's total and self, and with a diff base the base's (as positive values). */
-static void put_nodes(const np_flame *f, const uint32_t *name_ix, np_buf *out)
+static void put_nodes(const np_report *r, const np_flame *f, const uint32_t *name_ix, np_buf *out)
 {
     size_t n = f->n;
     int64_t *v = np_xcalloc(n ? n : 1, sizeof *v);
@@ -179,20 +180,20 @@ static void put_nodes(const np_flame *f, const uint32_t *name_ix, np_buf *out)
         v[i] = i ? (int64_t)f->node[i].parent : -1;
     put_i64s(out, "parent", v, n);
     for (size_t i = 0; i < n; i++)
-        v[i] = np_flame_new_total(f, i);
+        v[i] = np_report_scaled(r, np_flame_new_total(f, i));
     put_i64s(out, "total", v, n);
     for (size_t i = 0; i < n; i++)
-        v[i] = per(f->node[i].self - (f->base ? f->base[i].self : 0), f->div, i, true);
+        v[i] = per(r, f->node[i].self - (f->base ? f->base[i].self : 0), f->div, i, true);
     put_i64s(out, "self", v, n);
     for (size_t i = 0; i < n; i++)
         v[i] = f->node[i].name ? 0 : f->node[i].merged;
     put_i64s(out, "merged", v, n);
     if (f->base) {
         for (size_t i = 0; i < n; i++)
-            v[i] = per(-f->base[i].total, f->div, i, false);
+            v[i] = per(r, -f->base[i].total, f->div, i, false);
         put_i64s(out, "base", v, n);
         for (size_t i = 0; i < n; i++)
-            v[i] = per(-f->base[i].self, f->div, i, true);
+            v[i] = per(r, -f->base[i].self, f->div, i, true);
         put_i64s(out, "baseSelf", v, n);
     }
     free(v);
@@ -246,7 +247,8 @@ static void put_header(np_report *r, const np_flame *f, np_buf *out)
         put_json_str(out, r->active_filters[i]);
     }
     np_buf_printf(out, "],\"reportTotal\":%lld,\"diff\":%s,\"boxes\":%zu,\"fullBoxes\":%zu,\"cutoff\":%lld",
-                  (long long)r->total, f->base ? "true" : "false", f->n, f->full_nodes, (long long)f->cutoff);
+                  (long long)np_report_scaled(r, r->total), f->base ? "true" : "false", f->n, f->full_nodes,
+                  (long long)np_report_scaled(r, f->cutoff));
     np_buf_free(&labels);
 }
 
@@ -255,7 +257,7 @@ void np_flame_data_write(np_report *r, const np_flame *f, np_buf *out)
     uint32_t *name_ix = np_xcalloc(f->n + 1, sizeof *name_ix);
     put_header(r, f, out);
     put_names(f, name_ix, out);
-    put_nodes(f, name_ix, out);
+    put_nodes(r, f, name_ix, out);
     np_buf_puts(out, "}\n");
     free(name_ix);
 }

@@ -46,9 +46,10 @@ static void put_stack(void *ctx, const char *const *names, size_t depth, int64_t
         put_frame(out, names[i]);
     }
     if (fo->diff)
-        np_buf_printf(out, " %" PRId64 " %" PRId64 "\n", -base, value - base);
+        np_buf_printf(out, " %" PRId64 " %" PRId64 "\n", np_report_scaled(fo->r, -base),
+                      np_report_scaled(fo->r, value - base));
     else
-        np_buf_printf(out, " %" PRId64 "\n", div ? value / div : value);
+        np_buf_printf(out, " %" PRId64 "\n", np_report_scaled(fo->r, div ? value / div : value));
     if (fo->r->stream && out->len >= FOLDED_CHUNK) {
         fwrite(out->data, 1, out->len, fo->r->stream);
         out->len = 0;

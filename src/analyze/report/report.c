@@ -16,11 +16,14 @@
 #include "analyze/report/tags.h"
 #include "analyze/pathutil.h"
 
+int64_t np_report_scaled(const np_report *r, int64_t v)
+{
+    return r->ratio > 0 && r->ratio != 1 ? np_go_f2i((double)v * r->ratio) : v;
+}
+
 void np_report_format_value(const np_report *r, int64_t v, np_buf *out)
 {
-    if (r->ratio > 0 && r->ratio != 1)
-        v = np_go_f2i((double)v * r->ratio);
-    np_measure_scaled_label(out, v, r->sample_unit, r->output_unit);
+    np_measure_scaled_label(out, np_report_scaled(r, v), r->sample_unit, r->output_unit);
 }
 
 const char *np_report_fmt(const np_report *r, int64_t v, np_buf *slot)

@@ -50,6 +50,8 @@ typedef struct np_report {
 /* pprof's computeTotal: the sum of |value| at value_index (over the -diff_base samples when
  * there are any), divided by the sum at mean_index unless that is -1 or the sum is 0. */
 int64_t np_report_total(const np_profile *p, int value_index, int mean_index);
+/* v with -divide_by applied, truncated to an integer as pprof does before formatting. */
+int64_t np_report_scaled(const np_report *r, int64_t v);
 /* Formats a value in the report's output unit (with -divide_by applied). */
 void np_report_format_value(const np_report *r, int64_t v, np_buf *out);
 /* The same as a string that stays valid until slot is reused (several slots let one printf
