@@ -5,6 +5,8 @@
 #   - -divide_by divides what every flame view shows as -top's figures are divided: the
 #     root of -flamegraph, -icicle, -tui and the web UI's flame view is -top's total for every
 #     profile and sample index, and -folded's lines are the undivided ones divided;
+#   - the shell's flamegraph opens the page of the shell's settings in $BROWSER, writes it with
+#     >f, and without a browser prints the path of the page it wrote;
 #
 # Prints "ok   ..." / "FAIL ..." per check and ends with "N passed, M failed"; exit status 0
 # iff nothing failed.
@@ -144,6 +146,35 @@ else
 fi
 kill $server 2>/dev/null
 wait $server 2>/dev/null
+
+# ---- the shell's flamegraph command ----
+kept_bytes() { # the value -top keeps with these flags, in bytes
+    "$np" -top -nodecount=0 -nodefraction=0 -unit=bytes "$@" 2>/dev/null | sed -n 's/.*accounting for \([0-9]*\)B, .*/\1/p'
+}
+mkdir -p "$tmp/sh"
+printf '#!/bin/sh\ncp "$1" "%s/opened.html"\n' "$tmp/sh" >"$tmp/sh/browser"
+chmod +x "$tmp/sh/browser"
+(cd "$tmp/sh" && printf 'sample_index=alloc_space\nflamegraph main.buildIndex\nflamegraph -main.buildIndex > f.html\nhelp flamegraph\n' |
+    env -u DISPLAY -u WAYLAND_DISPLAY BROWSER="$tmp/sh/browser" "$np" "$heap" >"$tmp/sh/out" 2>"$tmp/sh/err")
+for _ in $(seq 1 50); do
+    [ -s "$tmp/sh/opened.html" ] && grep -q '</html>' "$tmp/sh/opened.html" && break
+    sleep 0.1
+done
+check "shell flamegraph: \$BROWSER gets the page of the shell's sample index and focus" \
+    "$(page_data <"$tmp/sh/opened.html" 2>/dev/null | json_get 'd["sampleType"] + " " + str(d["total"][0])')" \
+    "alloc_space $(kept_bytes -sample_index=alloc_space -focus=main.buildIndex "$heap")"
+"$np" -flamegraph -sample_index=alloc_space -ignore=main.buildIndex "$heap" >"$tmp/sh/want.html" 2>/dev/null
+cmp -s "$tmp/sh/want.html" "$tmp/sh/f.html" && ok "shell flamegraph -REGEX > f = -flamegraph -ignore=REGEX" ||
+    bad "shell flamegraph > f.html differs from -flamegraph -ignore (or is missing)"
+grep -q '^    flamegraph \[n\] \[focus_regex\]\* \[-ignore_regex\]\* >f$' "$tmp/sh/err" &&
+    ok "help flamegraph gives its usage" || bad "help flamegraph: $(grep -A2 -i flame "$tmp/sh/err" | head -3)"
+(cd "$tmp/sh" && printf 'flamegraph\n' |
+    env -u DISPLAY -u WAYLAND_DISPLAY -u BROWSER TMPDIR="$tmp/sh" "$np" "$heap" >"$tmp/sh/out2" 2>/dev/null)
+path=$(sed -n 's/.*No browser found (set $BROWSER to open one); wrote \(.*\)$/\1/p' "$tmp/sh/out2")
+[ -n "$path" ] && [ -f "$path" ] && ok "shell flamegraph without a browser prints the page's path" ||
+    bad "shell flamegraph without a browser: $(head -c 300 "$tmp/sh/out2")"
+check "shell flamegraph without a browser: the page holds -top's total" \
+    "$(page_data <"${path:-/dev/null}" | json_get 'd["total"][0]')" "$(top_total "$heap" 3 bytes)"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -515,10 +515,13 @@ static int write_output(const np_command *cmd, const np_config *c, const np_buf 
     return 0;
 }
 
+const np_command np_flamegraph_web = {"flamegraph", NP_FMT_FLAMEGRAPH, false, false, NULL,
+                                      "Visualize a flame graph through a web browser"};
+
 /* The commands whose output a browser shows (pprof's -web and -weblist). */
 static bool for_browser(const np_command *cmd)
 {
-    return strcmp(cmd->name, "web") == 0 || strcmp(cmd->name, "weblist") == 0;
+    return cmd == &np_flamegraph_web || strcmp(cmd->name, "web") == 0 || strcmp(cmd->name, "weblist") == 0;
 }
 
 /* -web, -weblist: the page goes to a new temporary file, opened in a browser when there is

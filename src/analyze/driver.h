@@ -37,6 +37,8 @@ typedef struct np_command {
 } np_command;
 
 const np_command *np_command_find(const char *name);
+/* The shell's flamegraph: -flamegraph's page, opened in a browser as -web's is. */
+extern const np_command np_flamegraph_web;
 extern const np_command np_commands[];
 extern const size_t np_n_commands;
 

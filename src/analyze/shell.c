@@ -73,7 +73,15 @@ static const shell_cmd extra_cmds[] = {
     {"folded", false, U_REPORT, NULL, NULL},
     {"icicle", false, U_REPORT, NULL, NULL},
     {"tui", false, U_REPORT_NOREDIR, NULL, NULL},
+    {"flamegraph", false, U_REPORT, NULL, "Visualize a flame graph through a web browser"},
 };
+
+/* The shell's flamegraph opens its page as web does; with >f it is written to f instead, as
+ * the command line's -flamegraph writes it. */
+static const np_command *flamegraph_cmd(const np_config *v)
+{
+    return v->output && v->output[0] ? np_command_find("flamegraph") : &np_flamegraph_web;
+}
 
 static const shell_cmd *find_cmd(const char *name)
 {
@@ -555,7 +563,7 @@ static void run_report(shell *sh, const shell_cmd *c, const char *arg, char **ar
                   c->name, c->viewer_alt);
         goto out;
     }
-    const np_command *nc = np_command_find(c->name);
+    const np_command *nc = strcmp(c->name, "flamegraph") == 0 ? flamegraph_cmd(&v) : np_command_find(c->name);
     np_err err;
     if (!nc)
         ui_errorf(sh, "%s is not supported by nprof", c->name);
