@@ -7,6 +7,8 @@
 #     profile and sample index, and -folded's lines are the undivided ones divided;
 #   - the shell's flamegraph opens the page of the shell's settings in $BROWSER, writes it with
 #     >f, and without a browser prints the path of the page it wrote;
+#   - the web UI's Top table keeps -top's text, carries each function's exact values, and in
+#     headless Chromium (tests/browser/toptable.js) sorts by them where -top prints them alike.
 #
 # Prints "ok   ..." / "FAIL ..." per check and ends with "N passed, M failed"; exit status 0
 # iff nothing failed.
@@ -84,6 +86,20 @@ else
     echo "SKIP -tui cut mark: no tmux or no generated profile"
 fi
 
+start_ui() { # ARGS...: starts nprof -http on them; sets url (empty if it did not start) and server
+    : >"$tmp/http.err"
+    "$np" -http=127.0.0.1:0 -no_browser "$@" 2>"$tmp/http.err" &
+    server=$!
+    url=
+    for _ in $(seq 300); do
+        url=$(sed -n 's/^Serving web UI on //p' "$tmp/http.err")
+        [ -n "$url" ] && break
+        kill -0 $server 2>/dev/null || break
+        sleep 0.1
+    done
+}
+stop_ui() { kill $server 2>/dev/null; wait $server 2>/dev/null; server=; }
+
 # ---- -divide_by in the flame views ----
 div=7
 divided_root() { # file name index type unit
@@ -124,15 +140,7 @@ if command -v tmux >/dev/null; then
     check "-tui -divide_by=$div: the root's total is -top's" "$got" "$(top_total "$heap" 3 bytes -divide_by=$div)"
 fi
 # The web UI's flame view, served with -divide_by, and its sample index from the URL.
-"$np" -http=127.0.0.1:0 -no_browser -divide_by=$div "$heap" 2>"$tmp/http.err" &
-server=$!
-url=
-for _ in $(seq 300); do
-    url=$(sed -n 's/^Serving web UI on //p' "$tmp/http.err")
-    [ -n "$url" ] && break
-    kill -0 $server 2>/dev/null || break
-    sleep 0.1
-done
+start_ui -divide_by=$div "$heap"
 if [ -n "$url" ]; then
     for si in alloc_space inuse_objects; do
         u=bytes
@@ -144,8 +152,7 @@ if [ -n "$url" ]; then
 else
     bad "web UI did not start: $(head -2 "$tmp/http.err")"
 fi
-kill $server 2>/dev/null
-wait $server 2>/dev/null
+stop_ui
 
 # ---- the shell's flamegraph command ----
 kept_bytes() { # the value -top keeps with these flags, in bytes
@@ -175,6 +182,55 @@ path=$(sed -n 's/.*No browser found (set $BROWSER to open one); wrote \(.*\)$/\1
     bad "shell flamegraph without a browser: $(head -c 300 "$tmp/sh/out2")"
 check "shell flamegraph without a browser: the page holds -top's total" \
     "$(page_data <"${path:-/dev/null}" | json_get 'd["total"][0]')" "$(top_total "$heap" 3 bytes)"
+
+# ---- the web UI's Top table: exact values ----
+# The table's data-v of column COL by name, "name value" lines, from the page on stdin.
+cell_values() {
+    python3 -c '
+import html, re, sys
+col = int(sys.argv[1])
+for row in re.findall(r"<tr><td.*?</tr>", sys.stdin.read()):
+    v = re.findall(r"<td data-v=\"([^\"]*)\"", row)
+    name = re.search(r"data-name=\"([^\"]*)\"", row).group(1)
+    print(html.unescape(name), v[col])' "$1" | sort
+}
+ties=$tmp/ties.pb.gz
+exact=$(python3 "$repo/tests/top-ties-profile.py" "$ties")
+start_ui "$ties"
+if [ -n "$url" ]; then
+    curl -s "$url/top" >"$tmp/top.html"
+    "$np" -top "$ties" >"$tmp/top.txt" 2>/dev/null
+    cmp -s <(python3 "$repo/tests/webui-html.py" toptext "$tmp/top.txt") <(python3 "$repo/tests/webui-html.py" toprows "$tmp/top.html") &&
+        [ -s "$tmp/top.txt" ] && ok "Top's cells read as -top's text (ties profile)" || bad "Top's cells differ from -top's text"
+    for spec in "0 flat" "3 cum"; do
+        set -- $spec
+        want=$(echo "$exact" | python3 -c "import json, sys; [print(k, v['$2']) for k, v in json.load(sys.stdin).items()]" | sort)
+        check "Top's $2 cells carry the exact values" "$(cell_values "$1" <"$tmp/top.html")" "$want"
+    done
+    if [ -x /usr/lib/chromium/chromium ] && [ -d "$repo/tests/browser/node_modules/playwright-core" ]; then
+        node "$repo/tests/browser/toptable.js" "$url" "$exact" >"$tmp/browser.out" 2>&1
+        cat "$tmp/browser.out"
+        pass=$((pass + $(grep -c '^ok ' "$tmp/browser.out")))
+        fail=$((fail + $(grep -c '^FAIL ' "$tmp/browser.out")))
+        grep -qE '^(ok|FAIL) ' "$tmp/browser.out" || bad "Chromium checks printed nothing: $(head -3 "$tmp/browser.out")"
+    elif [ "${CI:-}" = true ]; then
+        bad "Chromium or tests/browser/node_modules missing (tools/install-deps.sh installs them)"
+    else
+        echo "SKIP Chromium checks of Top: no Chromium or tests/browser/node_modules"
+    fi
+else
+    bad "web UI did not start on the ties profile: $(head -2 "$tmp/http.err")"
+fi
+stop_ui
+# A real profile: each Flat cell holds the value -top -unit=bytes prints.
+start_ui -sample_index=alloc_space "$heap"
+if [ -n "$url" ]; then
+    want=$("$np" -top -unit=bytes -sample_index=alloc_space "$heap" 2>/dev/null | sed -E '1,/cum%$/d; s/^ *(-?[0-9]+)B? +[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+  (.*)$/\2 \1/' | sort)
+    got=$(curl -s "$url/top" | cell_values 0)
+    [ -n "$want" ] && [ "$got" = "$want" ] && ok "Top's flat cells = -top -unit=bytes's values: heap alloc_space" ||
+        bad "Top's flat cells differ from -top -unit=bytes: $(diff <(echo "$want") <(echo "$got") | head -3)"
+fi
+stop_ui
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -26,75 +26,21 @@ static int text_view(np_webui_req *q, const char *cmd, const char *arg, np_buf *
     return 200;
 }
 
-/* The next line of [*p, end) (without its newline), advancing *p; false at the end. */
-static bool next_line(const char **p, const char *end, const char **line, size_t *len)
-{
-    if (*p >= end)
-        return false;
-    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
-    *line = *p;
-    *len = (size_t)((nl ? nl : end) - *p);
-    *p = nl ? nl + 1 : end;
-    return true;
-}
-
-/* One row of -top's text: five space-separated values, two spaces, the name. Each value
- * becomes a cell whose data-v is its percentage (or the percentage beside it) for sorting. */
-static void top_row(const char *line, size_t len, np_buf *out)
-{
-    const char *p = line, *end = line + len, *f[5];
-    size_t n[5];
-    for (int i = 0; i < 5; i++) {
-        while (p < end && *p == ' ')
-            p++;
-        f[i] = p;
-        while (p < end && *p != ' ')
-            p++;
-        n[i] = (size_t)(p - f[i]);
-    }
-    p += p + 2 <= end ? 2 : (size_t)(end - p);
-    static const int pct_of[5] = {1, 1, 2, 4, 4};
-    np_buf_puts(out, "<tr>");
-    for (int i = 0; i < 5; i++)
-        np_buf_printf(out, "<td data-v=\"%g\">%.*s</td>", strtod(f[pct_of[i]], NULL), (int)n[i], f[i]);
-    np_buf_puts(out, "<td class=\"name\" data-name=\"");
-    np_webui_html(out, p, (size_t)(end - p));
-    np_buf_puts(out, "\">");
-    np_webui_html(out, p, (size_t)(end - p));
-    np_buf_puts(out, "</td></tr>\n");
-}
-
-/* Top: -top's legend, then its rows as a table that sorts by any column. */
+/* Top: -top's legend, then its rows as a table that sorts by any column. The table comes from
+ * -top's rows as data (report/toptable.c): each cell holds its exact value beside -top's text. */
 static int view_top(np_webui_req *q, np_buf *out)
 {
-    np_buf text = {0};
+    /* Named "top" so that it takes -top's settings (all nodes unless n= says otherwise). */
+    static const np_command toptable = {"top", NP_FMT_TOPTABLE, false, false, NULL,
+                                        "The Top view's table"};
+    np_buf table = {0};
     np_err e;
-    if (np_webui_report(q, "top", NULL, &text, &e) < 0) {
-        np_buf_free(&text);
+    if (np_webui_report_cmd(q, &toptable, NULL, &table, &e) < 0) {
+        np_buf_free(&table);
         return np_webui_error(out, 400, e.msg);
     }
-    const char *p = text.data ? text.data : "", *end = p + text.len, *line;
-    size_t len;
-    bool rows = false;
-    np_buf_puts(out, "<div id=\"legend\">");
-    while (next_line(&p, end, &line, &len)) {
-        if (!rows && len > 4 && memcmp(line + len - 4, "cum%", 4) == 0) {
-            rows = true;
-            np_buf_puts(out, "</div>\n<table id=\"toptable\"><thead><tr>"
-                             "<th data-col=\"0\">Flat</th><th data-col=\"1\">Flat%</th>"
-                             "<th data-col=\"2\">Sum%</th><th data-col=\"3\">Cum</th>"
-                             "<th data-col=\"4\">Cum%</th><th data-col=\"5\">Name</th>"
-                             "</tr></thead>\n<tbody>\n");
-        } else if (rows) {
-            top_row(line, len, out);
-        } else {
-            np_buf_puts(out, "<div>");
-            np_webui_html(out, line, len);
-            np_buf_puts(out, "</div>");
-        }
-    }
-    np_buf_puts(out, rows ? "</tbody></table>\n" : "</div>\n");
-    np_buf_free(&text);
+    np_buf_add(out, table.data ? table.data : "", table.len);
+    np_buf_free(&table);
     return 200;
 }
 

@@ -317,23 +317,29 @@ static const char *inline_label(const np_graph *g, const np_node *n)
     return !inl ? "" : noinl ? " (partial-inline)" : " (inline)";
 }
 
-int np_report_text(np_report *r, np_buf *out, np_err *err)
+void np_report_top_rows(np_report *r, np_buf *legend, bool column_header, np_top_row_fn fn, void *ctx)
 {
     int orig, dn, de;
     np_graph *g = np_report_trimmed_graph(r, &orig, &dn, &de);
     np_report_select_unit(r, g);
-    np_report_labels(r, g, orig, dn, 0, false, out);
-    np_buf_printf(out, "%10s %5s%% %5s%% %10s %5s%%\n", "flat", "flat", "sum", "cum", "cum");
+    np_report_labels(r, g, orig, dn, 0, false, legend);
+    if (column_header)
+        np_buf_printf(legend, "%10s %5s%% %5s%% %10s %5s%%\n", "flat", "flat", "sum", "cum", "cum");
     np_buf a = {0}, b = {0}, c = {0}, d = {0}, e = {0};
-    int64_t flat_sum = 0;
+    np_top_row row = {0};
     for (size_t i = 0; i < g->n_nodes; i++) {
         np_node *n = np_graph_node(g, i);
-        int64_t flat = np_node_flat(n), cum = np_node_cum(n);
-        flat_sum += flat;
-        np_buf_printf(out, "%10s %s ", np_report_fmt(r, flat, &a), pct(flat, r->total, &b));
-        np_buf_printf(out, "%s ", pct(flat_sum, r->total, &c));
-        np_buf_printf(out, "%10s %s  %s%s\n", np_report_fmt(r, cum, &d), pct(cum, r->total, &e),
-                      np_node_name(g, n), inline_label(g, n));
+        row.flat = np_node_flat(n);
+        row.cum = np_node_cum(n);
+        row.sum += row.flat;
+        row.flat_text = np_report_fmt(r, row.flat, &a);
+        row.flat_pct = pct(row.flat, r->total, &b);
+        row.sum_pct = pct(row.sum, r->total, &c);
+        row.cum_text = np_report_fmt(r, row.cum, &d);
+        row.cum_pct = pct(row.cum, r->total, &e);
+        row.name = np_node_name(g, n);
+        row.inline_label = inline_label(g, n);
+        fn(ctx, &row);
     }
     np_buf_free(&a);
     np_buf_free(&b);
@@ -341,6 +347,18 @@ int np_report_text(np_report *r, np_buf *out, np_err *err)
     np_buf_free(&d);
     np_buf_free(&e);
     np_graph_free(g);
+}
+
+static void text_row(void *ctx, const np_top_row *t)
+{
+    np_buf_printf(ctx, "%10s %s %s %10s %s  %s%s\n", t->flat_text, t->flat_pct, t->sum_pct, t->cum_text,
+                  t->cum_pct, t->name, t->inline_label);
+}
+
+int np_report_text(np_report *r, np_buf *out, np_err *err)
+{
+    (void)err;
+    np_report_top_rows(r, out, true, text_row, out);
     return 0;
 }
 
@@ -785,6 +803,7 @@ static int (*const renderers[])(np_report *, np_buf *, np_err *) = {
     [NP_FMT_FOLDED] = np_report_folded,       [NP_FMT_ICICLE] = np_report_icicle,
     [NP_FMT_FLAMEGRAPH] = np_flame_html,      [NP_FMT_FLAMEDATA] = np_flame_data_json,
     [NP_FMT_TUI] = np_report_tui,
+    [NP_FMT_TOPTABLE] = np_report_top_table,
 };
 
 int np_report_generate(np_report *r, np_buf *out, np_err *err)

@@ -20,7 +20,8 @@ enum np_format {
     NP_FMT_RAW, NP_FMT_TAGS, NP_FMT_TEXT, NP_FMT_TOPPROTO, NP_FMT_TRACES, NP_FMT_TREE,
     NP_FMT_WEBLIST,
     NP_FMT_FOLDED, NP_FMT_ICICLE, NP_FMT_TUI,
-    NP_FMT_FLAMEGRAPH, NP_FMT_FLAMEDATA
+    NP_FMT_FLAMEGRAPH, NP_FMT_FLAMEDATA,
+    NP_FMT_TOPTABLE
 };
 
 typedef struct np_report {
@@ -68,6 +69,20 @@ void np_report_profile_labels(const np_report *r, np_buf *out);
 /* Header lines for graph reports (reportLabels), each terminated by '\n'. */
 void np_report_labels(np_report *r, np_graph *g, int orig_count, int dropped_nodes,
                       int dropped_edges, bool full_headers, np_buf *out);
+
+/* One row of -top: its exact values and the text -top prints for them (valid during the
+ * call only). sum is the flat values so far, the row's included. */
+typedef struct np_top_row {
+    int64_t flat, sum, cum;
+    const char *flat_text, *flat_pct, *sum_pct, *cum_text, *cum_pct, *name, *inline_label;
+} np_top_row;
+typedef void (*np_top_row_fn)(void *ctx, const np_top_row *row);
+/* -top as data: its header lines into legend (with the column titles if column_header), then
+ * fn once per row, in -top's order. np_report_text prints them; the web UI tabulates them. */
+void np_report_top_rows(np_report *r, np_buf *legend, bool column_header, np_top_row_fn fn, void *ctx);
+/* toptable.c: -top as HTML, the legend lines then a table whose cells carry the exact values
+ * (data-v) beside -top's text, for a page that sorts them. */
+int np_report_top_table(np_report *r, np_buf *out, np_err *err);
 
 /* The report of r->format into out: the one entry the driver and the shell use. -1 with err
  * for a format nprof cannot render. */

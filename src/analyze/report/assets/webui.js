@@ -84,6 +84,17 @@
     return name.replace(/ \(inline\)$/, '');
   }
 
+  // Value cells hold exact 64-bit integers, beyond what a Number keeps exactly: two of them
+  // are compared as decimal text (sign, then length, then digits); shares as numbers.
+  var INT = /^-?[0-9]+$/;
+  function compareValues(x, y) {
+    if (!INT.test(x) || !INT.test(y)) return (+x) - (+y);
+    var nx = x.charAt(0) === '-', ny = y.charAt(0) === '-';
+    if (nx !== ny) return nx ? -1 : 1;
+    var c = x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+    return nx ? -c : c;
+  }
+
   function setupTop(table) {
     var body = table.tBodies[0];
     table.querySelectorAll('th').forEach(function (th) {
@@ -100,7 +111,7 @@
             x = a.cells[5].dataset.name; y = b.cells[5].dataset.name;
             c = x < y ? -1 : x > y ? 1 : 0;
           } else {
-            c = (+a.cells[col].dataset.v) - (+b.cells[col].dataset.v);
+            c = compareValues(a.cells[col].dataset.v, b.cells[col].dataset.v);
           }
           return (desc ? -c : c) || (a.dataset.pos - b.dataset.pos);
         });
