@@ -23,17 +23,11 @@ sock=leftovers-$$
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
 export TZ=UTC LC_ALL=C
-pass=0 fail=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+. "$repo/tests/counts.sh" # ok, bad and the counts
+# check WHAT GOT WANT: ok when the two are the same.
 check() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: got '$2', want '$3'"; fi; }
-
-if [ ! -x "$np" ] || [ ! -f "$own/heap.pb.gz" ]; then
-    echo "leftovers: needs $np and $own (tests/go/make-profiles.sh)" >&2
-    echo "0 passed, 1 failed"
-    exit 1
-fi
 heap=$own/heap.pb.gz
+[ -x "$np" ] && [ -f "$heap" ] || { bad "leftovers needs $np and $heap (tests/go/make-profiles.sh)"; echo "$pass passed, $fail failed"; exit 1; }
 . "$repo/tests/flame-lib.sh"
 
 # The data embedded in a flame graph page, as JSON on standard output.

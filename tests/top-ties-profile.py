@@ -5,28 +5,12 @@ a byte or two, and prints each function's exact flat and cum as JSON. For tests/
 a table that sorts by the printed figures gets their order wrong."""
 import gzip
 import json
+import os
 import sys
 
-
-def varint(n):
-    out = bytearray()
-    n &= (1 << 64) - 1
-    while True:
-        b = n & 0x7f
-        n >>= 7
-        out.append(b | 0x80 if n else b)
-        if not n:
-            return bytes(out)
-
-
-def field(num, value):
-    if isinstance(value, int):
-        return varint(num << 3) + varint(value)
-    return varint(num << 3 | 2) + varint(len(value)) + value
-
-
-def message(*fields):
-    return b''.join(field(n, v) for n, v in fields)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pbwrite import field, message, varint  # noqa: E402
 
 
 # Stacks, leaf first, and their values: each leaf's caller has the leaf's value as cum, and the
