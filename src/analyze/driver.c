@@ -18,6 +18,7 @@
 #include "analyze/measure.h"
 #include "core/merge.h"
 #include "analyze/pathutil.h"
+#include "analyze/report/graphviz.h"
 #include "analyze/report/report.h"
 #include "analyze/report/tags.h"
 #include "analyze/symstep.h"
@@ -541,68 +542,6 @@ static int show_in_browser(const np_command *cmd, const np_buf *data, FILE *out,
     return rc < 0 ? -1 : 0;
 }
 
-/* Whether an executable prog is in one of $PATH's folders (Go's exec.LookPath). */
-static bool on_path(const char *prog)
-{
-    const char *path = getenv("PATH");
-    for (const char *p = path ? path : ""; ; p++) {
-        size_t n = strcspn(p, ":");
-        char full[4096];
-        snprintf(full, sizeof full, "%.*s/%s", (int)n, n ? p : ".", prog);
-        if (access(full, X_OK) == 0)
-            return true;
-        p += n;
-        if (!*p)
-            return false;
-    }
-}
-
-bool np_dot_available(void)
-{
-    return on_path("dot");
-}
-
-/* Renders DOT text through Graphviz for the image formats. */
-static int run_dot(const char *format, np_buf *data, np_err *err)
-{
-    /* Checked first so that a missing Graphviz is one line, not the shell's as well. */
-    if (!on_path("dot"))
-        return np_fail(err, "failed to execute dot. Is Graphviz installed? Error: exec: \"dot\": "
-                            "executable file not found in $PATH");
-    char in_path[] = "/tmp/nprof-dot-XXXXXX";
-    int fd = mkstemp(in_path);
-    if (fd < 0)
-        return np_fail(err, "cannot create a temporary file: %s", strerror(errno));
-    if (write(fd, data->data, data->len) != (ssize_t)data->len) {
-        close(fd);
-        unlink(in_path);
-        return np_fail(err, "cannot write a temporary file");
-    }
-    close(fd);
-    char cmdline[256];
-    snprintf(cmdline, sizeof cmdline, "dot -T%s < %s", format, in_path);
-    FILE *p = popen(cmdline, "r");
-    if (!p) {
-        unlink(in_path);
-        return np_fail(err, "failed to execute dot. Is Graphviz installed?");
-    }
-    np_buf img = {0};
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, p)) > 0)
-        np_buf_add(&img, tmp, n);
-    int st = pclose(p);
-    unlink(in_path);
-    if (st != 0) {
-        np_buf_free(&img);
-        return np_fail(err, "failed to execute dot. Is Graphviz installed? Error: exit status %d",
-                       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-    }
-    np_buf_free(data);
-    *data = img;
-    return 0;
-}
-
 int np_generate_report(const np_profile *p0, const np_command *cmd, const char *arg,
                        const np_config *cfg, FILE *out, bool interactive, np_err *err)
 {
@@ -648,7 +587,7 @@ static int generate(np_profile *p, const np_command *cmd, const char *arg, const
     if (rc == 0)
         rc = np_report_generate(&r, &data, err);
     if (rc == 0 && cmd->dot_format)
-        rc = run_dot(cmd->dot_format, &data, err);
+        rc = np_graphviz_render(cmd->dot_format, &data, err);
     if (rc == 0 && cmd->dot_format && strcmp(cmd->dot_format, "svg") == 0)
         np_report_svg_pan(&data);
     if (rc == 0 && for_browser(cmd))

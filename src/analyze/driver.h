@@ -63,7 +63,4 @@ int np_generate_report_hooked(np_profile *p, const np_command *cmd, const char *
                               const np_config *cfg, FILE *out, const np_report_hook *hook,
                               np_err *err);
 
-/* Whether Graphviz's dot is on $PATH (the graph pictures need it). */
-bool np_dot_available(void);
-
 #endif

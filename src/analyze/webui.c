@@ -12,6 +12,7 @@
 
 #include "analyze/browser.h"
 #include "analyze/driver.h"
+#include "analyze/report/graphviz.h"
 #include "core/clone.h"
 #include "core/gz.h"
 #include "core/merge.h"
@@ -257,6 +258,8 @@ int np_webui_serve(np_profile *p, const np_config *cfg, const char *hostport,
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    /* Graph pictures are laid out in this process, not by one dot process per request. */
+    np_graphviz_keep_loaded();
     np_http_server *srv;
     if (np_http_start(&o, handle, s, &srv, bound, sizeof bound, err) < 0) {
         server_free(s);

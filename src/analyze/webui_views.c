@@ -8,6 +8,7 @@
 
 #include "analyze/driver.h"
 #include "analyze/report/assets.h"
+#include "analyze/report/graphviz.h"
 #include "analyze/report/report.h"
 
 /* A report's output as an escaped <pre> block. */
@@ -48,7 +49,7 @@ static int view_top(np_webui_req *q, np_buf *out)
  * stand-alone file (the page's own script pans the inline drawing). */
 static int view_graph(np_webui_req *q, np_buf *out)
 {
-    if (!np_dot_available())
+    if (!np_graphviz_available())
         return np_webui_error(out, 501, "Could not execute dot; may need to install graphviz.");
     np_buf svg = {0};
     np_err e;
