@@ -18,6 +18,8 @@
 #   flamegraph tests/flamegraph.sh build/nprof (-flamegraph pages: data, diffs, headless Chromium)
 #   leftovers tests/leftovers.sh build/nprof (-tui's cut mark, -divide_by in the flame views, the
 #             shell's flamegraph, the web UI's Top sorted by exact values)
+#   graphviz  tests/graphviz.sh build/nprof (the web server's Graph drawn by libgvc kept loaded:
+#             byte for byte dot's on every profile, 501 without dot, memory, concurrency)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -146,6 +148,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage flame counted tests/flame.sh build/nprof
   stage flamegraph counted tests/flamegraph.sh build/nprof
   stage leftovers counted tests/leftovers.sh build/nprof
+  stage graphviz counted tests/graphviz.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi
