@@ -1,10 +1,11 @@
 #!/bin/bash
 # graphviz.sh NPROF -- the web server draws its Graph view with Graphviz's library kept loaded
-# (src/analyze/report/graphviz.c) instead of one dot process per request. Checked here: its
-# drawing is byte for byte the one `-svg` gets from the dot command (every profile, plain and
-# focused); it really comes from the library (a failing dot on $PATH does not stop it, and
-# NPROF_GRAPHVIZ=process goes back to dot); without dot on $PATH Graph answers 501 while Top
-# works; 300 graph requests in a row keep the server's memory bounded; concurrent requests all
+# in a worker process (src/analyze/report/graphviz_worker.c) instead of one dot process per
+# request. Checked here: its drawing is byte for byte the one `-svg` gets from the dot command
+# (every profile, plain and focused); it really comes from the worker (a failing dot on $PATH
+# does not stop it, and NPROF_GRAPHVIZ=process goes back to dot); a crashed worker costs the
+# server nothing, and the worker ends with the server; without dot on $PATH Graph answers 501
+# while Top works; 300 graph requests in a row keep the memory bounded; concurrent requests all
 # get the same drawing. Profiles: build/profiles and ../shared/testdata/go/profiles when there.
 set -u
 NPROF=$(realpath "${1:-build/nprof}")
@@ -40,7 +41,8 @@ start() {
     done
 }
 stop() { kill "${PIDS[-1]}" 2>/dev/null; wait "${PIDS[-1]}" 2>/dev/null; }
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# rss_kb PID: the resident memory of PID and its children (the Graphviz worker), in kB.
+rss_kb() { cat "/proc/$1/status" $(pgrep -P "$1" | sed 's|.*|/proc/&/status|') | awk '/^VmRSS/ {t += $2} END {print t}'; }
 
 # svg_of FILE: the <svg> element of an -svg file as the Graph view inlines it (without the
 # file's pan script), or of a Graph page.
@@ -114,13 +116,34 @@ svg_of "$T/cli.svg" > "$T/want"
 start "$T/fake.err" env PATH="$T/fakebin" "$NPROF" -http=127.0.0.1:0 -no_browser "$CPU"
 r=$(curl -s -o "$T/page.html" -w '%{http_code}' "$U/ui/graph")
 svg_of "$T/page.html" > "$T/got"
-check "a failing dot on \$PATH: Graph still 200 ($r) with dot's drawing, from the library" \
-    bash -c "[ '$r' = 200 ] && cmp -s '$T/want' '$T/got' && grep -q libgvc /proc/${PIDS[-1]}/maps"
+W=$(pgrep -P "${PIDS[-1]}")
+check "a failing dot on \$PATH: Graph still 200 ($r) with dot's drawing, from the worker" \
+    bash -c "[ '$r' = 200 ] && cmp -s '$T/want' '$T/got' && grep -q libgvc /proc/${W:-0}/maps"
+check "libgvc is in the worker (${W:-none}), not in the server" bash -c "! grep -q libgvc /proc/${PIDS[-1]}/maps"
 stop
+
+# -- A worker that crashes costs the server nothing: that request is drawn by dot, the next
+# by a new worker.
+start "$T/crash.err" "$NPROF" -http=127.0.0.1:0 -no_browser "$CPU"
+curl -s -o /dev/null "$U/ui/graph"
+W=$(pgrep -P "${PIDS[-1]}")
+kill -SEGV "${W:-0}"
+sleep 0.2
+r1=$(curl -s -o "$T/page1.html" -w '%{http_code}' "$U/ui/graph")
+r2=$(curl -s -o "$T/page2.html" -w '%{http_code}' "$U/ui/graph")
+W2=$(pgrep -P "${PIDS[-1]}")
+svg_of "$T/page1.html" > "$T/got1"
+svg_of "$T/page2.html" > "$T/got2"
+check "worker ${W:-none} killed by SIGSEGV: the server answers $r1 then $r2 with the same drawing, new worker ${W2:-none}" \
+    bash -c "[ '$r1/$r2' = 200/200 ] && cmp -s '$T/want' '$T/got1' && cmp -s '$T/want' '$T/got2' && [ -n '$W2' ] && [ '$W2' != '$W' ]"
+stop
+sleep 0.2
+# Gone, or a zombie where the init process does not reap orphans (some containers).
+check "the worker ends with the server" bash -c "[ ! -e /proc/${W2:-0}/stat ] || grep -q ') Z ' /proc/${W2:-0}/stat"
 start "$T/proc.err" env PATH="$T/fakebin" NPROF_GRAPHVIZ=process "$NPROF" -http=127.0.0.1:0 -no_browser "$CPU"
 r=$(curl -s -o "$T/page.html" -w '%{http_code}' "$U/ui/graph")
 check "NPROF_GRAPHVIZ=process: that dot runs and its failure shows ($r)" \
-    bash -c "[ '$r' = 400 ] && grep -q 'Error: exit status 3' '$T/page.html' && ! grep -q libgvc /proc/${PIDS[-1]}/maps"
+    bash -c "[ '$r' = 400 ] && grep -q 'Error: exit status 3' '$T/page.html' && ! pgrep -P ${PIDS[-1]} >/dev/null"
 stop
 
 # -- No dot on $PATH: Graph answers pprof's 501, the other views work, nothing is loaded.
@@ -130,7 +153,7 @@ check "no dot on \$PATH: Graph answers 501 ($r) with pprof's message" \
     bash -c "[ '$r' = 501 ] && grep -q 'Could not execute dot; may need to install graphviz.' '$T/page.html'"
 r=$(curl -s -o "$T/top.html" -w '%{http_code}' "$U/ui/top")
 check "no dot on \$PATH: Top answers 200 ($r) with its rows" bash -c "[ '$r' = 200 ] && grep -q 'toptable' '$T/top.html'"
-check "no dot on \$PATH: libgvc is not loaded" bash -c "! grep -q libgvc /proc/${PIDS[-1]}/maps"
+check "no dot on \$PATH: no Graphviz worker" bash -c "! pgrep -P ${PIDS[-1]} >/dev/null"
 stop
 
 # -- Concurrent requests, the first round while the library may still be warming up: all 200
@@ -172,7 +195,7 @@ urls 300 | curl -s -K - -w '%{http_code}\n' > "$T/run.codes"
 after=$(rss_kb "$PID")
 n200=$(grep -c '^200$' "$T/run.codes")
 growth=$(((after - before) / 1024))
-check "300 graph requests in a row: $n200 answered 200; RSS ${before} kB -> ${after} kB (growth ${growth} MB, limit 50)" \
+check "300 graph requests in a row: $n200 answered 200; RSS of server and worker ${before} kB -> ${after} kB (growth ${growth} MB, limit 50)" \
     [ "$n200" = 300 -a $((after - before)) -lt $((50 * 1024)) ]
 stop
 

@@ -1,6 +1,7 @@
 /* Unit tests for graphviz.c: pictures drawn through a spawned dot and through libgvc kept
  * loaded, each compared byte for byte with what `dot` itself prints for the same input, and
  * dot's errors (bad input, no dot on $PATH) as pprof words them. Skipped without Graphviz. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -139,7 +140,37 @@ TEST(graphviz_resident_svg_is_dots)
         check_same_as_dot("svg", small_graph); /* a failed render left nothing behind */
     }
     check_same_as_dot("png", small_graph);
-    CHECK(libgvc_mapped());
+    CHECK(!libgvc_mapped()); /* a worker process has it, not the server */
+}
+
+/* The worker's pid: this process's one child, from /proc; 0 when there is none. */
+static pid_t worker_pid(void)
+{
+    char path[64];
+    np_buf kids = {0};
+    np_err e;
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    pid_t pid = np_read_file(path, &kids, &e) == 0 ? (pid_t)atoi(np_buf_cstr(&kids)) : 0;
+    np_buf_free(&kids);
+    return pid;
+}
+
+/* A worker that dies (a crash inside Graphviz) costs that picture a dot process; the next
+ * one starts a new worker. */
+TEST(graphviz_worker_crash_is_survived)
+{
+    if (!have_dot())
+        SKIP("no Graphviz dot");
+    np_graphviz_keep_loaded();
+    check_same_as_dot("svg", small_graph);
+    pid_t first = worker_pid();
+    CHECK(first > 0);
+    kill(first, SIGSEGV);
+    usleep(100000);
+    check_same_as_dot("svg", small_graph);
+    check_same_as_dot("svg", small_graph);
+    pid_t second = worker_pid();
+    CHECK(second > 0 && second != first);
 }
 
 /* With a `dot` on $PATH that only fails, SVG is still drawn (so by the library, not by a
