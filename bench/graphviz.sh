@@ -1,8 +1,8 @@
 #!/bin/bash
-# The web UI's Graph with Graphviz kept loaded in the server, side by side with a dot process
+# The web UI's Graph drawn by the server's Graphviz worker, side by side with a dot process
 # per request: the server time (curl's total on loopback) of /ui/graph and of the focused
 # graph the click menu makes (f=^NAME$ on -top's first function), on bench/gen's small heap
-# profile (40,000 stacks). Servers: this build as it is (libgvc kept loaded), this build with
+# profile (40,000 stacks). Servers: this build as it is (its Graphviz worker), this build with
 # NPROF_GRAPHVIZ=process (dot spawned per request), and OLD_NPROF when given (an earlier
 # build, e.g. one that ran dot through the shell and a temporary file). Requests alternate
 # between the servers, ROUNDS (20) of each; medians in ms, then the first graph after start.
@@ -65,7 +65,7 @@ for _ in $(seq "$ROUNDS"); do
     done
 done
 
-label() { case $1 in resident) echo "libgvc kept loaded" ;; process) echo "dot per request (NPROF_GRAPHVIZ=process)" ;; old) echo "OLD_NPROF" ;; esac; }
+label() { case $1 in resident) echo "Graphviz worker (libgvc kept loaded)" ;; process) echo "dot per request (NPROF_GRAPHVIZ=process)" ;; old) echo "OLD_NPROF" ;; esac; }
 echo "Graph view on $F, server time in ms (median of $ROUNDS; first = first request after start)"
 echo
 echo "| server | /ui/graph | /ui/graph?f=^$fn\$ | first /ui/graph |"
