@@ -9,16 +9,11 @@
 # get the same drawing. Profiles: build/profiles and ../shared/testdata/go/profiles when there.
 set -u
 NPROF=$(realpath "${1:-build/nprof}")
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 . tests/counts.sh
-
 T=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    rm -rf "$T"
-}
-trap cleanup EXIT
+# The servers are this script's jobs: whatever is left of them goes at the end.
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
 
 if ! command -v dot >/dev/null; then
     bad "Graphviz's dot is not on \$PATH (tools/install-deps.sh installs it)"
@@ -26,21 +21,21 @@ if ! command -v dot >/dev/null; then
     exit 1
 fi
 
-# start LOG CMD...: runs CMD (an nprof -http server) in the background, its stderr in LOG,
-# and sets U to the address it announces (empty if none came within 30 s).
+# start LOG CMD...: runs CMD (an nprof -http server) in the background, its stderr in LOG;
+# sets SRV to its pid and U to the address it announces (empty if none came within 30 s).
 start() {
     local log=$1 tries=0
     shift
     "$@" 2> "$log" &
-    PIDS+=($!)
+    SRV=$!
     U=
-    while [ -z "$U" ] && [ $tries -lt 300 ] && kill -0 "${PIDS[-1]}" 2>/dev/null; do
+    while [ -z "$U" ] && [ $tries -lt 300 ] && kill -0 "$SRV" 2>/dev/null; do
         sleep 0.1
         tries=$((tries + 1))
         U=$(sed -n 's/^Serving web UI on //p' "$log")
     done
 }
-stop() { kill "${PIDS[-1]}" 2>/dev/null; wait "${PIDS[-1]}" 2>/dev/null; }
+stop() { kill "$SRV" 2>/dev/null; wait "$SRV" 2>/dev/null; }
 # rss_kb PID: the resident memory of PID and its children (the Graphviz worker), in kB.
 rss_kb() { cat "/proc/$1/status" $(pgrep -P "$1" | sed 's|.*|/proc/&/status|') | awk '/^VmRSS/ {t += $2} END {print t}'; }
 
@@ -116,22 +111,22 @@ svg_of "$T/cli.svg" > "$T/want"
 start "$T/fake.err" env PATH="$T/fakebin" "$NPROF" -http=127.0.0.1:0 -no_browser "$CPU"
 r=$(curl -s -o "$T/page.html" -w '%{http_code}' "$U/ui/graph")
 svg_of "$T/page.html" > "$T/got"
-W=$(pgrep -P "${PIDS[-1]}")
+W=$(pgrep -P "$SRV")
 check "a failing dot on \$PATH: Graph still 200 ($r) with dot's drawing, from the worker" \
     bash -c "[ '$r' = 200 ] && cmp -s '$T/want' '$T/got' && grep -q libgvc /proc/${W:-0}/maps"
-check "libgvc is in the worker (${W:-none}), not in the server" bash -c "! grep -q libgvc /proc/${PIDS[-1]}/maps"
+check "libgvc is in the worker (${W:-none}), not in the server" bash -c "! grep -q libgvc /proc/$SRV/maps"
 stop
 
 # -- A worker that crashes costs the server nothing: that request is drawn by dot, the next
 # by a new worker.
 start "$T/crash.err" "$NPROF" -http=127.0.0.1:0 -no_browser "$CPU"
 curl -s -o /dev/null "$U/ui/graph"
-W=$(pgrep -P "${PIDS[-1]}")
+W=$(pgrep -P "$SRV")
 kill -SEGV "${W:-0}"
 sleep 0.2
 r1=$(curl -s -o "$T/page1.html" -w '%{http_code}' "$U/ui/graph")
 r2=$(curl -s -o "$T/page2.html" -w '%{http_code}' "$U/ui/graph")
-W2=$(pgrep -P "${PIDS[-1]}")
+W2=$(pgrep -P "$SRV")
 svg_of "$T/page1.html" > "$T/got1"
 svg_of "$T/page2.html" > "$T/got2"
 check "worker ${W:-none} killed by SIGSEGV: the server answers $r1 then $r2 with the same drawing, new worker ${W2:-none}" \
@@ -143,7 +138,7 @@ check "the worker ends with the server" bash -c "[ ! -e /proc/${W2:-0}/stat ] ||
 start "$T/proc.err" env PATH="$T/fakebin" NPROF_GRAPHVIZ=process "$NPROF" -http=127.0.0.1:0 -no_browser "$CPU"
 r=$(curl -s -o "$T/page.html" -w '%{http_code}' "$U/ui/graph")
 check "NPROF_GRAPHVIZ=process: that dot runs and its failure shows ($r)" \
-    bash -c "[ '$r' = 400 ] && grep -q 'Error: exit status 3' '$T/page.html' && ! pgrep -P ${PIDS[-1]} >/dev/null"
+    bash -c "[ '$r' = 400 ] && grep -q 'Error: exit status 3' '$T/page.html' && ! pgrep -P $SRV >/dev/null"
 stop
 
 # -- No dot on $PATH: Graph answers pprof's 501, the other views work, nothing is loaded.
@@ -153,7 +148,7 @@ check "no dot on \$PATH: Graph answers 501 ($r) with pprof's message" \
     bash -c "[ '$r' = 501 ] && grep -q 'Could not execute dot; may need to install graphviz.' '$T/page.html'"
 r=$(curl -s -o "$T/top.html" -w '%{http_code}' "$U/ui/top")
 check "no dot on \$PATH: Top answers 200 ($r) with its rows" bash -c "[ '$r' = 200 ] && grep -q 'toptable' '$T/top.html'"
-check "no dot on \$PATH: no Graphviz worker" bash -c "! pgrep -P ${PIDS[-1]} >/dev/null"
+check "no dot on \$PATH: no Graphviz worker" bash -c "! pgrep -P $SRV >/dev/null"
 stop
 
 # -- Concurrent requests, the first round while the library may still be warming up: all 200
@@ -164,7 +159,7 @@ for round in 1 2 3; do
     for i in 1 2 3 4 5 6 7 8; do
         curl -s -o "$T/c$round-$i.html" -w '%{http_code}\n' "$U/ui/graph?f=main" > "$T/c$round-$i.code" &
     done
-    wait $(jobs -p | grep -v "^${PIDS[-1]}$") 2> /dev/null
+    wait $(jobs -p | grep -v "^$SRV$") 2> /dev/null
 done
 curl -s -o "$T/alone.html" "$U/ui/graph?f=main"
 svg_of "$T/alone.html" > "$T/alone"
@@ -180,7 +175,7 @@ stop
 # -- 300 graph requests in a row (plain, focused, hidden, in turn) on one server: memory stays
 # bounded once it is warm.
 start "$T/rss.err" "$NPROF" -http=127.0.0.1:0 -no_browser "$CPU"
-PID=${PIDS[-1]}
+PID=$SRV
 urls() { # urls N: curl config lines for N requests
     for i in $(seq "$1"); do
         case $((i % 3)) in
