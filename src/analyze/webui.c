@@ -258,7 +258,7 @@ int np_webui_serve(np_profile *p, const np_config *cfg, const char *hostport,
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    /* Graph pictures are laid out in this process, not by one dot process per request. */
+    /* Graph pictures are laid out by one Graphviz worker kept loaded, not a dot per request. */
     np_graphviz_keep_loaded();
     np_http_server *srv;
     if (np_http_start(&o, handle, s, &srv, bound, sizeof bound, err) < 0) {
