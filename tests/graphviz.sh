@@ -117,9 +117,11 @@ check "a failing dot on \$PATH: Graph still 200 ($r) with dot's drawing, from th
 check "libgvc is in the worker (${W:-none}), not in the server" bash -c "! grep -q libgvc /proc/$SRV/maps"
 stop
 
+# The servers below draw the same graph again and again, so the web UI's cache of made pages
+# is off there (NPROF_WEBUI_CACHE=0): each request goes to Graphviz.
 # -- A worker that crashes costs the server nothing: that request is drawn by dot, the next
 # by a new worker.
-start "$T/crash.err" "$NPROF" -http=127.0.0.1:0 -no_browser "$CPU"
+start "$T/crash.err" env NPROF_WEBUI_CACHE=0 "$NPROF" -http=127.0.0.1:0 -no_browser "$CPU"
 curl -s -o /dev/null "$U/ui/graph"
 W=$(pgrep -P "$SRV")
 kill -SEGV "${W:-0}"
@@ -155,7 +157,7 @@ stop
 
 # -- Concurrent requests, the first round while the library may still be warming up: all 200
 # with the same drawing as one request alone.
-start "$T/conc.err" "$NPROF" -http=127.0.0.1:0 -no_browser "$CPU"
+start "$T/conc.err" env NPROF_WEBUI_CACHE=0 "$NPROF" -http=127.0.0.1:0 -no_browser "$CPU"
 codes=()
 for round in 1 2 3; do
     for i in 1 2 3 4 5 6 7 8; do
@@ -176,7 +178,7 @@ stop
 
 # -- 300 graph requests in a row (plain, focused, hidden, in turn) on one server: memory stays
 # bounded once it is warm.
-start "$T/rss.err" "$NPROF" -http=127.0.0.1:0 -no_browser "$CPU"
+start "$T/rss.err" env NPROF_WEBUI_CACHE=0 "$NPROF" -http=127.0.0.1:0 -no_browser "$CPU"
 PID=$SRV
 urls() { # urls N: curl config lines for N requests
     for i in $(seq "$1"); do

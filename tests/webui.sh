@@ -87,6 +87,13 @@ check "bad nodecount: 400 ($r)" [ "${r%% *}" = 400 ]
 curl -s -D "$T/gh" -o "$T/x" "$CPU/graph?f=main"
 check "Graph streams its page: 200, no Content-Length, whole page" bash -c \
   "head -n1 '$T/gh' | grep -q ' 200 ' && ! grep -qi '^Content-Length' '$T/gh' && grep -q '<g id=\"viewport\"' '$T/x' && grep -q '</html>' '$T/x'"
+# Made pages are kept: the same settings again (in another order) are served from the cache,
+# byte for byte; other settings are made anew.
+curl -s -D "$T/c1" -o "$T/c1.html" "$CPU/top?f=main&si=cpu"
+curl -s -D "$T/c2" -o "$T/c2.html" "$CPU/top?si=cpu&f=main"
+curl -s -D "$T/c3" -o "$T/c3.html" "$CPU/top?si=cpu&f=runtime"
+check "the same settings again: served from the cache, the same page" bash -c \
+  "grep -qi '^X-Nprof-Cache: miss' '$T/c1' && grep -qi '^X-Nprof-Cache: hit' '$T/c2' && cmp -s '$T/c1.html' '$T/c2.html' && grep -qi '^X-Nprof-Cache: miss' '$T/c3' && ! cmp -s '$T/c1.html' '$T/c3.html'"
 r=$(get "$CPU/graph?f=main(" "$T/x")
 check "Graph with a bad focus regexp: 400 with the error on the page ($r)" bash -c "[ '${r%% *}' = 400 ] && grep -q 'class=\"error\"' '$T/x'"
 r=$(get "$CPU/graph?si=nosuchindex" "$T/x")

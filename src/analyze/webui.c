@@ -17,6 +17,11 @@
 #include "core/gz.h"
 #include "core/merge.h"
 
+/* View bodies kept for requests with the same settings: a graph is 0.1-1 MB, a flame graph's
+ * page at most a few MB (its tree is capped). */
+#define CACHE_ENTRIES 64
+#define CACHE_BYTES ((size_t)64 << 20)
+
 typedef struct server_ctx {
     np_webui ui;
     bool allow_remote;   /* clients other than loopback are answered */
@@ -102,9 +107,11 @@ static const np_webui_view *find_view(const char *path)
     return NULL;
 }
 
-static void page_headers(np_http_response *resp, int status)
+static void page_headers(np_http_response *resp, int status, bool kept)
 {
     np_http_set_status(resp, status);
+    /* Whether the body came from the cache of made pages (for anyone timing the server). */
+    np_http_add_header(resp, "X-Nprof-Cache", kept ? "hit" : "miss");
     np_http_add_header(resp, "Content-Type", "text/html; charset=utf-8");
     np_http_add_header(resp, "X-Content-Type-Options", "nosniff");
 }
@@ -115,7 +122,7 @@ void np_webui_stream_head(np_webui_req *q)
         return;
     np_buf page = {0};
     np_webui_page_begin(q, q->view, &page);
-    page_headers(q->resp, 200);
+    page_headers(q->resp, 200, false);
     np_http_write(q->resp, page.data, page.len);
     np_http_flush(q->resp);
     np_buf_free(&page);
@@ -127,24 +134,37 @@ static void send_view(np_webui *ui, const np_webui_view *v, const np_http_reques
 {
     np_webui_req q;
     np_err e;
-    np_buf body = {0}, page = {0};
+    np_buf body = {0}, page = {0}, key = {0};
     int status;
+    bool kept = false;
     if (np_webui_req_init(&q, ui, req, &e) < 0) {
         status = np_webui_error(&body, 400, e.msg);
     } else {
         q.resp = resp;
         q.view = v;
-        status = v->render(&q, &body);
+        /* The settings as the page re-encodes them name the body: equal settings, one key. */
+        np_buf_printf(&key, "%s?%.*s", v->path, (int)q.query.len, q.query.data ? q.query.data : "");
+        if (np_webui_cache_get_or_claim(ui->cache, np_buf_cstr(&key), &body)) {
+            status = 200;
+            kept = true;
+        } else {
+            status = v->render(&q, &body);
+            if (status == 200 && !q.failed)
+                np_webui_cache_put(ui->cache, np_buf_cstr(&key), body.data, body.len);
+            else
+                np_webui_cache_abandon(ui->cache, np_buf_cstr(&key));
+        }
     }
     if (!q.streamed) {
         np_webui_page_begin(&q, v, &page);
-        page_headers(resp, status);
+        page_headers(resp, status, kept);
     }
     np_buf_add(&page, body.data, body.len);
     np_webui_page_end(&page);
     np_http_write(resp, page.data, page.len);
     np_buf_free(&body);
     np_buf_free(&page);
+    np_buf_free(&key);
     np_webui_req_free(&q);
 }
 
@@ -223,11 +243,16 @@ static server_ctx *server_new(np_profile *p, const char *host, np_err *err)
     s->ui.p = merged;
     s->allow_remote = names_remote_host(host);
     pthread_mutex_init(&s->ui.lock, NULL);
+    /* NPROF_WEBUI_CACHE=0 makes every request do its work (tests that load Graphviz). */
+    const char *env = getenv("NPROF_WEBUI_CACHE");
+    bool cache = !(env && strcmp(env, "0") == 0);
+    s->ui.cache = np_webui_cache_new(cache ? CACHE_ENTRIES : 0, cache ? CACHE_BYTES : 0);
     return s;
 }
 
 static void server_free(server_ctx *s)
 {
+    np_webui_cache_free(s->ui.cache);
     pthread_mutex_destroy(&s->ui.lock);
     np_profile_free((np_profile *)s->ui.p);
     free(s);

@@ -18,6 +18,7 @@ typedef struct np_webui {
     const np_profile *p;
     const np_config *cfg;     /* the command line's settings, the base of every URL */
     pthread_mutex_t lock;     /* one report at a time: bounds memory to one profile copy */
+    struct np_webui_cache *cache; /* view bodies already made, by view and settings */
 } np_webui;
 
 /* One request: its settings (cfg with the URL's parameters applied) and what the page
@@ -33,6 +34,7 @@ typedef struct np_webui_req {
     const struct np_webui_view *view;
     bool streamed;            /* the page up to the view's body has been sent */
     bool stream_when_settled; /* send it as soon as the view's report has checked its settings */
+    bool failed;              /* the body holds an error (possibly in a 200 page): not kept */
 } np_webui_req;
 
 /* A view: its name in the navigation bar, its path under /ui, and the renderer that appends
@@ -75,6 +77,16 @@ void np_webui_page_end(np_buf *out);
  * while the view finishes its slow part (Graphviz). A view calls it once nothing can fail
  * with another status; what it appends to its out buffer afterwards follows. */
 void np_webui_stream_head(np_webui_req *q);
+/* View bodies kept by view path and settings (webui_cache.c), bounded in entries and bytes. */
+typedef struct np_webui_cache np_webui_cache;
+np_webui_cache *np_webui_cache_new(size_t max_entries, size_t max_bytes);
+void np_webui_cache_free(np_webui_cache *c);
+/* True with the body appended to out when key is kept. Otherwise the caller is to make it and
+ * then call np_webui_cache_put or np_webui_cache_abandon; until then, other requests for the
+ * same key wait for it here rather than make it again. */
+bool np_webui_cache_get_or_claim(np_webui_cache *c, const char *key, np_buf *out);
+void np_webui_cache_put(np_webui_cache *c, const char *key, const void *body, size_t len);
+void np_webui_cache_abandon(np_webui_cache *c, const char *key);
 /* An error message as a view's body; returns status. */
 int np_webui_error(np_buf *out, int status, const char *msg);
 

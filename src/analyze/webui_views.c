@@ -58,6 +58,7 @@ static int view_graph(np_webui_req *q, np_buf *out)
     q->stream_when_settled = true;
     if (np_webui_report(q, "svg", NULL, &svg, &e) < 0) {
         np_buf_free(&svg);
+        q->failed = true;
         return np_webui_error(out, q->streamed ? 200 : 400, e.msg);
     }
     const char *s = np_buf_cstr(&svg), *root = strstr(s, "<svg");

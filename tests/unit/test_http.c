@@ -460,7 +460,8 @@ TEST(http_flush_streams_the_head)
     START_OR_FAIL(&t, &o);
     int fd = dial(t.bound);
     CHECK(fd >= 0);
-    send_all(fd, "GET /stream?ms=400 HTTP/1.1\r\n\r\n", 34);
+    static const char get[] = "GET /stream?ms=400 HTTP/1.1\r\n\r\n";
+    send_all(fd, get, strlen(get));
     long long t0 = now_ms();
     resp r = {0};
     /* The head and the first part arrive while the handler still sleeps. */

@@ -35,6 +35,18 @@
     menu.hidden = true;
   }
 
+  // The menu's Focus is asked for as the menu opens: the server makes it while the pointer
+  // travels to the item and keeps it, so the click finds it made (once per URL and page).
+  var prefetched = {};
+  function prefetch(url) {
+    if (prefetched[url] || !window.fetch) {
+      return;
+    }
+    prefetched[url] = true;
+    fetch(url, {credentials: 'same-origin'}).then(function (r) { return r.text(); })
+      .catch(function () { delete prefetched[url]; });
+  }
+
   function showMenu(name, x, y) {
     var here = './' + document.body.dataset.view;
     var re = exact(name);
@@ -57,6 +69,7 @@
       menu.appendChild(a);
     });
     menu.hidden = false;
+    prefetch(items[0][1]);
     var w = menu.offsetWidth, h = menu.offsetHeight;
     menu.style.left = Math.max(0, Math.min(x, window.innerWidth - w - 4)) + 'px';
     menu.style.top = Math.max(0, Math.min(y, window.innerHeight - h - 4)) + 'px';
