@@ -1,5 +1,6 @@
 /* Regular expressions with the Go (RE2) syntax that pprof's options use, on top of POSIX
- * extended regexps: Perl classes (\d \s \w), (?i), and non-capturing groups are translated. */
+ * extended regexps: Perl classes (\d \s \w), flag groups ((?i) (?s) (?i:...)), \Q...\E,
+ * named and non-capturing groups are translated. */
 #ifndef NP_REGEX_H
 #define NP_REGEX_H
 
