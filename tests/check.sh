@@ -20,6 +20,8 @@
 #             shell's flamegraph, the web UI's Top sorted by exact values)
 #   graphviz  tests/graphviz.sh build/nprof (the web server's Graph drawn by libgvc kept loaded:
 #             byte for byte dot's on every profile, 501 without dot, memory, concurrency)
+#   re2search tests/re2search.sh build/nprof (the flame page's search reads RE2 as -focus does:
+#             Matched: N% = -focus's share in headless Chromium, RE2's errors as -focus's)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -149,6 +151,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage flamegraph counted tests/flamegraph.sh build/nprof
   stage leftovers counted tests/leftovers.sh build/nprof
   stage graphviz counted tests/graphviz.sh build/nprof
+  stage re2search counted tests/re2search.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi

@@ -452,6 +452,7 @@ static void report_free(np_report *r)
     free(r->sample_type);
     free(r->sample_unit);
     np_regex_free(r->symbol);
+    free(r->match_names);
 }
 
 static int build_report(np_report *r, const np_command *cmd, const char *arg, np_config *c, np_err *err)
@@ -481,6 +482,8 @@ static int build_report(np_report *r, const np_command *cmd, const char *arg, np
         r->frameless = np_flame_frameless(r->p, r->value_index, r->mean_index);
     if (!c->relative_percentages && apply_focus(r->p, c, err) < 0)
         return -1;
+    if (r->format == NP_FMT_FLAMEGRAPH || r->format == NP_FMT_FLAMEDATA)
+        np_report_keep_match_names(r);
     aggregate(r->p, c);
     return 0;
 }

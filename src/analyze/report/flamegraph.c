@@ -7,6 +7,7 @@
 
 #include "analyze/flame.h"
 #include "analyze/report/assets.h"
+#include "analyze/report/flamematch.h"
 
 /* Half a pixel of a 1200 px wide graph: narrower frames could not be seen anyway. */
 #define MIN_FRACTION (1.0 / 2400)
@@ -141,15 +142,20 @@ static void lib_key(const char *name, const char *obj, np_buf *out)
     np_buf_puts(out, *obj ? (base ? base + 1 : obj) : name);
 }
 
-static void put_strings(np_buf *out, const char *key, const strtab *t)
+void np_flame_put_strings(np_buf *out, const char *key, const char *const *s, size_t n)
 {
     np_buf_printf(out, ",\n\"%s\":[", key);
-    for (size_t i = 0; i < t->n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i)
             np_buf_puts(out, i % 64 ? "," : ",\n");
-        put_json_str(out, t->s[i]);
+        put_json_str(out, s[i]);
     }
     np_buf_putc(out, ']');
+}
+
+static void put_strings(np_buf *out, const char *key, const strtab *t)
+{
+    np_flame_put_strings(out, key, t->s, t->n);
 }
 
 static void put_i64s(np_buf *out, const char *key, const int64_t *v, size_t n)
@@ -199,8 +205,8 @@ static void put_nodes(const np_report *r, const np_flame *f, const uint32_t *nam
     free(v);
 }
 
-/* The names (a string table), their colour keys and each node's name index. */
-static void put_names(const np_flame *f, uint32_t *name_ix, np_buf *out)
+/* The names (a string table), their colour keys and search keys, and each node's name index. */
+static void put_names(const np_report *r, const np_flame *f, uint32_t *name_ix, np_buf *out)
 {
     strtab names = {0}, libs = {0};
     size_t n_obj;
@@ -221,6 +227,7 @@ static void put_names(const np_flame *f, uint32_t *name_ix, np_buf *out)
     put_strings(out, "names", &names);
     put_strings(out, "libs", &libs);
     put_i64s(out, "lib", lib, names.n);
+    np_flame_match_write(r, f, names.s, names.n, out);
     free(lib);
     free(key_at);
     np_buf_free(&keys);
@@ -256,7 +263,7 @@ void np_flame_data_write(np_report *r, const np_flame *f, np_buf *out)
 {
     uint32_t *name_ix = np_xcalloc(f->n + 1, sizeof *name_ix);
     put_header(r, f, out);
-    put_names(f, name_ix, out);
+    put_names(r, f, name_ix, out);
     put_nodes(r, f, name_ix, out);
     np_buf_puts(out, "}\n");
     free(name_ix);

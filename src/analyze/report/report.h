@@ -46,6 +46,8 @@ typedef struct np_report {
                    * empty the buffer as they go (the buffer's rest follows at the end) */
     int width, depth; /* -icicle: columns (0: the terminal's) and depth limit (0: none) */
     np_flame_extra frameless; /* samples without frames, which the filters drop (flame.h) */
+    const char **match_names; /* per function: its name and file before aggregation (two a
+                               * function), what -focus matched, for the flame page's search */
 } np_report;
 
 /* pprof's computeTotal: the sum of |value| at value_index (over the -diff_base samples when
@@ -125,5 +127,8 @@ int np_flame_html(np_report *r, np_buf *out, np_err *err);
 int np_flame_data_json(np_report *r, np_buf *out, np_err *err);
 np_flame *np_flame_for_page(np_report *r);
 void np_flame_data_write(np_report *r, const np_flame *f, np_buf *out);
+/* flamematch.c: keeps each function's name and file as -focus saw them (aggregation blanks
+ * them) in r->match_names, for the flame page's search; freed by the report's owner. */
+void np_report_keep_match_names(np_report *r);
 
 #endif

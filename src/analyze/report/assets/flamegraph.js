@@ -259,6 +259,244 @@
     return {up: new Tree(up), down: new Tree(down), calls: occ.length};
   }
 
+  // ---- search: a regexp in RE2's syntax, what -focus reads, turned into a JavaScript RegExp.
+  // Both are translated by hand rather than trusted to look alike: RE2 has flag groups, \Q...\E,
+  // POSIX classes and (?P<name>...), which RegExp lacks or reads otherwise, and rejects
+  // backreferences and lookarounds, which RegExp accepts. Every literal is written as \u{...}
+  // so that the result is valid under the u flag, which \p{...} needs.
+  var POSIX = {
+    alnum: [[48, 57], [65, 90], [97, 122]], alpha: [[65, 90], [97, 122]], ascii: [[0, 127]],
+    blank: [[9, 9], [32, 32]], cntrl: [[0, 31], [127, 127]], digit: [[48, 57]], graph: [[33, 126]],
+    lower: [[97, 122]], print: [[32, 126]], punct: [[33, 47], [58, 64], [91, 96], [123, 126]],
+    space: [[9, 13], [32, 32]], upper: [[65, 90]], word: [[48, 57], [65, 90], [95, 95], [97, 122]],
+    xdigit: [[48, 57], [65, 70], [97, 102]]
+  };
+  var PERL = {d: POSIX.digit, s: [[9, 10], [12, 13], [32, 32]], w: POSIX.word};
+  var CTRL = {a: 7, f: 12, t: 9, n: 10, r: 13, v: 11};
+  var MAXCP = 0x10ffff;
+
+  function RE2Error(code, text) {
+    this.message = 'error parsing regexp: ' + code + ': `' + text + '`';
+  }
+  function u(c) { return '\\u{' + c.toString(16) + '}'; }
+  function complement(rs) {
+    var out = [], next = 0;
+    rs.slice().sort(function (a, b) { return a[0] - b[0]; }).forEach(function (r) {
+      if (r[0] > next) out.push([next, r[0] - 1]);
+      next = Math.max(next, r[1] + 1);
+    });
+    if (next <= MAXCP) out.push([next, MAXCP]);
+    return out;
+  }
+  // ASCII letters of the other case, for a (?i) that covers only part of the pattern.
+  function otherCase(rs) {
+    var out = [];
+    rs.forEach(function (r) {
+      var lo = Math.max(r[0], 97), hi = Math.min(r[1], 122);
+      if (lo <= hi) out.push([lo - 32, hi - 32]);
+      lo = Math.max(r[0], 65); hi = Math.min(r[1], 90);
+      if (lo <= hi) out.push([lo + 32, hi + 32]);
+    });
+    return out;
+  }
+  function rangesText(rs) {
+    return rs.map(function (r) { return r[0] === r[1] ? u(r[0]) : u(r[0]) + '-' + u(r[1]); }).join('');
+  }
+
+  // A reader of one pattern: s the text, i the place, and per open group its flags.
+  function Re2(s) {
+    this.s = s; this.i = 0; this.out = ''; this.groups = [{i: false, s: false, m: false}];
+    this.wholeI = false; this.canRep = false; this.repAt = -1;
+  }
+  Re2.prototype.flags = function () { return this.groups[this.groups.length - 1]; };
+  Re2.prototype.fold = function () { return this.flags().i && !this.wholeI; };
+  Re2.prototype.atom = function (text) { this.out += text; this.canRep = true; this.repAt = -1; };
+  Re2.prototype.literal = function (c) {
+    var rs = [[c, c]];
+    this.atom(this.fold() && otherCase(rs).length ? '[' + rangesText(rs.concat(otherCase(rs))) + ']' : u(c));
+  };
+  // "\p{Greek}", "\pL", "\P{^L}": a Unicode class as RegExp names it.
+  Re2.prototype.unicodeClass = function (neg) {
+    var s = this.s, at = this.i - 2, name;
+    if (s[this.i] === '{') {
+      var e = s.indexOf('}', this.i);
+      if (e < 0) throw new RE2Error('invalid character class range', s.slice(at));
+      name = s.slice(this.i + 1, e); this.i = e + 1;
+    } else {
+      name = s[this.i++] || '';
+    }
+    if (name[0] === '^') { neg = !neg; name = name.slice(1); }
+    var text = s.slice(at, this.i);
+    if (name === 'Any') return {ranges: neg ? [] : [[0, MAXCP]]};
+    var js = '\\' + (neg ? 'P' : 'p') + '{' + (/^[A-Z][a-z]?$/.test(name) ? name : 'Script=' + name) + '}';
+    try { new RegExp(js, 'u'); } catch (e) { throw new RE2Error('invalid character class range', text); }
+    return {text: js};
+  };
+  // One backslash sequence; returns {cp}, {ranges} or {text} (a \p class), or null for \Q.
+  Re2.prototype.escape = function (inClass) {
+    var s = this.s, at = this.i, c = s[this.i + 1];
+    this.i += 2;
+    if (c === undefined) throw new RE2Error('trailing backslash at end of expression', '');
+    if (c >= '0' && c <= '7' && (c === '0' || (s[this.i] >= '0' && s[this.i] <= '7'))) {
+      var v = c.charCodeAt(0) - 48;
+      for (var k = 0; k < 2 && s[this.i] >= '0' && s[this.i] <= '7'; k++) v = v * 8 + s.charCodeAt(this.i++) - 48;
+      return {cp: v};
+    }
+    if (c === 'x') {
+      var m = s[this.i] === '{' ? /^\{([0-9A-Fa-f]+)\}/.exec(s.slice(this.i)) : /^[0-9A-Fa-f]{2}/.exec(s.slice(this.i));
+      if (!m || parseInt(m[1] || m[0], 16) > MAXCP) throw new RE2Error('invalid escape sequence', s.slice(at, this.i + 2));
+      this.i += m[0].length;
+      return {cp: parseInt(m[1] || m[0], 16)};
+    }
+    if (CTRL[c]) return {cp: CTRL[c]};
+    var lower = c.toLowerCase();
+    if (PERL[lower]) return {ranges: c === lower ? PERL[lower] : complement(PERL[lower])};
+    if (c === 'p' || c === 'P') return this.unicodeClass(c === 'P');
+    if (!inClass && c === 'Q') return null;
+    if (!inClass && 'AzbB'.indexOf(c) >= 0) return {text: {A: '(?:^)', z: '(?:$)', b: '(?:\\b)', B: '(?:\\B)'}[c]};
+    if (!inClass && c === 'C') return {ranges: [[0, MAXCP]]};
+    if (/[0-9A-Za-z]/.test(c)) throw new RE2Error('invalid escape sequence', s.slice(at, this.i));
+    var cpt = s.codePointAt(at + 1);
+    this.i = at + 1 + String.fromCodePoint(cpt).length;
+    return {cp: cpt};
+  };
+  // A bracket expression from '[' to ']'.
+  Re2.prototype.bracket = function () {
+    var s = this.s, at = this.i, ranges = [], texts = [], neg = false;
+    this.i++;
+    if (s[this.i] === '^') { neg = true; this.i++; }
+    for (var first = true; first || s[this.i] !== ']'; first = false) {
+      if (this.i >= s.length) throw new RE2Error('missing closing ]', s.slice(at));
+      var m = /^\[:(\^?)([a-z]+):\]/.exec(s.slice(this.i));
+      if (m) {
+        if (!POSIX[m[2]]) throw new RE2Error('invalid character class range', m[0]);
+        ranges = ranges.concat(m[1] ? complement(POSIX[m[2]]) : POSIX[m[2]]);
+        this.i += m[0].length;
+        continue;
+      }
+      var lo = this.classChar(), hi = lo;
+      if (lo.cp === undefined) {
+        if (lo.text) texts.push(lo.text); else ranges = ranges.concat(lo.ranges);
+        continue;
+      }
+      if (s[this.i] === '-' && s[this.i + 1] !== ']' && this.i + 1 < s.length) {
+        var from = this.i - 1;
+        this.i++;
+        hi = this.classChar();
+        if (hi.cp === undefined || hi.cp < lo.cp) throw new RE2Error('invalid character class range', s.slice(from, this.i));
+      }
+      ranges.push([lo.cp, hi.cp]);
+    }
+    this.i++;
+    if (this.fold()) ranges = ranges.concat(otherCase(ranges));
+    if (neg && !texts.length) {
+      this.atom(ranges.length ? '[' + rangesText(complement(ranges)) + ']' : '[\\u{0}-\\u{10ffff}]');
+      return;
+    }
+    this.atom('[' + (neg ? '^' : '') + rangesText(ranges) + texts.join('') + ']');
+  };
+  Re2.prototype.classChar = function () {
+    var s = this.s;
+    if (s[this.i] === '\\') return this.escape(true);
+    var c = s.codePointAt(this.i);
+    this.i += String.fromCodePoint(c).length;
+    return {cp: c};
+  };
+  // "(" with what may follow it: flags, a named group or a plain group.
+  Re2.prototype.paren = function () {
+    var s = this.s, at = this.i, top = this.flags();
+    this.canRep = false; this.repAt = -1;
+    if (s[at + 1] !== '?') {
+      this.i++;
+      this.groups.push({i: top.i, s: top.s, m: top.m});
+      this.out += '(?:';
+      return;
+    }
+    var named = /^\(\?P<([A-Za-z0-9_]*)>/.exec(s.slice(at));
+    if (named) {
+      if (!named[1]) throw new RE2Error('invalid named capture', named[0]);
+      this.i += named[0].length;
+      this.groups.push({i: top.i, s: top.s, m: top.m});
+      this.out += '(?:';
+      return;
+    }
+    var f = {i: top.i, s: top.s, m: top.m}, on = true, j = at + 2;
+    for (; j < s.length && 'imsU-'.indexOf(s[j]) >= 0; j++) {
+      if (s[j] === '-') on = false; else if (s[j] !== 'U') f[s[j]] = on;
+    }
+    if (s[j] !== ')' && s[j] !== ':') throw new RE2Error('invalid or unsupported Perl syntax', s.slice(at, j + 1));
+    this.i = j + 1;
+    if (s[j] === ':') { this.groups.push(f); this.out += '(?:'; return; }
+    this.groups[this.groups.length - 1] = f;
+  };
+  Re2.prototype.repeat = function () {
+    var s = this.s, at = this.i, len = 1;
+    if (s[at] === '{') {
+      var m = /^\{(\d+)(,(\d*))?\}/.exec(s.slice(at));
+      if (!m) { this.literal(123); this.i++; return; }
+      var lo = +m[1], hi = m[2] ? (m[3] === '' ? -1 : +m[3]) : lo;
+      if (lo > 1000 || hi > 1000 || (hi >= 0 && lo > hi)) throw new RE2Error('invalid repeat count', m[0]);
+      len = m[0].length;
+    }
+    if (s[at + len] === '?') len++;
+    if (this.repAt >= 0) throw new RE2Error('invalid nested repetition operator', s.slice(this.repAt, at + len));
+    if (!this.canRep) throw new RE2Error('missing argument to repetition operator', s.slice(at, at + len));
+    this.out += s.slice(at, at + len);
+    this.i = at + len;
+    this.repAt = at;
+  };
+  Re2.prototype.quoted = function () {
+    var e = this.s.indexOf('\\E', this.i), stop = e < 0 ? this.s.length : e;
+    while (this.i < stop) {
+      var c = this.s.codePointAt(this.i);
+      this.literal(c);
+      this.i += String.fromCodePoint(c).length;
+    }
+    if (e >= 0) this.i = e + 2;
+  };
+  Re2.prototype.step = function () {
+    var s = this.s, c = s[this.i], f = this.flags();
+    if (c === '(') return this.paren();
+    if (c === ')') {
+      if (this.groups.length < 2) throw new RE2Error('unexpected )', s);
+      this.groups.pop(); this.i++;
+      return this.atom(')');
+    }
+    if (c === '|') { this.i++; this.out += '|'; this.canRep = false; this.repAt = -1; return; }
+    if ('*+?{'.indexOf(c) >= 0) return this.repeat();
+    if (c === '[') return this.bracket();
+    this.i++;
+    if (c === '.') return this.atom(f.s ? '[\\u{0}-\\u{10ffff}]' : '[^\\n]');
+    if (c === '^') return this.atom(f.m ? '(?:^|(?<=\\n))' : '(?:^)');
+    if (c === '$') return this.atom(f.m ? '(?:$|(?=\\n))' : '(?:$)');
+    if (c === '\\') {
+      this.i--;
+      var e = this.escape(false);
+      if (!e) return this.quoted();
+      if (e.cp !== undefined) return this.literal(e.cp);
+      return this.atom(e.text || '[' + rangesText(this.fold() ? e.ranges.concat(otherCase(e.ranges)) : e.ranges) + ']');
+    }
+    this.i--;
+    var cp = s.codePointAt(this.i);
+    this.i += String.fromCodePoint(cp).length;
+    this.literal(cp);
+  };
+  // Returns {re: RegExp} or {error: the message -focus gives for the same text}.
+  function re2RegExp(src) {
+    var r = new Re2(src);
+    // A leading (?i) that nothing clears folds the whole pattern, which RegExp's i does with
+    // Unicode's case folding as RE2 does; a partial one folds ASCII letters by hand.
+    var lead = /^\(\?([imsU]*)(-[imsU]*)?\)/.exec(src);
+    r.wholeI = !!lead && lead[1].indexOf('i') >= 0 && !/\(\?[imsU]*-[imsU]*i/.test(src);
+    try {
+      while (r.i < src.length) r.step();
+      if (r.groups.length > 1) throw new RE2Error('missing closing )', src);
+      return {re: new RegExp(r.out, r.wholeI ? 'iu' : 'u')};
+    } catch (e) {
+      return {error: e instanceof RE2Error ? e.message : 'error parsing regexp: ' + e.message};
+    }
+  }
+
   // ---- the page ----
   function mount(root, data) {
     var t0 = performance.now();
@@ -324,22 +562,36 @@
       if (!sw.hidden) { sw.hidden = true; return; }
       if (history.length) { g.zoom = history.pop(); redraw(); }
     }
+    // What a name is matched on, as -focus matches a frame: its functions' names and files and
+    // its mapping's file (data.match, references into names and then keys), else the name.
+    function keysOf(k) {
+      var m = data.match && data.match[k], nn = data.names.length;
+      if (!m) return [data.names[k]];
+      return m.map(function (r) { return r < nn ? data.names[r] : data.keys[r - nn]; });
+    }
+    function share(v) { return (t.total[0] ? (100 * v / t.total[0]).toFixed(1) : '0.0') + '%'; }
     function runSearch() {
-      var q = search.value, re = null;
-      if (q) try { re = new RegExp(q); search.classList.remove('npf-bad'); } catch (e) { search.classList.add('npf-bad'); }
-      if (!re) { g.marks = null; matched.textContent = ''; redraw(); return; }
+      var q = search.value, got = q ? re2RegExp(q) : null, re = got && got.re;
+      search.classList.toggle('npf-bad', !!(got && got.error));
+      matched.classList.toggle('npf-error', !!(got && got.error));
+      api.matchedValue = undefined;
+      if (!re) { g.marks = null; matched.textContent = got ? got.error : ''; redraw(); return; }
       var hitName = new Int8Array(data.names.length);
-      for (var k = 0; k < hitName.length; k++) hitName[k] = re.test(data.names[k]) ? 1 : 0;
-      var marks = new Uint8Array(t.n), sum = 0;
+      for (var k = 0; k < hitName.length; k++) hitName[k] = keysOf(k).some(function (x) { return re.test(x); }) ? 1 : 0;
+      // A merged box outside every match may hide matching frames: its weight is told apart.
+      var marks = new Uint8Array(t.n), sum = 0, hidden = 0;
       for (var i = 1; i < t.n;) {
         if (t.name[i] >= 0 && hitName[t.name[i]]) {
           sum += t.total[i];
           for (var j = i; j < t.end[i]; j++) marks[j] = t.name[j] >= 0 && hitName[t.name[j]] ? 1 : 0;
           i = t.end[i];
-        } else i++;
+        } else {
+          if (t.name[i] < 0) hidden += t.total[i];
+          i++;
+        }
       }
       g.marks = marks;
-      matched.textContent = 'Matched: ' + (t.total[0] ? (100 * sum / t.total[0]).toFixed(1) : '0.0') + '%';
+      matched.textContent = 'Matched: ' + share(sum) + (hidden ? ' (frames merged into [N frames] boxes, ' + share(hidden) + ', not searched)' : '');
       api.matchedValue = sum;
       redraw();
     }
@@ -470,7 +722,7 @@
     return api;
   }
 
-  window.NPFlame = {mount: mount, Tree: Tree, format: fmt};
+  window.NPFlame = {mount: mount, Tree: Tree, format: fmt, re2RegExp: re2RegExp};
   var src = document.getElementById('npflame-data'), host = document.getElementById('npflame');
   if (src && host) window.npflame = mount(host, JSON.parse(src.textContent));
 })();
