@@ -10,20 +10,15 @@ set -u
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 np=${1:-$repo/build/nprof}
 case $np in /*) ;; *) np=$PWD/$np ;; esac
-own=${PROFILES:-$repo/build/profiles}
-shared=${TESTDATA:-$repo/../shared/testdata/go}/profiles
+cd "$repo" || exit 2
+own=${PROFILES:-build/profiles}
+shared=${TESTDATA:-../shared/testdata/go}/profiles
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/re2search.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
 export TZ=UTC LC_ALL=C
-pass=0 fail=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+. tests/counts.sh # ok, bad, have_browser, count_browser
 
-if [ ! -x "$np" ] || [ ! -f "$own/cpu.pb.gz" ]; then
-    echo "re2search: needs $np and $own (tests/go/make-profiles.sh)" >&2
-    echo "0 passed, 1 failed"
-    exit 1
-fi
+[ -x "$np" ] && [ -f "$own/cpu.pb.gz" ] || { bad "re2search needs $np and $own (tests/go/make-profiles.sh)"; echo "$pass passed, $fail failed"; exit 1; }
 
 root() { # page: the root's total in its data
     python3 -c 'import json, re, sys
@@ -90,17 +85,9 @@ else
 fi
 echo ']' >>"$cases"
 
-chromium=${CHROMIUM:-/usr/lib/chromium/chromium}
-if [ -x "$chromium" ] && [ -d "$repo/tests/browser/node_modules/playwright-core" ]; then
-    node "$repo/tests/browser/re2search.js" "$cases" >"$tmp/browser.out" 2>&1
-    cat "$tmp/browser.out"
-    pass=$((pass + $(grep -c '^ok ' "$tmp/browser.out")))
-    fail=$((fail + $(grep -c '^FAIL ' "$tmp/browser.out")))
-    grep -qE '^(ok|FAIL) ' "$tmp/browser.out" || bad "Chromium checks printed nothing: $(head -3 "$tmp/browser.out")"
-elif [ -n "${CI:-}" ]; then
-    bad "Chromium or tests/browser/node_modules missing (tools/install-deps.sh installs them)"
-else
-    echo "skip Chromium checks: $chromium or tests/browser/node_modules missing (tools/install-deps.sh)"
+if have_browser; then
+    node tests/browser/re2search.js "$cases" >"$tmp/browser.out" 2>&1
+    count_browser "$tmp/browser.out"
 fi
 
 echo "$pass passed, $fail failed"
