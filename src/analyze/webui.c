@@ -118,7 +118,7 @@ static void page_headers(np_http_response *resp, int status, bool kept)
 
 void np_webui_stream_head(np_webui_req *q)
 {
-    if (q->streamed)
+    if (q->streamed || !q->resp)
         return;
     np_buf page = {0};
     np_webui_page_begin(q, q->view, &page);
@@ -129,12 +129,33 @@ void np_webui_stream_head(np_webui_req *q)
     q->streamed = true;
 }
 
+/* The view's body for the request's settings, from the cache or made (and then kept). */
+static int view_body(np_webui *ui, np_webui_req *q, const np_webui_view *v, np_buf *body, bool *kept)
+{
+    np_buf key = {0};
+    int status;
+    /* The settings as the page re-encodes them name the body: equal settings, one key. */
+    np_buf_printf(&key, "%s?%.*s", v->path, (int)q->query.len, q->query.data ? q->query.data : "");
+    *kept = np_webui_cache_get_or_claim(ui->cache, np_buf_cstr(&key), body);
+    if (*kept) {
+        status = 200;
+    } else {
+        status = v->render(q, body);
+        if (status == 200 && !q->failed)
+            np_webui_cache_put(ui->cache, np_buf_cstr(&key), body->data, body->len);
+        else
+            np_webui_cache_abandon(ui->cache, np_buf_cstr(&key));
+    }
+    np_buf_free(&key);
+    return status;
+}
+
 static void send_view(np_webui *ui, const np_webui_view *v, const np_http_request *req,
                       np_http_response *resp)
 {
     np_webui_req q;
     np_err e;
-    np_buf body = {0}, page = {0}, key = {0};
+    np_buf body = {0}, page = {0};
     int status;
     bool kept = false;
     if (np_webui_req_init(&q, ui, req, &e) < 0) {
@@ -142,18 +163,7 @@ static void send_view(np_webui *ui, const np_webui_view *v, const np_http_reques
     } else {
         q.resp = resp;
         q.view = v;
-        /* The settings as the page re-encodes them name the body: equal settings, one key. */
-        np_buf_printf(&key, "%s?%.*s", v->path, (int)q.query.len, q.query.data ? q.query.data : "");
-        if (np_webui_cache_get_or_claim(ui->cache, np_buf_cstr(&key), &body)) {
-            status = 200;
-            kept = true;
-        } else {
-            status = v->render(&q, &body);
-            if (status == 200 && !q.failed)
-                np_webui_cache_put(ui->cache, np_buf_cstr(&key), body.data, body.len);
-            else
-                np_webui_cache_abandon(ui->cache, np_buf_cstr(&key));
-        }
+        status = view_body(ui, &q, v, &body, &kept);
     }
     if (!q.streamed) {
         np_webui_page_begin(&q, v, &page);
@@ -164,8 +174,34 @@ static void send_view(np_webui *ui, const np_webui_view *v, const np_http_reques
     np_http_write(resp, page.data, page.len);
     np_buf_free(&body);
     np_buf_free(&page);
-    np_buf_free(&key);
     np_webui_req_free(&q);
+}
+
+/* Makes the first views a browser asks for, the default one and Graph, with the command
+ * line's settings while the user's browser starts: the cache then has them. A request that
+ * comes meanwhile waits for the body being made rather than making it again. */
+static void *warm_views(void *arg)
+{
+    np_webui *ui = arg;
+    const np_webui_view *first[] = {np_webui_default_view(), find_view("/graph")};
+    for (size_t i = 0; i < sizeof first / sizeof *first; i++) {
+        const np_webui_view *v = first[i];
+        if (!v || (strcmp(v->path, "graph") == 0 && !np_graphviz_available()))
+            continue;
+        np_http_request req = {.method = "GET", .target = "", .path = "", .query = "", .body = "",
+                               .peer = ""};
+        np_webui_req q;
+        np_err e;
+        np_buf body = {0};
+        bool kept;
+        if (np_webui_req_init(&q, ui, &req, &e) == 0) {
+            q.view = v;
+            view_body(ui, &q, v, &body, &kept);
+        }
+        np_buf_free(&body);
+        np_webui_req_free(&q);
+    }
+    return NULL;
 }
 
 static void handle(const np_http_request *req, np_http_response *resp, void *ctx)
@@ -247,6 +283,7 @@ static server_ctx *server_new(np_profile *p, const char *host, np_err *err)
     const char *env = getenv("NPROF_WEBUI_CACHE");
     bool cache = !(env && strcmp(env, "0") == 0);
     s->ui.cache = np_webui_cache_new(cache ? CACHE_ENTRIES : 0, cache ? CACHE_BYTES : 0);
+    s->ui.cache_on = cache;
     return s;
 }
 
@@ -290,6 +327,10 @@ int np_webui_serve(np_profile *p, const np_config *cfg, const char *hostport,
         server_free(s);
         return -1;
     }
+    /* The first views are made while the browser starts (after listening: the address line
+     * is not delayed). NPROF_WEBUI_CACHE=0 keeps nothing, so there is nothing to make then. */
+    pthread_t warm;
+    bool warming = s->ui.cache_on && pthread_create(&warm, NULL, warm_views, &s->ui) == 0;
     const char *bport = strrchr(bound, ':');
     char url[400];
     snprintf(url, sizeof url, v6 ? "http://[%s]%s" : "http://%s%s", host, bport ? bport : "");
@@ -301,6 +342,8 @@ int np_webui_serve(np_profile *p, const np_config *cfg, const char *hostport,
     }
     int sig;
     sigwait(&stop, &sig);
+    if (warming)
+        pthread_join(warm, NULL);
     if (np_http_stop(srv) == 0)
         server_free(s);
     return 0;

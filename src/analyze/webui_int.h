@@ -19,6 +19,7 @@ typedef struct np_webui {
     const np_config *cfg;     /* the command line's settings, the base of every URL */
     pthread_mutex_t lock;     /* one report at a time: bounds memory to one profile copy */
     struct np_webui_cache *cache; /* view bodies already made, by view and settings */
+    bool cache_on;            /* else the cache keeps nothing (NPROF_WEBUI_CACHE=0) */
 } np_webui;
 
 /* One request: its settings (cfg with the URL's parameters applied) and what the page
