@@ -47,7 +47,8 @@ for name in ${BENCH_FILES:-small large}; do
     profile "$name" "$stacks"
     f="$OUT/$name.pb.gz"
     # The focus the click menu makes on -top's first function: f=^name$.
-    fn=$("$NPROF" -top -nodecount=1 "$f" 2>/dev/null | tail -1 | awk '{print $6}')
+    # (the whole name: C++ names hold spaces, as "operator new(unsigned long)")
+    fn=$("$NPROF" -top -nodecount=1 "$f" 2>/dev/null | tail -1 | sed -E 's/^ *([^ ]+ +){5}//')
     focus="^$(printf '%s' "$fn" | sed 's/[][\.*+?(){}|^$]/\\&/g')\$"
     node bench/webui-browser.js "$name" "$f" "$focus" "$rounds"
 done
