@@ -1,6 +1,7 @@
 /* The report pipeline shared by every front end: sources -> merged profile -> per-report copy
  * -> label frames, focus filters, aggregation -> one report format -> stdout or a file. */
 #include "analyze/driver.h"
+#include "analyze/binfind.h"
 #include "analyze/browser.h"
 
 #include <errno.h>
@@ -70,6 +71,7 @@ static void locate_binaries(np_profile *p, const np_sources *s)
         for (size_t i = 0; i < p->n_location; i++)
             p->location[i].mapping = 0;
     }
+    np_binfind_locate(p); /* before the overrides, as pprof */
     if (s->exec_name && s->exec_name[0])
         p->mapping[0].file = np_profile_str(p, s->exec_name);
     if (s->buildid && s->buildid[0])

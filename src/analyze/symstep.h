@@ -43,6 +43,11 @@ bool np_symstep_unsymbolizable(const np_mapping *m);
  * line table's file and line. Sets the mapping's has_* flags. Messages go to stderr. */
 void np_symstep_local(np_profile *p, bool force);
 
+/* Local symbolization of the mappings with a build ID, the native way (symstep_native.c):
+ * the file found by np_binfind_open, all inlined frames, separate debug files. Returns a
+ * malloc'd flag per mapping, set for those it took (named or not); the caller frees it. */
+bool *np_symstep_native(np_profile *p, bool force);
+
 /* One answer line of a symbol service, as pprof reads it. */
 typedef struct np_symbolz_entry {
     uint64_t addr;

@@ -64,7 +64,7 @@ static np_elf *open_binary(const np_mapping *m)
 }
 
 /* newMapping: the binaries of the mappings to symbolize, NULL where there is none. */
-static np_elf **open_mappings(np_profile *p, bool force)
+static np_elf **open_mappings(np_profile *p, bool force, const bool *taken)
 {
     np_elf **bins = np_xcalloc(p->n_mapping + 1, sizeof *bins);
     bool *used = np_xcalloc(p->n_mapping + 1, sizeof *used);
@@ -74,7 +74,7 @@ static np_elf **open_mappings(np_profile *p, bool force)
     bool missing = false;
     for (size_t i = 0; i < p->n_mapping; i++) {
         const np_mapping *m = &p->mapping[i];
-        if (!used[i] || (!force && (m->has_functions || m->has_filenames || m->has_line_numbers)))
+        if (!used[i] || taken[i] || (!force && (m->has_functions || m->has_filenames || m->has_line_numbers)))
             continue;
         if (!m->file[0]) {
             if (i == 0)
@@ -140,7 +140,9 @@ static void symbolize_location(np_profile *p, np_location *l, np_elf *e, np_hmap
 
 void np_symstep_local(np_profile *p, bool force)
 {
-    np_elf **bins = open_mappings(p, force);
+    bool *taken = np_symstep_native(p, force); /* mappings with a build ID */
+    np_elf **bins = open_mappings(p, force, taken);
+    free(taken);
     np_hmap funcs;
     np_hmap_init(&funcs, 64);
     for (size_t i = 0; i < p->n_location; i++) {

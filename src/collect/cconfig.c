@@ -168,6 +168,8 @@ bool np_cconfig_load(void)
         np_cfg.mutex_fraction = (int)x;
     if (env_int("NPROF_BLOCK_RATE", 0, (1LL << 62), &x))
         np_cfg.block_rate = x;
+    if (env_int("NPROF_SYMBOLIZE", 0, 1, &x))
+        np_cfg.no_symbolize = !x;
     atomic_store(&load_state, 2);
     return true;
 }

@@ -31,6 +31,8 @@ typedef struct np_cconfig {
                                    pid that is); only it prints notices on stderr */
     int mutex_fraction;         /* NPROF_MUTEX_FRACTION: 1 contention in N kept; 0 = off */
     int64_t block_rate;         /* NPROF_BLOCK_RATE: nanoseconds blocked per sample; 0 = off */
+    bool no_symbolize;          /* NPROF_SYMBOLIZE=0: profiles keep addresses, mappings and
+                                   build IDs only, for the analyzer to name from the binaries */
 } np_cconfig;
 
 extern np_cconfig np_cfg;

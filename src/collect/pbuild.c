@@ -10,6 +10,7 @@
 
 #include "core/demangle.h"
 #include "core/hmap.h"
+#include "collect/cconfig.h"
 #include "collect/modules.h"
 #include "collect/symcache.h"
 #include "core/sym/symbolize.h"
@@ -258,6 +259,8 @@ static void add_lines(np_pbuild *b, const pending *pd)
 /* Symbolizes every pending location, one module open at a time. */
 static void symbolize_all(np_pbuild *b)
 {
+    if (np_cfg.no_symbolize)
+        b->n_pend = 0; /* addresses only: the cheap scrape NPROF_SYMBOLIZE=0 asks for */
     if (b->n_pend > 1)
         qsort_r(b->pend, b->n_pend, sizeof *b->pend, by_module, b);
     np_elf *e = NULL;
