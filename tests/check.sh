@@ -44,6 +44,8 @@
 #             ?pid=all; busy-service scraped as Parca and Alloy do; about 30 seconds)
 #   legsym    tests/collect-legsym.sh build (nprof names the legacy text profiles' functions as
 #             go tool pprof does: saved debug=1 files and live URLs, the symbol protocol)
+#   symoff    tests/symoff.sh build (profiles taken with NPROF_SYMBOLIZE=0 named later from the
+#             binaries, by build ID, search path and debug files, as the symbolized ones)
 #   cpurobust tests/collect-cpurobust.sh build (CPU profiling at 1000 Hz during thread churn,
 #             C++ exceptions, fork/posix_spawn from 1 GiB, python3 threads, redis; ~20 s)
 #   allprof   tests/collect-allprof.sh build (redis-server and python3 under every profile at once
@@ -187,6 +189,7 @@ if [ $built = 1 ]; then
   stage legsym counted tests/collect-legsym.sh build
   stage cpurobust counted tests/collect-cpurobust.sh build
   stage allprof counted tests/collect-allprof.sh build
+  stage symoff counted tests/symoff.sh build
 else
   cannot collect-e2e "needs make all"
   cannot collect "needs make all"
@@ -199,6 +202,7 @@ else
   cannot legsym "needs make all"
   cannot cpurobust "needs make all"
   cannot allprof "needs make all"
+  cannot symoff "needs make all"
 fi
 
 echo "==== summary"
