@@ -52,6 +52,44 @@ const char *np_binfind_debug_root(void)
     return r && r[0] ? r : "/usr/lib/debug";
 }
 
+/* The debug roots one by one: root k of the list, into b; false past the last. */
+static bool debug_root_at(size_t k, np_buf *b)
+{
+    const char *s = np_binfind_debug_root();
+    for (; k > 0; k--) {
+        s = strchr(s, ':');
+        if (!s)
+            return false;
+        s++;
+    }
+    b->len = 0;
+    np_buf_add(b, s, strcspn(s, ":"));
+    np_buf_cstr(b);
+    return true;
+}
+
+/* The file at path checked by open_checked, with the first debug root that holds its separate
+ * debug file (the first root when none does). */
+static np_elf *open_with_roots(const np_mapping *m, const char *path)
+{
+    np_buf root = {0};
+    np_elf *first = NULL;
+    for (size_t k = 0; debug_root_at(k, &root); k++) {
+        np_elf *e = open_checked(m, path, np_buf_cstr(&root));
+        if (!e || np_elf_debug_file(e)) {
+            np_elf_close(first);
+            first = e;
+            break;
+        }
+        if (first)
+            np_elf_close(e);
+        else
+            first = e;
+    }
+    np_buf_free(&root);
+    return first;
+}
+
 /* filepath.Join of up to three parts into b. */
 static void join(np_buf *b, const char *a, const char *x, const char *y)
 {
@@ -89,7 +127,7 @@ static bool try_folder(np_mapping *m, np_profile *p, const char *dir)
     }
     bool found = false;
     for (size_t i = 0; i < n; i++) {
-        np_elf *e = found ? NULL : open_checked(m, names[i], np_binfind_debug_root());
+        np_elf *e = found ? NULL : open_checked(m, names[i], NULL);
         if (e) {
             m->file = np_profile_str(p, names[i]);
             found = true;
@@ -142,18 +180,21 @@ void np_binfind_locate(np_profile *p)
 
 np_elf *np_binfind_open(const np_mapping *m)
 {
-    const char *root = np_binfind_debug_root();
-    np_elf *e = m->file[0] ? open_checked(m, m->file, root) : NULL;
+    np_elf *e = m->file[0] ? open_with_roots(m, m->file) : NULL;
     if (e || strlen(m->build_id) < 3)
         return e;
     /* The .build-id tree is named in lowercase hex, as the binary's note reads. */
     char *id = np_xstrdup(m->build_id);
     for (char *c = id; *c; c++)
         *c = (char)(*c >= 'A' && *c <= 'F' ? *c + 32 : *c);
-    np_buf path = {0};
-    np_buf_printf(&path, "%s/.build-id/%.2s/%s.debug", root, id, id + 2);
+    np_buf root = {0}, path = {0};
+    for (size_t k = 0; !e && debug_root_at(k, &root); k++) {
+        path.len = 0;
+        np_buf_printf(&path, "%s/.build-id/%.2s/%s.debug", np_buf_cstr(&root), id, id + 2);
+        e = open_checked(m, np_buf_cstr(&path), np_buf_cstr(&root));
+    }
     free(id);
-    e = open_checked(m, np_buf_cstr(&path), root);
+    np_buf_free(&root);
     np_buf_free(&path);
     return e;
 }

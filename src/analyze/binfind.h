@@ -14,12 +14,12 @@
  * $HOME/pprof/binaries when both are empty. Messages go to stderr. */
 void np_binfind_locate(np_profile *p);
 
-/* The root of separate debug files: $NPROF_DEBUG_ROOT, else /usr/lib/debug. */
+/* The roots of separate debug files, colon-separated: $NPROF_DEBUG_ROOT, else /usr/lib/debug. */
 const char *np_binfind_debug_root(void);
 
 /* Opens the file to name m's addresses with (m has a build ID): m's file if its build ID is
- * m's (its debug file found by build ID or .gnu_debuglink under the debug root), else the
- * debug root's .build-id/xx/yyyy.debug. NULL when neither is of m's build: a file of another
+ * m's (its debug file found by build ID or .gnu_debuglink under the first debug root holding
+ * it), else the first debug root's .build-id/xx/yyyy.debug of m's build. NULL when neither is of m's build: a file of another
  * build is refused with a warning naming the mapping and both build IDs, once per file. */
 np_elf *np_binfind_open(const np_mapping *m);
 

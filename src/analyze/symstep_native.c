@@ -70,6 +70,20 @@ static void symbolize_location(np_profile *p, np_location *l, np_elf *e, np_hmap
     m->has_inline_frames |= n > 1 || np_elf_has_lines(e);
 }
 
+/* Names every location of an opened mapping; closes and frees bins. */
+static void name_locations(np_profile *p, np_elf **bins)
+{
+    np_hmap by_key;
+    np_hmap_init(&by_key, 256);
+    for (np_location *l = p->location; l < p->location + p->n_location; l++)
+        if (l->mapping < p->n_mapping && bins[l->mapping])
+            symbolize_location(p, l, bins[l->mapping], &by_key);
+    np_hmap_free(&by_key);
+    for (np_elf **b = bins; b < bins + p->n_mapping; b++)
+        np_elf_close(*b);
+    free(bins);
+}
+
 bool *np_symstep_native(np_profile *p, bool force)
 {
     bool *used = np_xcalloc(p->n_mapping + 1, sizeof *used);
@@ -89,17 +103,7 @@ bool *np_symstep_native(np_profile *p, bool force)
     }
     if (missing)
         fprintf(stderr, "Some binaries were not found. Set NPROF_BINARY_PATH (or PPROF_BINARY_PATH) to the folders that hold them.\n");
-    np_hmap funcs;
-    np_hmap_init(&funcs, 64);
-    for (size_t i = 0; i < p->n_location; i++) {
-        np_location *l = &p->location[i];
-        if (l->mapping != NP_NONE && bins[l->mapping])
-            symbolize_location(p, l, bins[l->mapping], &funcs);
-    }
-    np_hmap_free(&funcs);
-    for (size_t i = 0; i < p->n_mapping; i++)
-        np_elf_close(bins[i]);
-    free(bins);
+    name_locations(p, bins);
     free(used);
     return mine;
 }
