@@ -22,6 +22,8 @@
 #             byte for byte dot's on every profile, 501 without dot, memory, concurrency)
 #   re2search tests/re2search.sh build/nprof (the flame page's search reads RE2 as -focus does:
 #             Matched: N% = -focus's share in headless Chromium, RE2's errors as -focus's)
+#   jemalloc  tests/jemalloc.sh build/nprof (jemalloc heap dumps of a C program under libjemalloc2:
+#             -top against jeprof's, file:line, damaged dumps, also with build-asan/nprof)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -154,6 +156,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage leftovers counted tests/leftovers.sh build/nprof
   stage graphviz counted tests/graphviz.sh build/nprof
   stage re2search counted tests/re2search.sh build/nprof
+  stage jemalloc counted tests/jemalloc.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi

@@ -26,6 +26,7 @@ pkgs=(
   sqlite3                        # real programs under the collector (tests/collect-programs.sh)
   redis-server redis-tools       # redis-server + redis-benchmark under the collector (same)
   libjemalloc2                   # the collector in front of another allocator (same)
+  libjemalloc-dev                # jeprof, the judge of nprof's reading of jemalloc heap dumps
   libgoogle-perftools4           # tcmalloc: the collector in front of it too (same)
   nginx postgresql               # forking servers under the collector (tests/collect-tree.sh)
   autoconf                       # a ./configure run under the collector (tests/collect-programs.sh)

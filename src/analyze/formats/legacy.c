@@ -69,6 +69,7 @@ int np_legacy_parse(const char *data, size_t len, np_profile **out, np_err *err)
     static int (*const parsers[])(const char *, size_t, lg_rx *, np_profile **, np_err *) = {
         lg_parse_cpu,    lg_parse_heap,       lg_parse_count,
         lg_parse_thread, lg_parse_contention, lg_parse_java,
+        lg_parse_jemalloc,
     };
     *out = NULL;
     if (!data)

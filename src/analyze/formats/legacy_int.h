@@ -186,6 +186,8 @@ int lg_parse_count(const char *d, size_t n, lg_rx *rx, np_profile **out, np_err 
 int lg_parse_thread(const char *d, size_t n, lg_rx *rx, np_profile **out, np_err *err);
 int lg_parse_contention(const char *d, size_t n, lg_rx *rx, np_profile **out, np_err *err);
 int lg_parse_java(const char *d, size_t n, lg_rx *rx, np_profile **out, np_err *err);
+/* jemalloc's "heap_v2/<rate>" dumps, which pprof itself does not read (legacy_jemalloc.c). */
+int lg_parse_jemalloc(const char *d, size_t n, lg_rx *rx, np_profile **out, np_err *err);
 /* Java profiles end with a symbol section: reads it from b, then renumbers and strips
  * addresses as pprof does. Shared by the text Java profiles and the binary Java CPU profile. */
 int lg_java_finish(lg_prof *lp, const char *b, size_t n, lg_rx *rx, np_err *err);
