@@ -121,6 +121,11 @@ if command -v perl >/dev/null 2>&1; then
         >"$d/seed_cpu_gperftools.bin"
 fi
 
+d=$(seed_dir fuzz_jemalloc)
+for f in fuzz/seeds/jemalloc/* build/jemalloc/*.heap build/jemalloc/damaged/*.heap; do
+    [ -f "$f" ] && add_seed "$d" "$f" seed_
+done
+
 d=$(seed_dir fuzz_symbolz)
 for f in fuzz/seeds/symbolz/*; do add_seed "$d" "$f" seed_; done
 
