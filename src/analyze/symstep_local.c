@@ -1,6 +1,7 @@
 /* Local symbolization with the judgement of go tool pprof's own object reader: the binary a
- * mapping names, its own DWARF only, one frame per address (the enclosing function, and the
- * file and line the line table gives), and pprof's messages about missing binaries. */
+ * mapping names, its Go line table or else its own DWARF only, one frame per address (the
+ * enclosing function, and the file and line the line table gives), and pprof's messages about
+ * missing binaries. */
 #include "analyze/symstep.h"
 
 #include <errno.h>
@@ -114,28 +115,44 @@ static uint32_t function_for(np_profile *p, np_hmap *funcs, const char *name, co
     return idx;
 }
 
-/* One location: the frame Go's reader gives, from the binary's own DWARF only (a separate
- * debug file is not consulted, and an address no line table covers gets nothing). */
-static void symbolize_location(np_profile *p, np_location *l, np_elf *e, np_hmap *funcs)
+/* Gives l the one frame pprof's symbolizer makes of an answer, and its mapping the flags. */
+static void set_frame(np_profile *p, np_location *l, np_hmap *funcs, const char *name,
+                      const char *file, int64_t line)
 {
-    if (np_elf_debug_file(e))
-        return;
     np_mapping *m = &p->mapping[l->mapping];
-    np_sym_frame fr[MAX_FRAMES];
-    uint64_t fa = np_elf_file_address(e, l->address, m->start, m->offset);
-    int n = np_elf_symbolize(e, fa, fr, MAX_FRAMES);
-    if (n <= 0 || !fr[0].file)
-        return;
-    const char *name = fr[n - 1].function ? fr[n - 1].function : "";
     l->line = np_arena_alloc(&p->arena, sizeof *l->line);
     l->n_line = 1;
     l->is_folded = false;
-    l->line[0].func = function_for(p, funcs, name, fr[0].file);
-    l->line[0].line = fr[0].line;
+    l->line[0].func = function_for(p, funcs, name, file);
+    l->line[0].line = line;
     m->has_functions |= name[0] != 0;
-    m->has_filenames = true;
-    m->has_line_numbers |= fr[0].line != 0;
+    m->has_filenames |= file[0] != 0;
+    m->has_line_numbers |= line != 0;
     m->has_inline_frames = true;
+}
+
+/* One location: the frame Go's reader gives, from the binary's Go line table where a function
+ * of it holds the address, else from the binary's own DWARF only (a separate debug file is not
+ * consulted, and an address no line table covers gets nothing). Go's reader takes the
+ * address of a mapping that starts at 0 (a text profile's) as it is. */
+static void symbolize_location(np_profile *p, np_location *l, np_elf *e, np_hmap *funcs)
+{
+    np_mapping *m = &p->mapping[l->mapping];
+    uint64_t fa = m->start ? np_elf_file_address(e, l->address, m->start, m->offset) : l->address;
+    const np_gopcln *go = np_elf_gopcln(e);
+    const char *func, *file;
+    int64_t line;
+    if (go && np_gopcln_lookup(go, fa, &func, &file, &line)) {
+        set_frame(p, l, funcs, func, file, line);
+        return;
+    }
+    if (np_elf_debug_file(e))
+        return;
+    np_sym_frame fr[MAX_FRAMES];
+    int n = np_elf_symbolize(e, fa, fr, MAX_FRAMES);
+    if (n <= 0 || !fr[0].file)
+        return;
+    set_frame(p, l, funcs, fr[n - 1].function ? fr[n - 1].function : "", fr[0].file, fr[0].line);
 }
 
 void np_symstep_local(np_profile *p, bool force)

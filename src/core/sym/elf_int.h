@@ -130,6 +130,12 @@ elf_file *elf_open_debug_file(const elf_file *f, const char *debug_root);
 /* Finds and opens the dwz supplementary file named by f's .gnu_debugaltlink. NULL if none. */
 elf_file *elf_open_alt_file(const elf_file *f, const char *debug_root);
 
+/* ---- Go's line table (elf_gopcln.c) ---- */
+
+/* The pclntab of a Go binary and the address its code offsets count from, as Go's object
+ * reader finds them. 0, or -1 when the file has none. */
+int elf_go_pclntab(elf_file *f, const uint8_t **data, size_t *len, uint64_t *text_start);
+
 /* ---- DWARF (dwarf*.c) ---- */
 
 typedef struct dwarf dwarf;

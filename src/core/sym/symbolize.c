@@ -17,6 +17,8 @@ struct np_elf {
     elf_file *alt;   /* dwz supplementary file, or NULL */
     dwarf *dw;
     elf_symtab syms;
+    np_gopcln *go;
+    bool go_tried;
 };
 
 int np_elf_open_with_debug_root(const char *path, const char *debug_root, np_elf **out, np_err *err)
@@ -58,6 +60,7 @@ void np_elf_close(np_elf *e)
     if (!e)
         return;
     dwarf_close(e->dw);
+    np_gopcln_close(e->go);
     elf_symtab_free(&e->syms);
     elf_file_close(e->alt);
     elf_file_close(e->debug);
@@ -161,4 +164,17 @@ int np_elf_symbolize(np_elf *e, uint64_t file_addr, np_sym_frame *frames, int ma
     frames[0].function = sym->name;
     frames[0].func_start = sym->start;
     return 1;
+}
+
+const np_gopcln *np_elf_gopcln(np_elf *e)
+{
+    if (!e->go_tried) {
+        e->go_tried = true;
+        const uint8_t *data;
+        size_t len;
+        uint64_t text;
+        if (elf_go_pclntab(e->file, &data, &len, &text) == 0)
+            e->go = np_gopcln_open(data, len, text);
+    }
+    return e->go;
 }

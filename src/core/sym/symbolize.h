@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/sym/gopcln.h"
 #include "core/util.h"
 
 typedef struct np_elf np_elf;
@@ -51,6 +52,9 @@ int np_elf_symbolize(np_elf *e, uint64_t file_addr, np_sym_frame *frames, int ma
 bool np_elf_has_lines(np_elf *e);
 /* Path of the separate debug file in use (found by build ID or .gnu_debuglink), or NULL. */
 const char *np_elf_debug_file(np_elf *e);
+/* The file's Go line table (gopcln.h), NULL when it has none; read on first use, freed by
+ * np_elf_close. go tool pprof names a Go binary's addresses from it rather than from DWARF. */
+const np_gopcln *np_elf_gopcln(np_elf *e);
 /* Compressed debug sections that inflate to at least this many bytes (64 KiB unless set) are
  * inflated piece by piece, only where lookups read, instead of whole: a debug file then costs
  * memory for the units its lookups touch, not for all of its DWARF. For tests, which set it

@@ -1,0 +1,97 @@
+#!/bin/bash
+# gobin.sh NPROF -- `nprof BINARY FILE` against `go tool pprof BINARY FILE` on Go's legacy text
+# profiles (debug=1), which carry addresses only: the binary names them.
+#
+# tests/go/symgen is built three ways into build/gobin/{plain,nodwarf,trim} (as is, without
+# DWARF by -ldflags=-w, and -trimpath) and run there to write its heap, goroutine, mutex, block
+# and threadcreate profiles; build/profiles' text profiles are read with the generators
+# tests/go/make-profiles.sh built them with (build/go/bin). Each profile is read with -top,
+# -traces, -list and -peek, with and without -lines: stdout must be byte for byte go tool
+# pprof's apart from the File:, Build ID: and Time: lines; where go tool pprof fails (no match,
+# a profile it cannot read), nprof must fail too, with the same messages.
+# Prints "ok   ..." or "FAIL ..." per case and ends with "N passed, M failed".
+# VERBOSE=1 shows a short diff for each failure.
+set -u
+if [ $# -ne 1 ]; then
+  echo "usage: $0 NPROF" >&2
+  exit 2
+fi
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+nprof=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+cd "$repo" || exit 2
+. tests/counts.sh
+
+export TZ=UTC PPROF_BINARY_PATH=/nonexistent LC_ALL=C
+export GO111MODULE=on GOFLAGS=-buildvcs=false GOPROXY=off GOSUMDB=off
+export GOCACHE=$repo/build/go/cache GOPATH=$repo/build/go/path GOENV=off GOTOOLCHAIN=local
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gobin.XXXXXX") || exit 2
+trap 'rm -rf "$tmp"' EXIT
+
+# build VARIANT GOFLAGS...: builds symgen into build/gobin/VARIANT and runs it there.
+build() {
+  local dir=build/gobin/$1
+  shift
+  mkdir -p "$dir" &&
+    (cd tests/go && go build "$@" -o "$repo/$dir/symgen" ./symgen) &&
+    "$dir/symgen" -o "$dir"
+}
+check "build and run symgen" build plain
+check "build and run symgen -ldflags=-w" build nodwarf -ldflags=-w
+check "build and run symgen -trimpath" build trim -trimpath
+
+# mask FILE: the lines the two tools may differ in.
+mask() { grep -avE '^(File|Build ID|Time): ' "$1"; }
+
+# same BINARY PROFILE ARGS...: one case.
+same() {
+  local bin=$1 prof=$2
+  shift 2
+  local what="$* $bin $prof"
+  go tool pprof "$@" "$bin" "$prof" >"$tmp/go.out" 2>"$tmp/go.err"
+  local grc=$?
+  "$nprof" "$@" "$bin" "$prof" >"$tmp/np.out" 2>"$tmp/np.err"
+  local nrc=$?
+  if [ $grc = 0 ] && [ $nrc != 0 ]; then
+    bad "$what: exit status $nrc: $(head -c 300 "$tmp/np.err")"
+  elif [ $grc != 0 ] && [ $nrc = 0 ]; then
+    bad "$what: exit status 0, go tool pprof's $grc: $(head -c 300 "$tmp/go.err")"
+  elif [ $grc != 0 ] && ! cmp -s "$tmp/go.err" "$tmp/np.err"; then
+    bad "$what: both fail, with different messages"
+    [ -n "${VERBOSE:-}" ] && diff "$tmp/go.err" "$tmp/np.err" | head -20
+  elif ! cmp -s <(mask "$tmp/go.out") <(mask "$tmp/np.out"); then
+    bad "$what: output differs"
+    [ -n "${VERBOSE:-}" ] && diff <(mask "$tmp/go.out") <(mask "$tmp/np.out") | head -20
+  else
+    ok "$what"
+  fi
+}
+
+# every BINARY PROFILE...: the report matrix over each profile.
+every() {
+  local bin=$1 prof mode lines
+  shift
+  [ -x "$bin" ] || { bad "no binary $bin"; return; }
+  for prof in "$@"; do
+    [ -s "$prof" ] || { bad "no profile $prof"; continue; }
+    for mode in -top -traces '-list=main\.' '-list=sync\.' '-peek=main\.' '-peek=runtime\.gopark'; do
+      for lines in "" -lines; do
+        same "$bin" "$prof" $mode $lines
+      done
+    done
+  done
+}
+
+kinds=(heap.txt goroutine.txt mutex.txt block.txt threadcreate.txt)
+for v in plain nodwarf trim; do
+  every build/gobin/$v/symgen "${kinds[@]/#/build/gobin/$v/}"
+done
+if [ -d build/profiles ] && [ -x build/go/bin/heapgen ]; then
+  every build/go/bin/heapgen build/profiles/heap.txt build/profiles/allocs.txt
+  every build/go/bin/goroutines build/profiles/goroutine.txt build/profiles/threadcreate.txt
+  every build/go/bin/contention build/profiles/mutex.txt build/profiles/block.txt
+else
+  bad "build/profiles or build/go/bin missing (run tests/go/make-profiles.sh build/profiles)"
+fi
+
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
