@@ -2,8 +2,9 @@
 # gobin.sh NPROF -- `nprof BINARY FILE` against `go tool pprof BINARY FILE` on Go's legacy text
 # profiles (debug=1), which carry addresses only: the binary names them.
 #
-# tests/go/symgen is built three ways into build/gobin/{plain,nodwarf,trim} (as is, without
-# DWARF by -ldflags=-w, and -trimpath) and run there to write its heap, goroutine, mutex, block
+# tests/go/symgen is built five ways into build/gobin/{plain,nodwarf,trim,stripped,pie} (as is,
+# without DWARF by -ldflags=-w, -trimpath, without symbols by -ldflags='-s -w', and
+# -buildmode=pie) and run there to write its heap, goroutine, mutex, block
 # and threadcreate profiles; build/profiles' text profiles are read with the generators
 # tests/go/make-profiles.sh built them with (build/go/bin). Each profile is read with -top,
 # -traces, -list and -peek, with and without -lines: stdout must be byte for byte go tool
@@ -38,6 +39,8 @@ build() {
 check "build and run symgen" build plain
 check "build and run symgen -ldflags=-w" build nodwarf -ldflags=-w
 check "build and run symgen -trimpath" build trim -trimpath
+check "build and run symgen -ldflags='-s -w'" build stripped -ldflags='-s -w'
+check "build and run symgen -buildmode=pie" build pie -buildmode=pie
 
 # mask FILE: the lines the two tools may differ in.
 mask() { grep -avE '^(File|Build ID|Time): ' "$1"; }
@@ -82,7 +85,7 @@ every() {
 }
 
 kinds=(heap.txt goroutine.txt mutex.txt block.txt threadcreate.txt)
-for v in plain nodwarf trim; do
+for v in plain nodwarf trim stripped pie; do
   every build/gobin/$v/symgen "${kinds[@]/#/build/gobin/$v/}"
 done
 if [ -d build/profiles ] && [ -x build/go/bin/heapgen ]; then
@@ -92,6 +95,17 @@ if [ -d build/profiles ] && [ -x build/go/bin/heapgen ]; then
 else
   bad "build/profiles or build/go/bin missing (run tests/go/make-profiles.sh build/profiles)"
 fi
+
+# Another program's binary: its functions hold none of (or the wrong) addresses, a binary path
+# that is not an ELF file is read as a second profile, one that is missing likewise.
+if [ -x build/go/bin/heapgen ]; then
+  for mode in -top -traces; do
+    same build/go/bin/heapgen build/gobin/plain/goroutine.txt $mode
+    same build/gobin/stripped/symgen build/profiles/heap.txt $mode
+  done
+fi
+same tests/gobin.sh build/gobin/plain/heap.txt -top
+same build/gobin/no-such-binary build/gobin/plain/heap.txt -top
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -1,13 +1,15 @@
 // symgen makes address-only profiles to be named from its own binary: the
 // legacy text (debug=1) heap, goroutine, mutex, block and threadcreate
 // profiles, whose stacks pass through inlined helpers, a generic function,
-// closures and methods, so that naming them exercises inlined frames.
+// closures, methods and net/http, so that naming them exercises inlined frames.
 //
 //	heap.txt goroutine.txt mutex.txt block.txt threadcreate.txt
 package main
 
 import (
 	"flag"
+	"net"
+	"net/http"
 	"runtime"
 	"sync"
 	"time"
@@ -86,7 +88,18 @@ func park() {
 	go waitCond()
 	go sleepLong()
 	go func() { stopped.Wait() }()
+	serve()
 	time.Sleep(100 * time.Millisecond)
+}
+
+// serve leaves a goroutine waiting in Accept; net/http also makes the binary large enough
+// that its addresses read as file offsets would land inside the file.
+func serve() {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return
+	}
+	go http.Serve(l, http.NotFoundHandler())
 }
 
 // Contention for the mutex and block profiles.
