@@ -24,6 +24,8 @@
 #             Matched: N% = -focus's share in headless Chromium, RE2's errors as -focus's)
 #   jemalloc  tests/jemalloc.sh build/nprof (jemalloc heap dumps of a C program under libjemalloc2:
 #             -top against jeprof's, file:line, damaged dumps, also with build-asan/nprof)
+#   gobin     tests/gobin.sh build/nprof (`nprof BINARY FILE` on Go's debug=1 text profiles: -top,
+#             -traces, -list, -peek byte for byte go tool pprof's, from .gopclntab or DWARF)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -157,6 +159,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage graphviz counted tests/graphviz.sh build/nprof
   stage re2search counted tests/re2search.sh build/nprof
   stage jemalloc counted tests/jemalloc.sh build/nprof
+  stage gobin counted tests/gobin.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi

@@ -129,6 +129,17 @@ done
 d=$(seed_dir fuzz_symbolz)
 for f in fuzz/seeds/symbolz/*; do add_seed "$d" "$f" seed_; done
 
+# Go line tables cut out of the Go binaries the tests build (tests/go/make-profiles.sh,
+# tests/gobin.sh), when they are there.
+d=$(seed_dir fuzz_gopcln)
+if command -v objcopy >/dev/null 2>&1; then
+    for f in build/go/bin/* build/gobin/*/symgen; do
+        [ -f "$f" ] || continue
+        objcopy -O binary --only-section=.gopclntab "$f" "$d/$(echo "$f" | tr / _)" 2>/dev/null || true
+    done
+fi
+for f in fuzz/seeds/gopcln/*; do add_seed "$d" "$f" seed_; done
+
 for s in "$OUT"/seeds/*; do
     echo "  seeds $(basename "$s"): $(ls "$s" | wc -l) files"
 done

@@ -196,7 +196,7 @@ static int32_t pcvalue(const np_gopcln *t, uint32_t off, uint64_t entry, uint64_
         if (!read_varint(t, &p, &pcdelta))
             return -1;
         pc += (uint64_t)pcdelta * t->quantum;
-        val += (int32_t)uv;
+        val = (int32_t)((uint32_t)val + uv); /* wraps, as Go's int32 does */
         if (target < pc)
             return val;
     }
