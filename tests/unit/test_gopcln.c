@@ -66,8 +66,8 @@ TEST(gopcln_names_functions_files_and_lines)
     if (!g)
         return;
     CHECK(np_gopcln_count(g) == 2);
-    const char *fn, *file;
-    int64_t line;
+    const char *fn = NULL, *file = NULL;
+    int64_t line = 0;
     CHECK(np_gopcln_lookup(g, TEXT + 3, &fn, &file, &line));
     CHECK_STR_EQ(fn, "main.a");
     CHECK_STR_EQ(file, "a.go");
@@ -88,8 +88,8 @@ TEST(gopcln_past_a_pc_value_table_gives_no_line)
     size_t len = build(t);
     t[PCTAB + 4] = 0; /* main.a's line table now ends at TEXT+8 */
     np_gopcln *g = np_gopcln_open(t, len, TEXT);
-    const char *fn, *file;
-    int64_t line;
+    const char *fn = NULL, *file = NULL;
+    int64_t line = 0;
     CHECK(g && np_gopcln_lookup(g, TEXT + 9, &fn, &file, &line));
     CHECK(line == -1);
     CHECK_STR_EQ(file, "a.go");
