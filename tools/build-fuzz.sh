@@ -125,6 +125,8 @@ d=$(seed_dir fuzz_jemalloc)
 for f in fuzz/seeds/jemalloc/* build/jemalloc/*.heap build/jemalloc/damaged/*.heap; do
     [ -f "$f" ] && add_seed "$d" "$f" seed_
 done
+d=$(seed_dir fuzz_perfscript)
+for f in fuzz/seeds/perfscript/*; do add_seed "$d" "$f" seed_; done
 
 d=$(seed_dir fuzz_symbolz)
 for f in fuzz/seeds/symbolz/*; do add_seed "$d" "$f" seed_; done

@@ -37,6 +37,8 @@ static int parse_data(const void *data, size_t len, np_buf *owned, np_profile **
         rc = 0;
     } else {
         int lr = np_legacy_parse(data, len, out, err);
+        if (lr == 0)
+            lr = np_perfscript_parse(data, len, out, err);
         if (lr == 1)
             rc = 0;
         else if (lr == 0)

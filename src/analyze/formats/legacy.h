@@ -13,4 +13,8 @@
  * them but malformed (err says why). */
 int np_legacy_parse(const char *data, size_t len, np_profile **out, np_err *err);
 
+/* `perf script` output (perfscript.c), a format pprof does not read: tried after the legacy
+ * ones. Same results as np_legacy_parse. */
+int np_perfscript_parse(const char *data, size_t len, np_profile **out, np_err *err);
+
 #endif
