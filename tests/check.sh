@@ -26,6 +26,8 @@
 #             -top against jeprof's, file:line, damaged dumps, also with build-asan/nprof)
 #   gobin     tests/gobin.sh build/nprof (`nprof BINARY FILE` on Go's debug=1 text profiles: -top,
 #             -traces, -list, -peek byte for byte go tool pprof's, from .gopclntab or DWARF)
+#   gperf     tests/gperf.sh build/nprof (a C program under gperftools' HEAPPROFILE and
+#             CPUPROFILE against google-pprof, and under perf record against perf report)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -160,6 +162,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage re2search counted tests/re2search.sh build/nprof
   stage jemalloc counted tests/jemalloc.sh build/nprof
   stage gobin counted tests/gobin.sh build/nprof
+  stage gperf counted tests/gperf.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi

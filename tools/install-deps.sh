@@ -28,6 +28,8 @@ pkgs=(
   libjemalloc2                   # the collector in front of another allocator (same)
   libjemalloc-dev                # jeprof, the judge of nprof's reading of jemalloc heap dumps
   libgoogle-perftools4           # tcmalloc: the collector in front of it too (same)
+  google-perftools               # google-pprof, the judge of tests/gperf.sh
+  linux-perf                     # perf record/script/report for tests/gperf.sh
   nginx postgresql               # forking servers under the collector (tests/collect-tree.sh)
   autoconf                       # a ./configure run under the collector (tests/collect-programs.sh)
   git

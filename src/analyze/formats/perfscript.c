@@ -411,23 +411,24 @@ static int read_lines(ps_builder *b, const char *d, size_t len, np_err *err)
         ps_span line = {d + pos, nl ? (size_t)(nl - (d + pos)) : len - pos};
         pos += line.n + (nl != NULL);
         lineno++;
+        ps_header h;
         if (!trim(line).n) {
             flush_sample(b);
-        } else if (is_space(line.p[0])) {
-            if (!b->in_sample)
-                return b->p->n_sample ? np_fail(err, "perf script: line %zu: a frame outside a sample", lineno)
-                                      : 0;
-            sample_line(b, line);
         } else if (line.p[0] == '#' && !b->in_sample) {
             continue;
-        } else {
+        } else if (parse_header(line, &h)) {
+            /* without -g, perf right-aligns the command: headers may be indented too */
             flush_sample(b);
-            ps_header h;
-            if (!parse_header(line, &h))
-                return b->p->n_sample ? np_fail(err, "perf script: line %zu: not a sample header: %.*s",
-                                                lineno, (int)(line.n > 80 ? 80 : line.n), line.p)
-                                      : 0;
             begin_sample(b, &h);
+        } else if (b->in_sample && is_space(line.p[0])) {
+            sample_line(b, line);
+        } else if (!b->p->n_sample && !b->in_sample) {
+            return 0;
+        } else if (!nl) {
+            break; /* a file cut short: the samples before its last line still count */
+        } else {
+            return np_fail(err, "perf script: line %zu: not a sample header: %.*s", lineno,
+                           (int)(line.n > 80 ? 80 : line.n), line.p);
         }
         /* The first sample decides the format: a header and at least one frame. */
         if (b->p->n_sample == 1 && b->p->sample[0].n_loc == 0)
