@@ -216,7 +216,8 @@ static void key_add(np_buf *key, ps_span s)
 {
     uint64_t n = s.n;
     np_buf_add(key, &n, sizeof n);
-    np_buf_add(key, s.p, s.n);
+    if (s.n) /* an absent field is a NULL span */
+        np_buf_add(key, s.p, s.n);
 }
 
 static uint32_t intern(np_hmap *m, np_buf *key, uint32_t next, bool *found)
@@ -257,7 +258,7 @@ static uint32_t function_for(ps_builder *b, ps_span name, ps_span file)
         np_function *f = np_profile_add_function(b->p);
         f->id = b->p->n_function;
         f->name = f->system_name = np_profile_strn(b->p, name.p, name.n);
-        f->filename = np_profile_strn(b->p, file.p, file.n);
+        f->filename = file.n ? np_profile_strn(b->p, file.p, file.n) : "";
     }
     return i;
 }
