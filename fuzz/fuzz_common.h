@@ -100,4 +100,39 @@ static void np_fuzz_roundtrip_parsed(np_profile *p)
     np_fuzz_roundtrip_strict(q);
 }
 
+/* A text parser's contract, checked on one input (inflated first when gzipped): 1 with a
+ * profile that passes the round trip, 0 (not its format) or -1 with a message and no profile. */
+typedef int np_fuzz_parse_fn(const char *data, size_t len, np_profile **out, np_err *err);
+
+static void np_fuzz_text_parser(const uint8_t *data, size_t size, np_fuzz_parse_fn *parse)
+{
+    np_buf inflated = {0};
+    const char *text = (const char *)data;
+    size_t len = size;
+    if (np_is_gzip(data, size)) {
+        if (!np_fuzz_gunzip(data, size, &inflated)) {
+            np_buf_free(&inflated);
+            return;
+        }
+        text = inflated.data;
+        len = inflated.len;
+    }
+    np_err err = {{0}};
+    np_profile *p = NULL;
+    int rc = parse(text, len, &p, &err);
+    if (rc == 1) {
+        if (!p)
+            np_fuzz_die("the parser succeeded without a profile", NULL);
+        np_fuzz_roundtrip_parsed(p);
+    } else {
+        if (p)
+            np_fuzz_die("the parser failed but returned a profile", NULL);
+        if (rc != 0 && rc != -1)
+            np_fuzz_die("the parser returned a value other than 1, 0, -1", NULL);
+        if (rc == -1 && !err.msg[0])
+            np_fuzz_die("the parser failed without an error message", NULL);
+    }
+    np_buf_free(&inflated);
+}
+
 #endif
