@@ -101,7 +101,8 @@ void np_webui_cache_put(np_webui_cache *c, const char *key, const void *body, si
     pthread_mutex_lock(&c->mu);
     entry *e = find(c, key);
     if (e && !e->ready) {
-        if (len > c->max_bytes / 4) { /* one page may not take the cache over */
+        /* One page may not take the cache over; a cache of no entries keeps nothing. */
+        if (c->max_entries == 0 || len > c->max_bytes / 4) {
             drop(c, e);
         } else {
             make_room(c, 0, len);
