@@ -12,6 +12,8 @@
 #   roundtrip tests/proto-roundtrip.sh build/nprof (-proto read back by both tools)
 #   diff-asan the diff cases again with the ASan/UBSan build of nprof
 #   shell     tests/shell-cases.sh build/nprof (interactive sessions and -list)
+#   manpages  tests/manpages.sh build/nprof (man/nprof.1 and man/libnprof.3 against the code's
+#             flags, shell commands, settings, endpoints and API; groff -ww, man -l, nprof -h)
 #   pictures  tests/pictures.sh build/nprof (-svg pan/zoom in headless Chromium, -web, -weblist)
 #   webui     tests/webui.sh build/nprof (-http: views, URL parameters, access, headless Chromium)
 #   flame     tests/flame.sh build/nprof (the flame tree: -folded, -icicle, -tui)
@@ -153,6 +155,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   if [ -x tests/shell-cases.sh ]; then
     stage shell counted tests/shell-cases.sh build/nprof
   fi
+  stage manpages counted tests/manpages.sh build/nprof
   stage pictures counted tests/pictures.sh build/nprof
   stage webui    counted tests/webui.sh build/nprof
   stage flame counted tests/flame.sh build/nprof

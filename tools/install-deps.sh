@@ -33,6 +33,7 @@ pkgs=(
   nginx postgresql               # forking servers under the collector (tests/collect-tree.sh)
   autoconf                       # a ./configure run under the collector (tests/collect-programs.sh)
   git
+  groff-base man-db              # render and check the man pages (tests/manpages.sh)
   chromium nodejs                # headless Chromium for the browser tests (tests/pictures.sh)
 )
 

@@ -50,12 +50,32 @@ static const char usage_sources[] =
     "  Environment:\n"
     "   TZ                     Time zone of the Time: lines in reports\n";
 
+/* The flags pprof lists elsewhere or not at all: every flag nprof accepts is on -h
+ * (tests/manpages.sh checks it against the flag tables). */
+static const char usage_misc[] =
+    "\n"
+    "  Misc options:\n"
+    "   -http host:port        Serve the web interface there (default: localhost, a free port)\n"
+    "   -no_browser            With -http, do not open a browser\n"
+    "   -symbolize mode        local, fastlocal, remote or none, then :force, :demangle=...\n"
+    "   -tools path            Accepted for pprof's scripts; nprof runs no object tools\n"
+    "   -tls_cert file         Accepted for pprof's scripts; not used\n"
+    "   -tls_key file          Accepted for pprof's scripts; not used\n"
+    "   -tls_ca file           Accepted for pprof's scripts; not used\n"
+    "   -kcachegrind           Refused (a desktop viewer): use -callgrind -output FILE\n"
+    "   -eog                   Refused (a desktop viewer): use -svg -output FILE or -web\n"
+    "   -evince                Refused (a desktop viewer): use -pdf -output FILE\n"
+    "   -gv                    Refused (a desktop viewer): use -ps -output FILE\n"
+    "   -h                     Print this message\n"
+    "   -help                  The same as -h\n";
+
 static void print_usage(FILE *f)
 {
     np_buf b = {0};
     np_buf_puts(&b, usage_head);
     np_cli_usage(&b, true);
     np_buf_puts(&b, usage_sources);
+    np_buf_puts(&b, usage_misc);
     fwrite(b.data, 1, b.len, f);
     np_buf_free(&b);
 }
