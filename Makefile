@@ -11,7 +11,7 @@ CPPFLAGS_NP := -std=c11 -D_GNU_SOURCE -iquote include -iquote src
 LIBS_ANALYZE := -ldl -ledit -lz -lm
 
 CORE_SRC    := $(wildcard src/core/*.c src/core/*/*.c)
-ANALYZE_SRC := $(filter-out src/analyze/main.c,$(wildcard src/analyze/*.c src/analyze/*/*.c))
+ANALYZE_SRC := $(filter-out src/analyze/main.c $(wildcard src/analyze/*_static.c src/analyze/*/*_static.c),$(wildcard src/analyze/*.c src/analyze/*/*.c))
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
 
 CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
@@ -31,7 +31,7 @@ COLLECT_TESTS := $(patsubst tests/collect/%,$(BUILD)/tests/collect/%.so,$(basena
   $(patsubst tests/collect/%,$(BUILD)/tests/collect/%,$(basename $(filter-out tests/collect/lib%,$(CT_SRC)))) \
   $(BUILD)/tests/collect/cxxforms-static $(BUILD)/tests/collect/linked
 
-.PHONY: all deps check unit asan fuzz demo bench clean collect-tests
+.PHONY: all deps check unit asan fuzz demo bench clean collect-tests static
 all: $(BUILD)/nprof $(BUILD)/libnprof.so $(BUILD)/libnprof.a $(BUILD)/nprof.pc $(EXAMPLES) $(COLLECT_TESTS)
 collect-tests: $(COLLECT_TESTS)
 
@@ -146,4 +146,20 @@ bench: all
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null) $(wildcard $(BUILD)/tests/*.d)
+# make static: build/nprof-static, one fully static file for containers (docs/STATIC.md). The
+# files named *_static.c stand in for the ones that load shared libraries at run time: plain
+# HTTP of our own instead of libcurl, no Graphviz; libedit and zlib are linked in, and
+# libstdc++'s demangler so that C++ names read as they do in the dynamic nprof.
+STATIC_REPLACED := src/analyze/curl_dl.c src/analyze/report/graphviz.c src/analyze/report/graphviz_worker.c
+STATIC_SRC  := $(filter-out $(STATIC_REPLACED),$(CORE_SRC) $(ANALYZE_SRC) src/analyze/main.c) \
+  $(wildcard src/analyze/*_static.c src/analyze/*/*_static.c)
+STATIC_OBJ  := $(STATIC_SRC:%.c=$(BUILD)/static/%.o)
+STATIC_LIBS := -ledit -ltinfo -lbsd -lmd -lz -lm -lstdc++
+$(BUILD)/static/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_NP) -DNP_STATIC -O2 -ffunction-sections -fdata-sections $(WARN) -MMD -MP -c $< -o $@
+$(BUILD)/nprof-static: $(STATIC_OBJ) $(ASSET_OBJ)
+	$(CC) -static -s -Wl,--gc-sections -o $@ $^ $(STATIC_LIBS)
+static: $(BUILD)/nprof-static
+
+-include $(shell find $(BUILD)/obj $(BUILD)/pic $(BUILD)/static -name '*.d' 2>/dev/null) $(wildcard $(BUILD)/tests/*.d)

@@ -8,6 +8,11 @@
 
 typedef char *(*cxa_demangle_fn)(const char *, char *, size_t *, int *);
 
+#ifdef NP_STATIC
+/* nprof-static cannot load libstdc++ and links its demangler in instead. */
+char *__cxa_demangle(const char *, char *, size_t *, int *);
+#endif
+
 static bool may_load;
 
 void np_demangle_may_load_runtime(void)
@@ -17,6 +22,9 @@ void np_demangle_may_load_runtime(void)
 
 void *np_libstdcxx_sym(const char *name, bool load)
 {
+#ifdef NP_STATIC
+    return NULL; /* a static program loads no libraries */
+#endif
     void *cxx = dlopen("libstdc++.so.6", RTLD_LAZY | (load ? 0 : RTLD_NOLOAD));
     return cxx ? dlsym(cxx, name) : NULL;
 }
@@ -26,7 +34,11 @@ static cxa_demangle_fn find_demangler(void)
     static cxa_demangle_fn fn;
     static bool looked;
     if (!looked) {
+#ifdef NP_STATIC
+        fn = __cxa_demangle;
+#else
         fn = (cxa_demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+#endif
         if (!fn)
             fn = (cxa_demangle_fn)np_libstdcxx_sym("__cxa_demangle", may_load);
         looked = true;
