@@ -146,7 +146,7 @@ bench: all
 clean:
 	rm -rf build build-asan build-fuzz
 
-# make static: build/nprof-static, one fully static file for containers (docs/STATIC.md). The
+# make static: build/nprof-static, one fully static file for containers (README, "A static nprof"). The
 # files named *_static.c stand in for the ones that load shared libraries at run time: plain
 # HTTP of our own instead of libcurl, no Graphviz; libedit and zlib are linked in, and
 # libstdc++'s demangler so that C++ names read as they do in the dynamic nprof.

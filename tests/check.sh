@@ -28,6 +28,8 @@
 #             -top against jeprof's, file:line, damaged dumps, also with build-asan/nprof)
 #   gobin     tests/gobin.sh build/nprof (`nprof BINARY FILE` on Go's debug=1 text profiles: -top,
 #             -traces, -list, -peek byte for byte go tool pprof's, from .gopclntab or DWARF)
+#   static    tests/static.sh build/nprof (make static: nprof-static alone in a chroot, reports and
+#             an http:// fetch byte for byte build/nprof's, https and -svg refused in one line)
 #   gperf     tests/gperf.sh build/nprof (a C program under gperftools' HEAPPROFILE and
 #             CPUPROFILE against google-pprof, and under perf record against perf report)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
@@ -166,6 +168,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage jemalloc counted tests/jemalloc.sh build/nprof
   stage gobin counted tests/gobin.sh build/nprof
   stage gperf counted tests/gperf.sh build/nprof
+  stage static counted tests/static.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi
