@@ -84,9 +84,9 @@ if [ $can_chroot = 1 ]; then
   check "-svg fails (exit $rc) with one line, no output" \
     test $rc != 0 -a ! -s "$tmp/svg.out" -a "$(wc -l <"$tmp/svg.err")" = 1
   check "-svg's line names Graphviz and the dynamic nprof" \
-    grep -qx 'nprof: -svg needs Graphviz, which nprof-static does not carry; use the dynamic nprof for pictures' "$tmp/svg.err"
+    grep -qx 'nprof: svg pictures need Graphviz, which nprof-static does not carry; use the dynamic nprof for pictures' "$tmp/svg.err"
   in_root -png p/heap.pb.gz >/dev/null 2>"$tmp/png.err"; rc=$?
-  check "-png fails the same way" test $rc != 0 -a "$(grep -c 'needs Graphviz' "$tmp/png.err")" = 1
+  check "-png fails the same way" test $rc != 0 -a "$(grep -c '^nprof: png pictures need Graphviz' "$tmp/png.err")" = 1
 fi
 
 section "http:// from a collector outside the root"
@@ -124,6 +124,20 @@ if [ $can_chroot = 1 ] && [ -n "$addr" ]; then
   in_root -top "https://$addr/debug/pprof/heap" >"$tmp/https.out" 2>"$tmp/https.err"; rc=$?
   check "https:// fails (exit $rc)" test $rc != 0 -a ! -s "$tmp/https.out"
   check "https:// says so in one line" test "$(grep -c 'https needs the dynamic nprof (libcurl); nprof-static fetches http:// only' "$tmp/https.err")" = 1
+fi
+
+section "-http in the chroot: the views without Graphviz, the Graph answering 501"
+if [ $can_chroot = 1 ]; then
+  timeout 60 env -i TZ=UTC HOME=/ "${chroot_cmd[@]}" "$root" /nprof-static -http=127.0.0.1:0 -no_browser \
+    p/heap.pb.gz >"$tmp/http.log" 2>&1 &
+  wait_for 100 grep -q 'Serving web UI on' "$tmp/http.log"
+  ui=$(sed -n 's/.*Serving web UI on \(http:[^ ]*\).*/\1/p' "$tmp/http.log" | head -n 1)
+  code() { curl -s -o /dev/null -w '%{http_code}' "$ui/$1"; }
+  check "-http serves the Top view (200)" test "$(code ui/top)" = 200
+  check "-http serves the flame graph (200)" test "$(code ui/flamegraph)" = 200
+  check "-http's Graph view answers 501" test "$(code ui/graph)" = 501
+else
+  skip "-http in the chroot"
 fi
 
 section "the shell on a terminal, in the chroot"

@@ -35,6 +35,7 @@ pkgs=(
   git
   groff-base man-db              # render and check the man pages (tests/manpages.sh)
   chromium nodejs                # headless Chromium for the browser tests (tests/pictures.sh)
+  libbsd-dev libmd-dev libncurses-dev file  # make static: libedit's static needs; tests/static.sh
 )
 
 # `install-deps.sh bench` adds what the overhead benchmark compares against.

@@ -9,7 +9,7 @@ bool np_graphviz_available(void)
 
 int np_graphviz_render(const char *format, np_buf *data, np_err *err)
 {
-    return np_fail(err, "nprof: -%s needs Graphviz, which nprof-static does not carry; "
+    return np_fail(err, "nprof: %s pictures need Graphviz, which nprof-static does not carry; "
                         "use the dynamic nprof for pictures", format);
 }
 
