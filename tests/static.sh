@@ -140,6 +140,62 @@ else
   skip "-http in the chroot"
 fi
 
+section "HTTP answers of every shape: nprof-static's client against libcurl's (outside the chroot)"
+# A server of raw answers: chunked, redirected, cut short, not HTTP, closed at once, an error
+# page. Each fetch must print what build/nprof prints, on both streams, with the same status.
+cat >"$tmp/answers.py" <<'PY'
+import socket, sys, threading
+body = open(sys.argv[1], "rb").read()
+def head(code, fields):
+    return ("HTTP/1.1 %s\r\n" % code + "".join(f + "\r\n" for f in fields) + "\r\n").encode()
+def chunked(data, size):
+    out = b"".join(b"%x\r\n" % len(data[i:i + size]) + data[i:i + size] + b"\r\n"
+                   for i in range(0, len(data), size))
+    return out + b"0\r\n\r\n"
+answers = {
+    "/chunked": head("200 OK", ["Transfer-Encoding: chunked"]) + chunked(body, 777),
+    "/length": head("200 OK", ["Content-Length: %d" % len(body)]) + body,
+    "/redirect": head("302 Found", ["Location: /chunked", "Content-Length: 0"]),
+    "/relative": head("301 Moved Permanently", ["Location: length", "Content-Length: 0"]),
+    "/short": head("200 OK", ["Content-Length: %d" % (len(body) + 100)]) + body,
+    "/garbage": b"HELLO THERE\r\n\r\n",
+    "/closed": b"",
+    "/error": head("404 Not Found", ["X-Go-Pprof: 1", "Content-Type: text/plain"]) + b"no such profile",
+    "/interim": head("100 Continue", []) + head("200 OK", ["Content-Length: %d" % len(body)]) + body,
+}
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(16)
+print(srv.getsockname()[1], flush=True)
+def serve(c):
+    req = b""
+    while b"\r\n\r\n" not in req:
+        d = c.recv(4096)
+        if not d:
+            break
+        req += d
+    path = req.split(b" ")[1].decode() if req.count(b" ") >= 2 else "/"
+    c.sendall(answers.get(path, head("404 Not Found", ["Content-Length: 0"])))
+    c.close()
+for _ in range(200):
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,)).start()
+PY
+timeout 120 python3 "$tmp/answers.py" "$profiles/heap.pb.gz" >"$tmp/answers.port" 2>"$tmp/answers.err" &
+wait_for 50 test -s "$tmp/answers.port"
+aport=$(head -n 1 "$tmp/answers.port")
+for path in chunked length redirect relative short garbage closed error interim; do
+  u=http://127.0.0.1:$aport/$path
+  (cd "$tmp" && PPROF_TMPDIR=$tmp/pp-s "$static" -top "$u" >s.out 2>s.err); src=$?
+  (cd "$tmp" && PPROF_TMPDIR=$tmp/pp-d "$nprof" -top "$u" >d.out 2>d.err); drc=$?
+  sed -i 's|/pp-[sd]/|/pp-X/|' "$tmp/s.err" "$tmp/d.err"
+  if [ $src = $drc ] && cmp -s "$tmp/s.out" "$tmp/d.out" && cmp -s "$tmp/s.err" "$tmp/d.err"; then
+    ok "/$path: exit $src, stdout and stderr as build/nprof's ($(grep -v "^Saved\|^failed to fetch" "$tmp/s.err" | tail -n 1 | sed "s/.*: //" | head -c 60))"
+  else
+    bad "/$path" "exit $src vs $drc: $(diff "$tmp/d.err" "$tmp/s.err" | head -n 4 | tr '\n' ' ')"
+  fi
+done
+
 section "the shell on a terminal, in the chroot"
 if [ $can_chroot = 1 ] && command -v tmux >/dev/null; then
   sock=$tmp/tmux.sock
