@@ -443,6 +443,7 @@ static int report_options(np_report *r, const np_config *c, np_err *err)
     r->title = "";
     r->width = c->width;
     r->depth = c->depth;
+    r->intel_syntax = c->intel_syntax;
     return 0;
 }
 

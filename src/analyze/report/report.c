@@ -791,7 +791,7 @@ static int report_raw(np_report *r, np_buf *out, np_err *err)
     return 0;
 }
 
-/* One renderer per format; a format without one (disasm) is refused. */
+/* One renderer per format; a format without one is refused. */
 static int (*const renderers[])(np_report *, np_buf *, np_err *) = {
     [NP_FMT_CALLGRIND] = np_report_callgrind, [NP_FMT_COMMENTS] = np_report_comments,
     [NP_FMT_DOT] = np_report_dot,             [NP_FMT_LIST] = np_report_list,
@@ -804,6 +804,7 @@ static int (*const renderers[])(np_report *, np_buf *, np_err *) = {
     [NP_FMT_FLAMEGRAPH] = np_flame_html,      [NP_FMT_FLAMEDATA] = np_flame_data_json,
     [NP_FMT_TUI] = np_report_tui,
     [NP_FMT_TOPTABLE] = np_report_top_table,
+    [NP_FMT_DIS] = np_report_disasm,
 };
 
 int np_report_generate(np_report *r, np_buf *out, np_err *err)

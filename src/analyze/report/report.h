@@ -48,6 +48,7 @@ typedef struct np_report {
     np_flame_extra frameless; /* samples without frames, which the filters drop (flame.h) */
     const char **match_names; /* per function: its name and file before aggregation (two a
                                * function), what -focus matched, for the flame page's search */
+    bool intel_syntax; /* -disasm and -weblist's assembly in Intel syntax (objdump -M intel) */
 } np_report;
 
 /* pprof's computeTotal: the sum of |value| at value_index (over the -diff_base samples when
@@ -109,6 +110,9 @@ void np_report_svg_pan(np_buf *svg);
 void np_report_html(np_buf *out, const char *s, size_t n);
 /* -weblist: the list report as one HTML page. Implemented in weblist.c. */
 int np_report_weblist(np_report *r, np_buf *out, np_err *err);
+/* -disasm: the matching functions' instructions, from objdump over the profile's binaries,
+ * with their values. Implemented in disasm.c. */
+int np_report_disasm(np_report *r, np_buf *out, np_err *err);
 /* pprof's newGraph first cleans r->p's function file names with trimPath (-trim_path, else the
  * -source_path heuristic, and /proc/self/cwd); every graph report shows the result. Call before
  * each np_graph_new of a report, as pprof does. */

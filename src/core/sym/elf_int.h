@@ -121,6 +121,10 @@ void elf_symtab_free(elf_symtab *t);
 /* The symbol containing addr, or NULL. */
 const elf_sym *elf_symtab_lookup(const elf_symtab *t, uint64_t addr);
 
+/* Every named code symbol of main's .symtab, else of debug's (a stripped binary's), else of
+ * main's .dynsym, through fn in table order (elf_symlist.c); returns how many. */
+long elf_symlist(elf_file *main, elf_file *debug, np_elf_sym_fn fn, void *ctx);
+
 /* ---- separate debug files (elf_debug.c) ---- */
 
 /* Finds and opens the separate debug file of f: by build ID under debug_root/.build-id/, then

@@ -178,3 +178,9 @@ const np_gopcln *np_elf_gopcln(np_elf *e)
     }
     return e->go;
 }
+
+long np_elf_symbols(np_elf *e, np_elf_sym_fn fn, void *ctx)
+{
+    load(e);
+    return elf_symlist(e->file, e->debug, fn, ctx);
+}

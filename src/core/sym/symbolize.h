@@ -61,4 +61,15 @@ const np_gopcln *np_elf_gopcln(np_elf *e);
  * to 0 to take that path with small programs; not thread-safe, set it before opening files. */
 void np_elf_set_piecewise_min(size_t bytes);
 
+/* One code symbol of a file's table: name as the table spells it (mangled, versions kept),
+ * file address and size. Valid until np_elf_close. */
+typedef struct np_elf_symbol {
+    const char *name;
+    uint64_t addr, size;
+} np_elf_symbol;
+typedef void (*np_elf_sym_fn)(void *ctx, const np_elf_symbol *s);
+/* Every named symbol in a code section, aliases included, from .symtab (the separate debug
+ * file's when the binary has none), else .dynsym; returns how many fn was given. */
+long np_elf_symbols(np_elf *e, np_elf_sym_fn fn, void *ctx);
+
 #endif
