@@ -32,6 +32,8 @@
 #             an http:// fetch byte for byte build/nprof's, https and -svg refused in one line)
 #   gperf     tests/gperf.sh build/nprof (a C program under gperftools' HEAPPROFILE and
 #             CPUPROFILE against google-pprof, and under perf record against perf report)
+#   disasm    tests/disasm.sh build/nprof (-disasm and -weblist's assembly: a C program's CPU and
+#             heap profiles by libnprof and a Go program's, against go tool pprof -disasm)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -169,6 +171,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage gobin counted tests/gobin.sh build/nprof
   stage gperf counted tests/gperf.sh build/nprof
   stage static counted tests/static.sh build/nprof
+  stage disasm counted tests/disasm.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi

@@ -2,6 +2,7 @@
  * values of the samples between it and the next, as pprof's assembly reports do. */
 #include "analyze/report/asm.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,16 +170,16 @@ static bool has_matching_samples(const np_report *r, const np_graph *g, const ch
     return yes;
 }
 
-/* The binary of m, or NULL: a file that does not open gets pprof's line in notes; one of
- * another build was warned about by binfind. */
-static np_elf *open_binary(const np_mapping *m, np_asm_set *out)
+/* The binary of m, or NULL: a file that does not open is named on stderr (pprof prints the
+ * same among its output); one of another build was warned about by binfind. */
+static np_elf *open_binary(const np_mapping *m)
 {
     np_elf *e = np_binfind_open(m);
     if (e)
         return e;
     np_err err;
     if (np_elf_open(m->file, &e, &err) < 0)
-        np_buf_printf(&out->notes, "%s\n", err.msg);
+        fprintf(stderr, "%s\n", err.msg);
     else
         np_elf_close(e);
     return NULL;
@@ -206,7 +207,7 @@ static void search_mapping(const np_report *r, const np_graph *g, const np_mappi
         return;
     if (!has_matching_samples(r, g, m->file) && !(s->has_addr && s->addr >= m->start && s->addr <= m->limit))
         return;
-    np_elf *e = open_binary(m, s->out);
+    np_elf *e = open_binary(m);
     if (!e)
         return;
     size_t from = s->out->n;
@@ -259,6 +260,5 @@ void np_asm_free(np_asm_set *s)
 {
     free(s->v);
     np_arena_free(&s->arena);
-    np_buf_free(&s->notes);
     memset(s, 0, sizeof *s);
 }

@@ -25,17 +25,15 @@ typedef struct np_asm_routine {
     size_t n;
 } np_asm_routine;
 
-/* Routines sorted by name, then address; strings live in the arena. notes holds the lines
- * pprof prints among the report for binaries it cannot open (each "\n"-ended). */
+/* Routines sorted by name, then address; strings live in the arena. */
 typedef struct np_asm_set {
     np_asm_routine *v;
     size_t n, cap;
     np_arena arena;
-    np_buf notes;
 } np_asm_set;
 
-/* Fills out from g (a graph of r at address granularity) for r->symbol. -1 with err when no
- * function matches ("no matches found for regexp: ...") or objdump cannot run. */
+/* Fills out from g (a graph of r at address granularity) for r->symbol; a binary that cannot
+ * be opened is named on stderr. -1 with err when no function matches ("no matches found for regexp: ...") or objdump cannot run. */
 int np_asm_collect(np_report *r, const np_graph *g, np_asm_set *out, np_err *err);
 void np_asm_free(np_asm_set *s);
 

@@ -73,7 +73,6 @@ int np_report_disasm(np_report *r, np_buf *out, np_err *err)
     np_asm_set set;
     int rc = np_asm_collect(r, g, &set, err);
     np_buf_printf(out, "Total: %s\n", np_report_fmt(r, r->total, &t.a));
-    np_buf_add(out, set.notes.data ? set.notes.data : "", set.notes.len);
     for (size_t i = 0; rc == 0 && i < set.n; i++)
         print_routine(&t, &set.v[i]);
     np_asm_free(&set);
