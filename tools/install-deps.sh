@@ -19,6 +19,7 @@ pkgs=(
   golang-go                      # go tool pprof (the reference) and the test profile generators
   golang-github-google-pprof-dev # google/pprof sources, read as a reference
   graphviz                       # dot, for -svg/-png/-web
+  binutils                       # objdump, for -disasm
   hyperfine                      # benchmarks
   time                           # GNU /usr/bin/time for peak RSS
   curl

@@ -38,7 +38,7 @@ static bool parse_inst(const char *s, size_t n, const place *at, np_objdump *out
         char c = s[i++];
         addr = addr << 4 | (uint64_t)(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
     }
-    if (i == 0 || i >= n || s[i] != ':' || (i + 1 < n && !is_space(s[i + 1])))
+    if (i == 0 || i + 1 >= n || s[i] != ':' || !is_space(s[i + 1]))
         return false;
     for (i++; i < n && is_space(s[i]); i++)
         ;
