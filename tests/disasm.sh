@@ -5,16 +5,13 @@
 # comes from build/profiles (tests/go/make-profiles.sh). Checks: the routine of burn_hot, its
 # instructions inside its symbol, their values summing to its total and to -top's flat; the
 # ROUTINE lines, totals and each address's values against go tool pprof -disasm; bad input
-# (no objdump, a binary that is not ELF, no such function) as one clear line; -weblist's page
-# well formed with every matched function and its instructions' values.
-# Prints "ok   ..." or "FAIL ..." per check and ends with "N passed, M failed".
+# (no objdump, a binary that is not ELF or missing, of another build, no such function) as one
+# clear line. Prints "ok   ..." or "FAIL ..." per check and ends with "N passed, M failed".
 set -u
 NPROF=$(realpath "${1:-build/nprof}")
-cd "$(dirname "$0")/.."
-REPO=$PWD
-. tests/counts.sh
-
-T=$(mktemp -d)
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+cd "$REPO" && . tests/counts.sh
+T=$(mktemp -d "${TMPDIR:-/tmp}/disasm.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export TZ=UTC LC_ALL=C PPROF_BINARY_PATH=/nonexistent NPROF_BINARY_PATH=/nonexistent
 

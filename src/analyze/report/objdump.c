@@ -57,7 +57,10 @@ static bool parse_place(const char *s, size_t n, place *at, np_arena *a)
         k--;
     if (k == end || k < 2 || s[k - 1] != ':' || end - k > 9)
         return false;
-    at->line = strtoll(s + k, NULL, 10);
+    int64_t line = 0; /* the text is not terminated: strtoll could read past it */
+    for (size_t i = k; i < end; i++)
+        line = line * 10 + (s[i] - '0');
+    at->line = line;
     at->file = np_arena_strndup(a, s, k - 1);
     return true;
 }

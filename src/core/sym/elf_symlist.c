@@ -14,17 +14,15 @@ static bool in_code(const elf_file *f, uint16_t shndx)
     return (f->secs[shndx].flags & SHF_EXECINSTR) != 0;
 }
 
-/* The symbols of f's first table of type sh_type, through fn; how many, -1 without the table. */
-static long list_table(elf_file *f, uint32_t sh_type, np_elf_sym_fn fn, void *ctx)
+/* The symbols of f's table named name (of type sh_type), through fn; how many, -1 without
+ * the table. */
+static long list_table(elf_file *f, const char *name, uint32_t sh_type, np_elf_sym_fn fn, void *ctx)
 {
-    elf_sec *sec = NULL;
-    for (size_t i = 0; i < f->nsecs && !sec; i++)
-        if (f->secs[i].type == sh_type)
-            sec = &f->secs[i];
+    elf_sec *sec = elf_section(f, name);
     const uint8_t *syms, *strs;
     size_t len, strs_len;
-    if (!sec || sec->link >= f->nsecs || elf_section_data(f, sec, &syms, &len) < 0 ||
-        elf_section_data(f, &f->secs[sec->link], &strs, &strs_len) < 0)
+    bool usable = sec && sec->type == sh_type && sec->link < f->nsecs;
+    if (!usable || elf_section_data(f, sec, &syms, &len) < 0 || elf_section_data(f, &f->secs[sec->link], &strs, &strs_len) < 0)
         return -1;
     size_t ent = sec->entsize >= sizeof(Elf64_Sym) ? sec->entsize : sizeof(Elf64_Sym);
     long n = 0;
@@ -44,10 +42,10 @@ static long list_table(elf_file *f, uint32_t sh_type, np_elf_sym_fn fn, void *ct
 
 long elf_symlist(elf_file *main, elf_file *debug, np_elf_sym_fn fn, void *ctx)
 {
-    long n = list_table(main, SHT_SYMTAB, fn, ctx);
+    long n = list_table(main, ".symtab", SHT_SYMTAB, fn, ctx);
     if (n < 0 && debug)
-        n = list_table(debug, SHT_SYMTAB, fn, ctx);
+        n = list_table(debug, ".symtab", SHT_SYMTAB, fn, ctx);
     if (n < 0)
-        n = list_table(main, SHT_DYNSYM, fn, ctx);
+        n = list_table(main, ".dynsym", SHT_DYNSYM, fn, ctx);
     return n < 0 ? 0 : n;
 }
