@@ -32,7 +32,7 @@
 #             an http:// fetch byte for byte build/nprof's, https and -svg refused in one line)
 #   gperf     tests/gperf.sh build/nprof (a C program under gperftools' HEAPPROFILE and
 #             CPUPROFILE against google-pprof, and under perf record against perf report)
-#   disasm    tests/disasm.sh build/nprof (-disasm and -weblist's assembly: a C program's CPU and
+#   disasm    tests/disasm.sh build/nprof (-disasm: a C program's CPU and
 #             heap profiles by libnprof and a Go program's, against go tool pprof -disasm)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)

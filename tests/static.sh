@@ -72,7 +72,7 @@ if [ $can_chroot = 1 ]; then
   same_as_dynamic "-diff_base -traces" -traces -diff_base=p/leak-a.pb.gz p/leak-b.pb.gz
   same_as_dynamic "-list with -source_path" -list 'main\.buildReport' -trim_path="$repo/tests/go" \
     -source_path=src p/cpu.pb.gz
-  check "-list shows the source lines" grep -q "func isVowel" "$tmp/s.out"
+  check "-list shows the source lines" grep -q "func buildReport" "$tmp/s.out"
   same_as_dynamic "-peek" -peek 'main\.' p/heap.pb.gz
   same_as_dynamic "legacy heap text" -top p/heap.txt
   same_as_dynamic "goroutine text" -traces p/goroutine.txt
