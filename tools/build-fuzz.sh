@@ -133,6 +133,9 @@ for f in fuzz/seeds/symbolz/*; do add_seed "$d" "$f" seed_; done
 d=$(seed_dir fuzz_objdump)
 for f in fuzz/seeds/objdump/*; do add_seed "$d" "$f" seed_; done
 
+d=$(seed_dir fuzz_httpresp)
+for f in fuzz/seeds/httpresp/*; do add_seed "$d" "$f" seed_; done
+
 # Go line tables cut out of the Go binaries the tests build (tests/go/make-profiles.sh,
 # tests/gobin.sh), when they are there.
 d=$(seed_dir fuzz_gopcln)

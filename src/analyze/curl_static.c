@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "analyze/httpresp.h"
 #include "core/util.h"
 
 #define TICK_MS 100            /* how often a wait gives the progress callback a say */
@@ -306,21 +307,6 @@ CURLUcode np_curl_url_get(CURLU *u, CURLUPart what, char **part, unsigned int fl
 
 /* ---- one exchange ---- */
 
-typedef struct conn {
-    easy *e;
-    int fd;
-    np_buf in;  /* bytes received; those before pos are used */
-    size_t pos;
-    bool eof;
-} conn;
-
-typedef struct head {
-    int status;
-    long long length; /* Content-Length, or -1 */
-    bool chunked;
-    char *location;
-} head;
-
 static int64_t now_ms(void)
 {
     struct timespec t;
@@ -574,175 +560,50 @@ static CURLcode send_all(easy *e, int fd, const char *p, size_t n)
 
 /* ---- the response ---- */
 
-/* Receives more bytes; at the end of the stream sets c->eof. */
-static CURLcode fill(conn *c)
+static bool to_header_cb(void *ud, const char *p, size_t n)
 {
-    if (c->pos == c->in.len)
-        c->pos = c->in.len = 0;
-    CURLcode rc = wait_fd(c->e, c->fd, POLLIN, 0);
-    if (rc != CURLE_OK)
-        return rc;
-    np_buf_reserve(&c->in, 65536);
-    ssize_t n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len, 0);
-    if (n > 0)
-        c->in.len += (size_t)n;
-    else if (n == 0)
-        c->eof = true;
-    else if (errno != EINTR && errno != EAGAIN) {
-        c->e->os_errno = errno;
-        return CURLE_RECV_ERROR;
-    }
-    return CURLE_OK;
+    easy *e = ud;
+    return !e->on_header || e->on_header((char *)p, 1, n, e->header_ud) == n;
 }
 
-/* The next line with its line end into *line (pointing into c->in, valid until the next read);
- * a stream that ends first is "nothing" before any byte and "partial" after. */
-static CURLcode next_line(conn *c, const char **line, size_t *n, bool any_yet)
+static bool to_body_cb(void *ud, const char *p, size_t n)
 {
-    for (;;) {
-        const char *s = c->in.data + c->pos;
-        const char *nl = c->pos < c->in.len ? memchr(s, '\n', c->in.len - c->pos) : NULL;
-        if (nl) {
-            *line = s;
-            *n = (size_t)(nl - s) + 1;
-            c->pos += *n;
-            return CURLE_OK;
-        }
-        if (c->eof)
-            return any_yet || c->in.len ? CURLE_PARTIAL_FILE : CURLE_GOT_NOTHING;
-        if (c->in.len - c->pos > (1 << 20))
-            return CURLE_WEIRD_SERVER_REPLY; /* no header line is a megabyte long */
-        CURLcode rc = fill(c);
-        if (rc != CURLE_OK)
-            return rc;
+    easy *e = ud;
+    return !e->on_body || e->on_body((char *)p, 1, n, e->body_ud) == n;
+}
+
+/* The reader's verdict as the curl error it stands for. */
+static CURLcode curl_code(np_httpresp_state s)
+{
+    switch (s) {
+    case NP_HTTPRESP_DONE: return CURLE_OK;
+    case NP_HTTPRESP_NOTHING: return CURLE_GOT_NOTHING;
+    case NP_HTTPRESP_PARTIAL: return CURLE_PARTIAL_FILE;
+    case NP_HTTPRESP_NOT_HTTP: return CURLE_WEIRD_SERVER_REPLY;
+    case NP_HTTPRESP_STOPPED: return CURLE_WRITE_ERROR;
+    default: return CURLE_RECV_ERROR;
     }
 }
 
-static CURLcode to_header_cb(easy *e, const char *p, size_t n)
+/* Receives the answer into r, which hands it to the callbacks, until it is complete or wrong. */
+static CURLcode read_answer(easy *e, int fd, np_httpresp *r)
 {
-    if (e->on_header && e->on_header((char *)p, 1, n, e->header_ud) != n)
-        return CURLE_WRITE_ERROR;
-    return CURLE_OK;
-}
-
-static void note_field(head *h, const char *p, size_t n)
-{
-    while (n && (p[n - 1] == '\r' || p[n - 1] == '\n'))
-        n--;
-    const char *colon = memchr(p, ':', n);
-    if (!colon)
-        return;
-    size_t kn = (size_t)(colon - p);
-    const char *v = colon + 1;
-    while (v < p + n && (*v == ' ' || *v == '\t'))
-        v++;
-    size_t vn = (size_t)(p + n - v);
-    if (kn == 14 && strncasecmp(p, "content-length", kn) == 0) {
-        h->length = 0;
-        for (size_t i = 0; i < vn && i < 18 && v[i] >= '0' && v[i] <= '9'; i++)
-            h->length = h->length * 10 + (v[i] - '0');
-    } else if (kn == 17 && strncasecmp(p, "transfer-encoding", kn) == 0)
-        h->chunked = vn >= 7 && strncasecmp(v + vn - 7, "chunked", 7) == 0;
-    else if (kn == 8 && strncasecmp(p, "location", kn) == 0 && !h->location)
-        h->location = dup_n(v, vn);
-}
-
-/* Status line and fields, each handed to the header callback; interim 1xx answers are passed
- * on and skipped, as curl does. */
-static CURLcode read_head(conn *c, head *h)
-{
-    for (;;) {
-        const char *l;
-        size_t n;
-        CURLcode rc = next_line(c, &l, &n, false);
-        if (rc != CURLE_OK)
-            return rc;
-        if (n < 12 || memcmp(l, "HTTP/1.", 7) != 0 || l[8] != ' ' ||
-            sscanf(l + 9, "%3d", &h->status) != 1 || h->status < 100)
-            return CURLE_WEIRD_SERVER_REPLY;
-        h->length = -1;
-        h->chunked = false;
-        free(h->location);
-        h->location = NULL;
-        if ((rc = to_header_cb(c->e, l, n)) != CURLE_OK)
-            return rc;
-        for (;;) {
-            if ((rc = next_line(c, &l, &n, true)) != CURLE_OK)
-                return rc;
-            if ((rc = to_header_cb(c->e, l, n)) != CURLE_OK)
-                return rc;
-            if (n <= 2 && (l[0] == '\n' || l[0] == '\r'))
-                break;
-            note_field(h, l, n);
-        }
-        if (h->status >= 200 || h->status == 101)
-            return CURLE_OK;
-    }
-}
-
-/* Passes n body bytes (or, when n is (size_t)-1, all until the stream ends) to the body
- * callback; a stream that ends early is a partial file. */
-static CURLcode pass_body(conn *c, size_t n)
-{
-    bool to_end = n == (size_t)-1;
-    while (n) {
-        if (c->pos == c->in.len) {
-            if (c->eof)
-                return to_end ? CURLE_OK : CURLE_PARTIAL_FILE;
-            CURLcode rc = fill(c);
-            if (rc != CURLE_OK)
-                return rc;
-            continue;
-        }
-        size_t k = c->in.len - c->pos;
-        if (!to_end && k > n)
-            k = n;
-        easy *e = c->e;
-        if (e->on_body && e->on_body(c->in.data + c->pos, 1, k, e->body_ud) != k)
-            return CURLE_WRITE_ERROR;
-        c->pos += k;
-        if (!to_end)
-            n -= k;
-    }
-    return CURLE_OK;
-}
-
-static CURLcode pass_chunked(conn *c)
-{
-    for (;;) {
-        const char *l;
-        size_t n;
-        CURLcode rc = next_line(c, &l, &n, true);
-        if (rc != CURLE_OK)
-            return rc;
-        unsigned long long size = 0;
-        size_t i = 0;
-        for (; i < n && i < 16 && strchr("0123456789abcdefABCDEF", l[i]) && l[i]; i++)
-            size = size * 16 + (unsigned)(l[i] <= '9' ? l[i] - '0' : (l[i] | 0x20) - 'a' + 10);
-        if (i == 0)
-            return CURLE_RECV_ERROR;
-        if (size == 0)
+    enum { ROOM = 65536 };
+    char *in = np_xmalloc(ROOM);
+    np_httpresp_state s = NP_HTTPRESP_MORE;
+    CURLcode rc = CURLE_OK;
+    while (s == NP_HTTPRESP_MORE && (rc = wait_fd(e, fd, POLLIN, 0)) == CURLE_OK) {
+        ssize_t n = recv(fd, in, ROOM, 0);
+        if (n >= 0) {
+            s = np_httpresp_feed(r, in, (size_t)n);
+        } else if (errno != EINTR && errno != EAGAIN) {
+            e->os_errno = errno;
+            rc = CURLE_RECV_ERROR;
             break;
-        if ((rc = pass_body(c, (size_t)size)) != CURLE_OK ||
-            (rc = next_line(c, &l, &n, true)) != CURLE_OK)
-            return rc;
+        }
     }
-    for (;;) { /* trailer fields, up to the empty line */
-        const char *l;
-        size_t n;
-        CURLcode rc = next_line(c, &l, &n, true);
-        if (rc != CURLE_OK || n <= 2)
-            return rc;
-    }
-}
-
-static CURLcode read_body(conn *c, const head *h)
-{
-    if (h->status < 200 || h->status == 204 || h->status == 304)
-        return CURLE_OK;
-    if (h->chunked)
-        return pass_chunked(c);
-    return pass_body(c, h->length >= 0 ? (size_t)h->length : (size_t)-1);
+    free(in);
+    return rc != CURLE_OK ? rc : curl_code(s);
 }
 
 /* ---- perform ---- */
@@ -797,26 +658,26 @@ static CURLcode route(easy *e, const url_parts *u, url_parts *via, bool *proxied
 
 static CURLcode exchange(easy *e, const url_parts *u, const url_parts *via, bool proxied)
 {
-    conn c = {e, -1, {0}, 0, false};
-    head h = {0};
-    CURLcode rc = proxied ? connect_any(e, via->host, via->port, &c.fd)
-                          : connect_any(e, u->host, u->port, &c.fd);
+    int fd = -1;
+    CURLcode rc = proxied ? connect_any(e, via->host, via->port, &fd)
+                          : connect_any(e, u->host, u->port, &fd);
     if (rc == CURLE_COULDNT_RESOLVE_HOST && proxied)
         rc = CURLE_COULDNT_RESOLVE_PROXY;
     if (rc == CURLE_OK) {
         np_buf req = {0};
         build_request(e, u, proxied, &req);
-        rc = send_all(e, c.fd, req.data, req.len);
+        rc = send_all(e, fd, req.data, req.len);
         np_buf_free(&req);
     }
-    if (rc == CURLE_OK && (rc = read_head(&c, &h)) == CURLE_OK)
-        rc = read_body(&c, &h);
-    if (rc == CURLE_OK && h.location && h.status >= 300 && h.status < 400)
-        e->redirect = resolve(e->url, h.location);
-    free(h.location);
-    np_buf_free(&c.in);
-    if (c.fd >= 0)
-        close(c.fd);
+    np_httpresp r;
+    np_httpresp_init(&r, &(np_httpresp_sink){to_header_cb, to_body_cb, e});
+    if (rc == CURLE_OK)
+        rc = read_answer(e, fd, &r);
+    if (rc == CURLE_OK && r.location && r.status >= 300 && r.status < 400)
+        e->redirect = resolve(e->url, r.location);
+    np_httpresp_free(&r);
+    if (fd >= 0)
+        close(fd);
     return rc;
 }
 
