@@ -72,7 +72,7 @@ if [ $can_chroot = 1 ]; then
   same_as_dynamic "-diff_base -traces" -traces -diff_base=p/leak-a.pb.gz p/leak-b.pb.gz
   same_as_dynamic "-list with -source_path" -list 'main\.buildReport' -trim_path="$repo/tests/go" \
     -source_path=src p/cpu.pb.gz
-  check "-list shows the source lines" grep -q "func buildReport" "$tmp/s.out"
+  check "-list shows the source lines" grep -q "func buildReport(n int)" "$tmp/s.out"
   same_as_dynamic "-peek" -peek 'main\.' p/heap.pb.gz
   same_as_dynamic "legacy heap text" -top p/heap.txt
   same_as_dynamic "goroutine text" -traces p/goroutine.txt
@@ -197,17 +197,43 @@ for path in chunked length redirect relative short garbage closed error interim;
 done
 
 section "the shell on a terminal, in the chroot"
-if [ $can_chroot = 1 ] && command -v tmux >/dev/null; then
-  sock=$tmp/tmux.sock
+# tty_session NAME KEYS... -- nprof-static's shell in tmux inside the root (TERM=xterm), each
+# KEYS argument sent and answered in turn; the screen is left in $tmp/NAME.txt.
+tty_session() {
+  local name=$1 sock=$tmp/tmux.sock; shift
   tmux -S "$sock" new-session -d -x 120 -y 40 \
     "env -i TERM=xterm TZ=UTC HOME=/ ${chroot_cmd[*]} $root/ /nprof-static p/heap.pb.gz"
   wait_for 50 grep -q '(pprof)' <(tmux -S "$sock" capture-pane -p)
-  tmux -S "$sock" send-keys "top 2" Enter
-  wait_for 50 grep -q 'Showing top 2 nodes' <(tmux -S "$sock" capture-pane -p)
-  tmux -S "$sock" capture-pane -p >"$tmp/tty.txt"
-  check "top 2 typed at the prompt" grep -q 'Showing top 2 nodes' "$tmp/tty.txt"
+  for keys in "$@"; do
+    local before; before=$(tmux -S "$sock" capture-pane -p | grep -c '(pprof)')
+    tmux -S "$sock" send-keys $keys
+    wait_for 50 test "$(tmux -S "$sock" capture-pane -p | grep -c '(pprof)')" -gt "$before"
+  done
+  tmux -S "$sock" capture-pane -p >"$tmp/$name.txt"
   tmux -S "$sock" send-keys "quit" Enter
   tmux -S "$sock" kill-server 2>/dev/null
+}
+if [ $can_chroot = 1 ] && command -v tmux >/dev/null; then
+  # No terminfo in the root: the shell reads lines itself, and libedit says nothing.
+  tty_session bare "top 2 Enter"
+  check "top 2 typed at the prompt" grep -q 'Showing top 2 nodes' "$tmp/bare.txt"
+  check "no termcap warning without terminfo" \
+    test "$(grep -ci 'termcap\|dumb terminal' "$tmp/bare.txt")" = 0
+  check "the prompt stands at the start of each line" test "$(grep -c '^(pprof)' "$tmp/bare.txt")" = 2
+  # With xterm's description in the root, libedit edits the line: the up arrow recalls top 2.
+  entry=$(find /etc/terminfo /lib/terminfo /usr/share/terminfo -path '*/x/xterm' 2>/dev/null | head -n 1)
+  if [ -n "$entry" ]; then
+    mkdir -p "$root/etc/terminfo/x"
+    cp "$entry" "$root/etc/terminfo/x/xterm"
+    tty_session edit "top 2 Enter" "Up Enter"
+    rm -r "$root/etc"
+    check "with terminfo, libedit's history: the up arrow runs top 2 again" \
+      test "$(grep -c 'Showing top 2 nodes' "$tmp/edit.txt")" = 2
+    check "with terminfo, no termcap warning either" \
+      test "$(grep -ci 'termcap\|dumb terminal' "$tmp/edit.txt")" = 0
+  else
+    skip "libedit with terminfo (no xterm entry on this machine)"
+  fi
 else
   skip "the shell on a terminal (needs the chroot and tmux)"
 fi

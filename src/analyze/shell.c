@@ -12,6 +12,7 @@
 
 #include "analyze/cli.h"
 #include "analyze/driver.h"
+#include "analyze/linein.h"
 #include "core/gofmt.h"
 #include "analyze/report/report.h"
 
@@ -779,6 +780,18 @@ static bool use_terminal(void)
     return isatty(STDIN_FILENO) != 0;
 }
 
+/* A command typed at the terminal: through libedit, unless it would find no description of the
+ * terminal (nprof-static in a bare container); then through our own reader, without history. */
+static char *read_command(void)
+{
+    if (np_linein_needed())
+        return np_linein_read(stdin, stderr, PROMPT);
+    char *line = readline(PROMPT);
+    if (line && line[0])
+        add_history(line);
+    return line;
+}
+
 int np_shell_run(const np_profile *p, np_config *cfg)
 {
     shell sh = {p, cfg, use_terminal(), NULL};
@@ -799,11 +812,9 @@ int np_shell_run(const np_profile *p, np_config *cfg)
         complete_profile = p;
         rl_attempted_completion_function = complete;
         for (;;) {
-            char *line = readline(PROMPT);
+            char *line = read_command();
             if (!line)
                 break;
-            if (line[0])
-                add_history(line);
             bool go_on = run_line(&sh, line);
             free(line);
             if (!go_on)
