@@ -10,6 +10,10 @@ CPPFLAGS_NP := -std=c11 -D_GNU_SOURCE -iquote include -iquote src
 # HTTP, so that other runs do not load it and its thirty dependencies (its headers are needed).
 LIBS_ANALYZE := -ldl -ledit -lz -lm
 
+# The one version, written in src/core/version.h; the library's soname carries its major number.
+VERSION     := $(shell sed -n 's/^\#define NP_VERSION "\(.*\)"$$/\1/p' src/core/version.h)
+SONAME      := libnprof.so.$(firstword $(subst ., ,$(VERSION)))
+
 CORE_SRC    := $(wildcard src/core/*.c src/core/*/*.c)
 ANALYZE_SRC := $(filter-out src/analyze/main.c $(wildcard src/analyze/*_static.c src/analyze/*/*_static.c),$(wildcard src/analyze/*.c src/analyze/*/*.c))
 UNIT_SRC    := $(wildcard tests/unit/test_*.c)
@@ -41,15 +45,20 @@ $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -iquote include -iquote src $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec -MMD -MP -c $< -o $@
 
-$(BUILD)/libnprof.so: $(PIC_OBJ) src/collect/libnprof.map
-	$(CC) -shared -o $@ $(PIC_OBJ) $(LIBS_COLLECT) -Wl,-soname,libnprof.so -Wl,-z,nodelete -Wl,-z,defs -Wl,--version-script=src/collect/libnprof.map
+# The soname names the major version (libnprof.so.0); build/libnprof.so.0 beside the library lets a
+# program linked against the build tree (build/nprof.pc) run with LD_LIBRARY_PATH=build.
+$(BUILD)/libnprof.so: $(PIC_OBJ) src/collect/libnprof.map src/core/version.h
+	$(CC) -shared -o $@ $(PIC_OBJ) $(LIBS_COLLECT) -Wl,-soname,$(SONAME) -Wl,-z,nodelete -Wl,-z,defs -Wl,--version-script=src/collect/libnprof.map
+	ln -sf libnprof.so $(BUILD)/$(SONAME)
 
 $(BUILD)/libnprof.a: $(PIC_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/nprof.pc: tools/nprof.pc.in
-	sed -e 's|@PREFIX@|$(abspath $(BUILD))|' -e 's|@INCLUDE@|$(abspath include)|' $< > $@
+# The in-tree nprof.pc, for building against the tree; make install writes the installed one.
+$(BUILD)/nprof.pc: tools/nprof.pc.in src/core/version.h
+	sed -e 's|@PREFIX@|$(abspath $(BUILD))|' -e 's|@LIBDIR@|$(abspath $(BUILD))|' \
+	    -e 's|@INCLUDEDIR@|$(abspath include)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 $(BUILD)/examples/%: examples/%.c $(BUILD)/libnprof.so
 	@mkdir -p $(dir $@)

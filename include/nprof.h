@@ -57,6 +57,10 @@ int nprof_set_mutex_fraction(int fraction);
 int nprof_set_block_rate(int64_t ns);
 int64_t nprof_block_rate(void);
 
+/* The library's version ("0.1.0"), the one `nprof -version` prints and the one named in a
+ * comment of every profile it writes. A static string: do not free it. */
+const char *nprof_version(void);
+
 #ifdef __cplusplus
 }
 #endif

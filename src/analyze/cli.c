@@ -617,6 +617,10 @@ int np_cli_parse(int argc, char **argv, np_cli *cli, bool *usage_error, np_err *
             cli->help = true;
             break;
         }
+        if (strcmp(nm, "version") == 0) {
+            cli->version = true;
+            break;
+        }
         enum flag_kind kind;
         if (!lookup(nm, &kind)) {
             *usage_error = true;
@@ -637,7 +641,7 @@ int np_cli_parse(int argc, char **argv, np_cli *cli, bool *usage_error, np_err *
             rc = -1;
         }
     }
-    if (rc == 0 && !cli->help) {
+    if (rc == 0 && !cli->help && !cli->version) {
         for (; i < argc; i++)
             push_str(&cli->src.sources, &cli->src.n_sources, argv[i]);
         /* pprof wants a source before it looks at how the flags combine. */
@@ -652,7 +656,7 @@ int np_cli_parse(int argc, char **argv, np_cli *cli, bool *usage_error, np_err *
             free(st.cmd_args[k]);
     free(st.base_val);
     free(st.diff_base_val);
-    if (cli->help)
+    if (cli->help || cli->version)
         return 0;
     /* pprof takes a first argument that is a local binary or a build id as such. */
     if (rc == 0 && cli->src.n_sources > 1) {

@@ -13,6 +13,7 @@ typedef struct np_cli {
     char *http;            /* -http host:port */
     bool no_browser;
     bool help;
+    bool version;          /* -version: print it and exit */
 } np_cli;
 
 /* Parses argv. Returns 0, or -1 with err; exit status 2 errors (usage) set *usage_error. */

@@ -5,6 +5,7 @@
 
 #include "analyze/cli.h"
 #include "core/demangle.h"
+#include "core/version.h"
 #include "analyze/driver.h"
 #include "analyze/shell.h"
 #include "analyze/webui.h"
@@ -46,6 +47,9 @@ static const char usage_sources[] =
     "   -width N               Columns of -icicle (default: the terminal's, $COLUMNS, 120)\n"
     "   -depth N               Draw at most N frames below the root (default: all)\n"
     "   -nodefraction F        Merge frames under F of the total into one box per caller\n"
+    "\n"
+    "  Other options:\n"
+    "   -version               Print nprof's version and exit\n"
     "\n"
     "  Environment:\n"
     "   TZ                     Time zone of the Time: lines in reports\n";
@@ -102,6 +106,11 @@ int main(int argc, char **argv)
     if (cli.help) {
         /* On standard error, as pprof: scripts that compare stdout see the same nothing. */
         print_usage(stderr);
+        np_cli_free(&cli);
+        return 0;
+    }
+    if (cli.version) {
+        printf("nprof %s\n", NP_VERSION);
         np_cli_free(&cli);
         return 0;
     }

@@ -10,6 +10,7 @@
 
 #include "core/demangle.h"
 #include "core/hmap.h"
+#include "core/version.h"
 #include "collect/cconfig.h"
 #include "collect/modules.h"
 #include "collect/symcache.h"
@@ -317,6 +318,10 @@ np_pbuild *np_pbuild_new(const np_value_type *types, size_t n_types, const char 
     b->p->period_type.type = np_profile_str(b->p, period_type);
     b->p->period_type.unit = np_profile_str(b->p, period_unit);
     b->p->period = period;
+    /* Which library wrote the profile, for whoever reads it later. A comment starting with '#'
+     * stays out of the reports' headers (pprof's rule), so reports are unchanged; -comments
+     * shows it. */
+    np_profile_add_comment(b->p, "# written by libnprof " NP_VERSION);
     b->segs = np_modules_take(&b->n_live);
     b->n_segs = b->segs ? np_modules_add_retired(b->segs, b->n_live, NP_MAX_SEGS) : 0;
     b->seg_mapping = malloc((b->n_segs + 1) * sizeof *b->seg_mapping);
