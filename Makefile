@@ -171,4 +171,6 @@ $(BUILD)/nprof-static: $(STATIC_OBJ) $(ASSET_OBJ)
 	$(CC) -static -s -Wl,--gc-sections -o $@ $^ $(STATIC_LIBS)
 static: $(BUILD)/nprof-static
 
+include tools/install.mk
+
 -include $(shell find $(BUILD)/obj $(BUILD)/pic $(BUILD)/static -name '*.d' 2>/dev/null) $(wildcard $(BUILD)/tests/*.d)

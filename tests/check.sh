@@ -34,6 +34,8 @@
 #             CPUPROFILE against google-pprof, and under perf record against perf report)
 #   disasm    tests/disasm.sh build/nprof (-disasm: a C program's CPU and
 #             heap profiles by libnprof and a Go program's, against go tool pprof -disasm)
+#   install   tests/install.sh build/nprof (make install into a stage: exactly the files, a
+#             program built with pkg-config against them serves a heap, one version, uninstall)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -172,6 +174,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage gperf counted tests/gperf.sh build/nprof
   stage static counted tests/static.sh build/nprof
   stage disasm counted tests/disasm.sh build/nprof
+  stage install counted tests/install.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi
