@@ -35,8 +35,12 @@ check "nprof -version prints one line 'nprof X.Y.Z' ($version)" \
   bash -c "[ \"\$('$nprof' -version | wc -l)\" = 1 ] && [[ '$version' =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]"
 major=${version%%.*}
 
-# mk ARGS...: make in the repository with the build folder of NPROF.
-mk() { make -s -C "$repo" BUILD="$build" "$@"; }
+# mk ARGS...: make in the repository with the build folder of NPROF, the folders' variables
+# given by ARGS only (not by the environment).
+mk() {
+  env -u PREFIX -u DESTDIR -u BINDIR -u LIBDIR -u INCLUDEDIR -u MANDIR -u PKGCONFIGDIR \
+    make -s -C "$repo" BUILD="$build" "$@"
+}
 
 # listing DIR: every path under DIR (DIR itself included), relative, with its kind.
 listing() {
@@ -237,6 +241,13 @@ check "PREFIX defaults to /usr/local" \
   bash -c "[ -x '$def/usr/local/bin/nprof' ] && grep -qx 'prefix=/usr/local' '$def/usr/local/lib/pkgconfig/nprof.pc'"
 mk uninstall DESTDIR="$def" >/dev/null 2>&1
 check "... and uninstalled leave nothing" test ! -e "$def"
+
+# The README tells how, and its quick start stays two commands.
+check "README documents make install and make uninstall with PREFIX and DESTDIR" \
+  bash -c "grep -q '^    make install' README.md && grep -q '^    make uninstall' README.md &&
+           grep -q 'PREFIX' README.md && grep -q 'DESTDIR' README.md"
+quick=$(sed -n '/^## Quick start/,/^## /p' README.md | grep -c '^    ')
+check "README's quick start is still two commands ($quick)" test "$quick" = 2
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

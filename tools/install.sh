@@ -72,6 +72,15 @@ do_install() {
         mkdirs "$DESTDIR$MANDIR/$sec"
         run "$INSTALL" -m 644 "$f" "$DESTDIR$MANDIR/$sec/${f##*/}"
     done
+    refresh_cache
+}
+
+# Into the live system (no DESTDIR) as root: the loader's cache learns of libnprof.so.N at once,
+# so that programs linked with -lnprof start without LD_LIBRARY_PATH.
+refresh_cache() {
+    if [ -z "$DESTDIR" ] && [ "$(id -u)" = 0 ] && command -v ldconfig >/dev/null 2>&1; then
+        run ldconfig
+    fi
 }
 
 # is_target_dir DIR -- whether DIR is one of the folders install writes into, or above one.
@@ -90,6 +99,7 @@ do_uninstall() {
             run rm -f "$f"
         fi
     done
+    refresh_cache
     [ -f "$record" ] || return 0
     # Deepest first, so that a folder is empty when its parent is tried.
     sort -r -u "$record" | while read -r d; do
