@@ -185,19 +185,33 @@ static np_elf *open_binary(const np_mapping *m)
     return NULL;
 }
 
-/* Disassembles routine rt and annotates it with the mapping's hits; rows are copied into
- * the set's arena. */
-static int disassemble(const np_report *r, np_asm_set *out, np_asm_routine *rt, const hit *h, size_t nh, np_err *err)
+/* Annotates routine rt from its listing d; rows are copied into the set's arena. */
+static void take_rows(np_asm_set *out, np_asm_routine *rt, const np_objdump *d, const hit *h, size_t nh)
 {
-    np_objdump d = {0};
-    int rc = np_objdump_run(rt->objfile, rt->start, rt->end, r->intel_syntax, &d, err);
-    if (rc == 0)
-        annotate(rt, &d, h, nh, &out->arena);
-    for (size_t i = 0; rc == 0 && i < rt->n; i++) {
+    annotate(rt, d, h, nh, &out->arena);
+    for (size_t i = 0; i < rt->n; i++) {
         rt->rows[i].text = np_arena_strdup(&out->arena, rt->rows[i].text);
         rt->rows[i].function = np_arena_strdup(&out->arena, rt->rows[i].function);
     }
-    np_objdump_free(&d);
+}
+
+/* The routines v[0, n) of one binary, disassembled by as few objdump runs as their places
+ * allow, and annotated with the mapping's hits. */
+static int disassemble(const np_report *r, np_asm_set *out, size_t from, const hit *h, size_t nh, np_err *err)
+{
+    size_t n = out->n - from;
+    np_objdump *lists = calloc(n ? n : 1, sizeof *lists);
+    np_objdump_range *ranges = calloc(n ? n : 1, sizeof *ranges);
+    for (size_t i = 0; i < n; i++)
+        ranges[i] = (np_objdump_range){out->v[from + i].start, out->v[from + i].end, &lists[i]};
+    int rc = n ? np_objdump_run_ranges(out->v[from].objfile, ranges, n, r->intel_syntax, err) : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0)
+            take_rows(out, &out->v[from + i], &lists[i], h, nh);
+        np_objdump_free(&lists[i]);
+    }
+    free(lists);
+    free(ranges);
     return rc;
 }
 
@@ -216,8 +230,7 @@ static void search_mapping(const np_report *r, const np_graph *g, const np_mappi
     size_t nh;
     hit *h = hits_of(g, m, e, &nh);
     keep_sampled(s->out, from, h, nh);
-    for (size_t i = from; i < s->out->n && !s->failed; i++)
-        s->failed = disassemble(r, s->out, &s->out->v[i], h, nh, &s->err) < 0;
+    s->failed = disassemble(r, s->out, from, h, nh, &s->err) < 0;
     free(h);
     np_elf_close(e);
 }

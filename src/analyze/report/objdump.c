@@ -135,13 +135,16 @@ static int run(char *const argv[], np_buf *buf, int *spawn_err)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-int np_objdump_run(const char *file, uint64_t start, uint64_t stop, bool intel, np_objdump *out, np_err *err)
+static int run_listing(const char *file, uint64_t start, uint64_t stop, bool intel, bool lines, np_objdump *out,
+                       np_err *err)
 {
     char from[40], to[40];
     snprintf(from, sizeof from, "--start-address=%#llx", (unsigned long long)start);
     snprintf(to, sizeof to, "--stop-address=%#llx", (unsigned long long)stop);
-    char *argv[12] = {"objdump", "--disassemble", "--demangle", "--no-show-raw-insn", "--line-numbers", from, to};
-    int n = 7;
+    char *argv[12] = {"objdump", "--disassemble", "--demangle", "--no-show-raw-insn", from, to};
+    int n = 6;
+    if (lines)
+        argv[n++] = "--line-numbers";
     if (intel) {
         argv[n++] = "-M";
         argv[n++] = "intel";
@@ -161,6 +164,16 @@ int np_objdump_run(const char *file, uint64_t start, uint64_t stop, bool intel, 
     if (st != 0)
         return np_fail(err, "cannot disasm %s: objdump exited with status %d", file, st);
     return 0;
+}
+
+int np_objdump_run(const char *file, uint64_t start, uint64_t stop, bool intel, np_objdump *out, np_err *err)
+{
+    return run_listing(file, start, stop, intel, true, out, err);
+}
+
+int np_objdump_run_bare(const char *file, uint64_t start, uint64_t stop, bool intel, np_objdump *out, np_err *err)
+{
+    return run_listing(file, start, stop, intel, false, out, err);
 }
 
 void np_objdump_free(np_objdump *d)

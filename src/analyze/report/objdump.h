@@ -34,6 +34,20 @@ void np_objdump_parse(const char *text, size_t len, np_objdump *out);
  * (pprof's "cannot disasm: no objdump tool available") or fails. */
 int np_objdump_run(const char *file, uint64_t start, uint64_t stop, bool intel, np_objdump *out, np_err *err);
 
+/* The same without source places (no line tables read: a much shorter run). */
+int np_objdump_run_bare(const char *file, uint64_t start, uint64_t stop, bool intel, np_objdump *out, np_err *err);
+
 void np_objdump_free(np_objdump *d);
+
+/* One range [start, stop) of a binary and the listing that receives its instructions. */
+typedef struct np_objdump_range {
+    uint64_t start, stop;
+    np_objdump *out;
+} np_objdump_range;
+
+/* Fills each range's out with what np_objdump_run over that range alone would list, running
+ * objdump once over each group of nearby ranges (objdump_batch.c). -1 with err as
+ * np_objdump_run. */
+int np_objdump_run_ranges(const char *file, np_objdump_range *v, size_t n, bool intel, np_err *err);
 
 #endif
