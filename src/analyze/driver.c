@@ -280,10 +280,9 @@ static void command_overrides(const np_command *cmd, np_config *c)
         np_config_set(c, "granularity", "addresses", NULL);
         c->noinlines = true;
     } else if (strcmp(n, "weblist") == 0) {
-        /* pprof takes addresses for the disassembly under each line; nprof's page has source
-         * lines only, so it takes list's granularity and shows list's values. */
+        /* addresses, with inlined frames kept, for the instructions under each line */
         trim = false;
-        np_config_set(c, "granularity", "lines", NULL);
+        np_config_set(c, "granularity", "addresses", NULL);
         c->noinlines = false;
     } else if (strcmp(n, "peek") == 0) {
         trim = false;
@@ -596,7 +595,7 @@ static int generate(np_profile *p, const np_command *cmd, const char *arg, const
         rc = np_graphviz_render(cmd->dot_format, &data, err);
     if (rc == 0 && cmd->dot_format && strcmp(cmd->dot_format, "svg") == 0)
         np_report_svg_pan(&data);
-    if (rc == 0 && for_browser(cmd))
+    if (rc == 0 && for_browser(cmd) && !c.output[0]) /* pprof writes -output's file instead */
         rc = show_in_browser(cmd, &data, out, interactive, err);
     else if (rc == 0)
         rc = write_output(cmd, &c, &data, out, interactive, err);

@@ -18,4 +18,7 @@ extern const size_t np_asset_flamegraph_js_len;
 extern const char np_asset_flamegraph_css[]; /* assets/flamegraph.css */
 extern const size_t np_asset_flamegraph_css_len;
 
+extern const char np_asset_weblist_js[]; /* assets/weblist.js */
+extern const size_t np_asset_weblist_js_len;
+
 #endif
