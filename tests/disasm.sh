@@ -126,6 +126,62 @@ else
     bad "build/profiles/cpu.pb.gz or build/go/bin/cpugen missing (tests/go/make-profiles.sh build/profiles)"
 fi
 
+# ---- -weblist: source lines unfolding to their instructions ----
+# rows PAGE OUT: the page's rows (F function, L line, I instruction; tests/weblist-parse.py),
+# which also fails on malformed HTML or an instruction sum off its line's or a line sum off
+# its function's.
+page_rows() { python3 tests/weblist-parse.py "$@"; }
+# wl_inside ROWS BINARY SYMBOL: the instructions of SYMBOL's page lie inside the symbol or its
+# padding up to the next symbol, those with a value inside the symbol itself.
+wl_inside() {
+    local start size next
+    read -r start size <<<"$(nm -S "$2" | awk -v s="$3" '$4 == s { print $1, $2; exit }')"
+    next=$(nm -n "$2" | awk -v a="$start" 'f && $1 != a { print $1; exit } $1 == a { f = 1 }')
+    [ -n "$start" ] && [ -n "$next" ] &&
+        awk -v a=$((16#$start)) -v z=$((16#$start + 16#$size)) -v n=$((16#$next)) -F'[ |]' '
+            $1 == "I" { v = 0; for (i = 1; i <= length($2); i++) v = v * 16 + index("0123456789abcdef", substr($2, i, 1)) - 1
+                        if (v < a || v >= n || (($3 != "." || $4 != ".") && v >= z)) bad = 1; k++ }
+            END { exit bad || k < 3 }' "$1"
+}
+"$NPROF" -weblist=burn_hot -sample_index=samples -output="$T/wl.html" "$P" > /dev/null 2> "$T/wl.err"
+check "-weblist=burn_hot (PIE): valid page, each line's instructions sum to the line, lines to the function" \
+    page_rows "$T/wl.html" > "$T/wl.rows"
+check "-weblist=burn_hot: lines unfold to instructions, burn_hot's own (nm -S; padding after it unvalued)" \
+    wl_inside "$T/wl.rows" "$T/pie" "$hot"
+wl_flat=$(awk -F'|' '/^F burn_hot\|/ { print $3; exit }' "$T/wl.rows")
+check "-weblist=burn_hot: the function's flat ($wl_flat) is -top's" test "$wl_flat" = "$(topflat "$P" burn_hot -sample_index=samples)"
+check "-weblist: nothing on stderr but pprof's line with the binary and objdump at hand" \
+    test "$(cat "$T/wl.err")" = "Generating report in $T/wl.html"
+env PATH=/nonexistent "$NPROF" -weblist=burn_hot -sample_index=samples -output="$T/wl-noobj.html" "$P" > /dev/null 2> "$T/wl.err"
+check "-weblist without objdump: one line on stderr, source lines only" \
+    test "$(grep -v '^Generating report' "$T/wl.err")" = "cannot disasm: no objdump tool available: source lines only"
+page_rows "$T/wl-noobj.html" > "$T/wl-noobj.rows"
+check "-weblist without objdump: the same functions and valued lines, no instructions" \
+    diff <(grep -E '^F|^L .*\|[^.]' "$T/wl.rows") <(grep -E '^F|^L .*\|[^.]' "$T/wl-noobj.rows"; grep '^I' "$T/wl-noobj.rows")
+check "-weblist without objdump: the page says so" grep -q 'class="note">cannot disasm: no objdump tool available' "$T/wl-noobj.html"
+if have_browser; then
+    node tests/browser/weblist.js "$T/wl.html" > "$T/browser.out" 2>&1
+    count_browser "$T/browser.out"
+fi
+
+# same_weblist_as_pprof WHAT ARGS...: the functions, their totals, the lines and the values
+# and addresses of the instructions under each line are go tool pprof -weblist's.
+same_weblist_as_pprof() {
+    local what=$1
+    shift
+    "$NPROF" -output="$T/np.html" "$@" > /dev/null 2>&1
+    go tool pprof -output="$T/go.html" "$@" > /dev/null 2>&1
+    page_rows --pprof "$T/go.html" > "$T/go.rows"
+    page_rows "$T/np.html" > "$T/np.rows"
+    check "$what: the rows are go tool pprof -weblist's ($(grep -c '^I' "$T/go.rows") instructions)" \
+        eval 'grep -q "^I" "$T/go.rows" && diff "$T/go.rows" "$T/np.rows"'
+}
+if [ -s build/profiles/cpu.pb.gz ] && [ -x build/go/bin/cpugen ]; then
+    same_weblist_as_pprof "Go CPU -weblist main.fib" -weblist='main\.fib' build/profiles/cpu.pb.gz
+    same_weblist_as_pprof "Go CPU -weblist main. and sort." -weblist='main\.|sort\.' build/profiles/cpu.pb.gz
+    same_weblist_as_pprof "Go heap -weblist main." -weblist='main\.' build/profiles/heap.pb.gz
+fi
+
 # ---- bad input ----
 out=$(env PATH=/nonexistent "$NPROF" -disasm=burn_hot "$P" 2>&1)
 rc=$?
@@ -142,6 +198,11 @@ rm -f "$T/pie"
 out=$("$NPROF" -disasm=burn_hot "$P" 2>&1)
 check "a missing binary: named, then pprof's no-match line" test "$out" = "$T/pie: No such file or directory
 no matches found for regexp: burn_hot"
+"$NPROF" -weblist=burn_hot -output="$T/wl-nobin.html" "$P" > /dev/null 2> "$T/wl.err"
+check "-weblist with the binary missing: named on stderr, source lines only" \
+    test "$(grep -v '^Generating report' "$T/wl.err")" = "$T/pie: No such file or directory: source lines only"
+check "-weblist with the binary missing: burn_hot's valued lines still shown" \
+    bash -c "python3 tests/weblist-parse.py '$T/wl-nobin.html' | grep -qE '^L [0-9]+\|[^.]'"
 out=$("$NPROF" -disasm=burn_hot "$T/pie.keep" "$P" 2>&1)
 check "the binary named first on the command line is used" grep -qE '^ROUTINE =+ burn_hot' <<<"$out"
 out=$("$NPROF" -disasm=burn_hot "$T/nopie" "$P" 2>&1)

@@ -75,12 +75,12 @@ def sums_ok(rows):
     def close_line():
         if line and line[3]:
             f, c = sum(num(x[0]) for x in line[3]), sum(num(x[1]) for x in line[3])
-            if abs(f - num(line[1])) > 1e-9 * max(1, f) or abs(c - num(line[2])) > 1e-9 * max(1, c):
+            if abs(f - num(line[1])) > 0.01 * max(1, f) or abs(c - num(line[2])) > 0.01 * max(1, c):
                 bad.append('line %s: %s %s, instructions %g %g' % (line[0], line[1], line[2], f, c))
     def close_fn():
         if fn:
             f, c = sum(num(x[0]) for x in fn[4]), sum(num(x[1]) for x in fn[4])
-            if abs(f - num(fn[2])) > 1e-6 * max(1, f) or abs(c - num(fn[3])) > 1e-6 * max(1, c):
+            if abs(f - num(fn[2])) > 0.01 * max(1, f) or abs(c - num(fn[3])) > 0.01 * max(1, c):
                 bad.append('%s: %s %s, lines %g %g' % (fn[0], fn[2], fn[3], f, c))
     for r in rows:
         if r[0] == 'F':

@@ -277,6 +277,7 @@ static void take_listing(walk *w, np_elf *e, uint64_t base, const np_objdump *d)
     frame fr[MAX_FRAMES], last[MAX_FRAMES];
     int n_last = 0;
     uint64_t last_addr = 0, max_addr = 0;
+    const char *last_fn = "";
     for (size_t i = 0; i < d->n; i++) {
         const np_objdump_inst *in = &d->v[i];
         uint64_t addr = in->addr + base;
@@ -288,10 +289,12 @@ static void take_listing(walk *w, np_elf *e, uint64_t base, const np_objdump *d)
         if (n == 0)
             fr[0] = (frame){in->function, in->file, in->line}, n = 1;
         size_t k = push_inst(w, (np_srcasm_inst){addr, in->addr, len, place_str(w, in->text), fr[0].file, fr[0].line, 0, 0});
+        /* pprof also lends a line across a symbol's end (into another section's code, say):
+         * not here, where objdump names another function or none. */
         if (fr[0].line != 0) {
             memcpy(last, fr, (size_t)n * sizeof *fr);
-            n_last = n, last_addr = addr;
-        } else if (addr - last_addr <= NEIGHBORHOOD && n_last) {
+            n_last = n, last_addr = addr, last_fn = in->function;
+        } else if (addr - last_addr <= NEIGHBORHOOD && n_last && strcmp(last_fn, in->function) == 0) {
             memcpy(fr, last, (size_t)n_last * sizeof *fr);
             n = n_last;
         }
