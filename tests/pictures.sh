@@ -2,8 +2,8 @@
 # pictures.sh NPROF -- the graph pictures: -svg is valid SVG with pprof's viewport and our
 # pan/zoom script (the graph itself as go tool pprof draws it), renders in headless Chromium
 # and pans and zooms there; -web and -weblist open the right file in $BROWSER or print its
-# path; -weblist escapes names and source and shows -list's values; a missing Graphviz is one
-# line. Profiles: build/profiles (tests/go/make-profiles.sh) and ../shared/testdata/go/profiles
+# path; -weblist escapes names and source and shows go tool pprof -weblist's rows; a missing
+# Graphviz is one line. Profiles: build/profiles (tests/go/make-profiles.sh) and ../shared/testdata/go/profiles
 # when it is there. Browser checks need Chromium and tests/browser/node_modules
 # (tools/install-deps.sh); without them they are skipped, except under CI=true.
 set -u
@@ -114,64 +114,25 @@ check "shell: web opens the -svg page" cmp -s "$(sed -n 1p "$RECORD" 2> /dev/nul
 # -weblist: escaped names and source, -list's values, valid HTML.
 python3 tests/pictures-profile.py "$T/names"
 names=$T/names/names.pb.gz
-weblist_ok() { # HTML LIST: the page against the list report
-    python3 - "$1" "$2" <<'PY'
-import html.parser, re, sys
-page, listing = open(sys.argv[1]).read(), open(sys.argv[2]).read()
-VOID = {'meta', 'br', 'img', 'link', 'hr', 'input'}
-
-class P(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.stack, self.rows, self.heads, self.text, self.row = [], [], [], None, None
-    def handle_starttag(self, tag, attrs):
-        if tag not in VOID:
-            self.stack.append(tag)
-        if tag == 'tr':
-            self.row = []
-        if tag in ('td', 'h2'):
-            self.text = ''
-    def handle_endtag(self, tag):
-        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-3:])
-        self.stack.pop()
-        if tag == 'td':
-            self.row.append(self.text)
-        if tag == 'h2':
-            self.heads.append(self.text)
-        if tag == 'tr':
-            self.rows.append(self.row)
-    def handle_data(self, d):
-        if self.text is not None:
-            self.text += d
-
-p = P()
-p.feed(page)
-p.close()
-assert not p.stack, p.stack
-assert page.startswith('<!DOCTYPE html>') and '<script' not in page.lower().replace('&lt;script', '')
-# The list report: ROUTINE lines give the names, annotated lines the values.
-names = re.findall(r'^ROUTINE =+ (.*) in .*$', listing, re.M)
-lines = [m.groups() for m in re.finditer(r'^ *(\S+) +(\S+) +(\d+):(.*)$', listing, re.M)]
-totals = [m.groups() for m in re.finditer(r'^ *(\S+) +(\S+) \(flat, cum\) +(.*) of Total$', listing, re.M)]
-got_lines = [(r[1], r[2], r[0], r[3]) for r in p.rows if r[0]]
-got_totals = [(r[1], r[2], r[3].split(') ', 1)[1].replace(' of Total', '').strip()) for r in p.rows if not r[0]]
-assert p.heads == names, (p.heads, names)
-assert got_lines == lines, [x for x in zip(got_lines, lines) if x[0] != x[1]][:3]
-assert got_totals == [(a, b, c.strip()) for a, b, c in totals], (got_totals, totals)
-assert len(lines) > 0
-PY
+weblist_ok() { # PAGE ARGS...: valid HTML (its own script only) whose functions, lines and
+    # instructions with their values are go tool pprof's for ARGS (tests/weblist-parse.py)
+    local page=$1
+    shift
+    python3 tests/weblist-parse.py "$page" > "$T/wl.np" || return 1
+    go tool pprof -output="$T/wl.go.html" "$@" > /dev/null 2>&1
+    python3 tests/weblist-parse.py --pprof "$T/wl.go.html" > "$T/wl.go" && grep -q '^L' "$T/wl.go" &&
+        diff "$T/wl.go" "$T/wl.np"
 }
-"$NPROF" -list . "$names" > "$T/names.list" 2> /dev/null
 rm -f "$RECORD"
 BROWSER=$T/rec "$NPROF" -weblist . "$names" > /dev/null 2>&1
 page=$(sed -n 1p "$RECORD" 2> /dev/null)
 check "-weblist opens an .html page in \$BROWSER" test "${page%.html}" != "$page" -a -s "$page"
-check "-weblist escapes <, &, quotes in names and source and shows -list's values" weblist_ok "$page" "$T/names.list"
+check "-weblist escapes <, &, quotes in names and source and shows go tool pprof -weblist's rows" \
+    weblist_ok "$page" -weblist . "$names"
 check "-weblist names have their characters back after parsing" grep -q 'odd &#34;name&#34; &amp; &#39;quote&#39; &lt;' "$page"
 for pat in 'main\.' 'runtime\.mallocgc'; do
-    "$NPROF" -list "$pat" "$heap" > "$T/heap.list" 2> /dev/null || continue
-    out=$(env -u DISPLAY -u WAYLAND_DISPLAY BROWSER= "$NPROF" -weblist "$pat" "$heap" 2> /dev/null)
-    check "-weblist $pat shows -list's values on heap.pb.gz" weblist_ok "${out##* wrote }" "$T/heap.list"
+    out=$(env -u DISPLAY -u WAYLAND_DISPLAY BROWSER= "$NPROF" -weblist "$pat" "$heap" 2> /dev/null) || continue
+    check "-weblist $pat shows go tool pprof -weblist's rows on heap.pb.gz" weblist_ok "${out##* wrote }" -weblist "$pat" "$heap"
 done
 rm -f "$RECORD"
 printf 'weblist Box\n' | BROWSER=$T/rec "$NPROF" "$names" > /dev/null 2>&1
