@@ -33,7 +33,8 @@
 #   gperf     tests/gperf.sh build/nprof (a C program under gperftools' HEAPPROFILE and
 #             CPUPROFILE against google-pprof, and under perf record against perf report)
 #   disasm    tests/disasm.sh build/nprof (-disasm: a C program's CPU and
-#             heap profiles by libnprof and a Go program's, against go tool pprof -disasm)
+#             heap profiles by libnprof and a Go program's, against go tool pprof -disasm;
+#             -weblist's pages: sums, addresses, fallbacks, against go tool pprof -weblist)
 #   install   tests/install.sh build/nprof (make install into a stage: exactly the files, a
 #             program built with pkg-config against them serves a heap, one version, uninstall)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
