@@ -372,11 +372,17 @@ static void disassemble_mapping(walk *w, range *v, size_t n, uint32_t mi)
     np_objdump_range *rs = np_xcalloc(n, sizeof *rs);
     np_objdump *lists = np_xcalloc(n, sizeof *lists);
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (v[i].mapping == mi)
-            rs[k] = (np_objdump_range){np_elf_file_address(e, v[i].begin, m->start, m->offset),
-                                       np_elf_file_address(e, v[i].end, m->start, m->offset), &lists[k]},
-            k++;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].mapping != mi)
+            continue;
+        /* below the mapping there is nothing of this file to show (and a PIE's file address
+         * would wrap) */
+        v[i].begin = v[i].begin < m->start ? m->start : v[i].begin;
+        v[i].end = v[i].end < v[i].begin ? v[i].begin : v[i].end;
+        uint64_t start = np_elf_file_address(e, v[i].begin, m->start, m->offset);
+        rs[k] = (np_objdump_range){start, start + (v[i].end - v[i].begin), &lists[k]};
+        k++;
+    }
     np_err err;
     bool ok = np_objdump_run_ranges(m->file, rs, k, w->r->intel_syntax, &err) == 0;
     if (!ok)
