@@ -37,6 +37,9 @@
 #             -weblist's pages: sums, addresses, fallbacks, against go tool pprof -weblist)
 #   install   tests/install.sh build/nprof (make install into a stage: exactly the files, a
 #             program built with pkg-config against them serves a heap, one version, uninstall)
+#   symspeed  tests/symspeed.sh build/nprof (bench/symbolize.sh's generated C program and
+#             profiles at a small scale: reports byte for byte go tool pprof's, every inlined
+#             frame addr2line -i's; a Go binary's legacy heap text as go tool pprof reads it)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -176,6 +179,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage static counted tests/static.sh build/nprof
   stage disasm counted tests/disasm.sh build/nprof
   stage install counted tests/install.sh build/nprof
+  stage symspeed counted tests/symspeed.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi
