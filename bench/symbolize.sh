@@ -41,7 +41,9 @@ export GOCACHE="$PWD/build/go/cache" GOFLAGS=-buildvcs=false GOPROXY=off GOTOOLC
 
 # The C program, rebuilt when the generator or its arguments change.
 cfiles=${BENCH_C_FILES:-40} cfuncs=${BENCH_C_FUNCS:-500}
-cstamp="$cfiles $cfuncs $(cksum <bench/symgen.py)"
+# The sources are compiled by their bare names: go tool pprof reads "./name.c" as a name
+# relative to nothing (nprof joins it to the compilation directory), and the reports would differ.
+cstamp="$cfiles $cfuncs bare-names $(cksum <bench/symgen.py)"
 if [ ! -x "$OUT/cprog/sg" ] || [ "$(cat "$OUT/cprog/stamp" 2>/dev/null)" != "$cstamp" ]; then
     echo "bench: generating and building the C program (a minute or two)" >&2
     rm -rf "$OUT/cprog"

@@ -8,14 +8,10 @@
 # -i's, function, file and line. A Go binary and symprof.py's legacy heap text: the same three
 # reports as go tool pprof's. Ends "N passed, M failed".
 set -u
-if [ $# -ne 1 ]; then
-  echo "usage: $0 NPROF" >&2
-  exit 2
-fi
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-nprof=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-cd "$repo" || exit 2
-. tests/counts.sh
+[ $# = 1 ] || { echo "usage: $0 NPROF" >&2; exit 2; }
+nprof=$(realpath "$1")
+repo=$(realpath "$(dirname "${BASH_SOURCE[0]}")/..")
+cd "$repo" && . tests/counts.sh || exit 2
 export TZ=UTC LC_ALL=C PPROF_BINARY_PATH=/nonexistent NPROF_BINARY_PATH=
 export GOCACHE=$repo/build/go/cache GOFLAGS=-buildvcs=false GOPROXY=off GOSUMDB=off GOTOOLCHAIN=local GOENV=off
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/symspeed.XXXXXX") || exit 2
