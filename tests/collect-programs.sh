@@ -513,6 +513,17 @@ check "ownmalloc: a program's own malloc serves what reaches libnprof, profiling
   bash -c "[ $rc = 0 ] && [ '$out' = 'ownmalloc: ok' ] && grep -q 'heap profiling is off' '$tmp/ownmalloc.err'"
 [ $rc = 0 ] || show "$tmp/ownmalloc.err"
 
+# pthread_getattr_np asked first thing, on the main thread and another: glibc allocates inside
+# it while it holds the thread's lock, and the sampler must not ask it again (it would hang).
+d=$tmp/getattr
+mkdir -p "$d"
+out=$(timeout 30 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 NPROF_HEAP_DUMP="$d" "$bins/getattr" 2>"$d/err"); rc=$?
+"$nprof" -traces -focus=getattr_leak "$d"/*.heap.pb.gz >"$d/traces" 2>&1
+whole=$(awk '/getattr_leak/ {n++} /_start$|clone3$/ {w++} END {print n + 0, w + 0}' "$d/traces")
+check "getattr: pthread_getattr_np inside a sampled allocation does not hang, whole stacks (exit $rc; leaks, whole: $whole)" \
+  bash -c "[ $rc = 0 ] && [ '$out' = 'getattr: ok' ] && [ '$whole' = '2 2' ]"
+[ $rc = 0 ] || show "$d/err"
+
 # Steady state: a fixed working set for 24 s at rate 1 with 3 scrape loops. The process's RSS
 # and open fds are read every 2 s; once warmed up (after 6 s) they must not keep growing.
 n=steady

@@ -24,6 +24,7 @@
 #include "collect/export.h"
 #include "collect/pbuild.h"
 #include "collect/sigstack.h"
+#include "collect/tbounds.h"
 #include "collect/stacktab.h"
 #include "collect/tstate.h"
 #include "core/gz.h"
@@ -71,7 +72,7 @@ static void on_signal(int sig, siginfo_t *si, void *ucv)
         const ucontext_t *uc = ucv;
         const greg_t *g = uc->uc_mcontext.gregs;
         uintptr_t lo, hi;
-        np_sigstack_bounds(&lo, &hi);
+        np_tbounds_known(&lo, &hi);
         s->n = np_stack_from_regs((uintptr_t)g[REG_RIP], (uintptr_t)g[REG_RSP], (uintptr_t)g[REG_RBP], lo, hi,
                                   s->pcs, np_cpuring_frames());
         s->weight = w;
@@ -382,7 +383,7 @@ EXPORT int nprof_cpu_stop(void)
 
 void np_cpu_thread_begin(void)
 {
-    np_sigstack_learn();
+    np_tbounds_learn();
     np_cputimer_thread_start();
 }
 
@@ -393,7 +394,7 @@ void np_cpu_thread_end(void)
 
 void np_cpu_init(void)
 {
-    np_sigstack_learn();
+    np_tbounds_learn();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     atexit(at_exit_write);
     if (np_cfg.cpu_profile[0])

@@ -3,7 +3,6 @@
  * up its frame (a PLT stub, a function's first instruction) read as "return address at sp". */
 #include "collect/sigstack.h"
 
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,29 +13,6 @@
 #include "collect/ehtab.h"
 
 enum { PAGE = 4096, PROBE_LIMIT = 8 << 20 };
-
-static __thread uintptr_t t_lo __attribute__((tls_model("initial-exec")));
-static __thread uintptr_t t_hi __attribute__((tls_model("initial-exec")));
-
-void np_sigstack_learn(void)
-{
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
-    if (t_hi || pthread_getattr_np(pthread_self(), &attr) != 0)
-        return;
-    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-        t_lo = (uintptr_t)addr;
-        t_hi = (uintptr_t)addr + size;
-    }
-    pthread_attr_destroy(&attr);
-}
-
-void np_sigstack_bounds(uintptr_t *lo, uintptr_t *hi)
-{
-    *lo = t_lo;
-    *hi = t_hi;
-}
 
 /* What may be read: from the stack pointer up to the top of the stack, known or probed. */
 typedef struct span {

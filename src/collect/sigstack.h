@@ -15,9 +15,4 @@
 int np_stack_from_regs(uintptr_t pc, uintptr_t sp, uintptr_t bp, uintptr_t lo, uintptr_t hi,
                        uintptr_t *pcs, int max);
 
-/* The calling thread's stack bounds, learned once outside any handler (np_sigstack_learn), and
- * read in a handler (0, 0 when never learned). */
-void np_sigstack_learn(void);
-void np_sigstack_bounds(uintptr_t *lo, uintptr_t *hi);
-
 #endif

@@ -5,12 +5,12 @@
  * has the figures. */
 #include "collect/stack.h"
 
-#include <pthread.h>
 #include <string.h>
 #include <unwind.h>
 
 #include "collect/cconfig.h"
 #include "collect/cfi.h"
+#include "collect/tbounds.h"
 
 typedef struct walk {
     uintptr_t caller;
@@ -46,28 +46,9 @@ static _Unwind_Reason_Code unwind_cb(struct _Unwind_Context *ctx, void *arg)
     return _URC_NO_REASON;
 }
 
-/* Bounds of this thread's stack, found once per thread (pthread_getattr_np may allocate, which
- * is fine here: the caller holds the collector's recursion guard). */
-static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
-static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
-
-static void stack_bounds(void)
-{
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
-    if (pthread_getattr_np(pthread_self(), &attr) != 0)
-        return;
-    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-        stack_lo = (uintptr_t)addr;
-        stack_hi = (uintptr_t)addr + size;
-    }
-    pthread_attr_destroy(&attr);
-}
-
 /* Frame-pointer walk from the caller's rbp: each frame record holds the next frame pointer and
  * the return address. Every step is checked to stay inside this thread's stack and move up. */
-static int fp_walk(const np_origin *o, uintptr_t *pcs, int max)
+static int fp_walk(const np_origin *o, uintptr_t stack_hi, uintptr_t *pcs, int max)
 {
     int n = 0;
     pcs[n++] = o->pc;
@@ -103,11 +84,11 @@ int np_stack_capture(const np_origin *o, uintptr_t *pcs, int max)
 {
     if (max < 1)
         return 0;
-    if (!stack_hi)
-        stack_bounds();
+    uintptr_t stack_lo, stack_hi;
+    np_tbounds_get(&stack_lo, &stack_hi);
     switch (np_cfg.stack) {
     case NP_STACK_FP:
-        return fp_walk(o, pcs, max);
+        return fp_walk(o, stack_hi, pcs, max);
     case NP_STACK_LIBGCC:
         return libgcc_walk(o, pcs, max);
     default: {
