@@ -75,6 +75,22 @@ TEST(path_clean)
     CHECK_STR_EQ(clean("x/"), "x");
 }
 
+/* The arena form answers as np_path_clean does, and shares a path that is already clean. */
+TEST(path_clean_arena)
+{
+    const char *paths[] = {"", "/", "//", "a", "a/", "/a/b", "./a", "a/./b", "a/..", "..", ".",
+                           "../a", "a//b", "/a/b/", "a/b/..", ".hidden/x", "a/.b", "a/..b", "...",
+                           "/..", "/./", "x/.", "../../y/z"};
+    np_arena a = {0};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        const char *got = np_path_clean_arena(&a, paths[i]);
+        CHECK_STR_EQ(got, clean(paths[i]));
+        if (!strcmp(got, paths[i]))
+            CHECK(got == paths[i]);
+    }
+    np_arena_free(&a);
+}
+
 TEST(varints)
 {
     uint64_t vals[] = {0, 1, 127, 128, 300, UINT32_MAX, (uint64_t)-1};
