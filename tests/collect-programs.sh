@@ -501,6 +501,17 @@ for first in libjemalloc.so.2 libtcmalloc.so.4; do
   check "$n: every entry point works, profiling off with a warning (exit $rc)" \
     bash -c "[ $rc = 0 ] && [ '$out' = 'otherfirst: ok' ] && grep -q 'heap profiling is off' '$tmp/$n.err'"
 done
+# A wrapper preloaded first that hands its work on through RTLD_NEXT to libnprof, and
+# libnprof.a linked into a program that is also preloaded: libnprof must not hand the work
+# back to them (it went round for ever, and the programs never started).
+out=$(timeout 60 env LD_PRELOAD="$bins/libwrapfirst.so $lib" NPROF_HEAP_RATE=1 "$bins/otherfirst" 2>"$tmp/wrapfirst.err"); rc=$?
+check "wrapfirst: a wrapper before libnprof that calls on through it works, profiling off with a warning (exit $rc)" \
+  bash -c "[ $rc = 0 ] && [ '$out' = 'otherfirst: ok' ] && grep -q 'heap profiling is off' '$tmp/wrapfirst.err'"
+out=$(timeout 60 env LD_PRELOAD="$lib" NPROF_HEAP_RATE=1 "$bins/linked" "$tmp/linked-pre.pb.gz" 2>"$tmp/linked-pre.err"); rc=$?
+top=$("$nprof" -top "$tmp/linked-pre.pb.gz" 2>/dev/null | awk '/^ *flat  flat%/ {getline; print $1, $6; exit}')
+check "linked and preloaded: the linked copy profiles, the preloaded one stands aside (top: ${top:-none}; exit $rc)" \
+  bash -c "[ $rc = 0 ] && [ '$out' = 'linked: ok' ] && [ '$top' = '64MB linked_leak' ]"
+[ $rc = 0 ] || show "$tmp/linked-pre.err"
 # libnprof.a linked into the program: its malloc is the executable's, and libnprof's.
 out=$(timeout 60 "$bins/linked" "$tmp/linked.pb.gz" 2>"$tmp/linked.err"); rc=$?
 top=$("$nprof" -top "$tmp/linked.pb.gz" 2>/dev/null | awk '/^ *flat  flat%/ {getline; print $1, $6; exit}')

@@ -185,6 +185,40 @@ static void find_nallocx(void)
     SET_NEXT(tc_malloc_size, sym("tc_malloc_size", NULL));
 }
 
+/* An earlier allocator that hands its work on through RTLD_NEXT comes back to libnprof's entry
+ * points: libnprof.a linked into a program that is also preloaded (two collectors), or a
+ * wrapper preloaded first. Forwarding to it would then go round for ever, so it is tried once
+ * with libnprof's next malloc and free pointed at a probe that notes being reached from this
+ * thread. */
+static _Atomic pid_t probe_tid;
+static _Atomic bool came_back;
+
+static void *probe_malloc(size_t n)
+{
+    if (atomic_load(&probe_tid) == gettid())
+        atomic_store(&came_back, true);
+    return __libc_malloc(n);
+}
+
+static bool calls_back(const allocator *a)
+{
+    void *(*their_malloc)(size_t) = (void *(*)(size_t))dlsym(a->handle, "malloc");
+    void (*their_free)(void *) = (void (*)(void *))dlsym(a->handle, "free");
+    if (!defined_in((void *)their_malloc, a->base) || !defined_in((void *)their_free, a->base))
+        return false;
+    void *(*saved_malloc)(size_t) = NEXT(malloc);
+    void (*saved_free)(void *) = NEXT(free);
+    atomic_store(&came_back, false);
+    atomic_store(&probe_tid, gettid());
+    SET_NEXT(free, __libc_free); /* what came from the probe goes back to the C library */
+    SET_NEXT(malloc, probe_malloc);
+    their_free(their_malloc(64));
+    SET_NEXT(malloc, saved_malloc);
+    SET_NEXT(free, saved_free);
+    atomic_store(&probe_tid, 0);
+    return atomic_load(&came_back);
+}
+
 const char *np_alloc_check_order(void)
 {
     ready();
@@ -195,6 +229,8 @@ const char *np_alloc_check_order(void)
     /* Everything goes to that allocator, and nothing is sampled: a block laid out with a header
      * would reach its free. */
     np_sampler_block();
+    if (calls_back(&a))
+        return a.path; /* it comes back here: libnprof keeps the C library's functions */
 #define FROM(field, name)                                                                          \
     do {                                                                                           \
         void *f = dlsym(a.handle, name);                                                           \
