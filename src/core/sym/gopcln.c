@@ -18,16 +18,35 @@ struct np_gopcln {
     /* Offsets into data of each region (the rest of data from there on). */
     uint64_t functab, funcdata, funcnames, cutab, filetab, pctab;
     uint64_t filetab_end; /* Go 1.2: the file table's end */
+    bool sorted; /* entries never decrease: both of gosym's searches then find the same slot */
 };
+
+/* Little-endian words of 4 and 8 bytes are loaded whole: these reads are most of a lookup. */
+static uint64_t load_le(const uint8_t *p, uint32_t size)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (size == 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        return w;
+    }
+    if (size == 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        return w;
+    }
+#endif
+    uint64_t r = 0;
+    for (uint32_t i = 0; i < size; i++)
+        r |= (uint64_t)p[i] << (8 * i);
+    return r;
+}
 
 static bool get_uint(const np_gopcln *t, uint64_t off, uint32_t size, uint64_t *v)
 {
     if (off > t->len || t->len - off < size)
         return false;
-    uint64_t r = 0;
-    for (uint32_t i = 0; i < size; i++)
-        r |= (uint64_t)t->data[off + i] << (8 * i);
-    *v = r;
+    *v = load_le(t->data + off, size);
     return true;
 }
 
@@ -136,6 +155,15 @@ static bool funcs_readable(const np_gopcln *t)
     return true;
 }
 
+/* Whether the entries, the sentinel included, never decrease (as the linker writes them). */
+static bool entries_sorted(const np_gopcln *t)
+{
+    for (size_t i = 0; i < t->nfunc; i++)
+        if (func_pc(t, i) > func_pc(t, i + 1))
+            return false;
+    return true;
+}
+
 np_gopcln *np_gopcln_open(const uint8_t *data, size_t len, uint64_t text_start)
 {
     np_gopcln *t = calloc(1, sizeof *t);
@@ -151,6 +179,7 @@ np_gopcln *np_gopcln_open(const uint8_t *data, size_t len, uint64_t text_start)
         free(t);
         return NULL;
     }
+    t->sorted = entries_sorted(t);
     return t;
 }
 
@@ -238,14 +267,12 @@ static const char *file_name(const np_gopcln *t, uint64_t rec, int32_t fno)
 }
 
 /* The line and file gosym gives pc inside function slot (go12PCToLine, go12PCToFile). */
-static void line_of(const np_gopcln *t, uint64_t pc, const char **file, int64_t *line)
+static void line_of(const np_gopcln *t, uint64_t pc, size_t slot, const char **file,
+                    int64_t *line)
 {
-    size_t slot;
     uint64_t rec;
     uint32_t entry_off, pcfile, pcln;
-    *file = "";
-    *line = -1;
-    if (!find_slot(t, pc, &slot) || !func_record(t, slot, &rec))
+    if (!func_record(t, slot, &rec))
         return;
     uint64_t entry;
     if (t->version >= VER118) {
@@ -291,6 +318,11 @@ bool np_gopcln_lookup(const np_gopcln *t, uint64_t pc, const char **func, const 
     if (!func_record(t, slot, &rec) || !func_field(t, rec, 1, &nameoff))
         return false; /* not reached: np_gopcln_open read them all */
     *func = string_at(t, t->funcnames + nameoff);
-    line_of(t, pc, file, line);
+    *file = "";
+    *line = -1;
+    /* gosym finds the line's function again by entries alone; in a sorted table that is the
+     * slot just found. */
+    if (t->sorted || find_slot(t, pc, &slot))
+        line_of(t, pc, slot, file, line);
     return true;
 }
