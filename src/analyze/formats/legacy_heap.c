@@ -70,7 +70,7 @@ static int parse_sample(lg_prof *lp, lg_span line, lg_rx *rx, const heap_hdr *h,
                         np_err *err)
 {
     lg_span g[6];
-    if (!lg_re_find(rx->heap_sample, line.p, line.n, g))
+    if (!lg_fast_heap_sample(line, g) && !lg_re_find(rx->heap_sample, line.p, line.n, g))
         return np_fail(err, "unexpected number of sample values: got 0, want 6");
     int64_t v[4], blocksize = 0;
     size_t nv = 0;

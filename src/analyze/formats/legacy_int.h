@@ -32,6 +32,9 @@ int lg_re_ngroups(const lg_re *re);
 /* Unanchored leftmost-first search. On a match fills g[0..ngroups) (a group that did not take
  * part is an empty span) and returns true. */
 bool lg_re_find(lg_re *re, const char *s, size_t n, lg_span *g);
+/* The heap sample pattern's groups where it matches from the line's first byte, without the
+ * regular expression (legacy_fast.c); false otherwise, and the caller asks the pattern. */
+bool lg_fast_heap_sample(lg_span line, lg_span g[6]);
 /* Test hook: inputs with at least this many (instruction, position) pairs go to the Pike VM. */
 void lg_re_set_bitstate_limit(size_t pairs);
 

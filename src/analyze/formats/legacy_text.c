@@ -127,7 +127,9 @@ bool lg_eq(lg_span s, const char *lit)
 
 bool lg_is_map_sentinel(lg_span s)
 {
-    return lg_contains(s, "--- Memory map: ---") || lg_contains(s, "MAPPED_LIBRARIES:");
+    /* memchr first: most lines have neither a '-' nor an 'M', and memmem costs more. */
+    return s.n && ((memchr(s.p, '-', s.n) && lg_contains(s, "--- Memory map: ---")) ||
+                   (memchr(s.p, 'M', s.n) && lg_contains(s, "MAPPED_LIBRARIES:")));
 }
 
 static unsigned char lower(unsigned char c)
@@ -278,6 +280,16 @@ static bool is_lhex(unsigned char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
+/* The value of at most 16 lower-case hex digits (no overflow possible): the common address,
+ * read without lg_parse_uint's generality, which was most of reading a large heap profile. */
+static uint64_t hex_value(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t k = 0; k < n; k++)
+        v = v << 4 | (uint64_t)(p[k] <= '9' ? p[k] - '0' : p[k] - 'a' + 10);
+    return v;
+}
+
 bool lg_hex_addrs(lg_span s, lg_addrs *out)
 {
     const unsigned char *p = (const unsigned char *)s.p;
@@ -291,7 +303,9 @@ bool lg_hex_addrs(lg_span s, lg_addrs *out)
         while (j < s.n && is_lhex(p[j]))
             j++;
         uint64_t v;
-        if (!lg_parse_uint(lg_span_of(s.p + i + 2, j - i - 2), 16, &v))
+        if (j - i - 2 <= 16)
+            v = hex_value(p + i + 2, j - i - 2);
+        else if (!lg_parse_uint(lg_span_of(s.p + i + 2, j - i - 2), 16, &v))
             return false;
         *NP_PUSH(out->v, out->n, out->cap) = v;
         i = j;
