@@ -236,7 +236,7 @@ static char *simplify_func(const char *name)
     while (i < n) {
         size_t skip = 0;
         for (size_t r = 0; r < 2 && !skip; r++)
-            if (strncmp(name + i, reserved[r], strlen(reserved[r])) == 0)
+            if (name[i] == reserved[r][0] && strncmp(name + i, reserved[r], strlen(reserved[r])) == 0)
                 skip = strlen(reserved[r]);
         if (skip) {
             i += skip;
@@ -280,13 +280,26 @@ enum { PR_NONE, PR_BENEATH, PR_WHOLE };
 
 /* Marks each location by the outermost pruned line: whole when it is the location's
  * outermost line, else the lines up to it (callees) are cut and frames beneath go. */
+/* line_pruned, asked once per function: locations share functions (a large profile has
+ * several addresses in most of them), and matching the names is most of pruning's time. */
+static bool line_pruned_memo(const np_profile *p, const np_line *ln, const np_regex *drop,
+                             const np_regex *keep, unsigned char *memo)
+{
+    if (ln->func >= p->n_function)
+        return line_pruned(p, ln, drop, keep);
+    if (!memo[ln->func])
+        memo[ln->func] = line_pruned(p, ln, drop, keep) ? 2 : 1;
+    return memo[ln->func] == 2;
+}
+
 static unsigned char *mark_pruned(np_profile *p, const np_regex *drop, const np_regex *keep)
 {
     unsigned char *mark = np_xcalloc(p->n_location + 1, 1);
+    unsigned char *memo = np_xcalloc(p->n_function + 1, 1);
     for (size_t i = 0; i < p->n_location; i++) {
         np_location *l = &p->location[i];
         uint32_t j = l->n_line;
-        while (j-- > 0 && !line_pruned(p, &l->line[j], drop, keep))
+        while (j-- > 0 && !line_pruned_memo(p, &l->line[j], drop, keep, memo))
             ;
         if (j == UINT32_MAX)
             continue;
@@ -297,6 +310,7 @@ static unsigned char *mark_pruned(np_profile *p, const np_regex *drop, const np_
             drop_first_lines(l, j + 1);
         }
     }
+    free(memo);
     return mark;
 }
 
