@@ -97,15 +97,22 @@ static np_elf **open_mappings(np_profile *p, bool force, const bool *taken)
 }
 
 /* The function for (name, file), created on first use as pprof's symbolizer keys them. */
-static uint32_t function_for(np_profile *p, np_hmap *funcs, const char *name, const char *file)
+/* The functions made so far by (name, file), and the buffer their keys are built in (one for
+ * the whole profile: a buffer per location was a tenth of symbolizing a large Go profile). */
+typedef struct fn_index {
+    np_hmap map;
+    np_buf key;
+} fn_index;
+
+static uint32_t function_for(np_profile *p, fn_index *funcs, const char *name, const char *file)
 {
-    np_buf key = {0};
-    np_buf_puts(&key, name);
-    np_buf_putc(&key, 0);
-    np_buf_puts(&key, file);
+    np_buf *key = &funcs->key;
+    key->len = 0;
+    np_buf_puts(key, name);
+    np_buf_putc(key, 0);
+    np_buf_puts(key, file);
     bool found;
-    uint32_t idx = np_hmap_intern(funcs, key.data, key.len, (uint32_t)p->n_function, &found);
-    np_buf_free(&key);
+    uint32_t idx = np_hmap_intern(&funcs->map, key->data, key->len, (uint32_t)p->n_function, &found);
     if (!found) {
         np_function *f = np_profile_add_function(p);
         f->id = p->n_function;
@@ -116,7 +123,7 @@ static uint32_t function_for(np_profile *p, np_hmap *funcs, const char *name, co
 }
 
 /* Gives l the one frame pprof's symbolizer makes of an answer, and its mapping the flags. */
-static void set_frame(np_profile *p, np_location *l, np_hmap *funcs, const char *name,
+static void set_frame(np_profile *p, np_location *l, fn_index *funcs, const char *name,
                       const char *file, int64_t line)
 {
     np_mapping *m = &p->mapping[l->mapping];
@@ -135,7 +142,7 @@ static void set_frame(np_profile *p, np_location *l, np_hmap *funcs, const char 
  * of it holds the address, else from the binary's own DWARF only (a separate debug file is not
  * consulted, and an address no line table covers gets nothing). Go's reader takes the
  * address of a mapping that starts at 0 (a text profile's) as it is. */
-static void symbolize_location(np_profile *p, np_location *l, np_elf *e, np_hmap *funcs)
+static void symbolize_location(np_profile *p, np_location *l, np_elf *e, fn_index *funcs)
 {
     np_mapping *m = &p->mapping[l->mapping];
     uint64_t fa = m->start ? np_elf_file_address(e, l->address, m->start, m->offset) : l->address;
@@ -160,14 +167,15 @@ void np_symstep_local(np_profile *p, bool force)
     bool *taken = np_symstep_native(p, force); /* mappings with a build ID */
     np_elf **bins = open_mappings(p, force, taken);
     free(taken);
-    np_hmap funcs;
-    np_hmap_init(&funcs, 64);
+    fn_index funcs = {.key = {0}};
+    np_hmap_init(&funcs.map, 64);
     for (size_t i = 0; i < p->n_location; i++) {
         np_location *l = &p->location[i];
         if (l->mapping != NP_NONE && bins[l->mapping])
             symbolize_location(p, l, bins[l->mapping], &funcs);
     }
-    np_hmap_free(&funcs);
+    np_hmap_free(&funcs.map);
+    np_buf_free(&funcs.key);
     for (size_t i = 0; i < p->n_mapping; i++)
         np_elf_close(bins[i]);
     free(bins);
