@@ -13,11 +13,11 @@
 #
 # For each binary and each of -top, -lines -top and -list REGEX, both tools run in turn
 # (go tool pprof BENCH_PPROF_RUNS times, nprof BENCH_RUNS times) under /usr/bin/time: the median
-# wall time, the largest peak RSS, and whether the reports agree byte for byte apart from the
-# File:/Build ID:/Time: lines. A last row times nprof alone on the C profile with the binary's
-# build ID in its mapping, which takes nprof's native path: every inlined frame, as the
-# collector names them (go tool pprof has no such mode; its time on the same addresses is the
-# first row's). go tool pprof symbolizes in its own process (Go's debug/dwarf and .gopclntab;
+# wall time and CPU time (user + system), the largest peak RSS, and whether the reports agree
+# byte for byte apart from the File:/Build ID:/Time: lines. A last row times nprof alone on the
+# C profile with the binary's build ID in its mapping, which takes nprof's native path: every
+# inlined frame, as the collector names them (go tool pprof has no such mode; its time on the
+# same addresses is the first row's). go tool pprof symbolizes in its own process (Go's debug/dwarf and .gopclntab;
 # it starts no addr2line or llvm-symbolizer): this script checks that with strace when present.
 # Prints a Markdown table on stdout, progress on stderr. Nothing is asserted.
 #
@@ -72,18 +72,21 @@ if command -v strace >/dev/null 2>&1; then
     echo "bench: go tool pprof started $((execs - 1)) other programs while symbolizing" >&2
 fi
 
-# measure TOOL TAG RUNS ARGS...: runs TOOL ARGS RUNS times; sets secs (median wall time) and
-# rss (largest peak RSS, kB); keeps the last output in $OUT/TAG.out.
+# measure TOOL TAG RUNS ARGS...: runs TOOL ARGS RUNS times; sets secs (median wall time), cpu
+# (median user + system time: steadier than wall time on a shared machine, and go tool pprof's
+# collector runs beside it on the other CPU) and rss (largest peak RSS, kB); keeps the last
+# output in $OUT/TAG.out.
 measure() {
     local tool=$1 tag=$2 n=$3 i
     shift 3
     : >"$OUT/$tag.times"
     for ((i = 0; i < n; i++)); do
-        /usr/bin/time -f '%e %M' -o "$OUT/$tag.t1" $tool "$@" >"$OUT/$tag.out" 2>"$OUT/$tag.err" || true
+        /usr/bin/time -f '%e %M %U %S' -o "$OUT/$tag.t1" $tool "$@" >"$OUT/$tag.out" 2>"$OUT/$tag.err" || true
         tail -n1 "$OUT/$tag.t1" >>"$OUT/$tag.times"
     done
     secs=$(sort -n "$OUT/$tag.times" | awk '{t[NR] = $1} END {print t[int((NR + 1) / 2)]}')
     rss=$(awk '$2 > m {m = $2} END {print m}' "$OUT/$tag.times")
+    cpu=$(awk '{printf "%.2f\n", $3 + $4}' "$OUT/$tag.times" | sort -n | awk '{t[NR] = $1} END {print t[int((NR + 1) / 2)]}')
 }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}'; }
 dwarf() { # the size of the DWARF sections in the file, compressed or not
@@ -91,22 +94,23 @@ dwarf() { # the size of the DWARF sections in the file, compressed or not
         python3 -c 'import sys; print("%.1f MB" % (sum(int(x, 16) for x in sys.stdin) / 1e6))'
 }
 
-echo "| binary | addresses | report | go tool pprof | nprof | ratio | pprof peak RSS | nprof peak RSS | same output |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| binary | addresses | report | go tool pprof | nprof | ratio | pprof CPU | nprof CPU | CPU ratio | pprof peak RSS | nprof peak RSS | same output |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 # row NAME ADDRS BINARY PROFILE ARGS...: one report, both tools.
 row() {
     local name=$1 addrs=$2 bin=$3 prof=$4
     shift 4
     echo "bench: $name $*: go tool pprof" >&2
     measure "$PPROF" pprof "$PRUNS" "$@" "$bin" "$prof"
-    local ps=$secs pr=$rss
+    local ps=$secs pr=$rss pc=$cpu
     echo "bench: $name $*: nprof" >&2
     measure "$NPROF" nprof "$RUNS" "$@" "$bin" "$prof"
     local same=no
     cmp -s <(grep -avE '^(File|Build ID|Time): ' "$OUT/pprof.out") <(grep -avE '^(File|Build ID|Time): ' "$OUT/nprof.out") && same=yes
-    local ratio
+    local ratio cratio
     ratio=$(awk -v a="$ps" -v b="$secs" 'BEGIN {if (b > 0) printf "%.0fx", a / b; else print "-"}')
-    echo "| $name | $addrs | \`$*\` | ${ps} s | ${secs} s | $ratio | $(mib "$pr") | $(mib "$rss") | $same |"
+    cratio=$(awk -v a="$pc" -v b="$cpu" 'BEGIN {if (b > 0) printf "%.0fx", a / b; else print "-"}')
+    echo "| $name | $addrs | \`$*\` | ${ps} s | ${secs} s | $ratio | ${pc} s | ${cpu} s | $cratio | $(mib "$pr") | $(mib "$rss") | $same |"
 }
 for what in ${BENCH_ROWS:-c go goproto}; do
     case $what in
@@ -115,7 +119,7 @@ for what in ${BENCH_ROWS:-c go goproto}; do
         row C "$caddrs" "$cbin" "$OUT/c.pb.gz" -lines -top
         row C "$caddrs" "$cbin" "$OUT/c.pb.gz" -list 'sg_00[0-4]_00[0-4][0-9]$'
         measure "$NPROF" native "$RUNS" -top "$cbin" "$OUT/c-native.pb.gz"
-        echo "| C, build ID (inlined frames) | $caddrs | \`-top\` | | ${secs} s | | | $(mib "$rss") | |"
+        echo "| C, build ID (inlined frames) | $caddrs | \`-top\` | | ${secs} s | | | ${cpu} s | | | $(mib "$rss") | |"
         ;;
     go)
         row "Go, heap text" "$goaddrs" "$gobin" "$OUT/go.heap" -top
