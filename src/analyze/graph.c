@@ -170,7 +170,12 @@ static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *
         uint32_t n = l->n_line ? l->n_line : 1;
         uint32_t *nodes = np_arena_alloc(&g->arena, n * sizeof *nodes);
         for (uint32_t i = 0; i < n; i++) {
-            np_node_info ni = line_info(g, p, l, l->n_line ? &l->line[i] : NULL, o);
+            const np_line *ln = l->n_line ? &l->line[i] : NULL;
+            if (o->func_kept && !(ln && ln->func != NP_NONE ? o->func_kept[ln->func] : o->nofunc_kept)) {
+                nodes[i] = NP_NONE;
+                continue;
+            }
+            np_node_info ni = line_info(g, p, l, ln, o);
             nodes[i] = find_or_insert(g, ni, o->kept, &key);
         }
         g->loc_nodes[li] = nodes;

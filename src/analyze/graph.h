@@ -71,6 +71,9 @@ typedef struct np_graph_opts {
     const np_nodeset *kept; /* NULL: keep all */
     bool weights_only;      /* nodes and their flat/cum only: no edges, no tags (for a graph that
                              * is read only to decide which nodes to keep) */
+    const bool *func_kept;  /* NULL: every function; else by function index, whether its lines
+                             * make nodes (-list asks for a few functions of many) */
+    bool nofunc_kept;       /* with func_kept: whether lines without a function make nodes */
 } np_graph_opts;
 
 typedef struct np_graph {

@@ -133,7 +133,19 @@ int np_list_walk(np_report *r, const np_list_sink *sink, np_err *err)
     const char *trim_opt = r->trim_path ? r->trim_path : "";
     np_graph_opts o;
     np_report_graph_opts(r, &o, NULL);
+    /* Only the matching functions' lines become nodes: their flat and cum are the same without
+     * the others, and a large profile holds many more of those. */
+    bool *func_kept = NULL;
+    if (r->symbol && !o.call_tree) {
+        func_kept = np_xcalloc(p->n_function + 1, sizeof *func_kept);
+        for (size_t i = 0; i < p->n_function; i++)
+            func_kept[i] = np_regex_match(r->symbol, p->function[i].name);
+        o.func_kept = func_kept;
+        o.nofunc_kept = np_regex_match(r->symbol, "");
+        o.weights_only = true;
+    }
     np_graph *g = np_graph_new(p, &o);
+    free(func_kept);
 
     grouping funcs = {0};
     np_hmap_init(&funcs.index, 64);
