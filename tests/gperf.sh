@@ -119,9 +119,11 @@ heap_checks() {
 
 # ---- gperftools CPU profile (CPUPROFILE, the binary sample stream) ----
 # references_agree: google-pprof and go tool pprof give the program's functions the same
-# samples in $T/cpu.prof. Once in a few loaded runs they did not (driver's cum 337 against 127,
-# nprof with go tool pprof): a file on which the two references part is made again, up to
-# three times, and said so, since it cannot tell which of them nprof should follow.
+# samples in $T/cpu.prof. They part when nearly all of the file's distinct stacks (all but one
+# in 32) share their second frame: go tool pprof then takes that frame for one the signal
+# handler pushed and drops it, twice at most, and nprof does as go tool pprof does; google-pprof
+# keeps it (seen once in a loaded run: driver's cum 127 against google-pprof's 337). Such a
+# file is made again, up to three times, and said so.
 references_agree() {
     command -v go >/dev/null || return 0
     google-pprof --text "$BIN" "$T/cpu.prof" 2>/dev/null | gp_table /dev/stdin >"$T/ref-gp.tab"
