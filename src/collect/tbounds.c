@@ -63,6 +63,7 @@ static bool next_range(maps_reader *r, uintptr_t *start, uintptr_t *end)
 
 static __thread uintptr_t t_lo __attribute__((tls_model("initial-exec")));
 static __thread uintptr_t t_hi __attribute__((tls_model("initial-exec")));
+static __thread bool t_read_maps __attribute__((tls_model("initial-exec"))); /* once per thread */
 
 /* The mapping that holds the stack pointer; for the main thread, as glibc works it out, also
  * the room below it that the stack may still grow into (up to its limit, not into the mapping
@@ -112,8 +113,10 @@ void np_tbounds_learn(void)
 
 void np_tbounds_get(uintptr_t *lo, uintptr_t *hi)
 {
-    if (!t_hi)
+    if (!t_hi && !t_read_maps) {
+        t_read_maps = true; /* where /proc is missing, a sample does not try it again */
         from_maps(&t_lo, &t_hi);
+    }
     *lo = t_lo;
     *hi = t_hi;
 }

@@ -13,7 +13,7 @@ void np_tbounds_learn(void);
 
 /* [*lo, *hi) of the calling thread's stack: the learned bounds, else the mapping that holds the
  * stack pointer, read from /proc/self/maps with plain system calls (no allocation, no lock of
- * the C library), kept for the next call. *hi is 0 when neither is found. */
+ * the C library), read once per thread and kept. *hi is 0 when neither is found. */
 void np_tbounds_get(uintptr_t *lo, uintptr_t *hi);
 
 /* The bounds as known so far, (0, 0) when none: async-signal-safe. */
