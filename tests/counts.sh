@@ -3,6 +3,18 @@
 # added to them.
 pass=0
 fail=0
+
+# nprof_arg "$@": the one argument a script takes, the nprof binary, as an absolute path in
+# nprof; repo the repository, made the working folder.
+nprof_arg() {
+    if [ $# -ne 1 ]; then
+        echo "usage: $0 NPROF" >&2
+        exit 2
+    fi
+    nprof=$(realpath "$1")
+    repo=$(realpath "$(dirname "${BASH_SOURCE[0]}")/..")
+    cd "$repo" || exit 2
+}
 ok() { echo "ok   $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 check() { # check WHAT CMD...: ok when CMD succeeds

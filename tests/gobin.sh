@@ -13,14 +13,8 @@
 # Prints "ok   ..." or "FAIL ..." per case and ends with "N passed, M failed".
 # VERBOSE=1 shows a short diff for each failure.
 set -u
-if [ $# -ne 1 ]; then
-  echo "usage: $0 NPROF" >&2
-  exit 2
-fi
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-nprof=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-cd "$repo" || exit 2
-. tests/counts.sh
+. "$(dirname "${BASH_SOURCE[0]}")/counts.sh"
+nprof_arg "$@"
 
 export TZ=UTC PPROF_BINARY_PATH=/nonexistent LC_ALL=C
 export GO111MODULE=on GOFLAGS=-buildvcs=false GOPROXY=off GOSUMDB=off

@@ -11,15 +11,9 @@
 # what was there before. NPROF is build/nprof (its folder is the build folder).
 # Prints "ok   ..." or "FAIL ..." per check and ends with "N passed, M failed".
 set -u
-if [ $# -ne 1 ]; then
-  echo "usage: $0 NPROF" >&2
-  exit 2
-fi
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-nprof=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+. "$(dirname "${BASH_SOURCE[0]}")/counts.sh"
+nprof_arg "$@"
 build=$(dirname "$nprof")
-cd "$repo" || exit 2
-. tests/counts.sh
 export LC_ALL=C TZ=UTC
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/install.XXXXXX") || exit 2
 apps=()

@@ -8,10 +8,8 @@
 # -i's, function, file and line. A Go binary and symprof.py's legacy heap text: the same three
 # reports as go tool pprof's. Ends "N passed, M failed".
 set -u
-[ $# = 1 ] || { echo "usage: $0 NPROF" >&2; exit 2; }
-nprof=$(realpath "$1")
-repo=$(realpath "$(dirname "${BASH_SOURCE[0]}")/..")
-cd "$repo" && . tests/counts.sh || exit 2
+. "$(dirname "${BASH_SOURCE[0]}")/counts.sh"
+nprof_arg "$@"
 export TZ=UTC LC_ALL=C PPROF_BINARY_PATH=/nonexistent NPROF_BINARY_PATH=
 export GOCACHE=$repo/build/go/cache GOFLAGS=-buildvcs=false GOPROXY=off GOSUMDB=off GOTOOLCHAIN=local GOENV=off
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/symspeed.XXXXXX") || exit 2
