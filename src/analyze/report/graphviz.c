@@ -2,12 +2,12 @@
  * file, unless a server's Graphviz worker (graphviz_worker.c) draws the picture. */
 #include "analyze/report/graphviz.h"
 #include "analyze/report/graphviz_int.h"
+#include "analyze/spawn.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,31 +42,6 @@ bool np_graphviz_available(void)
 
 /* ---- dot as a process ---- */
 
-int np_graphviz_spawn(const char *file, char *const argv[], char *const envp[], int fd0, int fd1,
-                      pid_t *pid)
-{
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd0, 0);
-    if (fd1 >= 0)
-        posix_spawn_file_actions_adddup2(&fa, fd1, 1);
-    posix_spawnattr_init(&at);
-    sigset_t none, dfl;
-    sigemptyset(&none);
-    sigemptyset(&dfl);
-    sigaddset(&dfl, SIGPIPE);
-    sigaddset(&dfl, SIGINT);
-    sigaddset(&dfl, SIGTERM);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &dfl);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    int rc = posix_spawnp(pid, file, &fa, &at, argv, envp);
-    posix_spawnattr_destroy(&at);
-    posix_spawn_file_actions_destroy(&fa);
-    return rc;
-}
-
 /* Starts dot with *in writing its standard input and *out reading its output. The input end
  * is a socket, not a pipe, so that writing to a dot that has already exited fails with EPIPE
  * (MSG_NOSIGNAL) instead of raising SIGPIPE in the whole process. */
@@ -84,7 +59,7 @@ static int spawn_dot(const char *format, pid_t *pid, int *in, int *out)
     char tflag[64];
     snprintf(tflag, sizeof tflag, "-T%s", format);
     char *argv[] = {"dot", tflag, NULL};
-    int rc = np_graphviz_spawn("dot", argv, environ, sv[1], po[1], pid);
+    int rc = np_spawn("dot", argv, environ, (int[3]){sv[1], po[1], NP_SPAWN_KEEP}, pid);
     close(sv[1]);
     close(po[1]);
     if (rc != 0) {

@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "analyze/spawn.h"
+
 extern char **environ;
 
 /* Set in the worker's environment: the program serves requests on fd 0 instead of running. */
@@ -196,7 +198,7 @@ static void start_locked(void)
     char *argv[] = {"nprof-graphviz-worker", NULL};
     char **env = worker_env();
     pid_t pid;
-    int rc = np_graphviz_spawn("/proc/self/exe", argv, env, sv[1], -1, &pid);
+    int rc = np_spawn("/proc/self/exe", argv, env, (int[3]){sv[1], NP_SPAWN_KEEP, NP_SPAWN_KEEP}, &pid);
     free(env);
     close(sv[1]);
     if (rc != 0) {

@@ -4,13 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "analyze/spawn.h"
 
 extern char **environ;
 
@@ -101,21 +101,8 @@ static int run(char *const argv[], np_buf *buf, int *spawn_err)
     int po[2];
     if (pipe2(po, O_CLOEXEC) < 0)
         return *spawn_err = errno, -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, po[1], 1);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t none; /* a server thread blocks signals; the child need not */
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
     pid_t pid;
-    *spawn_err = posix_spawnp(&pid, argv[0], &fa, &at, argv, environ);
-    posix_spawnattr_destroy(&at);
-    posix_spawn_file_actions_destroy(&fa);
+    *spawn_err = np_spawn(argv[0], argv, environ, (int[3]){NP_SPAWN_NULL, po[1], NP_SPAWN_NULL}, &pid);
     close(po[1]);
     if (*spawn_err) {
         close(po[0]);
