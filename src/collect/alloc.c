@@ -331,9 +331,31 @@ static size_t next_usable(void *p, size_t n)
     return usable;
 }
 
+/* glibc serves a request from its arena, never by mmap, while the request's chunk is below
+ * 128 KiB: glibc's mmap threshold, which glibc itself only raises. */
+enum { GLIBC_MMAP_THRESHOLD = 128 * 1024 };
+
+/* glibc's usable size for a plain request from its arena, worked out instead of asked: the
+ * chunk (the request and an 8-byte size word, rounded up to 16 bytes, at least 32) less that
+ * word. The probe below would make and free such a block, and glibc's free of 64 KiB or more
+ * consolidates its free lists: a cost, and a change to the program's heap, at every sample.
+ * (A program that lowers the threshold gets glibc's answer for a block from the arena, which
+ * glibc gives too when its heap has the room.) */
+static bool glibc_arena_usable(const request *r, size_t *usable)
+{
+    if (r->kind != PLAIN || r->n >= GLIBC_MMAP_THRESHOLD || NEXT(malloc) != __libc_malloc)
+        return false;
+    size_t chunk = (r->n + 8 + 15) & ~(size_t)15;
+    if (chunk >= GLIBC_MMAP_THRESHOLD)
+        return false;
+    *usable = (chunk < 32 ? 32 : chunk) - 8;
+    return true;
+}
+
 /* What the next allocator's malloc_usable_size answers for the block of r; 0 when r fails.
  * nallocx says it without allocating, where the next allocator has one (jemalloc, tcmalloc);
- * otherwise such a block is made and given back (with the guard up, as in next_usable). */
+ * glibc's arena sizes are known; otherwise such a block is made and given back (with the guard
+ * up, as in next_usable). */
 static size_t usable_for(const request *r)
 {
     if (!NEXT(usable_size))
@@ -341,11 +363,14 @@ static size_t usable_for(const request *r)
     size_t (*nallocx)(size_t, int) = NEXT(nallocx);
     if (nallocx && r->n)
         return nallocx(r->n, r->align > 16 ? __builtin_ctzll(r->align) : 0); /* MALLOCX_LG_ALIGN */
+    size_t usable;
+    if (glibc_arena_usable(r, &usable))
+        return usable;
     request probe = *r;
     probe.zero = false;
     np_enter();
     void *q = plain_block(&probe);
-    size_t usable = q ? NEXT(usable_size)(q) : 0;
+    usable = q ? NEXT(usable_size)(q) : 0;
     NEXT(free)(q);
     np_leave();
     return usable;

@@ -1,7 +1,7 @@
 /* usable MODE -- a sampled block must look to the program like any other block.
  *
  *   usable check   (run at NPROF_HEAP_RATE=1: every block is sampled) for every size from 1 to
- *                  70,000 and some large ones: malloc_usable_size is the allocator's own answer
+ *                  70,000, every 97th to 131,100 and some large ones: malloc_usable_size is the allocator's own answer
  *                  for the same calls made through its own API (glibc's __libc_*, tcmalloc's
  *                  tc_*, jemalloc's *allocx, none of which libnprof samples), every usable byte can be written, the pointer has the
  *                  natural alignment of its usable size (below 16 KiB: jemalloc offsets bigger
@@ -90,13 +90,13 @@ static void mismatch(const char *what, size_t n, size_t got, size_t want)
 }
 
 /* Checks the block p of n bytes (realloc'd from old bytes, if old > 0): its usable size is the
- * allocator's for the same calls; only below 64 KiB for glibc, whose bigger blocks come from
- * mmap or the heap depending on its history, and below 1 MiB for the others (libnprof reallocs
- * bigger sampled blocks itself). */
+ * allocator's for the same calls; for glibc only while the chunk stays below its mmap
+ * threshold (128 KiB), bigger blocks coming from mmap or the heap depending on its history, and
+ * below 1 MiB for the others (libnprof reallocs bigger sampled blocks itself). */
 static void check_block(const char *what, unsigned char *p, size_t old, size_t n)
 {
     size_t u = malloc_usable_size(p), want = reference(old, n);
-    bool exact = ref.slack ? n < 65536 : n < (1 << 20);
+    bool exact = ref.slack ? n + 24 <= 131072 - 16 : n < (1 << 20);
     if (exact ? u + ref.slack < want || u > want + ref.slack : u < n)
         mismatch(what, n, u, want);
     if (u < 16384 && (uintptr_t)p % natural(u))
@@ -149,7 +149,9 @@ static int check(void)
     size_t sizes = 0;
     for (size_t n = 1; n <= 70000; n++)
         sizes += check_size(n);
-    for (size_t n = 70001; n < ((size_t)64 << 20); n = n * 5 / 4 + 4093)
+    for (size_t n = 70001; n <= 131100; n += 97)
+        sizes += check_size(n);
+    for (size_t n = 131101; n < ((size_t)64 << 20); n = n * 5 / 4 + 4093)
         sizes += check_size(n);
     printf("check: %zu sizes %s\n", sizes, bad ? "FAILED" : "ok");
     return bad ? 1 : 0;
