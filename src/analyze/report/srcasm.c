@@ -14,6 +14,7 @@
 #include "analyze/report/source.h"
 #include "analyze/symstep.h"
 #include "core/sym/symbolize.h"
+#include "core/util.h"
 
 #define MAX_FRAMES 32
 #define EXPAND 500     /* bytes disassembled around sampled addresses */
@@ -76,14 +77,9 @@ typedef struct walk {
     uint64_t synth_base;
 } walk;
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static bool interesting(const walk *w, const char *name)
 {
-    return name && bsearch(&name, w->interest, w->n_interest, sizeof *w->interest, cmp_str);
+    return name && bsearch(&name, w->interest, w->n_interest, sizeof *w->interest, np_cmp_strptr);
 }
 
 static int64_t sample_value(const np_report *r, const np_sample *s)
@@ -169,7 +165,7 @@ static void settle(walk *w)
         if (!k || w->wants[k - 1].addr != w->wants[i].addr)
             w->wants[k++] = w->wants[i];
     w->n_wants = k;
-    qsort(w->interest, w->n_interest, sizeof *w->interest, cmp_str);
+    qsort(w->interest, w->n_interest, sizeof *w->interest, np_cmp_strptr);
     qsort(w->pretty, w->n_pretty, sizeof *w->pretty, by_sys);
 }
 
