@@ -3,7 +3,8 @@
 # exactness rather than speed. A program from bench/symgen.py (3 files of 40 functions, each
 # with inlined helpers from two files) is built -O2 -g; bench/symprof.py writes address-only
 # profiles of it. Without a build ID (go tool pprof's way: one frame per address) -top,
-# -lines -top and -list read byte for byte as go tool pprof reads them; with the build ID
+# -lines -top and -list read byte for byte as go tool pprof reads them (also built from
+# relative source names, DWARF 5 and 4, whose file names Go composes its own way); with the build ID
 # (nprof's native way) every address's frames, inlined ones included, are binutils' addr2line
 # -i's, function, file and line. A Go binary and symprof.py's legacy heap text: the same three
 # reports as go tool pprof's. Ends "N passed, M failed".
@@ -45,6 +46,20 @@ names='sg_00[0-2]_00'
 same "C, no build ID: -top" "$src/sg" "$tmp/c.pb.gz" -top
 same "C, no build ID: -lines -top" "$src/sg" "$tmp/c.pb.gz" -lines -top
 same "C, no build ID: -list" "$src/sg" "$tmp/c.pb.gz" -list 'sg_001_00[0-3][0-9]$'
+
+# Source names as go tool pprof's reader composes them from the line table: DWARF 5 keeps a
+# relative directory as the compiler wrote it (`cc ./sub/x.c` names "sub/x.c"), DWARF 4 takes
+# it relative to the compilation directory ("/dir/sub/x.c"). nprof's native way (build IDs,
+# the collector) keeps addr2line's whole paths.
+mkdir -p "$src/rel/sub" && cp "$src"/*.c "$src"/*.h "$src/rel/sub/"
+for dw in 5 4; do
+  (cd "$src/rel" && cc -O2 -gdwarf-$dw -no-pie -Wl,--build-id -o sg$dw ./sub/*.c) &&
+    nm -S "$src/rel/sg$dw" | python3 bench/symprof.py proto "$tmp/rel$dw.pb.gz" "$src/rel/sg$dw" 3 >/dev/null
+  same "C built as cc ./sub/x.c, DWARF $dw: -lines -top" "$src/rel/sg$dw" "$tmp/rel$dw.pb.gz" -lines -top
+  same "C built as cc ./sub/x.c, DWARF $dw: -list" "$src/rel/sg$dw" "$tmp/rel$dw.pb.gz" -list 'sg_002_00[0-3][0-9]$'
+done
+check "DWARF 5, cc ./sub/x.c: nprof -lines names sub/x.c, as go tool pprof" \
+  bash -c "'$nprof' -lines -top '$src/rel/sg5' '$tmp/rel5.pb.gz' 2>/dev/null | grep -q ' sub/sg_00[0-2].c:'"
 
 # Every location's frames, innermost first, one "ADDR FUNCTION FILE:LINE" line each (":0": an
 # ELF symbol without line information, which addr2line prints as "??:?").

@@ -4,49 +4,13 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/gofmt.h"
+
 void np_path_clean(np_buf *b, const char *path)
 {
     size_t n = strlen(path);
-    if (n == 0) {
-        np_buf_putc(b, '.');
-        return;
-    }
-    bool rooted = path[0] == '/';
-    size_t start = b->len;
-    size_t dotdot = start; /* output index past which ".." can backtrack */
-    size_t r = 0;
-    if (rooted) {
-        np_buf_putc(b, '/');
-        r = 1;
-        dotdot = start + 1;
-    }
-    while (r < n) {
-        if (path[r] == '/') {
-            r++;
-        } else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
-            r++;
-        } else if (path[r] == '.' && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
-            r += 2;
-            if (b->len > dotdot) {
-                b->len--;
-                while (b->len > dotdot && b->data[b->len] != '/')
-                    b->len--;
-            } else if (!rooted) {
-                if (b->len > start)
-                    np_buf_putc(b, '/');
-                np_buf_puts(b, "..");
-                dotdot = b->len;
-            }
-        } else {
-            if ((rooted && b->len != start + 1) || (!rooted && b->len != start))
-                np_buf_putc(b, '/');
-            for (; r < n && path[r] != '/'; r++)
-                np_buf_putc(b, path[r]);
-        }
-    }
-    if (b->len == start)
-        np_buf_putc(b, '.');
-    np_buf_cstr(b);
+    np_buf_reserve(b, n + 2);
+    b->len += np_go_path_clean(b->data + b->len, path, n);
 }
 
 /* Whether Clean would return path as it is: no empty, "." or ".." element and no trailing

@@ -58,6 +58,8 @@ static np_elf *open_binary(const np_mapping *m)
         fprintf(stderr, "Local symbolization failed for %s: open %s: unrecognized object file\n",
                 np_buf_cstr(&name), m->file);
     }
+    if (e)
+        np_elf_use_go_paths(e); /* file names as go tool pprof's reader composes them */
     if (fd >= 0)
         close(fd);
     np_buf_free(&name);

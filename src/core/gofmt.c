@@ -279,3 +279,46 @@ void np_go_errno(np_buf *b, int e)
     }
     np_go_error_text(b, strerror(e));
 }
+
+size_t np_go_path_clean(char *out, const char *path, size_t n)
+{
+    if (n == 0) {
+        memcpy(out, ".", 2);
+        return 1;
+    }
+    bool rooted = path[0] == '/';
+    size_t w = 0, r = 0, dotdot = 0; /* dotdot: where ".." can backtrack to */
+    if (rooted) {
+        out[w++] = '/';
+        r = dotdot = 1;
+    }
+    while (r < n) {
+        if (path[r] == '/') {
+            r++;
+        } else if (path[r] == '.' && (r + 1 == n || path[r + 1] == '/')) {
+            r++;
+        } else if (path[r] == '.' && r + 1 < n && path[r + 1] == '.' && (r + 2 == n || path[r + 2] == '/')) {
+            r += 2;
+            if (w > dotdot) {
+                w--;
+                while (w > dotdot && out[w] != '/')
+                    w--;
+            } else if (!rooted) {
+                if (w > 0)
+                    out[w++] = '/';
+                out[w++] = '.';
+                out[w++] = '.';
+                dotdot = w;
+            }
+        } else {
+            if ((rooted && w != 1) || (!rooted && w != 0))
+                out[w++] = '/';
+            for (; r < n && path[r] != '/'; r++)
+                out[w++] = path[r];
+        }
+    }
+    if (w == 0)
+        out[w++] = '.';
+    out[w] = 0;
+    return w;
+}

@@ -31,6 +31,10 @@ static inline int64_t np_go_abs64(int64_t v)
 {
     return v < 0 ? (int64_t)(0 - (uint64_t)v) : v;
 }
+/* Go's path.Clean of path[0..n) into out, which has room for n + 2 bytes (the result is never
+ * longer than path, or "." for an empty one); NUL-terminated; returns its length. Allocates
+ * nothing, so the symbolizer can use it inside a profiled program. */
+size_t np_go_path_clean(char *out, const char *path, size_t n);
 /* strconv.Quote (Go's %q) for ASCII text: backslash escapes for quotes, backslashes and
  * control characters. Bytes from 0x80 up pass through as they are. */
 void np_go_quote(np_buf *b, const char *s);

@@ -460,3 +460,21 @@ TEST(sample_index_by_name_as_go)
     CHECK_STR_EQ(err.msg, "sample_index \"a\\tb\" must be one of: [alloc_space space]");
     np_profile_free(p);
 }
+
+TEST(go_path_clean_as_go_path_clean)
+{
+    static const char *const cases[][2] = {
+        {"", "."}, {"abc", "abc"}, {"abc/", "abc"}, {"a//b", "a/b"}, {"/", "/"}, {"//abc//", "/abc"},
+        {"./x.c", "x.c"}, {"a/./b/../c", "a/c"}, {"/../a", "/a"}, {"../../a", "../../a"},
+        {"a/../..", ".."}, {"abc/../../../x", "../../x"}, {"/dir/./sub/../x.c", "/dir/x.c"}, {".", "."},
+    };
+    char out[64];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        size_t n = np_go_path_clean(out, cases[i][0], strlen(cases[i][0]));
+        CHECK_STR_EQ(out, cases[i][1]);
+        CHECK(n == strlen(cases[i][1]));
+    }
+    char in_place[] = "/dir/./sub//../x.c";
+    np_go_path_clean(in_place, in_place, strlen(in_place)); /* the symbolizer cleans in place */
+    CHECK_STR_EQ(in_place, "/dir/x.c");
+}

@@ -750,6 +750,11 @@ int dw_unit_prepare(dwarf *d, dw_unit *u)
 
 /* ---- open/close ---- */
 
+void dwarf_use_go_paths(dwarf *d)
+{
+    d->go_paths = true;
+}
+
 dwarf *dwarf_open(elf_file *f, elf_file *alt)
 {
     dwarf *d = calloc(1, sizeof *d);

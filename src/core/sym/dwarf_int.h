@@ -228,6 +228,7 @@ struct dwarf {
     uint64_t *index_maxhi;
     /* Composed strings (file paths) live here until close. */
     struct dw_pool_block *pool;
+    bool go_paths; /* file paths composed as Go's debug/dwarf does (np_elf_use_go_paths) */
 };
 
 /* Makes [off, off+len) of section i readable (see dw_sect); 0, or -1 when it cannot be. */

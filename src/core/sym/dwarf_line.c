@@ -6,6 +6,9 @@
 #include "core/sym/dwarf_int.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include "core/gofmt.h"
 
 enum { DW_LNS_copy = 1, DW_LNS_advance_pc, DW_LNS_advance_line, DW_LNS_set_file, DW_LNS_set_column,
        DW_LNS_negate_stmt, DW_LNS_set_basic_block, DW_LNS_const_add_pc, DW_LNS_fixed_advance_pc };
@@ -50,6 +53,7 @@ struct dw_lines {
     dw_linefile *files;
     size_t nfiles;
     const char *comp_dir;
+    uint16_t version;
 };
 
 /* Growable arrays that report allocation failure instead of aborting: this code runs inside
@@ -383,6 +387,7 @@ static dw_lines *parse_lines(dwarf *d, dw_unit *u)
     l->files = b.files;
     l->nfiles = b.nfiles;
     l->comp_dir = u->comp_dir;
+    l->version = version;
     b.seqs = NULL;
     b.marks = NULL;
     b.files = NULL;
@@ -450,6 +455,54 @@ bool dw_lines_ranges(const dw_lines *l, dw_range_fn fn, void *ctx)
     return true;
 }
 
+/* Go's pathJoin: a name relative to dir, cleaned as path.Join does; an empty dir leaves the
+ * name as it is. NULL when out of memory. */
+static const char *go_join(dwarf *d, const char *dir, const char *name)
+{
+    if (!dir || !*dir)
+        return name;
+    char *joined = dw_pool_str(d, dir, "/", name);
+    if (!joined)
+        return NULL;
+    np_go_path_clean(joined, joined, strlen(joined)); /* in place: it never grows the path */
+    return joined;
+}
+
+/* As Go's LineReader: DWARF 5 joins each file to its directory as the table gives it; before
+ * 5, a relative directory is first taken relative to the compilation directory (which is
+ * directory 0), and an absolute file name stands alone. */
+static const char *go_path(dwarf *d, const dw_lines *l, const dw_linefile *f)
+{
+    const char *dir = f->dir ? f->dir : "", *comp = l->comp_dir ? l->comp_dir : "";
+    if (l->version >= 5)
+        return *f->name ? go_join(d, dir, f->name) : f->name;
+    if (f->name[0] == '/')
+        return f->name;
+    if (dir != comp && dir[0] != '/' && !(dir = go_join(d, comp, dir)))
+        return NULL;
+    return go_join(d, dir, f->name);
+}
+
+/* As addr2line composes them: absolute names stand alone, a relative directory is taken
+ * relative to the unit's compilation directory. */
+static const char *addr2line_path(dwarf *d, const dw_lines *l, const dw_linefile *f)
+{
+    const char *name = f->name, *dir = f->dir, *comp = l->comp_dir;
+    if (name[0] == '/')
+        return name;
+    if (dir && dir[0] == '/')
+        return dw_pool_str(d, dir, "/", name);
+    if (dir && dir[0] && comp && comp[0]) {
+        const char *cd = dw_pool_str(d, comp, "/", dir);
+        return cd ? dw_pool_str(d, cd, "/", name) : NULL;
+    }
+    if (dir && dir[0])
+        return dw_pool_str(d, dir, "/", name);
+    if (comp && comp[0])
+        return dw_pool_str(d, comp, "/", name);
+    return name;
+}
+
 const char *dw_lines_path(dwarf *d, dw_lines *l, uint64_t file)
 {
     if (file >= l->nfiles)
@@ -457,22 +510,7 @@ const char *dw_lines_path(dwarf *d, dw_lines *l, uint64_t file)
     dw_linefile *f = &l->files[file];
     if (f->path || !f->name)
         return f->path;
-    /* As addr2line composes them: absolute names stand alone, a relative directory is taken
-     * relative to the unit's compilation directory. */
-    const char *name = f->name, *dir = f->dir, *comp = l->comp_dir;
-    if (name[0] == '/')
-        f->path = name;
-    else if (dir && dir[0] == '/')
-        f->path = dw_pool_str(d, dir, "/", name);
-    else if (dir && dir[0] && comp && comp[0]) {
-        const char *cd = dw_pool_str(d, comp, "/", dir);
-        f->path = cd ? dw_pool_str(d, cd, "/", name) : NULL;
-    } else if (dir && dir[0])
-        f->path = dw_pool_str(d, dir, "/", name);
-    else if (comp && comp[0])
-        f->path = dw_pool_str(d, comp, "/", name);
-    else
-        f->path = name;
+    f->path = d->go_paths ? go_path(d, l, f) : addr2line_path(d, l, f);
     return f->path;
 }
 

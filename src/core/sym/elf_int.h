@@ -148,6 +148,8 @@ typedef struct dwarf dwarf;
  * file referenced by DW_FORM_GNU_ref_alt/strp_alt. Returns NULL if f has no .debug_info and
  * no .debug_line, or on allocation failure. */
 dwarf *dwarf_open(elf_file *f, elf_file *alt);
+/* File paths composed as Go's debug/dwarf does (np_elf_use_go_paths); before the first lookup. */
+void dwarf_use_go_paths(dwarf *d);
 void dwarf_close(dwarf *d);
 bool dwarf_has_lines(dwarf *d);
 /* Frames for addr, innermost first; function may be NULL when DWARF names no function there

@@ -19,6 +19,7 @@ struct np_elf {
     elf_symtab syms;
     np_gopcln *go;
     bool go_tried;
+    bool go_paths;
 };
 
 int np_elf_open_with_debug_root(const char *path, const char *debug_root, np_elf **out, np_err *err)
@@ -43,6 +44,11 @@ int np_elf_open_with_debug_root(const char *path, const char *debug_root, np_elf
     }
     *out = e;
     return 0;
+}
+
+void np_elf_use_go_paths(np_elf *e)
+{
+    e->go_paths = true;
 }
 
 void np_elf_set_piecewise_min(size_t bytes)
@@ -97,6 +103,8 @@ static void load(np_elf *e)
     if (src) {
         e->alt = elf_open_alt_file(src, e->debug_root);
         e->dw = dwarf_open(src, e->alt);
+        if (e->dw && e->go_paths)
+            dwarf_use_go_paths(e->dw);
     }
     /* .symtab has static functions too; a debug file keeps the .symtab its binary lost. */
     long n = elf_symtab_load(&e->syms, e->file, SHT_SYMTAB);

@@ -55,6 +55,11 @@ const char *np_elf_debug_file(np_elf *e);
 /* The file's Go line table (gopcln.h), NULL when it has none; read on first use, freed by
  * np_elf_close. go tool pprof names a Go binary's addresses from it rather than from DWARF. */
 const np_gopcln *np_elf_gopcln(np_elf *e);
+/* Source file names composed as Go's debug/dwarf composes them (go tool pprof's object reader)
+ * rather than as addr2line does: the two differ for DWARF 5 units whose directory is relative
+ * (`cc ./x.c` gives "x.c" in Go, the compilation directory's "/dir/x.c" in addr2line). Call it
+ * before the first lookup. */
+void np_elf_use_go_paths(np_elf *e);
 /* Compressed debug sections that inflate to at least this many bytes (64 KiB unless set) are
  * inflated piece by piece, only where lookups read, instead of whole: a debug file then costs
  * memory for the units its lookups touch, not for all of its DWARF. For tests, which set it
