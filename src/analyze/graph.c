@@ -10,6 +10,7 @@
 
 #include "core/gofmt.h"
 #include "analyze/gosort.h"
+#include "analyze/graph_memo.h"
 #include "analyze/measure.h"
 #include "analyze/pathutil.h"
 
@@ -137,8 +138,8 @@ static const char *objfile_of(const np_profile *p, const np_location *l)
 }
 
 /* nodeInfo(): what of a location line identifies a node under these options. */
-static np_node_info line_info(np_graph *g, const np_profile *p, const np_location *l,
-                              const np_line *ln, const np_graph_opts *o)
+static np_node_info line_info(const np_profile *p, const np_location *l, const np_line *ln,
+                              const np_graph_opts *o, const char *clean_file)
 {
     np_node_info ni = {"", "", "", "", l->address, 0, 0};
     const char *obj = objfile_of(p, l);
@@ -150,7 +151,7 @@ static np_node_info line_info(np_graph *g, const np_profile *p, const np_locatio
     ni.lineno = ln->line;
     ni.name = f->name;
     if (f->filename[0])
-        ni.file = np_path_clean_arena(&g->arena, f->filename);
+        ni.file = clean_file;
     if (o->orig_fn_names)
         ni.orig_name = f->system_name;
     if (o->obj_names || (!ni.name[0] && !ni.orig_name[0])) {
@@ -160,9 +161,36 @@ static np_node_info line_info(np_graph *g, const np_profile *p, const np_locatio
     return ni;
 }
 
+/* What line_info reads of a location line are its address and line and its function's and
+ * mapping's indices: lines that agree on them get the same node, and most do once addresses
+ * are aggregated away, so the node is memoized by these numbers rather than looked up by the
+ * info's strings; a function's cleaned file name is kept for its other lines. */
+typedef struct node_memo {
+    np_graph_memo map;
+    const char **file; /* by function index, once cleaned */
+} node_memo;
+
+static uint32_t line_node(np_graph *g, const np_profile *p, const np_location *l,
+                          const np_line *ln, const np_graph_opts *o, node_memo *memo, np_buf *key)
+{
+    bool has_func = ln && ln->func != NP_NONE, found;
+    uint32_t *v = np_graph_memo_find(&memo->map, l->address, has_func ? ln->line : 0,
+                                     has_func ? ln->func : NP_NONE, l->mapping, &found);
+    if (found)
+        return *v;
+    const char *file = NULL;
+    if (has_func && !(file = memo->file[ln->func]) && p->function[ln->func].filename[0])
+        file = memo->file[ln->func] = np_path_clean_arena(&g->arena, p->function[ln->func].filename);
+    np_node_info ni = line_info(p, l, ln, o, file);
+    return *v = find_or_insert(g, ni, o->kept, key);
+}
+
 static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *o)
 {
     np_buf key = {0};
+    node_memo memo;
+    np_graph_memo_init(&memo.map, p->n_function);
+    memo.file = np_xcalloc(p->n_function + 1, sizeof *memo.file);
     g->loc_nodes = np_xcalloc(p->n_location + 1, sizeof *g->loc_nodes);
     g->loc_n = np_xcalloc(p->n_location + 1, sizeof *g->loc_n);
     for (size_t li = 0; li < p->n_location; li++) {
@@ -175,12 +203,13 @@ static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *
                 nodes[i] = NP_NONE;
                 continue;
             }
-            np_node_info ni = line_info(g, p, l, ln, o);
-            nodes[i] = find_or_insert(g, ni, o->kept, &key);
+            nodes[i] = line_node(g, p, l, ln, o, &memo, &key);
         }
         g->loc_nodes[li] = nodes;
         g->loc_n[li] = n;
     }
+    np_graph_memo_free(&memo.map);
+    free(memo.file);
     np_buf_free(&key);
 }
 
@@ -764,7 +793,10 @@ static void build_tree(np_graph *g, const np_profile *p, const np_graph_opts *o)
             const np_location *l = &p->location[s->loc[i]];
             uint32_t nlines = l->n_line ? l->n_line : 1;
             for (uint32_t li = nlines; li-- > 0;) {
-                np_node_info ni = line_info(g, p, l, l->n_line ? &l->line[li] : NULL, o);
+                const np_line *ln = l->n_line ? &l->line[li] : NULL;
+                const char *file = ln && ln->func != NP_NONE && p->function[ln->func].filename[0]
+                                 ? np_path_clean_arena(&g->arena, p->function[ln->func].filename) : NULL;
+                np_node_info ni = line_info(p, l, ln, o, file);
                 /* Nodes are keyed by their parent too: prefix the info key with it. */
                 info_key(&ni, &key);
                 np_buf_add(&key, &parent, sizeof parent);
