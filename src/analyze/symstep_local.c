@@ -14,6 +14,7 @@
 
 #include "core/gofmt.h"
 #include "core/hmap.h"
+#include "core/radix.h"
 #include "core/sym/symbolize.h"
 #include "analyze/pathutil.h"
 
@@ -140,25 +141,69 @@ static void set_frame(np_profile *p, np_location *l, fn_index *funcs, const char
     m->has_inline_frames = true;
 }
 
-/* One location: the frame Go's reader gives, from the binary's Go line table where a function
- * of it holds the address, else from the binary's own DWARF only (a separate debug file is not
- * consulted, and an address no line table covers gets nothing). Go's reader takes the
- * address of a mapping that starts at 0 (a text profile's) as it is. */
-static void symbolize_location(np_profile *p, np_location *l, np_elf *e, fn_index *funcs)
+/* The address Go's reader looks up for l: a mapping that starts at 0 (a text profile's) gives
+ * it as it is. */
+static uint64_t file_address(const np_profile *p, const np_location *l, np_elf *e)
 {
-    np_mapping *m = &p->mapping[l->mapping];
-    uint64_t fa = m->start ? np_elf_file_address(e, l->address, m->start, m->offset) : l->address;
-    const np_gopcln *go = np_elf_gopcln(e);
+    const np_mapping *m = &p->mapping[l->mapping];
+    return m->start ? np_elf_file_address(e, l->address, m->start, m->offset) : l->address;
+}
+
+/* What a binary's Go line table says of one location. */
+typedef struct go_answer {
     const char *func, *file;
     int64_t line;
-    if (go && np_gopcln_lookup(go, fa, &func, &file, &line)) {
-        set_frame(p, l, funcs, func, file, line);
+    bool found;
+} go_answer;
+
+static const np_gopcln *go_table(const np_profile *p, const np_location *l, np_elf *const *bins)
+{
+    return l->mapping != NP_NONE && bins[l->mapping] ? np_elf_gopcln(bins[l->mapping]) : NULL;
+}
+
+/* The Go line table's answers for every location whose binary has one, looked up in address
+ * order: a function's addresses then come one after another, and its tables are run once for
+ * all of them rather than from its entry for each. */
+static go_answer *go_answers(const np_profile *p, np_elf *const *bins)
+{
+    np_keyed *order = np_xmalloc((p->n_location + 1) * sizeof *order);
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_location; i++) {
+        const np_location *l = &p->location[i];
+        if (go_table(p, l, bins))
+            order[n++] = (np_keyed){file_address(p, l, bins[l->mapping]), (uint32_t)i};
+    }
+    go_answer *ans = n ? np_xcalloc(p->n_location, sizeof *ans) : NULL;
+    np_radix_sort(order, n);
+    np_gopcln_cursor c = {0};
+    const np_gopcln *last = NULL;
+    for (size_t k = 0; k < n; k++) {
+        go_answer *a = &ans[order[k].index];
+        const np_gopcln *go = go_table(p, &p->location[order[k].index], bins);
+        if (go != last)
+            c = (np_gopcln_cursor){0};
+        last = go;
+        a->found = np_gopcln_lookup_at(go, &c, order[k].key, &a->func, &a->file, &a->line);
+    }
+    free(order);
+    return ans;
+}
+
+/* One location: the frame Go's reader gives, from the binary's Go line table where a function
+ * of it holds the address (ans, looked up beforehand), else from the binary's own DWARF only
+ * (a separate debug file is not consulted, and an address no line table covers gets
+ * nothing). */
+static void symbolize_location(np_profile *p, np_location *l, np_elf *e, fn_index *funcs,
+                               const go_answer *ans)
+{
+    if (ans && ans->found) {
+        set_frame(p, l, funcs, ans->func, ans->file, ans->line);
         return;
     }
     if (np_elf_debug_file(e))
         return;
     np_sym_frame fr[MAX_FRAMES];
-    int n = np_elf_symbolize(e, fa, fr, MAX_FRAMES);
+    int n = np_elf_symbolize(e, file_address(p, l, e), fr, MAX_FRAMES);
     if (n <= 0 || !fr[0].file)
         return;
     set_frame(p, l, funcs, fr[n - 1].function ? fr[n - 1].function : "", fr[0].file, fr[0].line);
@@ -171,11 +216,13 @@ void np_symstep_local(np_profile *p, bool force)
     free(taken);
     fn_index funcs = {.key = {0}};
     np_hmap_init(&funcs.map, 64);
+    go_answer *ans = go_answers(p, bins);
     for (size_t i = 0; i < p->n_location; i++) {
         np_location *l = &p->location[i];
         if (l->mapping != NP_NONE && bins[l->mapping])
-            symbolize_location(p, l, bins[l->mapping], &funcs);
+            symbolize_location(p, l, bins[l->mapping], &funcs, ans ? &ans[i] : NULL);
     }
+    free(ans);
     np_hmap_free(&funcs.map);
     np_buf_free(&funcs.key);
     for (size_t i = 0; i < p->n_mapping; i++)

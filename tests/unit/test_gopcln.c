@@ -118,3 +118,44 @@ TEST(gopcln_refuses_what_gosym_cannot_read)
     put64(t + 8, 1u << 30); /* more functions than bytes */
     CHECK(np_gopcln_open(t, len, TEXT) == NULL);
 }
+
+/* Every pc around the table, looked up through one cursor (ascending, then descending and
+ * jumping) and from scratch, must get the same answer, also in damaged copies of the table. */
+static int cursor_mismatches(const uint8_t *t, size_t len)
+{
+    np_gopcln *g = np_gopcln_open(t, len, TEXT);
+    if (!g)
+        return 0;
+    int bad = 0;
+    np_gopcln_cursor c = {0};
+    for (int pass = 0; pass < 3; pass++) {
+        for (int i = 0; i < 0x24; i++) {
+            int off = pass == 0 ? i : pass == 1 ? 0x21 - i : (i * 7) % 0x24;
+            uint64_t pc = TEXT - 2 + (uint64_t)off;
+            const char *fn = NULL, *file = NULL, *cfn = NULL, *cfile = NULL;
+            int64_t line = 0, cline = 0;
+            bool found = np_gopcln_lookup(g, pc, &fn, &file, &line);
+            bad += np_gopcln_lookup_at(g, &c, pc, &cfn, &cfile, &cline) != found;
+            bad += found && (fn != cfn || file != cfile || line != cline);
+        }
+    }
+    np_gopcln_close(g);
+    return bad;
+}
+
+TEST(gopcln_cursor_answers_as_a_lookup_from_scratch)
+{
+    uint8_t t[512];
+    size_t len = build(t);
+    CHECK(cursor_mismatches(t, len) == 0);
+    static const uint8_t values[] = {0, 1, 2, 3, 4, 0x7f, 0x80, 0x81, 0xff};
+    int bad = 0;
+    for (size_t at = PCTAB; at < PCTAB + 15; at++) {
+        for (size_t v = 0; v < sizeof values; v++) {
+            build(t);
+            t[at] = values[v];
+            bad += cursor_mismatches(t, len);
+        }
+    }
+    CHECK(bad == 0);
+}

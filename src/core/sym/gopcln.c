@@ -209,26 +209,50 @@ static bool read_varint(const np_gopcln *t, uint64_t *off, uint32_t *v)
     return true;
 }
 
-/* gosym's pcvalue: runs the pc-value table at off from entry until it passes target; -1 when
- * the table ends first or cannot be read. */
+enum { RUN_FRESH, RUN_GOING, RUN_FAILED };
+
+/* gosym's pcvalue, resumable: runs the pc-value table on from where r stopped until it passes
+ * target; -1 when the table ends first or cannot be read. A later target that is not lower
+ * gets what a run from the entry would give: that run takes the same steps up to here, as
+ * none of them passed the earlier target; a failure is final for the same reason. */
+static int32_t run_to(const np_gopcln *t, np_gopcln_run *r, uint64_t target)
+{
+    if (r->state == RUN_FAILED)
+        return -1;
+    if (r->state == RUN_GOING && target < r->pc)
+        return r->val;
+    for (;;) {
+        uint32_t uv, pcdelta;
+        if (!read_varint(t, &r->at, &uv) || (uv == 0 && r->state != RUN_FRESH)) {
+            r->state = RUN_FAILED;
+            return -1;
+        }
+        uv = uv & 1 ? ~(uv >> 1) : uv >> 1;
+        if (!read_varint(t, &r->at, &pcdelta)) {
+            r->state = RUN_FAILED;
+            return -1;
+        }
+        r->state = RUN_GOING;
+        r->pc += (uint64_t)pcdelta * t->quantum;
+        r->val = (int32_t)((uint32_t)r->val + uv); /* wraps, as Go's int32 does */
+        if (target < r->pc)
+            return r->val;
+    }
+}
+
+static void run_start(const np_gopcln *t, np_gopcln_run *r, uint32_t off, uint64_t entry)
+{
+    r->at = t->pctab + off;
+    r->pc = entry;
+    r->val = -1;
+    r->state = RUN_FRESH;
+}
+
 static int32_t pcvalue(const np_gopcln *t, uint32_t off, uint64_t entry, uint64_t target)
 {
-    uint64_t p = t->pctab + off, pc = entry;
-    int32_t val = -1;
-    for (bool first = true;; first = false) {
-        uint32_t uv, pcdelta;
-        if (!read_varint(t, &p, &uv))
-            return -1;
-        if (uv == 0 && !first)
-            return -1;
-        uv = uv & 1 ? ~(uv >> 1) : uv >> 1;
-        if (!read_varint(t, &p, &pcdelta))
-            return -1;
-        pc += (uint64_t)pcdelta * t->quantum;
-        val = (int32_t)((uint32_t)val + uv); /* wraps, as Go's int32 does */
-        if (target < pc)
-            return val;
-    }
+    np_gopcln_run r;
+    run_start(t, &r, off, entry);
+    return run_to(t, &r, target);
 }
 
 /* The slot of the function holding pc by entry addresses alone (gosym's findFunc). */
@@ -267,21 +291,25 @@ static const char *file_name(const np_gopcln *t, uint64_t rec, int32_t fno)
 }
 
 /* The line and file gosym gives pc inside function slot (go12PCToLine, go12PCToFile). */
+/* The entry pc a _func record gives (the pc-value tables count from it). */
+static bool record_entry(const np_gopcln *t, uint64_t rec, uint64_t *entry)
+{
+    uint32_t entry_off;
+    if (t->version < VER118)
+        return get_uint(t, rec, t->ptrsize, entry);
+    if (!get_u32(t, rec, &entry_off))
+        return false;
+    *entry = entry_off + t->text_start;
+    return true;
+}
+
 static void line_of(const np_gopcln *t, uint64_t pc, size_t slot, const char **file,
                     int64_t *line)
 {
-    uint64_t rec;
-    uint32_t entry_off, pcfile, pcln;
-    if (!func_record(t, slot, &rec))
+    uint64_t rec, entry;
+    uint32_t pcfile, pcln;
+    if (!func_record(t, slot, &rec) || !record_entry(t, rec, &entry))
         return;
-    uint64_t entry;
-    if (t->version >= VER118) {
-        if (!get_u32(t, rec, &entry_off))
-            return;
-        entry = entry_off + t->text_start;
-    } else if (!get_uint(t, rec, t->ptrsize, &entry)) {
-        return;
-    }
     if (func_field(t, rec, 6, &pcln))
         *line = pcvalue(t, pcln, entry, pc);
     if (func_field(t, rec, 5, &pcfile))
@@ -324,5 +352,55 @@ bool np_gopcln_lookup(const np_gopcln *t, uint64_t pc, const char **func, const 
      * slot just found. */
     if (t->sorted || find_slot(t, pc, &slot))
         line_of(t, pc, slot, file, line);
+    return true;
+}
+
+/* Points c at the function holding pc, as np_gopcln_lookup finds it, with its tables' runs
+ * started; false (c invalid) when there is none. */
+static bool cursor_enter(const np_gopcln *t, np_gopcln_cursor *c, uint64_t pc)
+{
+    uint32_t nameoff, pcln, pcfile;
+    c->valid = false;
+    if (!func_of(t, pc, &c->slot) || !func_record(t, c->slot, &c->rec) ||
+        !func_field(t, c->rec, 1, &nameoff))
+        return false;
+    c->func = string_at(t, t->funcnames + nameoff);
+    c->end = func_pc(t, c->slot + 1);
+    c->entry = func_pc(t, c->slot);
+    uint64_t entry = 0;
+    bool lines = record_entry(t, c->rec, &entry);
+    c->line.state = c->file.state = RUN_FAILED; /* a table that cannot be found gives nothing */
+    if (lines && func_field(t, c->rec, 6, &pcln))
+        run_start(t, &c->line, pcln, entry);
+    if (lines && func_field(t, c->rec, 5, &pcfile))
+        run_start(t, &c->file, pcfile, entry);
+    c->has_line = lines && c->line.state != RUN_FAILED;
+    c->has_file = lines && c->file.state != RUN_FAILED;
+    c->fname = NULL;
+    c->valid = true;
+    return true;
+}
+
+bool np_gopcln_lookup_at(const np_gopcln *t, np_gopcln_cursor *c, uint64_t pc, const char **func,
+                         const char **file, int64_t *line)
+{
+    if (!t->sorted) /* the cursor relies on a slot's [entry, end) being the only one holding pc */
+        return np_gopcln_lookup(t, pc, func, file, line);
+    if ((!c->valid || pc < c->last_pc || pc < c->entry || pc >= c->end) && !cursor_enter(t, c, pc))
+        return false;
+    c->last_pc = pc;
+    *func = c->func;
+    *file = "";
+    *line = -1;
+    if (c->has_line)
+        *line = run_to(t, &c->line, pc);
+    if (c->has_file) {
+        int32_t fno = run_to(t, &c->file, pc);
+        if (!c->fname || fno != c->fno) {
+            c->fno = fno;
+            c->fname = file_name(t, c->rec, fno);
+        }
+        *file = c->fname;
+    }
     return true;
 }

@@ -24,4 +24,27 @@ size_t np_gopcln_count(const np_gopcln *t);
 bool np_gopcln_lookup(const np_gopcln *t, uint64_t pc, const char **func, const char **file,
                       int64_t *line);
 
+/* Where a lookup left off in one function's pc-value tables: lookups of ascending pcs (a
+ * profile's addresses, sorted) resume there instead of rerunning each table from the
+ * function's entry. Zero-initialize before the first use. */
+typedef struct np_gopcln_run {
+    uint64_t at, pc; /* next byte to read; end of the range val covers */
+    int32_t val;
+    uint8_t state;   /* fresh, going, or failed (the table ended or could not be read) */
+} np_gopcln_run;
+
+typedef struct np_gopcln_cursor {
+    bool valid, has_line, has_file;
+    size_t slot;
+    uint64_t rec, entry, end, last_pc;
+    const char *func;
+    np_gopcln_run line, file;
+    int32_t fno; /* the file number last named, and its name */
+    const char *fname;
+} np_gopcln_cursor;
+
+/* np_gopcln_lookup's answer for pc, the same whatever c holds; fastest when pcs ascend. */
+bool np_gopcln_lookup_at(const np_gopcln *t, np_gopcln_cursor *c, uint64_t pc, const char **func,
+                         const char **file, int64_t *line);
+
 #endif
