@@ -109,7 +109,24 @@ static void info_sprint(const np_node_info *i, np_buf *b)
                   i->address, i->file, i->start_line, i->lineno, i->objfile);
 }
 
-static uint32_t find_or_insert(np_graph *g, np_node_info info, const np_nodeset *kept, np_buf *key)
+/* A new zeroed node. Only the node is zeroed, not the array's spare room as NP_PUSH would: the
+ * records are large, and zeroing room never used made most of a large graph's page faults. */
+static np_node *push_node(np_graph *g)
+{
+    if (g->n_all == g->cap_all) {
+        size_t cap = g->cap_all ? 2 * g->cap_all : 64;
+        g->all = np_xrealloc(g->all, cap * sizeof *g->all);
+        g->cap_all = cap;
+    }
+    np_node *n = &g->all[g->n_all++];
+    memset(n, 0, sizeof *n);
+    return n;
+}
+
+/* fnode, when not NULL, caches the node of info's function (address and line 0), which
+ * every line of one function shares. */
+static uint32_t find_or_insert(np_graph *g, np_node_info info, const np_nodeset *kept, np_buf *key,
+                               uint32_t *fnode)
 {
     info_key(&info, key);
     if (kept && np_hmap_get(&kept->keys, key->data, key->len) == UINT32_MAX)
@@ -118,7 +135,7 @@ static uint32_t find_or_insert(np_graph *g, np_node_info info, const np_nodeset 
     uint32_t ix = np_hmap_intern(&g->node_index, key->data, key->len, (uint32_t)g->n_all, &found);
     if (found)
         return ix;
-    np_node *n = NP_PUSH(g->all, g->n_all, g->cap_all);
+    np_node *n = push_node(g);
     n->info = info;
     n->seen = UINT32_MAX;
     if (info.address == 0 && info.lineno == 0) {
@@ -127,7 +144,9 @@ static uint32_t find_or_insert(np_graph *g, np_node_info info, const np_nodeset 
     }
     info.address = 0;
     info.lineno = 0;
-    uint32_t f = find_or_insert(g, info, NULL, key);
+    uint32_t f = fnode && *fnode != NP_NONE ? *fnode : find_or_insert(g, info, NULL, key, NULL);
+    if (fnode)
+        *fnode = f;
     g->all[ix].function = f;
     return ix;
 }
@@ -167,7 +186,8 @@ static np_node_info line_info(const np_profile *p, const np_location *l, const n
  * info's strings; a function's cleaned file name is kept for its other lines. */
 typedef struct node_memo {
     np_graph_memo map;
-    const char **file; /* by function index, once cleaned */
+    np_graph_memo fnodes; /* by function and mapping: the function's node, unfiltered */
+    const char **file;    /* by function index, once cleaned */
 } node_memo;
 
 static uint32_t line_node(np_graph *g, const np_profile *p, const np_location *l,
@@ -182,7 +202,11 @@ static uint32_t line_node(np_graph *g, const np_profile *p, const np_location *l
     if (has_func && !(file = memo->file[ln->func]) && p->function[ln->func].filename[0])
         file = memo->file[ln->func] = np_path_clean_arena(&g->arena, p->function[ln->func].filename);
     np_node_info ni = line_info(p, l, ln, o, file);
-    return *v = find_or_insert(g, ni, o->kept, key);
+    uint32_t *fnode = np_graph_memo_find(&memo->fnodes, 0, 0, has_func ? ln->func : NP_NONE,
+                                         l->mapping, &found);
+    if (!found)
+        *fnode = NP_NONE;
+    return *v = find_or_insert(g, ni, o->kept, key, fnode);
 }
 
 static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *o)
@@ -190,6 +214,7 @@ static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *
     np_buf key = {0};
     node_memo memo;
     np_graph_memo_init(&memo.map, p->n_function);
+    np_graph_memo_init(&memo.fnodes, p->n_function);
     memo.file = np_xcalloc(p->n_function + 1, sizeof *memo.file);
     g->loc_nodes = np_xcalloc(p->n_location + 1, sizeof *g->loc_nodes);
     g->loc_n = np_xcalloc(p->n_location + 1, sizeof *g->loc_n);
@@ -209,6 +234,7 @@ static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *
         g->loc_n[li] = n;
     }
     np_graph_memo_free(&memo.map);
+    np_graph_memo_free(&memo.fnodes);
     free(memo.file);
     np_buf_free(&key);
 }
@@ -811,7 +837,7 @@ static void build_tree(np_graph *g, const np_profile *p, const np_graph_opts *o)
                 bool found;
                 uint32_t n = np_hmap_intern(&g->node_index, key.data, key.len, (uint32_t)g->n_all, &found);
                 if (!found) {
-                    np_node *nn = NP_PUSH(g->all, g->n_all, g->cap_all);
+                    np_node *nn = push_node(g);
                     nn->info = ni;
                     nn->seen = UINT32_MAX;
                     nn->function = n;
@@ -830,7 +856,7 @@ static void build_tree(np_graph *g, const np_profile *p, const np_graph_opts *o)
                                                     (uint32_t)g->n_all, &ffound);
                         np_buf_free(&fk);
                         if (!ffound) {
-                            np_node *fn = NP_PUSH(g->all, g->n_all, g->cap_all);
+                            np_node *fn = push_node(g);
                             fn->info = fi;
                             fn->seen = UINT32_MAX;
                             fn->function = f;
