@@ -15,30 +15,30 @@ static void key_of(uint32_t i, uint64_t *address, int64_t *line, uint32_t *func,
     *map = i % 13 == 0 ? UINT32_MAX : i % 4;
 }
 
+static uint32_t *find_key(np_graph_memo *m, uint32_t i, bool *found)
+{
+    uint64_t a;
+    int64_t l;
+    uint32_t f, mp;
+    key_of(i, &a, &l, &f, &mp);
+    return np_graph_memo_find(m, a, l, f, mp, found);
+}
+
 TEST(graph_memo_finds_every_key_after_growing)
 {
     np_graph_memo m;
     np_graph_memo_init(&m, 4);
     enum { N = 50000 };
+    bool found;
     for (uint32_t i = 0; i < N; i++) {
-        uint64_t a;
-        int64_t l;
-        uint32_t f, mp;
-        bool found;
-        key_of(i, &a, &l, &f, &mp);
-        uint32_t *v = np_graph_memo_find(&m, a, l, f, mp, &found);
+        uint32_t *v = find_key(&m, i, &found);
         CHECK(!found);
         *v = i * 3;
     }
     CHECK(m.count == N);
     int bad = 0;
     for (uint32_t i = 0; i < N; i++) {
-        uint64_t a;
-        int64_t l;
-        uint32_t f, mp;
-        bool found;
-        key_of(i, &a, &l, &f, &mp);
-        uint32_t *v = np_graph_memo_find(&m, a, l, f, mp, &found);
+        uint32_t *v = find_key(&m, i, &found);
         bad += !found || *v != i * 3;
     }
     CHECK(bad == 0);
