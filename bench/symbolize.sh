@@ -12,9 +12,10 @@
 #   text parsing).
 #
 # For each binary and each of -top, -lines -top and -list REGEX, both tools run in turn
-# (go tool pprof BENCH_PPROF_RUNS times, nprof BENCH_RUNS times) under /usr/bin/time: the median
-# wall time and CPU time (user + system), the largest peak RSS, and whether the reports agree
-# byte for byte apart from the File:/Build ID:/Time: lines. A last row times nprof alone on the
+# (go tool pprof BENCH_PPROF_RUNS times, nprof BENCH_RUNS times) under bench/timeone.py (GNU
+# time's figures, with the wall time to 0.1 ms: GNU time's 10 ms steps are a tenth of nprof's
+# runs here): the median wall time and CPU time (user + system), the largest peak RSS, and
+# whether the reports agree byte for byte apart from the File:/Build ID:/Time: lines. A last row times nprof alone on the
 # C profile with the binary's build ID in its mapping, which takes nprof's native path: every
 # inlined frame, as the collector names them (go tool pprof has no such mode; its time on the
 # same addresses is the first row's). go tool pprof symbolizes in its own process (Go's debug/dwarf and .gopclntab;
@@ -31,7 +32,7 @@ RUNS=${BENCH_RUNS:-5}
 PRUNS=${BENCH_PPROF_RUNS:-1}
 OUT=bench/out/sym
 mkdir -p "$OUT" build/go
-for tool in go python3 nm cc /usr/bin/time; do
+for tool in go python3 nm cc; do
     command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool is required" >&2; exit 1; }
 done
 [ -x "$NPROF" ] || { echo "bench: $NPROF not built (make all)" >&2; exit 1; }
@@ -81,12 +82,12 @@ measure() {
     shift 3
     : >"$OUT/$tag.times"
     for ((i = 0; i < n; i++)); do
-        /usr/bin/time -f '%e %M %U %S' -o "$OUT/$tag.t1" $tool "$@" >"$OUT/$tag.out" 2>"$OUT/$tag.err" || true
+        python3 bench/timeone.py "$OUT/$tag.t1" $tool "$@" >"$OUT/$tag.out" 2>"$OUT/$tag.err" || true
         tail -n1 "$OUT/$tag.t1" >>"$OUT/$tag.times"
     done
-    secs=$(sort -n "$OUT/$tag.times" | awk '{t[NR] = $1} END {print t[int((NR + 1) / 2)]}')
+    secs=$(sort -n "$OUT/$tag.times" | awk '{t[NR] = $1} END {printf "%.3f\n", t[int((NR + 1) / 2)]}')
     rss=$(awk '$2 > m {m = $2} END {print m}' "$OUT/$tag.times")
-    cpu=$(awk '{printf "%.2f\n", $3 + $4}' "$OUT/$tag.times" | sort -n | awk '{t[NR] = $1} END {print t[int((NR + 1) / 2)]}')
+    cpu=$(awk '{printf "%.3f\n", $3 + $4}' "$OUT/$tag.times" | sort -n | awk '{t[NR] = $1} END {print t[int((NR + 1) / 2)]}')
 }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f MiB", k / 1024}'; }
 dwarf() { # the size of the DWARF sections in the file, compressed or not
