@@ -46,6 +46,18 @@ static bool take_char(lg_span s, size_t *i, char c)
     return true;
 }
 
+/* "N: *M *" from *i: the two numbers' spans in g[0] and g[1]; *i moves past the spaces. */
+static bool take_pair(lg_span s, size_t *i, bool minus, lg_span g[2])
+{
+    if (!take_number(s, i, minus, &g[0]) || !take_char(s, i, ':'))
+        return false;
+    *i = spaces_end(s, *i);
+    if (!take_number(s, i, minus, &g[1]))
+        return false;
+    *i = spaces_end(s, *i);
+    return true;
+}
+
 static bool is_addr_char(char c)
 {
     return c == ' ' || c == 'x' || is_digit(c) || (c >= 'a' && c <= 'f');
@@ -57,21 +69,13 @@ static bool is_addr_char(char c)
 bool lg_fast_heap_sample(lg_span line, lg_span g[6])
 {
     size_t i = 0;
-    if (!take_number(line, &i, true, &g[1]) || !take_char(line, &i, ':'))
+    if (!take_pair(line, &i, true, g + 1))
         return false;
-    i = spaces_end(line, i);
-    if (!take_number(line, &i, true, &g[2]))
-        return false;
-    i = spaces_end(line, i);
     if (!take_char(line, &i, '['))
         return false;
     i = spaces_end(line, i);
-    if (!take_number(line, &i, false, &g[3]) || !take_char(line, &i, ':'))
+    if (!take_pair(line, &i, false, g + 3))
         return false;
-    i = spaces_end(line, i);
-    if (!take_number(line, &i, false, &g[4]))
-        return false;
-    i = spaces_end(line, i);
     if (!take_char(line, &i, ']') || !take_char(line, &i, ' ') || !take_char(line, &i, '@'))
         return false;
     size_t a = i;
