@@ -156,6 +156,14 @@ static const char *objfile_of(const np_profile *p, const np_location *l)
     return l->mapping != NP_NONE ? p->mapping[l->mapping].file : "";
 }
 
+/* The cleaned file name of a location line's function, NULL when it has none. */
+static const char *line_file(np_graph *g, const np_profile *p, const np_line *ln)
+{
+    if (!ln || ln->func == NP_NONE || !p->function[ln->func].filename[0])
+        return NULL;
+    return np_path_clean_arena(&g->arena, p->function[ln->func].filename);
+}
+
 /* nodeInfo(): what of a location line identifies a node under these options. */
 static np_node_info line_info(const np_profile *p, const np_location *l, const np_line *ln,
                               const np_graph_opts *o, const char *clean_file)
@@ -198,9 +206,9 @@ static uint32_t line_node(np_graph *g, const np_profile *p, const np_location *l
                                      has_func ? ln->func : NP_NONE, l->mapping, &found);
     if (found)
         return *v;
-    const char *file = NULL;
-    if (has_func && !(file = memo->file[ln->func]) && p->function[ln->func].filename[0])
-        file = memo->file[ln->func] = np_path_clean_arena(&g->arena, p->function[ln->func].filename);
+    const char *file = has_func ? memo->file[ln->func] : NULL;
+    if (has_func && !file)
+        file = memo->file[ln->func] = line_file(g, p, ln);
     np_node_info ni = line_info(p, l, ln, o, file);
     uint32_t *fnode = np_graph_memo_find(&memo->fnodes, 0, 0, has_func ? ln->func : NP_NONE,
                                          l->mapping, &found);
@@ -820,9 +828,7 @@ static void build_tree(np_graph *g, const np_profile *p, const np_graph_opts *o)
             uint32_t nlines = l->n_line ? l->n_line : 1;
             for (uint32_t li = nlines; li-- > 0;) {
                 const np_line *ln = l->n_line ? &l->line[li] : NULL;
-                const char *file = ln && ln->func != NP_NONE && p->function[ln->func].filename[0]
-                                 ? np_path_clean_arena(&g->arena, p->function[ln->func].filename) : NULL;
-                np_node_info ni = line_info(p, l, ln, o, file);
+                np_node_info ni = line_info(p, l, ln, o, line_file(g, p, ln));
                 /* Nodes are keyed by their parent too: prefix the info key with it. */
                 info_key(&ni, &key);
                 np_buf_add(&key, &parent, sizeof parent);

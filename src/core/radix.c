@@ -1,5 +1,6 @@
-/* LSD radix sort in 11-bit digits (a counting table that stays in cache); a digit that is the same in every key (the high bits of
- * addresses inside one binary) costs a counting pass and no move. */
+/* LSD radix sort in 11-bit digits (a counting table that stays in cache); a digit that is the
+ * same in every key (the high bits of addresses inside one binary) costs a counting pass and no
+ * move. */
 #include "core/radix.h"
 
 #include <stdbool.h>
