@@ -8,6 +8,8 @@
 # while Top works; 300 graph requests in a row keep the memory bounded; concurrent requests all
 # get the same drawing. Profiles: build/profiles and ../shared/testdata/go/profiles when there.
 set -u
+# The web UI draws its Graph view with its own layout unless told to use Graphviz, as here.
+export NPROF_GRAPH_LAYOUT=graphviz
 NPROF=$(realpath "${1:-build/nprof}")
 cd "$(dirname "$0")/.." || exit 2
 . tests/counts.sh

@@ -3,8 +3,8 @@
 # type; Top shows -top's rows for every sample index, Peek and Source show -peek's and -list's
 # text, and URL parameters do what the same flags do; /download gives the same profile back;
 # -diff_base and several sources work; names are HTML-escaped; clients other than loopback
-# get 403; Source reads nothing the profile does not name; Graph answers 501 without Graphviz
-# while the rest works. Then in headless Chromium (tests/browser/webui.js): every view loads,
+# get 403; Source reads nothing the profile does not name; Graph is drawn by nprof's own layout
+# (by Graphviz with NPROF_GRAPH_LAYOUT=graphviz, then 501 without it) while the rest works. Then in headless Chromium (tests/browser/webui.js): every view loads,
 # Top sorts by a clicked column, the click menu focuses, the sample index switches.
 # Profiles: build/profiles (tests/go/make-profiles.sh) and ../shared/testdata/go/profiles when
 # it is there. Browser checks need Chromium and tests/browser/node_modules
@@ -58,6 +58,14 @@ check "/ is the Flame Graph view" grep -q '<body data-view="flamegraph">' <(curl
 curl -s "$CPU/ui/graph" > "$T/g.html"
 check "/ui/graph has the svg graph inline, with pprof's viewport and no file script" \
     bash -c "grep -q '<g id=\"viewport\"' '$T/g.html' && ! grep -q 'CDATA' '$T/g.html'"
+# The drawing is nprof's own, of -dot's graph: every node and edge of the DOT text, once.
+"$NPROF" -dot build/profiles/cpu.pb.gz 2>/dev/null > "$T/g.dot"
+dot_nodes=$(grep -cE '^N[0-9_N]* \[' "$T/g.dot")
+dot_edges=$(grep -c ' -> ' "$T/g.dot")
+svg_nodes=$(grep -c 'class="node"' "$T/g.html")
+svg_edges=$(grep -c 'class="edge"' "$T/g.html")
+check "/ui/graph is drawn by nprof's own layout: -dot's $dot_nodes nodes (+ legend) and $dot_edges edges ($svg_nodes, $svg_edges)" \
+    bash -c "grep -q \"Drawn by nprof's own graph layout\" '$T/g.html' && [ $svg_nodes = $((dot_nodes + 1)) ] && [ $svg_edges = $dot_edges ]"
 # The flame graph's data in the page is -flamegraph's: its root is -top's total.
 curl -s "$CPU/flamegraph?si=samples" > "$T/fl.html"
 # flame_data PAGE [FIELD]: the flame graph's data in PAGE (JSON, keys sorted), or one field's
@@ -220,11 +228,17 @@ fi
 serve bad -http=nohostport build/profiles/cpu.pb.gz
 check "a bad address is one line and a failure" bash -c "[ -z '$U' ] && grep -q '^nprof: could not split http address' '$T/bad.err' && [ \$(wc -l < '$T/bad.err') = 1 ]"
 
-# -- Graph without Graphviz: 501, the other views work, / shows the flame graph.
+# -- Graph without Graphviz: drawn by nprof's own layout, unless Graphviz's is asked for, which
+# answers 501; the other views work, / shows the flame graph.
 mkdir -p "$T/bin"
 SERVE_PATH=$T/bin serve nodot -http=127.0.0.1:0 build/profiles/cpu.pb.gz
 r=$(get "$U/graph" "$T/x")
-check "no dot: Graph answers 501 ($r) with a clear message" bash -c "[ '${r%% *}' = 501 ] && grep -q 'install graphviz' '$T/x'"
+check "no dot: Graph is still drawn, by nprof's own layout ($r)" \
+    bash -c "[ '${r%% *}' = 200 ] && grep -q \"Drawn by nprof's own graph layout\" '$T/x' && grep -q 'class=\"node\"' '$T/x'"
+stop_last
+SERVE_PATH=$T/bin NPROF_GRAPH_LAYOUT=graphviz serve nodot -http=127.0.0.1:0 build/profiles/cpu.pb.gz
+r=$(get "$U/graph" "$T/x")
+check "no dot, NPROF_GRAPH_LAYOUT=graphviz: Graph answers 501 ($r) with a clear message" bash -c "[ '${r%% *}' = 501 ] && grep -q 'install graphviz' '$T/x'"
 r=$(get "$U/top" "$T/x")
 check "no dot: Top still 200 ($r)" [ "${r%% *}" = 200 ]
 check "no dot: / shows the flame graph" grep -q '<body data-view="flamegraph">' <(curl -s "$U/")

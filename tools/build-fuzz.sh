@@ -133,6 +133,17 @@ for f in fuzz/seeds/symbolz/*; do add_seed "$d" "$f" seed_; done
 d=$(seed_dir fuzz_objdump)
 for f in fuzz/seeds/objdump/*; do add_seed "$d" "$f" seed_; done
 
+# The graph reports' DOT text of the test profiles (when they and nprof are built), plain and
+# with tags, as the web UI's Graph view draws it.
+d=$(seed_dir fuzz_dot)
+if [ -x build/nprof ]; then
+    for f in build/profiles/*.pb.gz; do
+        [ -f "$f" ] || continue
+        build/nprof -dot "$f" >"$d/$(basename "$f" .pb.gz).dot" 2>/dev/null || true
+    done
+fi
+for f in fuzz/seeds/dot/*; do add_seed "$d" "$f" seed_; done
+
 d=$(seed_dir fuzz_httpresp)
 for f in fuzz/seeds/httpresp/*; do add_seed "$d" "$f" seed_; done
 

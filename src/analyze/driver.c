@@ -21,6 +21,7 @@
 #include "analyze/pathutil.h"
 #include "analyze/report/graphviz.h"
 #include "analyze/report/report.h"
+#include "analyze/report/svgdraw.h"
 #include "analyze/report/tags.h"
 #include "analyze/symstep.h"
 
@@ -574,6 +575,14 @@ int np_generate_report_hooked(np_profile *p, const np_command *cmd, const char *
     return generate(p, cmd, arg, cfg, out, false, hook, err);
 }
 
+/* The picture of the DOT text in data: Graphviz's, or nprof's own drawing for the web UI. */
+static int draw(const char *format, np_buf *data, np_err *err)
+{
+    if (strcmp(format, NP_FORMAT_SVG_DRAWN) == 0)
+        return np_svgdraw(data, err);
+    return np_graphviz_render(format, data, err);
+}
+
 static int generate(np_profile *p, const np_command *cmd, const char *arg, const np_config *cfg,
                     FILE *out, bool interactive, const np_report_hook *hook, np_err *err)
 {
@@ -592,8 +601,8 @@ static int generate(np_profile *p, const np_command *cmd, const char *arg, const
     if (rc == 0)
         rc = np_report_generate(&r, &data, err);
     if (rc == 0 && cmd->dot_format)
-        rc = np_graphviz_render(cmd->dot_format, &data, err);
-    if (rc == 0 && cmd->dot_format && strcmp(cmd->dot_format, "svg") == 0)
+        rc = draw(cmd->dot_format, &data, err);
+    if (rc == 0 && cmd->dot_format && strncmp(cmd->dot_format, "svg", 3) == 0)
         np_report_svg_pan(&data);
     if (rc == 0 && for_browser(cmd) && !c.output[0]) /* pprof writes -output's file instead */
         rc = show_in_browser(cmd, &data, out, interactive, err);

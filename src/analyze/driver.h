@@ -36,6 +36,10 @@ typedef struct np_command {
     const char *description;
 } np_command;
 
+/* The dot_format of an SVG drawn by nprof's own layout (report/svgdraw.h) instead of Graphviz:
+ * the web UI's Graph view. */
+#define NP_FORMAT_SVG_DRAWN "svg-drawn"
+
 const np_command *np_command_find(const char *name);
 /* The shell's flamegraph: -flamegraph's page, opened in a browser as -web's is. */
 extern const np_command np_flamegraph_web;

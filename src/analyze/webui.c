@@ -46,6 +46,12 @@ static bool loopback_peer(const char *peer)
     return memcmp(a, one, 16) == 0 || (memcmp(a, mapped, 12) == 0 && a[12] == 127);
 }
 
+bool np_webui_graphviz_layout(void)
+{
+    const char *v = getenv("NPROF_GRAPH_LAYOUT");
+    return v && strcmp(v, "graphviz") == 0;
+}
+
 int np_webui_report(np_webui_req *q, const char *cmd, const char *arg, np_buf *out, np_err *err)
 {
     const np_command *c = np_command_find(cmd);
@@ -186,7 +192,7 @@ static void *warm_views(void *arg)
     const np_webui_view *first[] = {np_webui_default_view(), find_view("/graph")};
     for (size_t i = 0; i < sizeof first / sizeof *first; i++) {
         const np_webui_view *v = first[i];
-        if (!v || (strcmp(v->path, "graph") == 0 && !np_graphviz_available()))
+        if (!v || (strcmp(v->path, "graph") == 0 && np_webui_graphviz_layout() && !np_graphviz_available()))
             continue;
         np_http_request req = {.method = "GET", .target = "", .path = "", .query = "", .body = "",
                                .peer = ""};
@@ -320,8 +326,9 @@ int np_webui_serve(np_profile *p, const np_config *cfg, const char *hostport,
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    /* Graph pictures are laid out by one Graphviz worker kept loaded, not a dot per request. */
-    np_graphviz_keep_loaded();
+    /* Graphviz's graph pictures are laid out by one worker kept loaded, not a dot per request. */
+    if (np_webui_graphviz_layout())
+        np_graphviz_keep_loaded();
     np_http_server *srv;
     if (np_http_start(&o, handle, s, &srv, bound, sizeof bound, err) < 0) {
         server_free(s);

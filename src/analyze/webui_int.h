@@ -67,6 +67,10 @@ int np_webui_report(np_webui_req *q, const char *cmd, const char *arg, np_buf *o
 /* The same for a command that only the web UI runs (not on the command line). */
 int np_webui_report_cmd(np_webui_req *q, const np_command *c, const char *arg, np_buf *out, np_err *err);
 
+/* Whether the Graph view is laid out by Graphviz (NPROF_GRAPH_LAYOUT=graphviz, as pprof's) rather
+ * than by nprof's own layout (report/svgdraw.h, the default: no Graphviz needed, and quicker). */
+bool np_webui_graphviz_layout(void);
+
 /* HTML text of s (n bytes), with & < > " ' escaped. */
 void np_webui_html(np_buf *out, const char *s, size_t n);
 void np_webui_html_str(np_buf *out, const char *s);

@@ -49,14 +49,19 @@ static int view_top(np_webui_req *q, np_buf *out)
  * stand-alone file (the page's own script pans the inline drawing). */
 static int view_graph(np_webui_req *q, np_buf *out)
 {
-    if (!np_graphviz_available())
+    /* Named "svg" so that it takes -svg's settings; drawn in-process unless Graphviz is asked for. */
+    static const np_command drawn = {"svg", NP_FMT_DOT, false, true, NP_FORMAT_SVG_DRAWN,
+                                     "The Graph view's drawing"};
+    bool graphviz = np_webui_graphviz_layout();
+    if (graphviz && !np_graphviz_available())
         return np_webui_error(out, 501, "Could not execute dot; may need to install graphviz.");
     np_buf svg = {0};
     np_err e;
     /* The page goes out while the graph is built and laid out: the browser's start-up work
      * overlaps the server's. A failure after that point is shown in the 200 page. */
     q->stream_when_settled = true;
-    if (np_webui_report(q, "svg", NULL, &svg, &e) < 0) {
+    int rc = graphviz ? np_webui_report(q, "svg", NULL, &svg, &e) : np_webui_report_cmd(q, &drawn, NULL, &svg, &e);
+    if (rc < 0) {
         np_buf_free(&svg);
         q->failed = true;
         return np_webui_error(out, q->streamed ? 200 : 400, e.msg);
