@@ -410,12 +410,18 @@ static int cmp_pospair(const void *x, const void *y)
 static long crossings_between(lay *L, int r, pospair *pairs, long *tree)
 {
     size_t n = 0, width = L->rank_len[r + 1];
+    /* In the order of the upper ends already; each node's few lower ends sorted in place. */
     for (size_t i = 0; i < L->rank_len[r]; i++) {
         uint32_t u = L->rank[r][i];
-        for (uint32_t k = L->down_off[u]; k < L->down_off[u + 1]; k++)
-            pairs[n++] = (pospair){L->v[u].pos, L->v[L->s[L->down_idx[k]].down].pos};
+        size_t first = n;
+        for (uint32_t k = L->down_off[u]; k < L->down_off[u + 1]; k++) {
+            pospair p = {(uint32_t)i, L->v[L->s[L->down_idx[k]].down].pos};
+            size_t j = n++;
+            for (; j > first && cmp_pospair(&pairs[j - 1], &p) > 0; j--)
+                pairs[j] = pairs[j - 1];
+            pairs[j] = p;
+        }
     }
-    qsort(pairs, n, sizeof *pairs, cmp_pospair);
     memset(tree, 0, (width + 1) * sizeof *tree);
     long total = 0, seen = 0;
     for (size_t i = 0; i < n; i++) {
@@ -560,7 +566,8 @@ static void order_ranks(lay *L)
         bool down = round % 2 == 0;
         for (int i = 1; i < L->n_ranks; i++)
             sort_rank(L, down ? i : L->n_ranks - 1 - i, down, keys, tmp, fixed);
-        transpose(L);
+        if (round % 4 == 3) /* the swaps cost more than a sweep: every fourth round */
+            transpose(L);
         long c = crossings(L, pairs, tree);
         if (c < best_cross) {
             best_cross = c;
@@ -573,6 +580,7 @@ static void order_ranks(lay *L)
             L->v[L->rank[r][i]].pos = (uint32_t)i;
         free(best[r]);
     }
+    transpose(L);
     free(best);
     free(pairs);
     free(tree);

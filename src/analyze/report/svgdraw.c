@@ -3,6 +3,8 @@
 #include "analyze/report/svgdraw.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +122,38 @@ static void put_attr_text(np_buf *out, const char *s)
     np_report_html(out, s, strlen(s));
 }
 
+/* A coordinate with two decimals, as Graphviz writes them; printf's floating point would be
+ * most of the drawing's time. */
+static void put_num(np_buf *out, double v)
+{
+    char tmp[32], *p = tmp + sizeof tmp;
+    bool neg = v < 0;
+    uint64_t c = (uint64_t)((neg ? -v : v) * 100 + 0.5);
+    if (!(v == v) || fabs(v) > 1e12)
+        c = 0;
+    for (int i = 0; i < 2 || c; i++) {
+        if (i == 2)
+            *--p = '.';
+        *--p = (char)('0' + c % 10);
+        c /= 10;
+    }
+    if (p[0] == '.')
+        *--p = '0';
+    if (neg && strspn(p, "0.") != (size_t)(tmp + sizeof tmp - p))
+        *--p = '-';
+    np_buf_add(out, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* "x,y", after sep when sep is not NUL. */
+static void put_xy(np_buf *out, char sep, double x, double y)
+{
+    if (sep)
+        np_buf_putc(out, sep);
+    put_num(out, x);
+    np_buf_putc(out, ',');
+    put_num(out, y);
+}
+
 /* Text content: SVG collapses runs of spaces, so every space that starts a line or follows
  * another is a no-break space (indented legend lines keep their indent). */
 static void put_text(np_buf *out, const char *s)
@@ -141,9 +175,13 @@ static void put_label(np_buf *out, const label *lb, double cx, double cy, double
         const line *l = &lb->l[i];
         double x = l->just == 'l' ? cx - w / 2 + PAD_X : l->just == 'r' ? cx + w / 2 - PAD_X : cx;
         const char *anchor = l->just == 'l' ? "start" : l->just == 'r' ? "end" : "middle";
-        np_buf_printf(out, "<text text-anchor=\"%s\" x=\"%.2f\" y=\"%.2f\" font-family=\"" FONT
-                      "\" font-size=\"%.2f\"", anchor, x, top + (double)i * step + lb->size * 0.9,
-                      lb->size);
+        np_buf_printf(out, "<text text-anchor=\"%s\" x=\"", anchor);
+        put_num(out, x);
+        np_buf_puts(out, "\" y=\"");
+        put_num(out, top + (double)i * step + lb->size * 0.9);
+        np_buf_puts(out, "\" font-family=\"" FONT "\" font-size=\"");
+        put_num(out, lb->size);
+        np_buf_putc(out, '"');
         if (strcmp(color, "black") != 0) {
             np_buf_puts(out, " fill=\"");
             put_attr_text(out, color);
@@ -164,13 +202,22 @@ static void put_paint(np_buf *out, const char *fill, const char *stroke)
     np_buf_putc(out, '"');
 }
 
+/* ` points="x,y x,y ..."/>` and a line end. */
+static void put_points(np_buf *out, const double (*xy)[2], size_t n)
+{
+    np_buf_puts(out, " points=\"");
+    for (size_t i = 0; i < n; i++)
+        put_xy(out, i ? ' ' : 0, xy[i][0], xy[i][1]);
+    np_buf_puts(out, "\"/>\n");
+}
+
 static void put_rect(np_buf *out, const char *fill, const char *stroke, double x0, double y0,
                      double x1, double y1)
 {
     np_buf_puts(out, "<polygon ");
     put_paint(out, fill, stroke);
-    np_buf_printf(out, " points=\"%.2f,%.2f %.2f,%.2f %.2f,%.2f %.2f,%.2f %.2f,%.2f\"/>\n",
-                  x1, y0, x0, y0, x0, y1, x1, y1, x1, y0);
+    const double xy[5][2] = {{x1, y0}, {x0, y0}, {x0, y1}, {x1, y1}, {x1, y0}};
+    put_points(out, xy, 5);
 }
 
 /* Graphviz's box3d: the front face, with the depth drawn above and to the right of it. */
@@ -180,13 +227,15 @@ static void put_box3d(np_buf *out, const char *fill, const char *stroke, double 
     const double d = DEPTH_3D;
     np_buf_puts(out, "<polygon ");
     put_paint(out, fill, stroke);
-    np_buf_printf(out, " points=\"%.2f,%.2f %.2f,%.2f %.2f,%.2f %.2f,%.2f %.2f,%.2f %.2f,%.2f %.2f,%.2f\"/>\n",
-                  x1, y0, x0 + d, y0, x0, y0 + d, x0, y1, x1 - d, y1, x1, y1 - d, x1, y0);
+    const double xy[7][2] = {{x1, y0}, {x0 + d, y0}, {x0, y0 + d}, {x0, y1}, {x1 - d, y1}, {x1, y1 - d}, {x1, y0}};
+    put_points(out, xy, 7);
     const double to[3][2] = {{x0, y0 + d}, {x1 - d, y1}, {x1, y0}};
     for (int i = 0; i < 3; i++) {
         np_buf_puts(out, "<polyline fill=\"none\" stroke=\"");
         put_attr_text(out, stroke);
-        np_buf_printf(out, "\" points=\"%.2f,%.2f %.2f,%.2f\"/>\n", x1 - d, y0 + d, to[i][0], to[i][1]);
+        np_buf_putc(out, '"');
+        const double xy[2][2] = {{x1 - d, y0 + d}, {to[i][0], to[i][1]}};
+        put_points(out, xy, 2);
     }
 }
 
@@ -278,19 +327,23 @@ static void draw_edge(np_buf *out, const drawing *d, size_t i)
     put_attr_text(out, color);
     np_buf_printf(out, "\" stroke-width=\"%g\"", width);
     put_dash(out, style);
-    np_buf_printf(out, " d=\"M%.2f,%.2f", le->pts[0].x, le->pts[0].y);
-    for (size_t k = 1; k + 2 < le->n_pts; k += 3)
-        np_buf_printf(out, "C%.2f,%.2f %.2f,%.2f %.2f,%.2f", le->pts[k].x, le->pts[k].y,
-                      le->pts[k + 1].x, le->pts[k + 1].y, le->pts[k + 2].x, le->pts[k + 2].y);
+    np_buf_puts(out, " d=\"M");
+    put_xy(out, 0, le->pts[0].x, le->pts[0].y);
+    for (size_t k = 1; k + 2 < le->n_pts; k += 3) {
+        put_xy(out, 'C', le->pts[k].x, le->pts[k].y);
+        put_xy(out, ' ', le->pts[k + 1].x, le->pts[k + 1].y);
+        put_xy(out, ' ', le->pts[k + 2].x, le->pts[k + 2].y);
+    }
     np_buf_puts(out, "\"/>\n<polygon ");
     put_paint(out, color, color);
     /* The arrowhead: a triangle from its base (across the edge's end) to the tip. */
     double dx = le->tip.x - le->base.x, dy = le->tip.y - le->base.y;
     double len = dx * dx + dy * dy > 0 ? sqrt(dx * dx + dy * dy) : 1, half = 3.5 * (width > 2 ? width / 2 : 1);
     double px = -dy / len * half, py = dx / len * half;
-    np_buf_printf(out, " stroke-width=\"%g\" points=\"%.2f,%.2f %.2f,%.2f %.2f,%.2f %.2f,%.2f\"/>\n", width,
-                  le->base.x + px, le->base.y + py, le->tip.x, le->tip.y, le->base.x - px,
-                  le->base.y - py, le->base.x + px, le->base.y + py);
+    np_buf_printf(out, " stroke-width=\"%g\"", width);
+    const double xy[4][2] = {{le->base.x + px, le->base.y + py}, {le->tip.x, le->tip.y},
+                             {le->base.x - px, le->base.y - py}, {le->base.x + px, le->base.y + py}};
+    put_points(out, xy, 4);
     np_buf_puts(out, "</a>\n</g>\n");
     const label *lb = &d->elabel[i];
     if (lb->n && lb->w > 0) {
