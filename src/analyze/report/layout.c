@@ -18,6 +18,9 @@
 #define MARGIN 4.0
 #define ORDER_ROUNDS 24
 #define X_ROUNDS 24
+/* Past this many nodes and edge pieces the rounds are fewer, in proportion (at least 4), so
+ * that a graph of thousands of nodes is drawn in a second or two rather than in minutes. */
+#define ROUND_BUDGET 20000
 #define SELF_LOOP 30.0
 
 typedef struct vnode {
@@ -56,64 +59,202 @@ static bool edge_ok(const np_layout *g, const np_lay_edge *e)
     return e->from < g->n_node && e->to < g->n_node;
 }
 
-/* ---- edges that point up: a depth-first search turns back edges around ---- */
+/* ---- edges that point up: the graph's nodes are put in a sequence, and the edges against it
+ * are turned around. Two sequences are tried. A depth-first search from the nodes in their
+ * order (as dot does) turns only the edges that close a cycle, so a call graph keeps its root
+ * on top; on a large graph with much recursion, though, it can leave paths hundreds of ranks
+ * long. Eades, Lin and Smyth's greedy sequence (sinks last, sources first, and otherwise the
+ * node with the most outgoing over incoming edges next) turns more edges but keeps the
+ * drawing short; it is used when the search's drawing would be more than twice as deep. ---- */
 
-/* Out-edge lists of the real nodes, as CSR over edge indices. */
-static void out_lists(const np_layout *g, uint32_t **off, uint32_t **idx)
+/* The real nodes' edges both ways, as CSR over edge indices (self-loops and bad ends left out). */
+typedef struct adjacency {
+    uint32_t *out_off, *out, *in_off, *in;
+} adjacency;
+
+static void adjacency_make(const np_layout *g, adjacency *a)
 {
-    *off = np_xcalloc(g->n_node + 1, sizeof **off);
-    *idx = np_xcalloc(g->n_edge + 1, sizeof **idx);
-    for (size_t i = 0; i < g->n_edge; i++)
-        if (edge_ok(g, &g->edge[i]))
-            (*off)[g->edge[i].from + 1]++;
-    for (size_t i = 0; i < g->n_node; i++)
-        (*off)[i + 1] += (*off)[i];
-    uint32_t *fill = np_xmalloc((g->n_node + 1) * sizeof *fill);
-    memcpy(fill, *off, (g->n_node + 1) * sizeof *fill);
-    for (size_t i = 0; i < g->n_edge; i++)
-        if (edge_ok(g, &g->edge[i]))
-            (*idx)[fill[g->edge[i].from]++] = (uint32_t)i;
-    free(fill);
+    size_t n = g->n_node;
+    a->out_off = np_xcalloc(n + 2, sizeof *a->out_off);
+    a->in_off = np_xcalloc(n + 2, sizeof *a->in_off);
+    a->out = np_xcalloc(g->n_edge + 1, sizeof *a->out);
+    a->in = np_xcalloc(g->n_edge + 1, sizeof *a->in);
+    for (size_t e = 0; e < g->n_edge; e++)
+        if (edge_ok(g, &g->edge[e]) && g->edge[e].from != g->edge[e].to) {
+            a->out_off[g->edge[e].from + 2]++;
+            a->in_off[g->edge[e].to + 2]++;
+        }
+    for (size_t i = 0; i < n; i++) {
+        a->out_off[i + 2] += a->out_off[i + 1];
+        a->in_off[i + 2] += a->in_off[i + 1];
+    }
+    /* Filled through the shifted offsets, which end as the lists' starts. */
+    for (size_t e = 0; e < g->n_edge; e++)
+        if (edge_ok(g, &g->edge[e]) && g->edge[e].from != g->edge[e].to) {
+            a->out[a->out_off[g->edge[e].from + 1]++] = (uint32_t)e;
+            a->in[a->in_off[g->edge[e].to + 1]++] = (uint32_t)e;
+        }
 }
 
-static void orient(lay *L)
+static void adjacency_free(adjacency *a)
 {
-    np_layout *g = L->g;
-    uint32_t *off, *idx;
-    out_lists(g, &off, &idx);
-    unsigned char *state = np_xcalloc(g->n_node + 1, 1); /* 0 new, 1 open, 2 done */
-    uint32_t *stack = np_xmalloc((g->n_node + 1) * sizeof *stack);
-    uint32_t *next = np_xcalloc(g->n_node + 1, sizeof *next);
-    for (size_t root = 0; root < g->n_node; root++) {
-        if (state[root])
+    free(a->out_off);
+    free(a->out);
+    free(a->in_off);
+    free(a->in);
+}
+
+typedef struct sequencer {
+    const np_layout *g;
+    const adjacency *a;
+    bool *gone;
+    int64_t *outd, *ind;    /* edges to and from nodes still in play */
+    uint32_t *queue;        /* nodes to look at again: they lost an edge */
+    size_t head, tail, cap;
+} sequencer;
+
+/* Every node goes in once at the start and once more per edge it loses: the queue's room. */
+static void requeue(sequencer *q, uint32_t u)
+{
+    if (q->tail < q->cap)
+        q->queue[q->tail++] = u;
+}
+
+static void take(sequencer *q, uint32_t u)
+{
+    q->gone[u] = true;
+    for (uint32_t k = q->a->out_off[u]; k < q->a->out_off[u + 1]; k++) {
+        uint32_t w = q->g->edge[q->a->out[k]].to;
+        if (!q->gone[w]) {
+            q->ind[w]--;
+            requeue(q, w);
+        }
+    }
+    for (uint32_t k = q->a->in_off[u]; k < q->a->in_off[u + 1]; k++) {
+        uint32_t w = q->g->edge[q->a->in[k]].from;
+        if (!q->gone[w]) {
+            q->outd[w]--;
+            requeue(q, w);
+        }
+    }
+}
+
+/* pos[u]: u's place in the greedy sequence. */
+static void sequence(const np_layout *g, const adjacency *a, uint32_t *pos)
+{
+    size_t n = g->n_node, first = 0, last = n;
+    sequencer q = {g, a, np_xcalloc(n + 1, 1), np_xcalloc(n + 1, sizeof *q.outd),
+                   np_xcalloc(n + 1, sizeof *q.ind), NULL, 0, 0, 2 * g->n_edge + n + 1};
+    q.queue = np_xmalloc(q.cap * sizeof *q.queue);
+    for (size_t u = 0; u < n; u++) {
+        q.outd[u] = a->out_off[u + 1] - a->out_off[u];
+        q.ind[u] = a->in_off[u + 1] - a->in_off[u];
+        q.queue[q.tail++] = (uint32_t)u;
+    }
+    while (first < last) {
+        while (q.head < q.tail) {
+            uint32_t u = q.queue[q.head++];
+            if (q.gone[u])
+                continue;
+            if (q.outd[u] == 0) {
+                pos[u] = (uint32_t)--last;
+                take(&q, u);
+            } else if (q.ind[u] == 0) {
+                pos[u] = (uint32_t)first++;
+                take(&q, u);
+            }
+        }
+        if (first == last)
+            break;
+        uint32_t best = 0;
+        int64_t best_d = INT64_MIN;
+        for (size_t u = 0; u < n; u++)
+            if (!q.gone[u] && q.outd[u] - q.ind[u] > best_d) {
+                best = (uint32_t)u;
+                best_d = q.outd[u] - q.ind[u];
+            }
+        pos[best] = (uint32_t)first++;
+        take(&q, best);
+    }
+    free(q.gone);
+    free(q.outd);
+    free(q.ind);
+    free(q.queue);
+}
+
+/* pos[u]: u's place in the reverse postorder of a depth-first search from every node in turn. */
+static void search_sequence(const np_layout *g, const adjacency *a, uint32_t *pos)
+{
+    size_t n = g->n_node, done = n;
+    unsigned char *seen = np_xcalloc(n + 1, 1);
+    uint32_t *stack = np_xmalloc((n + 1) * sizeof *stack), *next = np_xcalloc(n + 1, sizeof *next);
+    for (size_t root = 0; root < n; root++) {
+        if (seen[root])
             continue;
         size_t sp = 0;
         stack[sp++] = (uint32_t)root;
-        state[root] = 1;
+        seen[root] = 1;
         while (sp) {
             uint32_t u = stack[sp - 1];
-            if (off[u] + next[u] == off[u + 1]) {
-                state[u] = 2;
+            if (a->out_off[u] + next[u] == a->out_off[u + 1]) {
+                pos[u] = (uint32_t)--done;
                 sp--;
                 continue;
             }
-            uint32_t e = idx[off[u] + next[u]++];
-            uint32_t w = g->edge[e].to;
-            if (w == u)
-                L->self[e] = true;
-            else if (state[w] == 1)
-                L->reversed[e] = true;
-            else if (state[w] == 0) {
-                state[w] = 1;
+            uint32_t w = g->edge[a->out[a->out_off[u] + next[u]++]].to;
+            if (!seen[w]) {
+                seen[w] = 1;
                 stack[sp++] = w;
             }
         }
     }
-    free(state);
+    free(seen);
     free(stack);
     free(next);
-    free(off);
-    free(idx);
+}
+
+/* The longest path, in edges, once the edges against the sequence are turned around. */
+static size_t depth_of(const np_layout *g, const adjacency *a, const uint32_t *pos)
+{
+    size_t n = g->n_node, deepest = 0;
+    uint32_t *order = np_xmalloc((n + 1) * sizeof *order);
+    size_t *depth = np_xcalloc(n + 1, sizeof *depth);
+    for (size_t u = 0; u < n; u++)
+        order[pos[u]] = (uint32_t)u;
+    for (size_t i = 0; i < n; i++) { /* in sequence order: every edge turned forward */
+        uint32_t u = order[i];
+        const uint32_t *lists[2] = {a->out + a->out_off[u], a->in + a->in_off[u]};
+        size_t lens[2] = {a->out_off[u + 1] - a->out_off[u], a->in_off[u + 1] - a->in_off[u]};
+        for (int side = 0; side < 2; side++)
+            for (size_t k = 0; k < lens[side]; k++) {
+                const np_lay_edge *e = &g->edge[lists[side][k]];
+                uint32_t w = side == 0 ? e->to : e->from;
+                if (pos[w] > pos[u] && depth[u] + 1 > depth[w])
+                    depth[w] = depth[u] + 1;
+            }
+        deepest = depth[u] > deepest ? depth[u] : deepest;
+    }
+    free(order);
+    free(depth);
+    return deepest;
+}
+
+static void orient(lay *L, const adjacency *a)
+{
+    np_layout *g = L->g;
+    uint32_t *pos = np_xcalloc(g->n_node + 1, sizeof *pos), *greedy = np_xcalloc(g->n_node + 1, sizeof *greedy);
+    search_sequence(g, a, pos);
+    sequence(g, a, greedy);
+    if (depth_of(g, a, pos) > 2 * depth_of(g, a, greedy))
+        memcpy(pos, greedy, g->n_node * sizeof *pos);
+    for (size_t e = 0; e < g->n_edge; e++) {
+        if (!edge_ok(g, &g->edge[e]))
+            continue;
+        L->self[e] = g->edge[e].from == g->edge[e].to;
+        L->reversed[e] = pos[g->edge[e].from] > pos[g->edge[e].to];
+    }
+    free(pos);
+    free(greedy);
 }
 
 /* The edge's ends as laid out: upper and lower. */
@@ -193,30 +334,30 @@ static int cmp_want(const void *a, const void *b)
 }
 
 /* The best rank for node u within its edges' limits; returns whether it moved. */
-static bool settle_rank(lay *L, uint32_t u, want *wants)
+static bool settle_rank(lay *L, const adjacency *a, uint32_t u, want *wants)
 {
     np_layout *g = L->g;
     int lo = -(1 << 29), hi = 1 << 29;
     size_t n = 0;
     double total = 0;
-    for (size_t e = 0; e < g->n_edge; e++) {
-        if (!drawn_down(L, e))
-            continue;
-        int len = span_min(&g->edge[e]);
-        double w = g->edge[e].weight > 0 ? g->edge[e].weight : 1;
-        if (lower(L, e) == u) {
-            int r = L->vrank[upper(L, e)] + len;
-            lo = r > lo ? r : lo;
-            wants[n++] = (want){r, w};
-        } else if (upper(L, e) == u) {
-            int r = L->vrank[lower(L, e)] - len;
-            hi = r < hi ? r : hi;
-            wants[n++] = (want){r, w};
-        } else {
-            continue;
+    const uint32_t *lists[2] = {a->out + a->out_off[u], a->in + a->in_off[u]};
+    const size_t lens[2] = {a->out_off[u + 1] - a->out_off[u], a->in_off[u + 1] - a->in_off[u]};
+    for (int side = 0; side < 2; side++)
+        for (size_t k = 0; k < lens[side]; k++) {
+            uint32_t e = lists[side][k];
+            int len = span_min(&g->edge[e]);
+            double w = g->edge[e].weight > 0 ? g->edge[e].weight : 1;
+            if (lower(L, e) == u) {
+                int r = L->vrank[upper(L, e)] + len;
+                lo = r > lo ? r : lo;
+                wants[n++] = (want){r, w};
+            } else {
+                int r = L->vrank[lower(L, e)] - len;
+                hi = r < hi ? r : hi;
+                wants[n++] = (want){r, w};
+            }
+            total += w;
         }
-        total += w;
-    }
     if (n == 0 || lo > hi)
         return false;
     qsort(wants, n, sizeof *wants, cmp_want);
@@ -236,7 +377,7 @@ static bool settle_rank(lay *L, uint32_t u, want *wants)
     return true;
 }
 
-static void assign_ranks(lay *L)
+static void assign_ranks(lay *L, const adjacency *a)
 {
     np_layout *g = L->g;
     longest_path(L);
@@ -245,7 +386,7 @@ static void assign_ranks(lay *L)
         bool moved = false;
         for (size_t u = 0; u < g->n_node; u++)
             if (!g->node[u].pinned)
-                moved |= settle_rank(L, (uint32_t)u, wants);
+                moved |= settle_rank(L, a, (uint32_t)u, wants);
         if (!moved)
             break;
     }
@@ -343,6 +484,15 @@ static void index_segs(lay *L)
 }
 
 /* ---- order within ranks ---- */
+
+static int scaled_rounds(const lay *L, int rounds)
+{
+    size_t size = L->nv + L->ns;
+    if (size <= ROUND_BUDGET)
+        return rounds;
+    size_t r = (size_t)rounds * ROUND_BUDGET / size;
+    return r < 4 ? 4 : (int)r;
+}
 
 static void rank_push(lay *L, uint32_t v)
 {
@@ -562,7 +712,8 @@ static void order_ranks(lay *L)
     transpose(L);
     save_order(L, best);
     long best_cross = crossings(L, pairs, tree);
-    for (int round = 0; round < ORDER_ROUNDS && best_cross > 0; round++) {
+    int rounds = scaled_rounds(L, ORDER_ROUNDS);
+    for (int round = 0; round < rounds && best_cross > 0; round++) {
         bool down = round % 2 == 0;
         for (int i = 1; i < L->n_ranks; i++)
             sort_rank(L, down ? i : L->n_ranks - 1 - i, down, keys, tmp, fixed);
@@ -660,7 +811,8 @@ static void assign_x(lay *L)
     double *target = np_xmalloc(widest * sizeof *target), *weight = np_xmalloc(widest * sizeof *weight);
     double *offset = np_xmalloc(widest * sizeof *offset);
     block *blocks = np_xmalloc(widest * sizeof *blocks);
-    for (int round = 0; round < X_ROUNDS; round++) {
+    int rounds = scaled_rounds(L, X_ROUNDS);
+    for (int round = 0; round < rounds; round++) {
         for (int r = 0; r < L->n_ranks; r++)
             place_rank(L, r, target, weight, offset, blocks);
         for (int r = L->n_ranks - 1; r >= 0; r--)
@@ -851,8 +1003,11 @@ void np_layout_run(np_layout *g)
     L.reversed = np_xcalloc(g->n_edge + 1, 1);
     L.self = np_xcalloc(g->n_edge + 1, 1);
     L.vrank = np_xcalloc(g->n_node + 1, sizeof *L.vrank);
-    orient(&L);
-    assign_ranks(&L);
+    adjacency adj;
+    adjacency_make(g, &adj);
+    orient(&L, &adj);
+    assign_ranks(&L, &adj);
+    adjacency_free(&adj);
     make_chains(&L);
     for (size_t i = 0; i < L.nv; i++)
         L.n_ranks = L.v[i].rank + 1 > L.n_ranks ? L.v[i].rank + 1 : L.n_ranks;
