@@ -10,6 +10,7 @@
 
 #include "core/gofmt.h"
 #include "analyze/gosort.h"
+#include "analyze/graph_class.h"
 #include "analyze/graph_memo.h"
 #include "analyze/measure.h"
 #include "analyze/pathutil.h"
@@ -123,34 +124,6 @@ static np_node *push_node(np_graph *g)
     return n;
 }
 
-/* fnode, when not NULL, caches the node of info's function (address and line 0), which
- * every line of one function shares. */
-static uint32_t find_or_insert(np_graph *g, np_node_info info, const np_nodeset *kept, np_buf *key,
-                               uint32_t *fnode)
-{
-    info_key(&info, key);
-    if (kept && np_hmap_get(&kept->keys, key->data, key->len) == UINT32_MAX)
-        return NP_NONE;
-    bool found;
-    uint32_t ix = np_hmap_intern(&g->node_index, key->data, key->len, (uint32_t)g->n_all, &found);
-    if (found)
-        return ix;
-    np_node *n = push_node(g);
-    n->info = info;
-    n->seen = UINT32_MAX;
-    if (info.address == 0 && info.lineno == 0) {
-        n->function = ix;
-        return ix;
-    }
-    info.address = 0;
-    info.lineno = 0;
-    uint32_t f = fnode && *fnode != NP_NONE ? *fnode : find_or_insert(g, info, NULL, key, NULL);
-    if (fnode)
-        *fnode = f;
-    g->all[ix].function = f;
-    return ix;
-}
-
 static const char *objfile_of(const np_profile *p, const np_location *l)
 {
     return l->mapping != NP_NONE ? p->mapping[l->mapping].file : "";
@@ -189,41 +162,111 @@ static np_node_info line_info(const np_profile *p, const np_location *l, const n
 }
 
 /* What line_info reads of a location line are its address and line and its function's and
- * mapping's indices: lines that agree on them get the same node, and most do once addresses
- * are aggregated away, so the node is memoized by these numbers rather than looked up by the
- * info's strings; a function's cleaned file name is kept for its other lines. */
+ * mapping's indices. All but the address and line is the line's class (np_graph_class), worked
+ * out once per function and mapping; the node is then found by address, line and class, three
+ * numbers, where the info's strings would be hashed and compared for every line. */
 typedef struct node_memo {
-    np_graph_memo map;
-    np_graph_memo fnodes; /* by function and mapping: the function's node, unfiltered */
-    const char **file;    /* by function index, once cleaned */
+    np_graph_memo lines;   /* (address, line, class) -> the node, or NP_NONE when not kept */
+    np_graph_memo classes; /* (function, mapping) -> class */
+    np_graph_class names;
+    np_node_info *info;    /* by class: the info at address and line 0 */
+    uint32_t *fnode;       /* by class: the function's node, NP_NONE until made */
+    size_t cap;
 } node_memo;
 
-static uint32_t line_node(np_graph *g, const np_profile *p, const np_location *l,
-                          const np_line *ln, const np_graph_opts *o, node_memo *memo, np_buf *key)
+static uint32_t class_of(np_graph *g, const np_profile *p, const np_location *l,
+                         const np_line *ln, const np_graph_opts *o, node_memo *m)
 {
-    bool has_func = ln && ln->func != NP_NONE, found;
-    uint32_t *v = np_graph_memo_find(&memo->map, l->address, has_func ? ln->line : 0,
-                                     has_func ? ln->func : NP_NONE, l->mapping, &found);
+    bool has_func = ln && ln->func != NP_NONE, found, is_new;
+    uint32_t *v = np_graph_memo_find(&m->classes, 0, 0, has_func ? ln->func : NP_NONE,
+                                     l->mapping, &found);
     if (found)
         return *v;
-    const char *file = has_func ? memo->file[ln->func] : NULL;
-    if (has_func && !file)
-        file = memo->file[ln->func] = line_file(g, p, ln);
-    np_node_info ni = line_info(p, l, ln, o, file);
-    uint32_t *fnode = np_graph_memo_find(&memo->fnodes, 0, 0, has_func ? ln->func : NP_NONE,
-                                         l->mapping, &found);
-    if (!found)
-        *fnode = NP_NONE;
-    return *v = find_or_insert(g, ni, o->kept, key, fnode);
+    np_node_info ni = line_info(p, l, ln, o, line_file(g, p, ln));
+    ni.address = 0;
+    ni.lineno = 0;
+    const char *strs[4] = {ni.name, ni.orig_name, ni.file, ni.objfile};
+    uint32_t c = *v = np_graph_class_of(&m->names, strs, ni.start_line, &is_new);
+    if (is_new) {
+        if (c == m->cap) {
+            m->cap = m->cap ? 2 * m->cap : 64;
+            m->info = np_xrealloc(m->info, m->cap * sizeof *m->info);
+            m->fnode = np_xrealloc(m->fnode, m->cap * sizeof *m->fnode);
+        }
+        m->info[c] = ni;
+        m->fnode[c] = NP_NONE;
+    }
+    return c;
+}
+
+static uint32_t new_node(np_graph *g, const np_node_info *ni)
+{
+    np_node *n = push_node(g);
+    n->info = *ni;
+    n->seen = UINT32_MAX;
+    return (uint32_t)(g->n_all - 1);
+}
+
+/* The node of info ni of class c, made when new; its function's node (address and line 0, the
+ * same class) is made with it, as pprof makes it, whether or not the kept set holds it. */
+static uint32_t node_of(np_graph *g, const np_node_info *ni, uint32_t c, node_memo *m)
+{
+    bool whole = ni->address == 0 && ni->lineno == 0;
+    if (whole && m->fnode[c] != NP_NONE)
+        return m->fnode[c];
+    uint32_t ix = new_node(g, ni);
+    if (whole)
+        m->fnode[c] = ix;
+    else if (m->fnode[c] == NP_NONE) {
+        uint32_t f = m->fnode[c] = new_node(g, &m->info[c]);
+        g->all[f].function = f;
+    }
+    g->all[ix].function = m->fnode[c];
+    return ix;
+}
+
+static bool is_kept(const np_nodeset *kept, const np_node_info *ni, np_buf *key)
+{
+    info_key(ni, key);
+    return np_hmap_get(&kept->keys, key->data, key->len) != UINT32_MAX;
+}
+
+static uint32_t line_node(np_graph *g, const np_profile *p, const np_location *l,
+                          const np_line *ln, const np_graph_opts *o, node_memo *m, np_buf *key)
+{
+    uint32_t c = class_of(g, p, l, ln, o, m);
+    np_node_info ni = m->info[c];
+    ni.address = l->address;
+    ni.lineno = ln && ln->func != NP_NONE ? ln->line : 0;
+    bool found;
+    uint32_t *v = np_graph_memo_find(&m->lines, ni.address, ni.lineno, c, 0, &found);
+    if (found)
+        return *v;
+    if (o->kept && !is_kept(o->kept, &ni, key))
+        return *v = NP_NONE;
+    return *v = node_of(g, &ni, c, m);
+}
+
+/* Room for every node the locations can make (a node per line and one per function at most),
+ * reserved at once: growing copied the large records again and again, and untouched room
+ * costs no memory. */
+static void reserve_nodes(np_graph *g, const np_profile *p)
+{
+    size_t lines = 0;
+    for (size_t li = 0; li < p->n_location; li++)
+        lines += p->location[li].n_line ? p->location[li].n_line : 1;
+    g->cap_all = 2 * lines + 64;
+    g->all = np_xmalloc(g->cap_all * sizeof *g->all);
 }
 
 static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *o)
 {
     np_buf key = {0};
-    node_memo memo;
-    np_graph_memo_init(&memo.map, p->n_function);
-    np_graph_memo_init(&memo.fnodes, p->n_function);
-    memo.file = np_xcalloc(p->n_function + 1, sizeof *memo.file);
+    node_memo memo = {0};
+    reserve_nodes(g, p);
+    np_graph_memo_init(&memo.lines, g->cap_all / 2);
+    np_graph_memo_init(&memo.classes, p->n_function);
+    np_graph_class_init(&memo.names, p->n_function);
     g->loc_nodes = np_xcalloc(p->n_location + 1, sizeof *g->loc_nodes);
     g->loc_n = np_xcalloc(p->n_location + 1, sizeof *g->loc_n);
     for (size_t li = 0; li < p->n_location; li++) {
@@ -241,22 +284,25 @@ static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *
         g->loc_nodes[li] = nodes;
         g->loc_n[li] = n;
     }
-    np_graph_memo_free(&memo.map);
-    np_graph_memo_free(&memo.fnodes);
-    free(memo.file);
+    np_graph_memo_free(&memo.lines);
+    np_graph_memo_free(&memo.classes);
+    np_graph_class_free(&memo.names);
+    free(memo.info);
+    free(memo.fnode);
     np_buf_free(&key);
 }
 
-static np_graph *graph_alloc(const np_profile *p)
+static np_graph *graph_alloc(const np_profile *p, bool call_tree)
 {
     np_graph *g = np_xcalloc(1, sizeof *g);
-    np_hmap_init(&g->node_index, p->n_location * 2 + 16);
+    /* Only call trees key nodes by their strings (and their parent). */
+    np_hmap_init(&g->node_index, call_tree ? p->n_location * 2 + 16 : 16);
     return g;
 }
 
 np_graph *np_graph_nodes_only(const np_profile *p, const np_graph_opts *o)
 {
-    np_graph *g = graph_alloc(p);
+    np_graph *g = graph_alloc(p, false);
     create_nodes(g, p, o);
     return g;
 }
@@ -891,7 +937,7 @@ static bool is_negative(const np_node *n)
 
 np_graph *np_graph_new(const np_profile *p, const np_graph_opts *o)
 {
-    np_graph *g = graph_alloc(p);
+    np_graph *g = graph_alloc(p, o->call_tree);
     if (o->call_tree)
         build_tree(g, p, o);
     else
