@@ -764,11 +764,12 @@ static edge_acc *accs_edge(np_graph *g, edge_accs *t, uint32_t from, uint32_t to
 static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o)
 {
     create_nodes(g, p, o);
-    /* Per-node "counted in this sample" marks and cumulative sums, in arrays of their own:
-     * small enough to stay in cache, unlike the node records they are copied to at the end. */
+    /* Per-node "counted in this sample" marks and sums, in arrays of their own: small enough
+     * to stay in cache, unlike the node records they are copied to at the end. */
     uint32_t *seen = np_xmalloc((g->n_all + 1) * sizeof *seen);
     memset(seen, 0xff, (g->n_all + 1) * sizeof *seen);
     int64_t *cum = np_xcalloc(2 * g->n_all + 2, sizeof *cum); /* cum, cum_div pairs */
+    int64_t *flat = np_xcalloc(2 * g->n_all + 2, sizeof *flat); /* flat, flat_div pairs */
     bool edges = !o->weights_only, tags = o->tags && !o->weights_only;
     edge_accs accs = {0};
     unsigned bits = 6;
@@ -824,8 +825,8 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
             }
         }
         if (parent != NP_NONE && !residual) {
-            g->all[parent].flat_div += dw;
-            g->all[parent].flat += w;
+            flat[2 * parent] += w;
+            flat[2 * parent + 1] += dw;
             if (tags)
                 add_tags(&g->all[parent], &c, dw, w, true);
         }
@@ -833,6 +834,8 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
     for (size_t i = 0; i < g->n_all; i++) {
         g->all[i].cum += cum[2 * i];
         g->all[i].cum_div += cum[2 * i + 1];
+        g->all[i].flat += flat[2 * i];
+        g->all[i].flat_div += flat[2 * i + 1];
     }
     for (size_t i = 0; edges && i < ((size_t)1 << accs.bits); i++) {
         const edge_acc *a = &accs.slot[i];
@@ -847,6 +850,7 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
     }
     free(accs.slot);
     free(cum);
+    free(flat);
     free(seen);
     free(c.num);
     tag_names_free(&names);
