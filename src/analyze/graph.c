@@ -171,6 +171,7 @@ typedef struct node_memo {
     np_graph_class names;
     np_node_info *info;    /* by class: the info at address and line 0 */
     uint32_t *fnode;       /* by class: the function's node, NP_NONE until made */
+    bool *kept;            /* by class, with a kept set: whether it holds any node of it */
     size_t cap;
 } node_memo;
 
@@ -192,9 +193,13 @@ static uint32_t class_of(np_graph *g, const np_profile *p, const np_location *l,
             m->cap = m->cap ? 2 * m->cap : 64;
             m->info = np_xrealloc(m->info, m->cap * sizeof *m->info);
             m->fnode = np_xrealloc(m->fnode, m->cap * sizeof *m->fnode);
+            m->kept = np_xrealloc(m->kept, m->cap * sizeof *m->kept);
         }
         m->info[c] = ni;
         m->fnode[c] = NP_NONE;
+        /* Most lines of a graph rebuilt for a few nodes are then left out by one flag. */
+        m->kept[c] = !o->kept || np_hmap_get(&o->kept->classes, m->names.key.data,
+                                             m->names.key.len) != UINT32_MAX;
     }
     return c;
 }
@@ -235,6 +240,8 @@ static uint32_t line_node(np_graph *g, const np_profile *p, const np_location *l
                           const np_line *ln, const np_graph_opts *o, node_memo *m, np_buf *key)
 {
     uint32_t c = class_of(g, p, l, ln, o, m);
+    if (!m->kept[c])
+        return NP_NONE;
     np_node_info ni = m->info[c];
     ni.address = l->address;
     ni.lineno = ln && ln->func != NP_NONE ? ln->line : 0;
@@ -289,6 +296,7 @@ static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *
     np_graph_class_free(&memo.names);
     free(memo.info);
     free(memo.fnode);
+    free(memo.kept);
     np_buf_free(&key);
 }
 
@@ -1118,11 +1126,13 @@ void np_graph_sort_nodes(np_graph *g, bool cum, bool visual)
 void np_nodeset_init(np_nodeset *s)
 {
     np_hmap_init(&s->keys, 64);
+    np_hmap_init(&s->classes, 64);
 }
 
 void np_nodeset_free(np_nodeset *s)
 {
     np_hmap_free(&s->keys);
+    np_hmap_free(&s->classes);
 }
 
 static void nodeset_add(np_nodeset *s, const np_node_info *i)
@@ -1130,6 +1140,9 @@ static void nodeset_add(np_nodeset *s, const np_node_info *i)
     np_buf k = {0};
     info_key(i, &k);
     np_hmap_intern(&s->keys, k.data, k.len, 1, NULL);
+    const char *strs[4] = {i->name, i->orig_name, i->file, i->objfile};
+    np_graph_class_key(&k, strs, i->start_line);
+    np_hmap_intern(&s->classes, k.data, k.len, 1, NULL);
     np_buf_free(&k);
 }
 

@@ -56,6 +56,7 @@ typedef struct np_edge {
 /* Which nodes survive a rebuild: a set of node infos (pprof's NodeSet). */
 typedef struct np_nodeset {
     np_hmap keys;
+    np_hmap classes; /* the infos' keys without address and line (graph_class.h) */
 } np_nodeset;
 
 typedef struct np_graph_opts {

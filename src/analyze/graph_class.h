@@ -10,10 +10,13 @@
 #include "core/util.h"
 
 typedef struct np_graph_class {
-    np_hmap index; /* serialized strings and start line -> id */
-    np_buf key;
+    np_hmap index; /* np_graph_class_key -> id */
+    np_buf key;    /* the key of the last np_graph_class_of */
     uint32_t count;
 } np_graph_class;
+
+/* The key that tells classes apart: the start line, then the four strings with their NULs. */
+void np_graph_class_key(np_buf *k, const char *const strs[4], int64_t start_line);
 
 void np_graph_class_init(np_graph_class *c, size_t expect);
 void np_graph_class_free(np_graph_class *c);
