@@ -9,12 +9,19 @@
 
 #include "core/util.h"
 
+/* A slot is 8 bytes, the key's hash beside its entry's number, and the entries are kept in
+ * order of insertion: a probe reads a small table (and nothing else unless the hashes agree),
+ * and a lookup that finds its key reads one entry. */
+typedef struct np_hmap_entry {
+    uint32_t val;
+    uint32_t key_off; /* offset of the key in keys */
+    uint32_t key_len;
+} np_hmap_entry;
+
 typedef struct np_hmap {
-    uint64_t *hashes;   /* 0 = empty slot */
-    uint32_t *vals;
-    uint32_t *key_off;  /* offset of the key in keys */
-    uint32_t *key_len;
-    size_t mask, count;
+    uint64_t *slot;   /* low half of the key's hash << 32 | entry number + 1; 0 = empty */
+    np_hmap_entry *entry;
+    size_t mask, count, cap_entry;
     np_buf keys;
 } np_hmap;
 
