@@ -369,6 +369,23 @@ static void combine_headers(merger *m, np_profile *const *srcs, size_t n)
     }
 }
 
+/* The output's locations and functions are at most the sources' together, and a location's
+ * key is three numbers and two per line: all sized once, where doubling them as they fill
+ * copied a large profile's records several times. */
+static void reserve_records(merger *m, np_profile *const *srcs, size_t n)
+{
+    size_t locs = 0, funcs = 0, lines = 0;
+    for (size_t i = 0; i < n; i++) {
+        locs += srcs[i]->n_location;
+        funcs += srcs[i]->n_function;
+        for (size_t j = 0; j < srcs[i]->n_location; j++)
+            lines += srcs[i]->location[j].n_line;
+    }
+    np_grow(&m->out->location, &m->out->cap_location, locs + 1, sizeof *m->out->location);
+    np_grow(&m->out->function, &m->out->cap_function, funcs + 1, sizeof *m->out->function);
+    np_buf_reserve(&m->locations.keys, (locs * 3 + lines * 2) * sizeof(uint64_t));
+}
+
 static void merge_source(merger *m, const np_profile *src)
 {
     m->loc_map = np_xmalloc((src->n_location + 1) * sizeof *m->loc_map);
@@ -418,6 +435,7 @@ static int merge(np_profile *const *srcs, size_t n, bool take, np_profile **out,
     }
     np_hmap_init(&m.locations, srcs[0]->n_location);
     np_hmap_init(&m.functions, srcs[0]->n_function);
+    reserve_records(&m, srcs, n);
     np_hmap_init(&m.mappings, 16);
     np_hmap_init(&m.strings, srcs[0]->n_function * 2 + 64);
     combine_headers(&m, srcs, n);
