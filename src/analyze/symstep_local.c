@@ -16,6 +16,7 @@
 #include "core/hmap.h"
 #include "core/radix.h"
 #include "core/sym/symbolize.h"
+#include "analyze/graph_memo.h"
 #include "analyze/pathutil.h"
 
 enum { MAX_FRAMES = 64 };
@@ -105,6 +106,7 @@ static np_elf **open_mappings(np_profile *p, bool force, const bool *taken)
 typedef struct fn_index {
     np_hmap map;
     np_buf key;
+    np_graph_memo by_ptr; /* a line table's (name, file) pointers -> function */
 } fn_index;
 
 static uint32_t function_for(np_profile *p, fn_index *funcs, const char *name, const char *file)
@@ -125,15 +127,31 @@ static uint32_t function_for(np_profile *p, fn_index *funcs, const char *name, c
     return idx;
 }
 
-/* Gives l the one frame pprof's symbolizer makes of an answer, and its mapping the flags. */
+/* A Go line table names a function and its file by pointers into the table, the same two for
+ * every address of the function: it is found by them, and their strings are hashed only the
+ * first time they come. */
+static uint32_t function_for_table(np_profile *p, fn_index *funcs, const char *name,
+                                   const char *file)
+{
+    bool found;
+    uint32_t *v = np_graph_memo_find(&funcs->by_ptr, (uintptr_t)name, (int64_t)(uintptr_t)file,
+                                     0, 0, &found);
+    if (!found)
+        *v = function_for(p, funcs, name, file);
+    return *v;
+}
+
+/* Gives l the one frame pprof's symbolizer makes of an answer, and its mapping the flags;
+ * from_table: name and file point into a Go line table. */
 static void set_frame(np_profile *p, np_location *l, fn_index *funcs, const char *name,
-                      const char *file, int64_t line)
+                      const char *file, int64_t line, bool from_table)
 {
     np_mapping *m = &p->mapping[l->mapping];
     l->line = np_arena_alloc(&p->arena, sizeof *l->line);
     l->n_line = 1;
     l->is_folded = false;
-    l->line[0].func = function_for(p, funcs, name, file);
+    l->line[0].func = from_table ? function_for_table(p, funcs, name, file)
+                                 : function_for(p, funcs, name, file);
     l->line[0].line = line;
     m->has_functions |= name[0] != 0;
     m->has_filenames |= file[0] != 0;
@@ -197,7 +215,7 @@ static void symbolize_location(np_profile *p, np_location *l, np_elf *e, fn_inde
                                const go_answer *ans)
 {
     if (ans && ans->found) {
-        set_frame(p, l, funcs, ans->func, ans->file, ans->line);
+        set_frame(p, l, funcs, ans->func, ans->file, ans->line, true);
         return;
     }
     if (np_elf_debug_file(e))
@@ -206,7 +224,8 @@ static void symbolize_location(np_profile *p, np_location *l, np_elf *e, fn_inde
     int n = np_elf_symbolize(e, file_address(p, l, e), fr, MAX_FRAMES);
     if (n <= 0 || !fr[0].file)
         return;
-    set_frame(p, l, funcs, fr[n - 1].function ? fr[n - 1].function : "", fr[0].file, fr[0].line);
+    set_frame(p, l, funcs, fr[n - 1].function ? fr[n - 1].function : "", fr[0].file, fr[0].line,
+              false);
 }
 
 void np_symstep_local(np_profile *p, bool force)
@@ -216,6 +235,7 @@ void np_symstep_local(np_profile *p, bool force)
     free(taken);
     fn_index funcs = {.key = {0}};
     np_hmap_init(&funcs.map, 64);
+    np_graph_memo_init(&funcs.by_ptr, 64);
     go_answer *ans = go_answers(p, bins);
     for (size_t i = 0; i < p->n_location; i++) {
         np_location *l = &p->location[i];
@@ -224,6 +244,7 @@ void np_symstep_local(np_profile *p, bool force)
     }
     free(ans);
     np_hmap_free(&funcs.map);
+    np_graph_memo_free(&funcs.by_ptr);
     np_buf_free(&funcs.key);
     for (size_t i = 0; i < p->n_mapping; i++)
         np_elf_close(bins[i]);
