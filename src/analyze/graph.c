@@ -173,10 +173,11 @@ typedef struct node_memo {
     uint32_t *fnode;       /* by class: the function's node, NP_NONE until made */
     bool *kept;            /* by class, with a kept set: whether it holds any node of it */
     size_t cap;
+    uint64_t *by_func;     /* by function: mapping << 32 | class + 1 of its last line, or 0 */
 } node_memo;
 
-static uint32_t class_of(np_graph *g, const np_profile *p, const np_location *l,
-                         const np_line *ln, const np_graph_opts *o, node_memo *m)
+static uint32_t class_lookup(np_graph *g, const np_profile *p, const np_location *l,
+                             const np_line *ln, const np_graph_opts *o, node_memo *m)
 {
     bool has_func = ln && ln->func != NP_NONE, found, is_new;
     uint32_t *v = np_graph_memo_find(&m->classes, 0, 0, has_func ? ln->func : NP_NONE,
@@ -201,6 +202,21 @@ static uint32_t class_of(np_graph *g, const np_profile *p, const np_location *l,
         m->kept[c] = !o->kept || np_hmap_get(&o->kept->classes, m->names.key.data,
                                              m->names.key.len) != UINT32_MAX;
     }
+    return c;
+}
+
+/* A function's lines nearly always share one mapping: the class of its last is kept by the
+ * function's index, an array read, before the table keyed by function and mapping. */
+static uint32_t class_of(np_graph *g, const np_profile *p, const np_location *l,
+                         const np_line *ln, const np_graph_opts *o, node_memo *m)
+{
+    if (!ln || ln->func == NP_NONE)
+        return class_lookup(g, p, l, ln, o, m);
+    uint64_t *last = &m->by_func[ln->func];
+    if (*last && *last >> 32 == l->mapping)
+        return (uint32_t)*last - 1;
+    uint32_t c = class_lookup(g, p, l, ln, o, m);
+    *last = (uint64_t)l->mapping << 32 | (c + 1);
     return c;
 }
 
@@ -274,6 +290,7 @@ static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *
     np_graph_memo_init(&memo.lines, g->cap_all / 2);
     np_graph_memo_init(&memo.classes, p->n_function);
     np_graph_class_init(&memo.names, p->n_function);
+    memo.by_func = np_xcalloc(p->n_function + 1, sizeof *memo.by_func);
     g->loc_nodes = np_xcalloc(p->n_location + 1, sizeof *g->loc_nodes);
     g->loc_n = np_xcalloc(p->n_location + 1, sizeof *g->loc_n);
     for (size_t li = 0; li < p->n_location; li++) {
@@ -297,6 +314,7 @@ static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *
     free(memo.info);
     free(memo.fnode);
     free(memo.kept);
+    free(memo.by_func);
     np_buf_free(&key);
 }
 
@@ -769,6 +787,18 @@ static edge_acc *accs_edge(np_graph *g, edge_accs *t, uint32_t from, uint32_t to
     return a;
 }
 
+#define MULTI (UINT32_MAX - 1) /* not a node: the location has several lines */
+
+/* By location, its one node (or NP_NONE), or MULTI: the per-frame loop over samples then reads
+ * one small array instead of following each location's pointer to its list. */
+static uint32_t *single_nodes(const np_graph *g, const np_profile *p)
+{
+    uint32_t *single = np_xmalloc((p->n_location + 1) * sizeof *single);
+    for (size_t li = 0; li < p->n_location; li++)
+        single[li] = g->loc_n[li] == 1 ? g->loc_nodes[li][0] : MULTI;
+    return single;
+}
+
 static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o)
 {
     create_nodes(g, p, o);
@@ -778,6 +808,7 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
     memset(seen, 0xff, (g->n_all + 1) * sizeof *seen);
     int64_t *cum = np_xcalloc(2 * g->n_all + 2, sizeof *cum); /* cum, cum_div pairs */
     int64_t *flat = np_xcalloc(2 * g->n_all + 2, sizeof *flat); /* flat, flat_div pairs */
+    uint32_t *single = single_nodes(g, p);
     bool edges = !o->weights_only, tags = o->tags && !o->weights_only;
     edge_accs accs = {0};
     unsigned bits = 6;
@@ -801,8 +832,12 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
         bool residual = false;
         for (uint32_t i = s->n_loc; i-- > 0;) {
             uint32_t li = s->loc[i];
-            const uint32_t *ln = g->loc_nodes[li];
-            uint32_t nl = g->loc_n[li];
+            const uint32_t *ln = &single[li];
+            uint32_t nl = 1;
+            if (single[li] == MULTI) {
+                ln = g->loc_nodes[li];
+                nl = g->loc_n[li];
+            }
             for (uint32_t ni = nl; ni-- > 0;) {
                 uint32_t n = ln[ni];
                 if (n == NP_NONE) {
@@ -859,6 +894,7 @@ static void build_graph(np_graph *g, const np_profile *p, const np_graph_opts *o
     free(accs.slot);
     free(cum);
     free(flat);
+    free(single);
     free(seen);
     free(c.num);
     tag_names_free(&names);
