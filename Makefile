@@ -8,7 +8,7 @@ WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS_NP := -std=c11 -D_GNU_SOURCE -iquote include -iquote src
 # libcurl is not linked: src/analyze/curl_dl.c opens it when a profile is first fetched over
 # HTTP, so that other runs do not load it and its thirty dependencies (its headers are needed).
-LIBS_ANALYZE := -ldl -ledit -lz -lm
+LIBS_ANALYZE := -ldl -ledit -lz -lm -lpthread
 
 # The one version, written in src/core/version.h; the library's soname carries its major number.
 VERSION     := $(shell sed -n 's/^\#define NP_VERSION "\(.*\)"$$/\1/p' src/core/version.h)
@@ -163,7 +163,7 @@ STATIC_REPLACED := src/analyze/curl_dl.c src/analyze/report/graphviz.c src/analy
 STATIC_SRC  := $(filter-out $(STATIC_REPLACED),$(CORE_SRC) $(ANALYZE_SRC) src/analyze/main.c) \
   $(wildcard src/analyze/*_static.c src/analyze/*/*_static.c)
 STATIC_OBJ  := $(STATIC_SRC:%.c=$(BUILD)/static/%.o)
-STATIC_LIBS := -ledit -ltinfo -lbsd -lmd -lz -lm -lstdc++
+STATIC_LIBS := -ledit -ltinfo -lbsd -lmd -lz -lm -lstdc++ -lpthread
 $(BUILD)/static/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_NP) -DNP_STATIC -O2 -ffunction-sections -fdata-sections $(WARN) -MMD -MP -c $< -o $@

@@ -17,6 +17,7 @@
 #include "core/radix.h"
 #include "core/sym/symbolize.h"
 #include "analyze/graph_memo.h"
+#include "analyze/par.h"
 #include "analyze/pathutil.h"
 
 enum { MAX_FRAMES = 64 };
@@ -182,6 +183,29 @@ static const np_gopcln *go_table(const np_profile *p, const np_location *l, np_e
 /* The Go line table's answers for every location whose binary has one, looked up in address
  * order: a function's addresses then come one after another, and its tables are run once for
  * all of them rather than from its entry for each. */
+typedef struct go_lookups {
+    const np_keyed *order;       /* (file address, location index), ascending */
+    const np_gopcln *const *tab; /* by item of order: its table, opened beforehand */
+    go_answer *ans;              /* by location */
+} go_lookups;
+
+/* Items [begin, end) of the order, with a cursor of their own: the answers do not depend on
+ * where a cursor starts, so the two halves of a large profile are looked up at once. */
+static void look_up_range(void *ctx, size_t begin, size_t end)
+{
+    const go_lookups *g = ctx;
+    np_gopcln_cursor c = {0};
+    const np_gopcln *last = NULL;
+    for (size_t k = begin; k < end; k++) {
+        go_answer *a = &g->ans[g->order[k].index];
+        const np_gopcln *go = g->tab[k];
+        if (go != last)
+            c = (np_gopcln_cursor){0};
+        last = go;
+        a->found = np_gopcln_lookup_at(go, &c, g->order[k].key, &a->func, &a->file, &a->line);
+    }
+}
+
 static go_answer *go_answers(const np_profile *p, np_elf *const *bins)
 {
     np_keyed *order = np_xmalloc((p->n_location + 1) * sizeof *order);
@@ -193,16 +217,12 @@ static go_answer *go_answers(const np_profile *p, np_elf *const *bins)
     }
     go_answer *ans = n ? np_xcalloc(p->n_location, sizeof *ans) : NULL;
     np_radix_sort(order, n);
-    np_gopcln_cursor c = {0};
-    const np_gopcln *last = NULL;
-    for (size_t k = 0; k < n; k++) {
-        go_answer *a = &ans[order[k].index];
-        const np_gopcln *go = go_table(p, &p->location[order[k].index], bins);
-        if (go != last)
-            c = (np_gopcln_cursor){0};
-        last = go;
-        a->found = np_gopcln_lookup_at(go, &c, order[k].key, &a->func, &a->file, &a->line);
-    }
+    const np_gopcln **tab = np_xmalloc((n + 1) * sizeof *tab);
+    for (size_t k = 0; k < n; k++)
+        tab[k] = go_table(p, &p->location[order[k].index], bins);
+    go_lookups g = {order, tab, ans};
+    np_par_halves(look_up_range, &g, n, 8192);
+    free(tab);
     free(order);
     return ans;
 }
