@@ -174,6 +174,8 @@ typedef struct node_memo {
     bool *kept;            /* by class, with a kept set: whether it holds any node of it */
     size_t cap;
     uint64_t *by_func;     /* by function: mapping << 32 | class + 1 of its last line, or 0 */
+    signed char *named;    /* by function, with a kept set: whether it has the function's name
+                            * (1 or 0), -1 until asked */
 } node_memo;
 
 static uint32_t class_lookup(np_graph *g, const np_profile *p, const np_location *l,
@@ -252,9 +254,26 @@ static bool is_kept(const np_nodeset *kept, const np_node_info *ni, np_buf *key)
     return np_hmap_get(&kept->keys, key->data, key->len) != UINT32_MAX;
 }
 
+/* Whether the kept set has a node of the line's function's name: most functions of a graph
+ * rebuilt for a few nodes are left out by their name alone, before their class is made. */
+static bool name_kept(const np_profile *p, const np_line *ln, const np_nodeset *kept,
+                      node_memo *m)
+{
+    if (!kept || !ln || ln->func == NP_NONE)
+        return true;
+    signed char *k = &m->named[ln->func];
+    if (*k < 0) {
+        const char *name = p->function[ln->func].name;
+        *k = np_hmap_get(&kept->names, name, strlen(name)) != UINT32_MAX;
+    }
+    return *k;
+}
+
 static uint32_t line_node(np_graph *g, const np_profile *p, const np_location *l,
                           const np_line *ln, const np_graph_opts *o, node_memo *m, np_buf *key)
 {
+    if (!name_kept(p, ln, o->kept, m))
+        return NP_NONE;
     uint32_t c = class_of(g, p, l, ln, o, m);
     if (!m->kept[c])
         return NP_NONE;
@@ -291,6 +310,10 @@ static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *
     np_graph_memo_init(&memo.classes, p->n_function);
     np_graph_class_init(&memo.names, p->n_function);
     memo.by_func = np_xcalloc(p->n_function + 1, sizeof *memo.by_func);
+    if (o->kept) {
+        memo.named = np_xmalloc(p->n_function + 1);
+        memset(memo.named, -1, p->n_function + 1);
+    }
     g->loc_nodes = np_xcalloc(p->n_location + 1, sizeof *g->loc_nodes);
     g->loc_n = np_xcalloc(p->n_location + 1, sizeof *g->loc_n);
     for (size_t li = 0; li < p->n_location; li++) {
@@ -315,6 +338,7 @@ static void create_nodes(np_graph *g, const np_profile *p, const np_graph_opts *
     free(memo.fnode);
     free(memo.kept);
     free(memo.by_func);
+    free(memo.named);
     np_buf_free(&key);
 }
 
@@ -1163,12 +1187,14 @@ void np_nodeset_init(np_nodeset *s)
 {
     np_hmap_init(&s->keys, 64);
     np_hmap_init(&s->classes, 64);
+    np_hmap_init(&s->names, 64);
 }
 
 void np_nodeset_free(np_nodeset *s)
 {
     np_hmap_free(&s->keys);
     np_hmap_free(&s->classes);
+    np_hmap_free(&s->names);
 }
 
 static void nodeset_add(np_nodeset *s, const np_node_info *i)
@@ -1179,6 +1205,7 @@ static void nodeset_add(np_nodeset *s, const np_node_info *i)
     const char *strs[4] = {i->name, i->orig_name, i->file, i->objfile};
     np_graph_class_key(&k, strs, i->start_line);
     np_hmap_intern(&s->classes, k.data, k.len, 1, NULL);
+    np_hmap_intern(&s->names, i->name, strlen(i->name), 1, NULL);
     np_buf_free(&k);
 }
 

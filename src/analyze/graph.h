@@ -57,6 +57,7 @@ typedef struct np_edge {
 typedef struct np_nodeset {
     np_hmap keys;
     np_hmap classes; /* the infos' keys without address and line (graph_class.h) */
+    np_hmap names;   /* the infos' names */
 } np_nodeset;
 
 typedef struct np_graph_opts {
