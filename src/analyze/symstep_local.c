@@ -255,7 +255,7 @@ void np_symstep_local(np_profile *p, bool force)
     free(taken);
     fn_index funcs = {.key = {0}};
     np_hmap_init(&funcs.map, 64);
-    np_graph_memo_init(&funcs.by_ptr, 64);
+    np_graph_memo_init(&funcs.by_ptr, p->n_location / 2);
     go_answer *ans = go_answers(p, bins);
     for (size_t i = 0; i < p->n_location; i++) {
         np_location *l = &p->location[i];
