@@ -16,8 +16,8 @@
  * output samples themselves rather than copied into a byte-string key, which for a large
  * profile would be as big as all its stacks again. */
 typedef struct sample_table {
-    uint64_t *hash; /* 0: empty slot */
-    uint32_t *index; /* into out->sample */
+    uint64_t *slot; /* the hash's low half << 32 | index into out->sample + 1; 0: empty slot
+                     * (one word per slot: a probe is one cache miss, not two) */
     size_t mask, count;
 } sample_table;
 
@@ -183,14 +183,12 @@ static void sample_table_init(sample_table *t, size_t expect)
         cap *= 2;
     t->mask = cap - 1;
     t->count = 0;
-    t->hash = np_xcalloc(cap, sizeof *t->hash);
-    t->index = np_xmalloc(cap * sizeof *t->index);
+    t->slot = np_xcalloc(cap, sizeof *t->slot);
 }
 
 static void sample_table_free(sample_table *t)
 {
-    free(t->hash);
-    free(t->index);
+    free(t->slot);
 }
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -225,14 +223,20 @@ static bool same_sample(const np_sample *s, const uint32_t *locs, uint32_t n_loc
     return true;
 }
 
+static uint64_t slot_tag(uint64_t h)
+{
+    return (uint64_t)(uint32_t)h << 32;
+}
+
 /* The slot holding the sample with this content, or the empty slot where it would go. */
 static size_t sample_slot(const merger *m, uint64_t h, const uint32_t *locs, uint32_t n_loc,
                           const np_label *labels, uint32_t n_label)
 {
     const sample_table *t = &m->samples;
     size_t i = h & t->mask;
-    while (t->hash[i]) {
-        if (t->hash[i] == h && same_sample(&m->out->sample[t->index[i]], locs, n_loc, labels, n_label))
+    while (t->slot[i]) {
+        if ((t->slot[i] & ~0xffffffffULL) == slot_tag(h) &&
+            same_sample(&m->out->sample[(uint32_t)t->slot[i] - 1], locs, n_loc, labels, n_label))
             return i;
         i = (i + 1) & t->mask;
     }
@@ -244,13 +248,12 @@ static void sample_table_grow(sample_table *t)
     sample_table old = *t;
     sample_table_init(t, (old.mask + 1));
     for (size_t i = 0; i <= old.mask; i++) {
-        if (!old.hash[i])
+        if (!old.slot[i])
             continue;
-        size_t j = old.hash[i] & t->mask;
-        while (t->hash[j])
+        size_t j = (old.slot[i] >> 32) & t->mask;
+        while (t->slot[j])
             j = (j + 1) & t->mask;
-        t->hash[j] = old.hash[i];
-        t->index[j] = old.index[i];
+        t->slot[j] = old.slot[i];
     }
     t->count = old.count;
     sample_table_free(&old);
@@ -287,14 +290,13 @@ static void map_sample(merger *m, const np_profile *src, const np_sample *ss)
     }
     uint64_t h = sample_hash(locs, ss->n_loc, labels, ss->n_label);
     size_t slot = sample_slot(m, h, locs, ss->n_loc, labels, ss->n_label);
-    if (m->samples.hash[slot]) {
-        np_sample *os = &out->sample[m->samples.index[slot]];
+    if (m->samples.slot[slot]) {
+        np_sample *os = &out->sample[(uint32_t)m->samples.slot[slot] - 1];
         for (size_t i = 0; i < out->n_sample_type; i++)
             os->value[i] += ss->value[i];
         return;
     }
-    m->samples.hash[slot] = h;
-    m->samples.index[slot] = (uint32_t)out->n_sample;
+    m->samples.slot[slot] = slot_tag(h) | (out->n_sample + 1);
     if (++m->samples.count * 2 > m->samples.mask)
         sample_table_grow(&m->samples);
     if (m->take) {
