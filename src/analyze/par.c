@@ -1,19 +1,32 @@
-/* np_par_halves with POSIX threads; a failure to start the thread only loses the speed. */
+/* np_par_chunks with POSIX threads and one atomic counter; a failure to start the thread only
+ * loses the speed. */
 #include "analyze/par.h"
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
+#include <stdatomic.h>
 
-typedef struct half {
+typedef struct work {
     np_par_fn *fn;
     void *ctx;
-    size_t begin, end;
-} half;
+    size_t n, chunk;
+    atomic_size_t next; /* the first item no one has taken */
+} work;
 
-static void *run_half(void *arg)
+static void take_chunks(work *w)
 {
-    half *h = arg;
-    h->fn(h->ctx, h->begin, h->end);
+    for (;;) {
+        size_t begin = atomic_fetch_add(&w->next, w->chunk);
+        if (begin >= w->n)
+            return;
+        w->fn(w->ctx, begin, w->n - begin > w->chunk ? begin + w->chunk : w->n);
+    }
+}
+
+static void *worker(void *arg)
+{
+    take_chunks(arg);
     return NULL;
 }
 
@@ -23,14 +36,15 @@ static int cpus_allowed(void)
     return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
 }
 
-void np_par_halves(np_par_fn *fn, void *ctx, size_t n, size_t min)
+void np_par_chunks(np_par_fn *fn, void *ctx, size_t n, size_t chunk, size_t min)
 {
+    if (chunk == 0)
+        chunk = 1;
+    work w = {fn, ctx, n, chunk, 0};
     pthread_t t;
-    half second = {fn, ctx, n / 2, n};
-    if (n < min || n < 2 || cpus_allowed() < 2 || pthread_create(&t, NULL, run_half, &second) != 0) {
-        fn(ctx, 0, n);
-        return;
-    }
-    fn(ctx, 0, n / 2);
-    pthread_join(t, NULL);
+    bool threaded = n >= min && n > chunk && cpus_allowed() > 1 &&
+                    pthread_create(&t, NULL, worker, &w) == 0;
+    take_chunks(&w);
+    if (threaded)
+        pthread_join(t, NULL);
 }

@@ -190,7 +190,7 @@ typedef struct go_lookups {
 } go_lookups;
 
 /* Items [begin, end) of the order, with a cursor of their own: the answers do not depend on
- * where a cursor starts, so the two halves of a large profile are looked up at once. */
+ * where a cursor starts, so the addresses of a large profile are looked up on two CPUs. */
 static void look_up_range(void *ctx, size_t begin, size_t end)
 {
     const go_lookups *g = ctx;
@@ -221,7 +221,9 @@ static go_answer *go_answers(const np_profile *p, np_elf *const *bins)
     for (size_t k = 0; k < n; k++)
         tab[k] = go_table(p, &p->location[order[k].index], bins);
     go_lookups g = {order, tab, ans};
-    np_par_halves(look_up_range, &g, n, 8192);
+    /* Runs of 1024 addresses: a cursor restarts at each, and the two threads share the work
+     * evenly although some functions' tables cost many times more than others'. */
+    np_par_chunks(look_up_range, &g, n, 1024, 8192);
     free(tab);
     free(order);
     return ans;
