@@ -1,5 +1,5 @@
-/* The analyzer's one use of a second CPU: a range of independent items handled by the caller
- * and one more thread at once, joined before return. The caller owns the thread from start to
+/* The pipeline's use of a second CPU: a range of independent items handled by the caller and
+ * one more thread at once, joined before return. The caller owns the thread from start to
  * join; nothing outlives the call. */
 #ifndef NP_PAR_H
 #define NP_PAR_H
