@@ -40,6 +40,8 @@
 #   symspeed  tests/symspeed.sh build/nprof (bench/symbolize.sh's generated C program and
 #             profiles at a small scale: reports byte for byte go tool pprof's, every inlined
 #             frame addr2line -i's; a Go binary's legacy heap text as go tool pprof reads it)
+#   symthreads tests/symthreads.sh build/nprof (a Go profile of 14,000 addresses, whose line
+#             table lookups nprof shares with a thread: every report as with one CPU)
 #   oracle    ../shared/testdata/go/run-oracle.sh build/nprof, when that
 #             folder exists beside the repository (skipped otherwise)
 #   fuzz      tools/run-fuzz.sh FUZZ_RUNS: builds every fuzz target (as make
@@ -180,6 +182,7 @@ if [ $built = 1 ] && [ $profiles = 1 ]; then
   stage disasm counted tests/disasm.sh build/nprof
   stage install counted tests/install.sh build/nprof
   stage symspeed counted tests/symspeed.sh build/nprof
+  stage symthreads counted tests/symthreads.sh build/nprof
 else
   cannot diff "needs build/nprof and build/profiles"
 fi
