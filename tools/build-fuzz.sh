@@ -10,7 +10,7 @@ CC=${CC_FUZZ:-clang}
 OUT=${FUZZ_OUT:-build-fuzz}
 FLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -std=c11 -D_GNU_SOURCE -iquote src -iquote include"
 # As the Makefile: what the analyzer links (only archive members a target uses are pulled in).
-LIBS="-ldl -ledit -lz -lm" # libcurl is opened at run time (src/analyze/curl_dl.c)
+LIBS="-ldl -ledit -lz -lm -lpthread" # libcurl is opened at run time (src/analyze/curl_dl.c)
 
 if ! command -v "$CC" >/dev/null 2>&1; then
     echo "build-fuzz: $CC not found (install clang)" >&2
