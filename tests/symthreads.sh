@@ -9,14 +9,16 @@
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/counts.sh"
 nprof_arg "$@"
-export TZ=UTC LC_ALL=C PPROF_BINARY_PATH=/nonexistent NPROF_BINARY_PATH=
-export GOCACHE=$repo/build/go/cache GOFLAGS=-buildvcs=false GOPROXY=off GOSUMDB=off GOTOOLCHAIN=local GOENV=off
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/symthreads.XXXXXX") || exit 2
 trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+# Neither tool looks for binaries beyond the one given.
+export LC_ALL=C PPROF_BINARY_PATH=/nonexistent NPROF_BINARY_PATH=
 mask() { grep -avE '^(File|Build ID|Time): ' "$1"; }
 
+# The Go binary, built offline with the tests' module cache.
 gob=$tmp/symgen
-(cd tests/go && go build -o "$gob" ./symgen) 2>"$tmp/go-build.err"
+(cd tests/go && GOCACHE=$repo/build/go/cache GOFLAGS=-buildvcs=false GOPROXY=off GOSUMDB=off \
+  GOTOOLCHAIN=local GOENV=off go build -o "$gob" ./symgen) 2>"$tmp/go-build.err"
 check "build a Go binary" test -x "$gob"
 n=$(nm -S "$gob" | python3 bench/symprof.py proto "$tmp/go.pb.gz" "$gob" 3)
 nm -S "$gob" | python3 bench/symprof.py goheap "$tmp/go.heap" "$gob" 3 >/dev/null
@@ -30,17 +32,23 @@ if [ "$cpus" -ge 2 ] && command -v strace >/dev/null; then
   check "one CPU: no thread" bash -c "! grep -q 'clone' '$tmp/trace1'"
 fi
 
+# agree WHAT A B: report A is not empty and reads as B, apart from the File:/Build ID:/Time:
+# lines (go tool pprof names its files its own way).
+agree() {
+  if [ -s "$2" ] && cmp -s <(mask "$2") <(mask "$3"); then
+    ok "$1"
+  else
+    bad "$1: $(diff <(mask "$3") <(mask "$2") | head -6) $(head -c 300 "$2.err" "$3.err" 2>/dev/null)"
+  fi
+}
+
 # one_cpu WHAT PROFILE ARGS...: the report with every CPU allowed is the one with one CPU.
 one_cpu() {
   local what=$1 prof=$2
   shift 2
-  "$nprof" "$@" "$gob" "$prof" >"$tmp/two.out" 2>"$tmp/two.err"
-  taskset -c 0 "$nprof" "$@" "$gob" "$prof" >"$tmp/one.out" 2>"$tmp/one.err"
-  if [ -s "$tmp/two.out" ] && cmp -s "$tmp/two.out" "$tmp/one.out" && cmp -s "$tmp/two.err" "$tmp/one.err"; then
-    ok "$what"
-  else
-    bad "$what: $(diff "$tmp/one.out" "$tmp/two.out" | head -6)"
-  fi
+  "$nprof" "$@" "$gob" "$prof" >"$tmp/two" 2>"$tmp/two.err"
+  taskset -c 0 "$nprof" "$@" "$gob" "$prof" >"$tmp/one" 2>"$tmp/one.err"
+  agree "$what" "$tmp/two" "$tmp/one"
 }
 for prof in go.pb.gz go.heap; do
   one_cpu "$prof -top: two CPUs as one" "$tmp/$prof" -top
@@ -51,22 +59,13 @@ for prof in go.pb.gz go.heap; do
 done
 
 pprof="$(go env GOTOOLDIR)/pprof"
-# same WHAT ARGS...: nprof's report of the proto is go tool pprof's, and names functions.
-same() {
-  local what=$1
-  shift
-  "$pprof" "$@" "$gob" "$tmp/go.pb.gz" >"$tmp/go.out" 2>"$tmp/go.err"
-  "$nprof" "$@" "$gob" "$tmp/go.pb.gz" >"$tmp/np.out" 2>"$tmp/np.err"
-  if ! grep -q 'runtime\.' "$tmp/go.out"; then
-    bad "$what: go tool pprof names no function: $(head -c 300 "$tmp/go.out" "$tmp/go.err")"
-  elif cmp -s <(mask "$tmp/go.out") <(mask "$tmp/np.out"); then
-    ok "$what"
-  else
-    bad "$what: $(diff <(mask "$tmp/go.out") <(mask "$tmp/np.out") | head -6)"
-  fi
-}
-same "proto -traces as go tool pprof" -traces
-same "proto -lines -peek as go tool pprof" -lines -peek 'runtime\.mallocgc'
+for args in "-traces" "-lines -peek runtime\.mallocgc"; do
+  # shellcheck disable=SC2086 # the words of args are the options
+  "$pprof" $args "$gob" "$tmp/go.pb.gz" >"$tmp/go" 2>"$tmp/go.err"
+  # shellcheck disable=SC2086
+  "$nprof" $args "$gob" "$tmp/go.pb.gz" >"$tmp/np" 2>"$tmp/np.err"
+  agree "proto $args as go tool pprof" "$tmp/np" "$tmp/go"
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
