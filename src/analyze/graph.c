@@ -291,13 +291,14 @@ static uint32_t line_node(np_graph *g, const np_profile *p, const np_location *l
 
 /* Room for every node the locations can make (a node per line and one per function at most),
  * reserved at once: growing copied the large records again and again, and untouched room
- * costs no memory. */
+ * costs no memory. Past a million nodes (200 MiB of address space) the array grows as it
+ * fills, so that a huge profile's report of a few functions does not ask for gigabytes. */
 static void reserve_nodes(np_graph *g, const np_profile *p)
 {
     size_t lines = 0;
     for (size_t li = 0; li < p->n_location; li++)
         lines += p->location[li].n_line ? p->location[li].n_line : 1;
-    g->cap_all = 2 * lines + 64;
+    g->cap_all = 2 * lines + 64 < (1 << 20) ? 2 * lines + 64 : (1 << 20);
     g->all = np_xmalloc(g->cap_all * sizeof *g->all);
 }
 

@@ -371,17 +371,23 @@ static void combine_headers(merger *m, np_profile *const *srcs, size_t n)
     }
 }
 
-/* The output's locations and functions are at most the sources' together, and a location's
- * key is three numbers and two per line: all sized once, where doubling them as they fill
- * copied a large profile's records several times. */
+/* The output has at least as many locations and functions as its largest source, and a
+ * location's key is three numbers and two per line: that much is reserved at once (the
+ * output's records zeroed, the keys' room untouched), where doubling copied a large profile's
+ * records several times. Sources of other records beyond it grow the arrays as before. */
 static void reserve_records(merger *m, np_profile *const *srcs, size_t n)
 {
     size_t locs = 0, funcs = 0, lines = 0;
     for (size_t i = 0; i < n; i++) {
-        locs += srcs[i]->n_location;
-        funcs += srcs[i]->n_function;
+        size_t l = 0;
         for (size_t j = 0; j < srcs[i]->n_location; j++)
-            lines += srcs[i]->location[j].n_line;
+            l += srcs[i]->location[j].n_line;
+        if (srcs[i]->n_location > locs) {
+            locs = srcs[i]->n_location;
+            lines = l;
+        }
+        if (srcs[i]->n_function > funcs)
+            funcs = srcs[i]->n_function;
     }
     np_grow(&m->out->location, &m->out->cap_location, locs + 1, sizeof *m->out->location);
     np_grow(&m->out->function, &m->out->cap_function, funcs + 1, sizeof *m->out->function);
