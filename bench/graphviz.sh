@@ -1,10 +1,11 @@
 #!/bin/bash
-# The web UI's Graph drawn by the server's Graphviz worker, side by side with a dot process
-# per request: the server time (curl's total on loopback) of /ui/graph and of the focused
-# graph the click menu makes (f=^NAME$ on -top's first function), on bench/gen's small heap
-# profile (40,000 stacks). Servers: this build as it is (its Graphviz worker), this build with
-# NPROF_GRAPHVIZ=process (dot spawned per request), and OLD_NPROF when given (an earlier
-# build, e.g. one that ran dot through the shell and a temporary file). Requests alternate
+# The web UI's Graph drawn by nprof's own layout, by the server's Graphviz worker and by a dot
+# process per request, side by side: the server time (curl's total on loopback) of /ui/graph
+# and of the focused graph the click menu makes (f=^NAME$ on -top's first function), on
+# bench/gen's small heap profile (40,000 stacks), every page made when asked
+# (NPROF_WEBUI_CACHE=0). Servers: this build as it is (its own layout), this build with
+# NPROF_GRAPH_LAYOUT=graphviz (its Graphviz worker), the same with NPROF_GRAPHVIZ=process (dot
+# spawned per request), and OLD_NPROF when given (an earlier build). Requests alternate
 # between the servers, ROUNDS (20) of each; medians in ms, then the first graph after start.
 # Then -svg on the command line with hyperfine, this build against OLD_NPROF when given. No
 # assertions: this measures. Run from the repository root after make all.
@@ -47,12 +48,13 @@ serve() {
 ms() { curl -s -o /dev/null -w '%{time_total}\n' "$1" | awk '{printf "%.1f\n", $1 * 1000}'; }
 median() { sort -n "$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-names=(resident process)
-serve resident "$NPROF"
-serve process NPROF_GRAPHVIZ=process "$NPROF"
+names=(own resident process)
+serve own NPROF_WEBUI_CACHE=0 "$NPROF"
+serve resident NPROF_WEBUI_CACHE=0 NPROF_GRAPH_LAYOUT=graphviz "$NPROF"
+serve process NPROF_WEBUI_CACHE=0 NPROF_GRAPH_LAYOUT=graphviz NPROF_GRAPHVIZ=process "$NPROF"
 if [ -n "$OLD" ]; then
     names+=(old)
-    serve old "$OLD"
+    serve old NPROF_WEBUI_CACHE=0 NPROF_GRAPH_LAYOUT=graphviz "$OLD"
 fi
 # The first graph after start: the resident server has warmed Graphviz up meanwhile.
 sleep 1
@@ -65,7 +67,7 @@ for _ in $(seq "$ROUNDS"); do
     done
 done
 
-label() { case $1 in resident) echo "Graphviz worker (libgvc kept loaded)" ;; process) echo "dot per request (NPROF_GRAPHVIZ=process)" ;; old) echo "OLD_NPROF" ;; esac; }
+label() { case $1 in own) echo "nprof's own layout (the default)" ;; resident) echo "Graphviz worker (NPROF_GRAPH_LAYOUT=graphviz)" ;; process) echo "dot per request (NPROF_GRAPH_LAYOUT=graphviz NPROF_GRAPHVIZ=process)" ;; old) echo "OLD_NPROF" ;; esac; }
 echo "Graph view on $F, server time in ms (median of $ROUNDS; first = first request after start)"
 echo
 echo "| server | /ui/graph | /ui/graph?f=^$fn\$ | first /ui/graph |"

@@ -30,6 +30,7 @@ const net = require('net');
 const fs = require('fs');
 const {spawn} = require('child_process');
 const {chromium} = require(path.join(__dirname, '../tests/browser/node_modules/playwright-core'));
+const SETTLE_MS = +(process.env.BENCH_SETTLE_MS || 5000);
 
 const [name, profile, focus, roundsArg] = process.argv.slice(2);
 const rounds = +roundsArg || 3;
@@ -250,6 +251,10 @@ function ratio(p, n) {
   for (let i = 0; i < rounds; i++) {
     for (const tool of i % 2 ? order.slice().reverse() : order) {
       const r = await run(browser, tool);
+      // A pause before the next run: the memory a server gave back (pprof's reaches gigabytes)
+      // is still being reclaimed for a few seconds, which slows whatever runs next on a
+      // virtual machine like this one.
+      await new Promise(res => setTimeout(res, SETTLE_MS));
       all[tool].push(r);
       console.error(`bench: ${name} round ${i + 1} ${tool}: ` +
         ['answers', 'graph', 'focus', 'menu', 'flame', 'rss'].map(k => `${k} ${show(r[k])}${r[k] && r[k].why ? ' (' + r[k].why + ')' : ''}`).join(', '));

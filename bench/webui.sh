@@ -13,7 +13,8 @@
 #      BENCH_FILES ("small large"), BENCH_TOOLS ("pprof nprof"), BENCH_ROUNDS_SMALL (5),
 #      BENCH_ROUNDS_LARGE (1: one round of pprof on it takes minutes), BENCH_CAP_S (180) and
 #      BENCH_CAP_MB (8192): a step that takes longer, or a server that grows larger (it is
-#      killed), gets a lower bound and a fresh server takes the next steps; CHROMIUM.
+#      killed), gets a lower bound and a fresh server takes the next steps; CHROMIUM;
+#      BENCH_SETTLE_MS (5000): the pause after each run, while the memory it used is reclaimed.
 set -eu
 cd "$(dirname "$0")/.."
 export NPROF=${NPROF:-build/nprof}
