@@ -594,6 +594,7 @@ static long crossings(lay *L, pospair *pairs, long *tree)
     return total;
 }
 
+/* Something (a vnode, a segment) to sort by a key, ties in index order. */
 typedef struct keyed {
     double key;
     uint32_t v;
@@ -846,38 +847,25 @@ static void assign_y(lay *L)
 
 /* ---- curves ---- */
 
-typedef struct portkey {
-    double other;
-    uint32_t seg;
-} portkey;
-
-static int cmp_portkey(const void *a, const void *b)
-{
-    const portkey *x = a, *y = b;
-    if (x->other != y->other)
-        return x->other < y->other ? -1 : 1;
-    return (x->seg > y->seg) - (x->seg < y->seg);
-}
-
 /* Where each segment meets a real box: spread along its bottom (or top) in the order of the
  * other ends, so that edges leave a box side by side instead of from one point. */
-static void spread_ports(lay *L, uint32_t v, bool bottom, portkey *keys)
+static void spread_ports(lay *L, uint32_t v, bool bottom, keyed *keys)
 {
     const uint32_t *off = bottom ? L->down_off : L->up_off, *idx = bottom ? L->down_idx : L->up_idx;
     size_t n = 0;
     for (uint32_t k = off[v]; k < off[v + 1]; k++) {
         const seg *s = &L->s[idx[k]];
-        keys[n++] = (portkey){L->v[bottom ? s->down : s->up].x, idx[k]};
+        keys[n++] = (keyed){L->v[bottom ? s->down : s->up].x, idx[k]};
     }
-    qsort(keys, n, sizeof *keys, cmp_portkey);
+    qsort(keys, n, sizeof *keys, cmp_keyed);
     double room = 2 * L->v[v].left - 16, step = n > 1 ? room / (double)(n - 1) : 0;
     step = step > 10 ? 10 : step < 0 ? 0 : step;
     for (size_t i = 0; i < n; i++) {
         double x = L->v[v].x + ((double)i - (double)(n - 1) / 2) * step;
         if (bottom)
-            L->s[keys[i].seg].up_x = x;
+            L->s[keys[i].v].up_x = x;
         else
-            L->s[keys[i].seg].down_x = x;
+            L->s[keys[i].v].down_x = x;
     }
 }
 
@@ -955,7 +943,7 @@ static void route_self(lay *L, size_t ei)
 
 static void route(lay *L)
 {
-    portkey *keys = np_xmalloc((L->ns + 1) * sizeof *keys);
+    keyed *keys = np_xmalloc((L->ns + 1) * sizeof *keys);
     for (size_t v = 0; v < L->g->n_node; v++) {
         spread_ports(L, (uint32_t)v, true, keys);
         spread_ports(L, (uint32_t)v, false, keys);
