@@ -51,6 +51,7 @@ typedef struct lay {
     uint32_t *down_off, *down_idx; /* segments whose up end is a vnode */
     uint32_t *chain_off, *chain;   /* each edge's vnodes, upper end first */
     bool *reversed, *self;
+    uint32_t *order;       /* the real nodes in the sequence that orients the edges */
     int *vrank;            /* the real nodes' ranks */
 } lay;
 
@@ -247,6 +248,8 @@ static void orient(lay *L, const adjacency *a)
     sequence(g, a, greedy);
     if (depth_of(g, a, pos) > 2 * depth_of(g, a, greedy))
         memcpy(pos, greedy, g->n_node * sizeof *pos);
+    for (size_t u = 0; u < g->n_node; u++)
+        L->order[pos[u]] = (uint32_t)u;
     for (size_t e = 0; e < g->n_edge; e++) {
         if (!edge_ok(g, &g->edge[e]))
             continue;
@@ -282,44 +285,25 @@ static bool drawn_down(const lay *L, size_t e)
 /* ---- ranks: longest path from the sources, then each node moved to where its edges are
  * shortest by weight (the weighted median of where its edges would have it) ---- */
 
-static void longest_path(lay *L)
+/* Every node as low as the edges from above push it, taking the nodes in the sequence's order
+ * (in which each turned edge runs forward). */
+static void longest_path(lay *L, const adjacency *a)
 {
     np_layout *g = L->g;
-    size_t n = g->n_node;
-    uint32_t *indeg = np_xcalloc(n + 1, sizeof *indeg), *queue = np_xmalloc((n + 1) * sizeof *queue);
-    uint32_t *off = np_xcalloc(n + 1, sizeof *off), *idx = np_xcalloc(g->n_edge + 1, sizeof *idx);
-    for (size_t e = 0; e < g->n_edge; e++)
-        if (drawn_down(L, e)) {
-            indeg[lower(L, e)]++;
-            off[upper(L, e) + 1]++;
-        }
-    for (size_t i = 0; i < n; i++)
-        off[i + 1] += off[i];
-    uint32_t *fill = np_xmalloc((n + 1) * sizeof *fill);
-    memcpy(fill, off, (n + 1) * sizeof *fill);
-    for (size_t e = 0; e < g->n_edge; e++)
-        if (drawn_down(L, e))
-            idx[fill[upper(L, e)]++] = (uint32_t)e;
-    size_t head = 0, tail = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!indeg[i])
-            queue[tail++] = (uint32_t)i;
-    while (head < tail) {
-        uint32_t u = queue[head++];
-        for (uint32_t k = off[u]; k < off[u + 1]; k++) {
-            uint32_t e = idx[k], w = lower(L, e);
-            int r = L->vrank[u] + span_min(&g->edge[e]);
-            if (r > L->vrank[w])
-                L->vrank[w] = r;
-            if (--indeg[w] == 0)
-                queue[tail++] = w;
-        }
+    for (size_t i = 0; i < g->n_node; i++) {
+        uint32_t u = L->order[i];
+        const uint32_t *lists[2] = {a->out + a->out_off[u], a->in + a->in_off[u]};
+        size_t lens[2] = {a->out_off[u + 1] - a->out_off[u], a->in_off[u + 1] - a->in_off[u]};
+        for (int side = 0; side < 2; side++)
+            for (size_t k = 0; k < lens[side]; k++) {
+                uint32_t e = lists[side][k];
+                if (upper(L, e) != u)
+                    continue;
+                uint32_t w = lower(L, e);
+                int r = L->vrank[u] + span_min(&g->edge[e]);
+                L->vrank[w] = r > L->vrank[w] ? r : L->vrank[w];
+            }
     }
-    free(indeg);
-    free(queue);
-    free(off);
-    free(idx);
-    free(fill);
 }
 
 typedef struct want {
@@ -380,7 +364,7 @@ static bool settle_rank(lay *L, const adjacency *a, uint32_t u, want *wants)
 static void assign_ranks(lay *L, const adjacency *a)
 {
     np_layout *g = L->g;
-    longest_path(L);
+    longest_path(L, a);
     want *wants = np_xmalloc((g->n_edge + 1) * sizeof *wants);
     for (int pass = 0; pass < 8; pass++) {
         bool moved = false;
@@ -991,6 +975,7 @@ void np_layout_run(np_layout *g)
     L.reversed = np_xcalloc(g->n_edge + 1, 1);
     L.self = np_xcalloc(g->n_edge + 1, 1);
     L.vrank = np_xcalloc(g->n_node + 1, sizeof *L.vrank);
+    L.order = np_xcalloc(g->n_node + 1, sizeof *L.order);
     adjacency adj;
     adjacency_make(g, &adj);
     orient(&L, &adj);
@@ -1020,6 +1005,7 @@ void np_layout_run(np_layout *g)
     free(L.reversed);
     free(L.self);
     free(L.vrank);
+    free(L.order);
 }
 
 void np_layout_free(np_layout *g)
